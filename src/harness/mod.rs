@@ -1,0 +1,3 @@
+//! The Maelstrom-compatible test harness behind the `glomers` binary.
+pub mod checker;
+pub mod history;
