@@ -1,1 +1,2 @@
-//! (being written)
+//! The sans-IO node core (being written).
+pub mod rng;
