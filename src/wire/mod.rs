@@ -1,1 +1,2 @@
-//! (being written)
+//! Wire format: line framing, JSON views, the JSON writer, Maelstrom error codes.
+pub mod error_code;
