@@ -54,3 +54,131 @@ pub struct CheckInput<'a> {
     /// `--consistency-models`, already split.
     pub consistency_models: &'a [String],
 }
+
+pub mod counter;
+pub mod echo;
+pub mod set_full;
+pub mod stats;
+pub mod unique_ids;
+pub mod value;
+
+use value::obj;
+
+/// A checker's verdict, Jepsen's `:valid?`: `true`, `false` or `:unknown`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Validity {
+    /// `true`: no anomaly.
+    Valid,
+    /// `false`: an anomaly was found.
+    Invalid,
+    /// `:unknown`: the analysis could not decide (or a checker failed).
+    Unknown,
+}
+
+impl Validity {
+    /// Jepsen's merge priority: `false` > `:unknown` > `true`.
+    fn priority(self) -> u8 {
+        match self {
+            Validity::Valid => 0,
+            Validity::Unknown => 1,
+            Validity::Invalid => 2,
+        }
+    }
+
+    /// The worse of two verdicts (Jepsen's `merge-valid`).
+    pub fn merge(self, other: Validity) -> Validity {
+        if other.priority() > self.priority() { other } else { self }
+    }
+
+    /// The JSON form: `true`, `false`, or the string `"unknown"` (the keyword without colon).
+    pub fn to_value(self) -> OwnedValue {
+        match self {
+            Validity::Valid => OwnedValue::from(true),
+            Validity::Invalid => OwnedValue::from(false),
+            Validity::Unknown => OwnedValue::from("unknown"),
+        }
+    }
+
+    /// Reads a `valid?` value. Anything but `true`/`false` counts as unknown, so a malformed
+    /// result can never pass.
+    pub fn from_value(v: Option<&OwnedValue>) -> Validity {
+        match v {
+            Some(OwnedValue::Static(simd_json::StaticNode::Bool(true))) => Validity::Valid,
+            Some(OwnedValue::Static(simd_json::StaticNode::Bool(false))) => Validity::Invalid,
+            _ => Validity::Unknown,
+        }
+    }
+}
+
+/// The verdict of a results map (its top-level `"valid?"`).
+pub fn validity_of(results: &OwnedValue) -> Validity {
+    match results {
+        OwnedValue::Object(map) => Validity::from_value(map.get("valid?")),
+        _ => Validity::Unknown,
+    }
+}
+
+/// One workload checker (Jepsen's `Checker` protocol). Implementations exist for echo,
+/// unique-ids, set-full (broadcast, g-set) and the counters; kafka, txn (Elle-style) and
+/// lin-kv (Knossos-style) plug in here by adding a type and a line in [`workload_checker`].
+pub trait Checker {
+    /// Checks the history and returns the workload's result map, which must carry
+    /// `"valid?"`. An `Err` is reported as `{valid? unknown, error …}`, as Jepsen reports a
+    /// checker that throws.
+    fn check(&self, input: &CheckInput) -> Result<OwnedValue, String>;
+}
+
+/// The checker for a Maelstrom workload name, if there is one.
+pub fn workload_checker(workload: &str) -> Option<Box<dyn Checker>> {
+    match workload {
+        "echo" => Some(Box::new(echo::Echo)),
+        "unique-ids" => Some(Box::new(unique_ids::UniqueIds)),
+        "broadcast" => Some(Box::new(set_full::SetFull { rename_from: Some("broadcast") })),
+        "g-set" => Some(Box::new(set_full::SetFull { rename_from: None })),
+        "g-counter" | "pn-counter" => Some(Box::new(counter::Counter)),
+        _ => None,
+    }
+}
+
+/// Runs one checker like Jepsen's `check-safe`: an error or a panic becomes
+/// `{valid? unknown, error "…"}` instead of aborting the analysis.
+fn check_safe(f: impl FnOnce() -> Result<OwnedValue, String>) -> OwnedValue {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let error = match outcome {
+        Ok(Ok(v)) => return v,
+        Ok(Err(e)) => e,
+        Err(panic) => match panic.downcast_ref::<&str>() {
+            Some(s) => format!("checker panicked: {s}"),
+            None => match panic.downcast_ref::<String>() {
+                Some(s) => format!("checker panicked: {s}"),
+                None => "checker panicked".to_string(),
+            },
+        },
+    };
+    obj([("valid?", Validity::Unknown.to_value()), ("error", OwnedValue::from(error))])
+}
+
+/// The full results map, as Maelstrom composes it (MAELSTROM.md §7.2): perf, timeline,
+/// exceptions, stats, availability, net and workload, plus the merged top-level `valid?`.
+pub fn analyze(input: &CheckInput) -> OwnedValue {
+    let workload = check_safe(|| match workload_checker(input.workload) {
+        Some(checker) => checker.check(input),
+        None => Err(format!("no checker for workload {:?}", input.workload)),
+    });
+    let parts = [
+        ("perf", check_safe(|| Ok(stats::perf(input.history)))),
+        ("timeline", obj([("valid?", OwnedValue::from(true))])),
+        ("exceptions", check_safe(|| Ok(stats::exceptions(input.history)))),
+        ("stats", check_safe(|| Ok(stats::stats(input.history)))),
+        ("availability", check_safe(|| stats::availability(input.history, input.availability))),
+        ("net", check_safe(|| Ok(stats::net(input.history, &input.net)))),
+        ("workload", workload),
+    ];
+    let mut verdict = Validity::Valid;
+    for (_, part) in &parts {
+        verdict = verdict.merge(validity_of(part));
+    }
+    let mut all: Vec<(&str, OwnedValue)> = parts.into_iter().collect();
+    all.push(("valid?", verdict.to_value()));
+    obj(all)
+}

@@ -1,0 +1,204 @@
+//! Jepsen's `set-full` checker, used by broadcast (with `broadcast` renamed `add`) and g-set
+//! (MAELSTROM.md §3.3, §3.4).
+//!
+//! One record per element, created when its add is invoked:
+//! * `known`: the add's `ok` completion, or the completion of the first `ok` read that
+//!   contained it, whichever comes first;
+//! * `last_present` / `last_absent`: the invocation of the latest-invoked `ok` read that
+//!   did / did not contain it.
+//!
+//! Every `ok` read updates every element whose add was invoked before the read completed.
+
+use std::cmp::Ordering;
+
+use simd_json::OwnedValue;
+
+use super::value::{arr, clj_cmp, identity_key, null, obj, op_value, quantiles};
+use super::{CheckInput, Checker, Validity};
+use crate::harness::history::{Op, OpType, Process};
+
+/// How many stale elements `worst-stale` details (Jepsen's `(take 8)`).
+const WORST_STALE_SHOWN: usize = 8;
+
+/// The set-full checker. `rename_from` names the workload's add function (`broadcast`),
+/// which set-full calls `add`; ops shown in the result carry the renamed `f`, as in
+/// Maelstrom's results.
+pub struct SetFull {
+    /// The history's name for `add`, if it differs.
+    pub rename_from: Option<&'static str>,
+}
+
+struct Element<'a> {
+    value: &'a OwnedValue,
+    known: Option<&'a Op>,
+    last_present: Option<&'a Op>,
+    last_absent: Option<&'a Op>,
+}
+
+/// Per-element outcome, as `set-full-element-results` computes it.
+struct Outcome<'a> {
+    element: &'a Element<'a>,
+    outcome: &'static str,
+    stable_latency: Option<u64>,
+    lost_latency: Option<u64>,
+}
+
+fn later(candidate: &Op, current: Option<&Op>) -> bool {
+    current.is_none_or(|c| c.index < candidate.index)
+}
+
+impl SetFull {
+    fn is_add(&self, f: &str) -> bool {
+        f == self.rename_from.unwrap_or("add")
+    }
+
+    fn show(&self, op: &Op) -> OwnedValue {
+        op_value(op, self.is_add(&op.f).then_some("add"))
+    }
+
+    /// Walks the history and builds the element records, in add-invocation order.
+    fn elements<'a>(&self, ops: &[&'a Op]) -> Result<Vec<Element<'a>>, String> {
+        let mut index: ahash::AHashMap<String, usize> = ahash::AHashMap::new();
+        let mut elements: Vec<Element<'a>> = Vec::new();
+        let mut open: ahash::AHashMap<Process, &'a Op> = ahash::AHashMap::new();
+        for &op in ops {
+            if op.op_type == OpType::Invoke {
+                open.insert(op.process, op);
+            }
+            if self.is_add(&op.f) {
+                let key = identity_key(&op.value);
+                if op.op_type == OpType::Invoke {
+                    let fresh = Element { value: &op.value, known: None, last_present: None, last_absent: None };
+                    match index.get(&key) {
+                        Some(&slot) => elements[slot] = fresh,
+                        None => {
+                            index.insert(key, elements.len());
+                            elements.push(fresh);
+                        }
+                    }
+                } else if op.op_type == OpType::Ok {
+                    if let Some(e) = index.get(&key).map(|&slot| &mut elements[slot]) {
+                        e.known = e.known.or(Some(op));
+                    }
+                }
+            } else if op.f == "read" && op.op_type == OpType::Ok {
+                let Some(invoke) = open.get(&op.process).copied() else { continue };
+                let seen: ahash::AHashSet<String> = match &op.value {
+                    OwnedValue::Array(items) => items.iter().map(identity_key).collect(),
+                    OwnedValue::Static(simd_json::StaticNode::Null) => ahash::AHashSet::new(),
+                    other => return Err(format!("read value is not a collection: {other:?}")),
+                };
+                for e in &mut elements {
+                    if seen.contains(&identity_key(e.value)) {
+                        e.known = e.known.or(Some(op));
+                        if later(invoke, e.last_present) {
+                            e.last_present = Some(invoke);
+                        }
+                    } else if later(invoke, e.last_absent) {
+                        e.last_absent = Some(invoke);
+                    }
+                }
+            }
+            if op.op_type != OpType::Invoke {
+                open.remove(&op.process);
+            }
+        }
+        Ok(elements)
+    }
+}
+
+fn outcome<'a>(e: &'a Element<'a>) -> Outcome<'a> {
+    let idx = |op: Option<&Op>| op.map_or(-1, |o| o.index as i128);
+    let stable = e.last_present.is_some() && idx(e.last_absent) < idx(e.last_present);
+    let lost = e.known.is_some()
+        && e.last_absent.is_some()
+        && idx(e.last_present) < idx(e.last_absent)
+        && idx(e.known) < idx(e.last_absent);
+    let known_time = e.known.map_or(0, |k| k.time_ns);
+    // Jepsen: (max 0 (- (inc t) known-time)) in ns, then truncated to ms.
+    let latency = |edge: Option<&Op>| {
+        let edge_time = edge.map_or(0, |o| o.time_ns.saturating_add(1));
+        edge_time.saturating_sub(known_time) / 1_000_000
+    };
+    Outcome {
+        element: e,
+        outcome: if stable { "stable" } else if lost { "lost" } else { "never-read" },
+        stable_latency: stable.then(|| latency(e.last_absent)),
+        lost_latency: (lost && !stable).then(|| latency(e.last_present)),
+    }
+}
+
+fn sorted_values(outcomes: &[&Outcome]) -> OwnedValue {
+    arr(outcomes.iter().map(|o| o.element.value.clone()).collect())
+}
+
+impl Checker for SetFull {
+    fn check(&self, input: &CheckInput) -> Result<OwnedValue, String> {
+        let ops: Vec<&Op> = input.history.client_ops().collect();
+        let mut elements = self.elements(&ops)?;
+        let mut failure = None;
+        elements.sort_by(|a, b| {
+            clj_cmp(a.value, b.value).unwrap_or_else(|e| {
+                failure = Some(e);
+                Ordering::Equal
+            })
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let results: Vec<Outcome> = elements.iter().map(outcome).collect();
+        let of = |kind: &str| results.iter().filter(|r| r.outcome == kind).collect::<Vec<_>>();
+        let (stable, lost, never_read) = (of("stable"), of("lost"), of("never-read"));
+        let stale: Vec<&Outcome> =
+            stable.iter().copied().filter(|r| r.stable_latency.unwrap_or(0) > 0).collect();
+        // Jepsen: (->> stale (sort-by :stable-latency) reverse (take 8)); a stable sort then
+        // a reversal puts ties in descending element order.
+        let mut worst = stale.clone();
+        worst.sort_by_key(|r| r.stable_latency);
+        worst.reverse();
+        worst.truncate(WORST_STALE_SHOWN);
+        let worst_stale = worst
+            .iter()
+            .map(|r| {
+                obj([
+                    ("element", r.element.value.clone()),
+                    ("outcome", OwnedValue::from(r.outcome)),
+                    ("stable-latency", r.stable_latency.map_or_else(null, OwnedValue::from)),
+                    ("lost-latency", r.lost_latency.map_or_else(null, OwnedValue::from)),
+                    ("known", r.element.known.map_or_else(null, |o| self.show(o))),
+                    ("last-absent", r.element.last_absent.map_or_else(null, |o| self.show(o))),
+                ])
+            })
+            .collect();
+        let valid = if !lost.is_empty() {
+            Validity::Invalid
+        } else if stable.is_empty() {
+            Validity::Unknown
+        } else {
+            Validity::Valid
+        };
+        let stable_latencies: Vec<u64> = results.iter().filter_map(|r| r.stable_latency).collect();
+        let lost_latencies: Vec<u64> = results.iter().filter_map(|r| r.lost_latency).collect();
+        let mut pairs = vec![
+            ("worst-stale", arr(worst_stale)),
+            ("duplicated-count", OwnedValue::from(0u64)),
+            ("valid?", valid.to_value()),
+            ("lost-count", OwnedValue::from(lost.len())),
+            ("lost", sorted_values(&lost)),
+            ("stable-count", OwnedValue::from(stable.len())),
+            ("stale-count", OwnedValue::from(stale.len())),
+            ("stale", sorted_values(&stale)),
+            ("never-read-count", OwnedValue::from(never_read.len())),
+            ("attempt-count", OwnedValue::from(results.len())),
+            ("never-read", sorted_values(&never_read)),
+            ("duplicated", obj::<String>([])),
+        ];
+        if let Some(q) = quantiles(&stable_latencies) {
+            pairs.push(("stable-latencies", q));
+        }
+        if let Some(q) = quantiles(&lost_latencies) {
+            pairs.push(("lost-latencies", q));
+        }
+        Ok(obj(pairs))
+    }
+}

@@ -1,0 +1,211 @@
+//! Small helpers over `OwnedValue` shared by the checkers: building result maps, Clojure
+//! equality and ordering (Maelstrom compares values with Clojure's `=` and `compare`),
+//! rendering ops, single-precision floats and quantiles.
+
+use std::cmp::Ordering;
+
+use simd_json::{OwnedValue, StaticNode};
+
+use crate::harness::history::{Op, Process};
+
+/// The quantile points Jepsen reports: `[0 0.5 0.95 0.99 1]`, with their map keys.
+pub const QUANTILE_POINTS: [(f64, &str); 5] =
+    [(0.0, "0"), (0.5, "0.5"), (0.95, "0.95"), (0.99, "0.99"), (1.0, "1")];
+
+/// Builds an object from `(key, value)` pairs. Key order is applied when writing
+/// (see `results::order`), so insertion order does not matter here.
+pub fn obj<K: Into<String>>(pairs: impl IntoIterator<Item = (K, OwnedValue)>) -> OwnedValue {
+    let mut map = simd_json::owned::Object::default();
+    for (k, v) in pairs {
+        map.insert(k.into(), v);
+    }
+    OwnedValue::Object(Box::new(map))
+}
+
+/// An array value.
+pub fn arr(items: Vec<OwnedValue>) -> OwnedValue {
+    OwnedValue::Array(Box::new(items))
+}
+
+/// JSON `null`.
+pub fn null() -> OwnedValue {
+    OwnedValue::Static(StaticNode::Null)
+}
+
+/// A single-precision float the way Clojure's `(float x)` prints it: the value stored is the
+/// shortest decimal that round-trips the `f32`, so `110/54` shows as `2.0370371`, not as the
+/// `f64` widening `2.0370371341705322`.
+pub fn f32_value(x: f32) -> OwnedValue {
+    if !x.is_finite() {
+        return null();
+    }
+    let shortest = format!("{x}");
+    OwnedValue::from(shortest.parse::<f64>().unwrap_or(f64::from(x)))
+}
+
+/// Clojure's `(float (/ a b))`: the ratio as a double, then narrowed to single precision.
+pub fn ratio_f32(numerator: u64, denominator: u64) -> f32 {
+    (numerator as f64 / denominator as f64) as f32
+}
+
+/// The integer inside a JSON number, if it is one (either signed or unsigned storage).
+pub fn as_int(v: &OwnedValue) -> Option<i128> {
+    match v {
+        OwnedValue::Static(StaticNode::I64(i)) => Some(i128::from(*i)),
+        OwnedValue::Static(StaticNode::U64(u)) => Some(i128::from(*u)),
+        _ => None,
+    }
+}
+
+/// Clojure `=` on parsed JSON: integers equal integers of the same value whatever their
+/// storage, floats equal floats, `1` and `1.0` differ, collections compare structurally.
+pub fn clj_eq(a: &OwnedValue, b: &OwnedValue) -> bool {
+    match (a, b) {
+        (OwnedValue::Static(StaticNode::F64(x)), OwnedValue::Static(StaticNode::F64(y))) => x == y,
+        (OwnedValue::Static(x), OwnedValue::Static(y)) => match (as_int(a), as_int(b)) {
+            (Some(i), Some(j)) => i == j,
+            (None, None) => x == y,
+            _ => false,
+        },
+        (OwnedValue::String(x), OwnedValue::String(y)) => x == y,
+        (OwnedValue::Array(x), OwnedValue::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| clj_eq(p, q))
+        }
+        (OwnedValue::Object(x), OwnedValue::Object(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| clj_eq(v, w)))
+        }
+        _ => false,
+    }
+}
+
+/// Clojure `compare` on parsed JSON: numbers numerically, strings by UTF-16 code units,
+/// vectors by length and then element-wise, `nil` first. Mixed kinds (and maps) are not
+/// comparable in Clojure, which throws; so do we, with `Err`.
+pub fn clj_cmp(a: &OwnedValue, b: &OwnedValue) -> Result<Ordering, String> {
+    use OwnedValue::{Array, Static, String as Str};
+    match (a, b) {
+        (Static(StaticNode::Null), Static(StaticNode::Null)) => Ok(Ordering::Equal),
+        (Static(StaticNode::Null), _) => Ok(Ordering::Less),
+        (_, Static(StaticNode::Null)) => Ok(Ordering::Greater),
+        (Static(StaticNode::Bool(x)), Static(StaticNode::Bool(y))) => Ok(x.cmp(y)),
+        (Static(_), Static(_)) => match (as_int(a), as_int(b)) {
+            (Some(i), Some(j)) => Ok(i.cmp(&j)),
+            _ => match (number_f64(a), number_f64(b)) {
+                (Some(x), Some(y)) => x.partial_cmp(&y).ok_or_else(|| "NaN compared".to_string()),
+                _ => Err(incomparable(a, b)),
+            },
+        },
+        (Str(x), Str(y)) => Ok(x.encode_utf16().cmp(y.encode_utf16())),
+        (Array(x), Array(y)) => {
+            if x.len() != y.len() {
+                return Ok(x.len().cmp(&y.len()));
+            }
+            for (p, q) in x.iter().zip(y.iter()) {
+                let o = clj_cmp(p, q)?;
+                if o != Ordering::Equal {
+                    return Ok(o);
+                }
+            }
+            Ok(Ordering::Equal)
+        }
+        _ => Err(incomparable(a, b)),
+    }
+}
+
+fn number_f64(v: &OwnedValue) -> Option<f64> {
+    match v {
+        OwnedValue::Static(StaticNode::F64(x)) => Some(*x),
+        OwnedValue::Static(StaticNode::I64(i)) => Some(*i as f64),
+        OwnedValue::Static(StaticNode::U64(u)) => Some(*u as f64),
+        _ => None,
+    }
+}
+
+fn incomparable(a: &OwnedValue, b: &OwnedValue) -> String {
+    format!(
+        "cannot compare {} with {}",
+        simd_json::to_string(a).unwrap_or_default(),
+        simd_json::to_string(b).unwrap_or_default()
+    )
+}
+
+/// A hashable identity for a value under Clojure equality (integers normalised, floats
+/// keep their decimal point), used to key per-element state.
+pub fn identity_key(v: &OwnedValue) -> String {
+    let mut out = String::new();
+    push_identity(v, &mut out);
+    out
+}
+
+fn push_identity(v: &OwnedValue, out: &mut String) {
+    match v {
+        OwnedValue::Static(StaticNode::F64(x)) => out.push_str(&format!("f{x:?}")),
+        OwnedValue::Static(s) => match as_int(v) {
+            Some(i) => out.push_str(&format!("i{i}")),
+            None => out.push_str(&format!("{s:?}")),
+        },
+        OwnedValue::String(s) => out.push_str(&format!("s{s:?}")),
+        OwnedValue::Array(items) => {
+            out.push('[');
+            for item in items.iter() {
+                push_identity(item, out);
+                out.push(' ');
+            }
+            out.push(']');
+        }
+        OwnedValue::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for k in keys {
+                out.push_str(&format!("{k:?}="));
+                if let Some(item) = map.get(k) {
+                    push_identity(item, out);
+                }
+                out.push(' ');
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Jepsen's rendering of one op, as it appears inside results (`:known`, `:errors`, …).
+/// `f` overrides the op's function, for workloads whose checker renames it (broadcast's
+/// `broadcast` becomes set-full's `add`).
+pub fn op_value(op: &Op, f: Option<&str>) -> OwnedValue {
+    let process = match op.process {
+        Process::Client(p) => OwnedValue::from(p),
+        Process::Nemesis => OwnedValue::from("nemesis"),
+    };
+    let mut pairs = vec![
+        ("index", OwnedValue::from(op.index)),
+        ("time", OwnedValue::from(op.time_ns)),
+        ("type", OwnedValue::from(op.op_type.name())),
+        ("process", process),
+        ("f", OwnedValue::from(f.unwrap_or(&op.f))),
+        ("value", op.value.clone()),
+    ];
+    if let Some(error) = &op.error {
+        pairs.push(("error", error.clone()));
+    }
+    if op.is_final {
+        pairs.push(("final?", OwnedValue::from(true)));
+    }
+    obj(pairs)
+}
+
+/// Jepsen's `frequency-distribution`: sort, then for each point take the element at
+/// `min(len-1, floor(len*q))`. `None` for an empty input.
+pub fn quantiles<T: Copy + Ord + Into<OwnedValue>>(values: &[T]) -> Option<OwnedValue> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let n = sorted.len();
+    Some(obj(QUANTILE_POINTS.iter().map(|(q, key)| {
+        let idx = ((n as f64 * q).floor() as usize).min(n - 1);
+        (*key, sorted[idx].into())
+    })))
+}
