@@ -24,7 +24,7 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn analyze_fixture(name: &str, workload: &str, h: &History) -> simd_json::OwnedValue {
+fn analyze_fixture(_name: &str, workload: &str, h: &History) -> simd_json::OwnedValue {
     analyze(&CheckInput {
         workload,
         history: h,
