@@ -116,7 +116,11 @@ pub fn java_double(x: f64) -> String {
         return "NaN".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     let sign = if x.is_sign_negative() { "-" } else { "" };
     if x == 0.0 {
@@ -208,11 +212,19 @@ mod tests {
             ("null", "nil", ""),
             ("true", "true", "true"),
             ("-3", "-3", "-3"),
-            ("18446744073709551615", "18446744073709551615BIGINT", "18446744073709551615"),
+            (
+                "18446744073709551615",
+                "18446744073709551615BIGINT",
+                "18446744073709551615",
+            ),
             ("2.5", "2.5", "2.5"),
             (r#""a\"b\n""#, r#""a\"b\n""#, "a\"b\n"),
             (r#"[1,"x",[null]]"#, r#"[1 "x" [nil]]"#, r#"[1 "x" [nil]]"#),
-            (r#"{"a":1,"b":[2,3]}"#, r#"{"a" 1, "b" [2 3]}"#, r#"{"a" 1, "b" [2 3]}"#),
+            (
+                r#"{"a":1,"b":[2,3]}"#,
+                r#"{"a" 1, "b" [2 3]}"#,
+                r#"{"a" 1, "b" [2 3]}"#,
+            ),
             ("{}", "{}", "{}"),
         ];
         for (json, readable, plain) in cases {

@@ -33,9 +33,17 @@ pub(crate) enum KvRequest<'a> {
     /// `{"type":"read","key":K}`
     Read { key: &'a OwnedValue },
     /// `{"type":"write","key":K,"value":V}`
-    Write { key: &'a OwnedValue, value: &'a OwnedValue },
+    Write {
+        key: &'a OwnedValue,
+        value: &'a OwnedValue,
+    },
     /// `{"type":"cas","key":K,"from":A,"to":B}`, optionally `"create_if_not_exists"`.
-    Cas { key: &'a OwnedValue, from: &'a OwnedValue, to: &'a OwnedValue, create: bool },
+    Cas {
+        key: &'a OwnedValue,
+        from: &'a OwnedValue,
+        to: &'a OwnedValue,
+        create: bool,
+    },
 }
 
 impl<'a> KvRequest<'a> {
@@ -47,7 +55,10 @@ impl<'a> KvRequest<'a> {
         let key = field("key");
         match kind {
             "read" => Some(KvRequest::Read { key }),
-            "write" => Some(KvRequest::Write { key, value: field("value") }),
+            "write" => Some(KvRequest::Write {
+                key,
+                value: field("value"),
+            }),
             "cas" => Some(KvRequest::Cas {
                 key,
                 from: field("from"),
@@ -70,7 +81,10 @@ impl<'a> KvRequest<'a> {
 
 /// Clojure truthiness: everything except `nil` and `false`.
 fn truthy(value: &OwnedValue) -> bool {
-    !matches!(value, OwnedValue::Static(StaticNode::Null | StaticNode::Bool(false)))
+    !matches!(
+        value,
+        OwnedValue::Static(StaticNode::Null | StaticNode::Bool(false))
+    )
 }
 
 /// Which of the two KV implementations in service.clj to follow.
@@ -104,18 +118,24 @@ impl Outcome {
 }
 
 /// Runs `request` against a state whose value for the request's key is `current`.
-pub(crate) fn decide(request: &KvRequest, current: Option<&OwnedValue>, dialect: Dialect) -> Outcome {
+pub(crate) fn decide(
+    request: &KvRequest,
+    current: Option<&OwnedValue>,
+    dialect: Dialect,
+) -> Outcome {
     match (request, current) {
         (KvRequest::Read { .. }, Some(value)) => {
             reply_only(body([("type", "read_ok".into()), ("value", value.clone())]))
         }
         (KvRequest::Read { .. }, None) => reply_only(missing_key()),
-        (KvRequest::Write { value, .. }, _) => {
-            Outcome { reply: ok("write_ok"), write: Some((*value).clone()) }
-        }
-        (KvRequest::Cas { from, to, .. }, Some(value)) if clojure_eq(from, value) => {
-            Outcome { reply: ok("cas_ok"), write: Some((*to).clone()) }
-        }
+        (KvRequest::Write { value, .. }, _) => Outcome {
+            reply: ok("write_ok"),
+            write: Some((*value).clone()),
+        },
+        (KvRequest::Cas { from, to, .. }, Some(value)) if clojure_eq(from, value) => Outcome {
+            reply: ok("cas_ok"),
+            write: Some((*to).clone()),
+        },
         (KvRequest::Cas { from, .. }, Some(value)) => {
             let from_text = match dialect {
                 Dialect::Persistent => pr_str(from),
@@ -124,9 +144,15 @@ pub(crate) fn decide(request: &KvRequest, current: Option<&OwnedValue>, dialect:
             let text = format!("current value {} is not {}", pr_str(value), from_text);
             reply_only(error(ErrorCode::PreconditionFailed, text))
         }
-        (KvRequest::Cas { to, create: true, .. }, None) if dialect == Dialect::Persistent => {
-            Outcome { reply: ok("cas_ok"), write: Some((*to).clone()) }
-        }
+        (
+            KvRequest::Cas {
+                to, create: true, ..
+            },
+            None,
+        ) if dialect == Dialect::Persistent => Outcome {
+            reply: ok("cas_ok"),
+            write: Some((*to).clone()),
+        },
         (KvRequest::Cas { .. }, None) => reply_only(missing_key()),
     }
 }
@@ -145,7 +171,11 @@ fn missing_key() -> OwnedValue {
 
 /// An `error` body, keys in the order Maelstrom's map literal has them.
 pub(crate) fn error(code: ErrorCode, text: String) -> OwnedValue {
-    body([("type", "error".into()), ("code", code.code().into()), ("text", text.into())])
+    body([
+        ("type", "error".into()),
+        ("code", code.code().into()),
+        ("text", text.into()),
+    ])
 }
 
 /// An object from `(key, value)` pairs, in order.
@@ -169,7 +199,11 @@ mod tests {
     }
 
     fn text_of(outcome: &Outcome) -> &str {
-        outcome.reply.get("text").and_then(|t| t.as_str()).unwrap_or("")
+        outcome
+            .reply
+            .get("text")
+            .and_then(|t| t.as_str())
+            .unwrap_or("")
     }
 
     #[test]
@@ -179,15 +213,29 @@ mod tests {
             Some(KvRequest::Write { key, value }) => assert!(key.is_null() && value.is_null()),
             other => panic!("{other:?}"),
         }
-        for bad in [r#"{"type":"delete","key":1}"#, r#"{"key":1}"#, r#"{"type":3}"#, "[1]", "\"read\""] {
+        for bad in [
+            r#"{"type":"delete","key":1}"#,
+            r#"{"key":1}"#,
+            r#"{"type":3}"#,
+            "[1]",
+            "\"read\"",
+        ] {
             assert!(KvRequest::parse(&parse(bad)).is_none(), "{bad}");
         }
     }
 
     #[test]
     fn create_if_not_exists_is_clojure_truthy() {
-        for (flag, create) in [("0", true), ("\"\"", true), ("[]", true), ("false", false), ("null", false)] {
-            let body = parse(&format!(r#"{{"type":"cas","key":1,"from":1,"to":2,"create_if_not_exists":{flag}}}"#));
+        for (flag, create) in [
+            ("0", true),
+            ("\"\"", true),
+            ("[]", true),
+            ("false", false),
+            ("null", false),
+        ] {
+            let body = parse(&format!(
+                r#"{{"type":"cas","key":1,"from":1,"to":2,"create_if_not_exists":{flag}}}"#
+            ));
             match KvRequest::parse(&body) {
                 Some(KvRequest::Cas { create: c, .. }) => assert_eq!(c, create, "{flag}"),
                 other => panic!("{other:?}"),
@@ -197,7 +245,8 @@ mod tests {
 
     #[test]
     fn error_22_prints_from_with_pr_str_or_str() {
-        let body = parse(r#"{"type":"cas","key":1,"from":"b","to":"c","create_if_not_exists":true}"#);
+        let body =
+            parse(r#"{"type":"cas","key":1,"from":"b","to":"c","create_if_not_exists":true}"#);
         let request = KvRequest::parse(&body).expect("cas");
         let current = parse(r#""a""#);
         let persistent = decide(&request, Some(&current), Dialect::Persistent);
@@ -206,7 +255,10 @@ mod tests {
         assert_eq!(text_of(&lww), r#"current value "a" is not b"#);
         // create_if_not_exists: honoured by PersistentKV, ignored by LWWKV.
         assert!(decide(&request, None, Dialect::Persistent).write.is_some());
-        assert_eq!(text_of(&decide(&request, None, Dialect::LastWriteWins)), "key does not exist");
+        assert_eq!(
+            text_of(&decide(&request, None, Dialect::LastWriteWins)),
+            "key does not exist"
+        );
     }
 
     #[test]

@@ -29,6 +29,9 @@ impl Service for LinTso {
         }
         let ts = self.next;
         self.next += 1;
-        Some(with_in_reply_to(request, body([("type", "ts_ok".into()), ("ts", ts.into())])))
+        Some(with_in_reply_to(
+            request,
+            body([("type", "ts_ok".into()), ("ts", ts.into())]),
+        ))
     }
 }

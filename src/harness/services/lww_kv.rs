@@ -52,12 +52,19 @@ pub struct LwwKv {
 impl LwwKv {
     /// Two empty replicas; `rng` picks which one serves each request.
     pub fn new(rng: Rng) -> Self {
-        LwwKv { rng, replicas: Default::default() }
+        LwwKv {
+            rng,
+            replicas: Default::default(),
+        }
     }
 
     /// The value of `key` on `replica` (0 or 1), for tests and inspection.
     pub fn replica_value(&self, replica: usize, key: &OwnedValue) -> Option<&OwnedValue> {
-        self.replicas.get(replica)?.map.get(key).map(|stamped| &stamped.value)
+        self.replicas
+            .get(replica)?
+            .map
+            .get(key)
+            .map(|stamped| &stamped.value)
     }
 }
 
@@ -70,7 +77,13 @@ impl Service for LwwKv {
         let current = replica.map.get(request.key()).map(|stamped| &stamped.value);
         let outcome = decide(&request, current, Dialect::LastWriteWins);
         if let Some(value) = outcome.write {
-            replica.map.insert(request.key(), Stamped { ts: replica.clock, value });
+            replica.map.insert(
+                request.key(),
+                Stamped {
+                    ts: replica.clock,
+                    value,
+                },
+            );
             replica.clock += 1;
         }
         Some(with_in_reply_to(body, outcome.reply))

@@ -61,7 +61,10 @@ pub fn service(name: &str, rng: Rng) -> Option<Box<dyn Service + Send>> {
 /// Adds `in_reply_to` to a handler's reply, as `service-thread` does:
 /// `(assoc body :in_reply_to (:msg_id (:body message)))`.
 fn with_in_reply_to(request: &OwnedValue, mut reply: OwnedValue) -> OwnedValue {
-    let msg_id = request.get("msg_id").cloned().unwrap_or(OwnedValue::Static(StaticNode::Null));
+    let msg_id = request
+        .get("msg_id")
+        .cloned()
+        .unwrap_or(OwnedValue::Static(StaticNode::Null));
     if let Some(map) = reply.as_object_mut() {
         map.insert("in_reply_to".to_string(), msg_id);
     }

@@ -54,7 +54,12 @@ pub struct SeqKv {
 impl SeqKv {
     /// An empty store; `rng` picks the state each request runs against.
     pub fn new(rng: Rng) -> Self {
-        SeqKv { rng, last_index: 0, clients: HashMap::new(), store: VersionedStore::default() }
+        SeqKv {
+            rng,
+            last_index: 0,
+            clients: HashMap::new(),
+            store: VersionedStore::default(),
+        }
     }
 
     /// Absolute index of the newest state (0 before any change).
@@ -113,8 +118,8 @@ pub fn ring_index(index: u64, last_index: u64) -> u64 {
         return index; // not full yet: every state since 0 is still there
     }
     let oldest = last_index - (BUFFER_CAPACITY - 1);
-    let distance = (index % BUFFER_CAPACITY + BUFFER_CAPACITY - oldest % BUFFER_CAPACITY)
-        % BUFFER_CAPACITY;
+    let distance =
+        (index % BUFFER_CAPACITY + BUFFER_CAPACITY - oldest % BUFFER_CAPACITY) % BUFFER_CAPACITY;
     oldest + distance
 }
 
@@ -175,7 +180,11 @@ mod tests {
             for index in 0..=last {
                 let offset = index as i64 - last as i64 - 1;
                 let position = (start as i64 + offset).rem_euclid(len as i64) as usize;
-                assert_eq!(ring_index(index, last), slots[position], "index {index} last {last}");
+                assert_eq!(
+                    ring_index(index, last),
+                    slots[position],
+                    "index {index} last {last}"
+                );
             }
         }
     }
@@ -188,7 +197,11 @@ mod tests {
             store.record(&key, version, OwnedValue::from(version));
             let oldest = version.saturating_sub(31);
             for seen in oldest..=version {
-                let expected = if seen == 0 { None } else { Some(OwnedValue::from(seen)) };
+                let expected = if seen == 0 {
+                    None
+                } else {
+                    Some(OwnedValue::from(seen))
+                };
                 assert_eq!(store.get(&key, seen).cloned(), expected);
             }
             assert!(store.history.get(&key).map_or(0, Vec::len) <= 33);

@@ -56,7 +56,8 @@ pub fn clojure_eq(a: &OwnedValue, b: &OwnedValue) -> bool {
         }
         (OwnedValue::Object(x), OwnedValue::Object(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k.as_str()).is_some_and(|w| clojure_eq(v, w)))
+                && x.iter()
+                    .all(|(k, v)| y.get(k.as_str()).is_some_and(|w| clojure_eq(v, w)))
         }
         _ => false,
     }
@@ -64,7 +65,8 @@ pub fn clojure_eq(a: &OwnedValue, b: &OwnedValue) -> bool {
 
 /// Fixed seeds: hashes only pick buckets, but a fixed seed keeps every run byte-identical.
 fn hasher() -> impl Hasher {
-    ahash::RandomState::with_seeds(0x6d61_656c, 0x7374_726f, 0x6d2d_6b76, 0x636c_6a).build_hasher()
+    ahash::RandomState::with_seeds(0x6d61_656c, 0x7374_726f, 0x6d2d_6b76, 0x0063_6c6a)
+        .build_hasher()
 }
 
 /// A hash consistent with [`clojure_eq`]: equal values hash alike.
@@ -82,7 +84,13 @@ fn hash_into(value: &OwnedValue, state: &mut impl Hasher) {
             Scalar::Int(i) => (2u8, i).hash(state),
             Scalar::Float(f) => {
                 // -0.0 == 0.0, so both must hash as 0.0; all NaNs hash alike.
-                let canonical = if f == 0.0 { 0.0f64 } else if f.is_nan() { f64::NAN } else { f };
+                let canonical = if f == 0.0 {
+                    0.0f64
+                } else if f.is_nan() {
+                    f64::NAN
+                } else {
+                    f
+                };
                 (3u8, canonical.to_bits()).hash(state)
             }
         },
@@ -143,13 +151,19 @@ impl<V> ValueMap<V> {
     /// The entry for a key Clojure-equal to `key`.
     pub fn get(&self, key: &OwnedValue) -> Option<&V> {
         let bucket = self.buckets.get(&clojure_hash(key))?;
-        bucket.iter().find(|(k, _)| clojure_eq(k, key)).map(|(_, v)| v)
+        bucket
+            .iter()
+            .find(|(k, _)| clojure_eq(k, key))
+            .map(|(_, v)| v)
     }
 
     /// Mutable access to the entry for `key`.
     pub fn get_mut(&mut self, key: &OwnedValue) -> Option<&mut V> {
         let bucket = self.buckets.get_mut(&clojure_hash(key))?;
-        bucket.iter_mut().find(|(k, _)| clojure_eq(k, key)).map(|(_, v)| v)
+        bucket
+            .iter_mut()
+            .find(|(k, _)| clojure_eq(k, key))
+            .map(|(_, v)| v)
     }
 
     /// Sets `key` to `value`. An equal key already present keeps its original spelling,
