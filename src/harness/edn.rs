@@ -160,7 +160,7 @@ impl Reader<'_> {
     }
 
     fn map(&self, items: Vec<Edn>) -> Result<Edn, String> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err(self.err("map with an odd number of forms"));
         }
         let mut pairs = Vec::with_capacity(items.len() / 2);
@@ -274,10 +274,10 @@ fn atom(tok: &str) -> Edn {
     if let Some(digits) = tok.strip_suffix('N') {
         return digits.parse::<i64>().map_or_else(|_| Edn::BigInt(digits.to_string()), Edn::Int);
     }
-    if let Some((n, d)) = tok.split_once('/') {
-        if let (Ok(n), Ok(d)) = (n.parse::<f64>(), d.parse::<f64>()) {
-            return Edn::Float(n / d);
-        }
+    if let Some((n, d)) = tok.split_once('/')
+        && let (Ok(n), Ok(d)) = (n.parse::<f64>(), d.parse::<f64>())
+    {
+        return Edn::Float(n / d);
     }
     let plain = tok.strip_suffix('M').unwrap_or(tok);
     if let Ok(i) = plain.parse::<i64>() {

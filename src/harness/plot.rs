@@ -55,10 +55,10 @@ fn nemesis_intervals(history: &History, end: f64) -> Vec<(f64, f64)> {
         let t = op.time_ns as f64 / 1e9;
         if op.f.starts_with("start") {
             open.get_or_insert(t);
-        } else if op.f.starts_with("stop") {
-            if let Some(s) = open.take() {
-                out.push((s, t));
-            }
+        } else if op.f.starts_with("stop")
+            && let Some(s) = open.take()
+        {
+            out.push((s, t));
         }
     }
     if let Some(s) = open {
@@ -90,13 +90,18 @@ impl Frame {
         HEIGHT - BOTTOM - ((v - lo) / span) * (HEIGHT - TOP - BOTTOM)
     }
 
+    /// Log axes span whole decades around the data; linear ones start at 0 and end on a
+    /// round tick.
     fn new(t_max: f64, values: impl Iterator<Item = f64>, log: bool) -> Frame {
-        let max = values.fold(0.0f64, f64::max).max(if log { 1.0 } else { 1e-3 });
+        let (min, max) = values.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let t_max = nice_step(t_max / 5.0) * (t_max / nice_step(t_max / 5.0)).ceil().max(1.0);
         if log {
-            let top = 10f64.powf(max.log10().ceil());
-            Frame { t_max, y_min: (top / 1e6).max(0.01), y_max: top, log }
+            let top = 10f64.powf(max.max(1.0).log10().ceil());
+            let bottom = 10f64.powf(min.clamp(1e-3, top / 10.0).log10().floor());
+            Frame { t_max, y_min: bottom, y_max: top, log }
         } else {
-            Frame { t_max, y_min: 0.0, y_max: max * 1.1, log }
+            let step = nice_step(max.max(1e-3) / 5.0);
+            Frame { t_max, y_min: 0.0, y_max: step * (max / step).ceil().max(1.0), log }
         }
     }
 }
@@ -120,9 +125,10 @@ fn header(out: &mut String, title: &str, y_label: &str, frame: &Frame, nemesis: 
     }
     let (x0, x1, y0, y1) = (LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM);
     let _ = writeln!(out, "<rect x=\"{x0}\" y=\"{y0}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"black\"/>", x1 - x0, y1 - y0);
-    for i in 0..=5 {
-        let t = frame.t_max * i as f64 / 5.0;
-        let _ = writeln!(out, "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{t:.1}</text>", frame.x(t), y1 + 15.0);
+    let t_step = nice_step(frame.t_max / 5.0);
+    for i in 0..=((frame.t_max / t_step).round() as usize) {
+        let t = t_step * i as f64;
+        let _ = writeln!(out, "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>", frame.x(t), y1 + 15.0, fmt_tick(t));
     }
     let ticks: Vec<f64> = if frame.log {
         let mut v = frame.y_min;
@@ -133,7 +139,8 @@ fn header(out: &mut String, title: &str, y_label: &str, frame: &Frame, nemesis: 
         })
         .collect()
     } else {
-        (0..=5).map(|i| frame.y_min + (frame.y_max - frame.y_min) * i as f64 / 5.0).collect()
+        let step = nice_step(frame.y_max / 5.0);
+        (0..=((frame.y_max / step).round() as usize)).map(|i| step * i as f64).collect()
     };
     for v in ticks {
         let _ = writeln!(out, "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>", x0 - 5.0, frame.y(v) + 4.0, fmt_tick(v));
@@ -146,13 +153,27 @@ fn header(out: &mut String, title: &str, y_label: &str, frame: &Frame, nemesis: 
     );
 }
 
+/// 1, 2 or 5 times a power of ten, at least `raw`.
+fn nice_step(raw: f64) -> f64 {
+    if raw <= 0.0 || !raw.is_finite() {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude)
+}
+
 fn fmt_tick(v: f64) -> String {
-    if v >= 1.0 || v == 0.0 { format!("{v:.0}") } else { format!("{v}") }
+    if v == v.round() { format!("{v:.0}") } else { format!("{}", (v * 1000.0).round() / 1000.0) }
 }
 
 fn legend(out: &mut String, row: usize, color: &str, marker: &str, label: &str) {
     let (x, y) = (WIDTH - RIGHT + 15.0, TOP + 10.0 + 16.0 * row as f64);
-    out.push_str(&marker_svg(marker, x, y, color));
+    match marker.strip_prefix("line") {
+        Some(dash) => {
+            let _ = writeln!(out, "<path d=\"M{:.1} {y:.1}h14\" stroke=\"{color}\" stroke-width=\"2\"{}/>", x - 7.0, dash_attr(dash.parse().unwrap_or(0)));
+        }
+        None => out.push_str(&marker_svg(marker, x, y, color)),
+    }
     let _ = writeln!(out, "<text x=\"{}\" y=\"{}\">{}</text>", x + 10.0, y + 4.0, escape(label));
 }
 
@@ -161,7 +182,6 @@ fn marker_svg(marker: &str, x: f64, y: f64, color: &str) -> String {
         "square" => format!("<rect x=\"{:.1}\" y=\"{:.1}\" width=\"5\" height=\"5\" fill=\"{color}\"/>\n", x - 2.5, y - 2.5),
         "triangle" => format!("<path d=\"M{:.1} {:.1}l3 5h-6z\" fill=\"{color}\"/>\n", x, y - 3.0),
         "diamond" => format!("<path d=\"M{:.1} {:.1}l3 3l-3 3l-3 -3z\" fill=\"{color}\"/>\n", x, y - 3.0),
-        "line" => format!("<path d=\"M{:.1} {y:.1}h12\" stroke=\"{color}\" stroke-width=\"2\"/>\n", x - 6.0),
         _ => format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"2.5\" fill=\"{color}\"/>\n"),
     }
 }
@@ -208,10 +228,19 @@ fn latency_raw(samples: &[Sample], t_max: f64, nemesis: &[(f64, f64)]) -> String
     out
 }
 
+/// Dash patterns: solid, dashed, dotted, dash-dot.
+fn dash_attr(style: usize) -> &'static str {
+    match style % 4 {
+        0 => "",
+        1 => " stroke-dasharray=\"6 3\"",
+        2 => " stroke-dasharray=\"2 2\"",
+        _ => " stroke-dasharray=\"6 2 2 2\"",
+    }
+}
+
 fn polyline(out: &mut String, frame: &Frame, points: &[(f64, f64)], color: &str, dash: usize) {
     let pts: Vec<String> = points.iter().map(|(t, v)| format!("{:.1},{:.1}", frame.x(*t), frame.y(*v))).collect();
-    let dash = if dash == 0 { String::new() } else { format!(" stroke-dasharray=\"{} 3\"", 3 * dash) };
-    let _ = writeln!(out, "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\"{dash}/>", pts.join(" "));
+    let _ = writeln!(out, "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\"{}/>", pts.join(" "), dash_attr(dash));
 }
 
 /// Groups samples into `WINDOWS` equal time windows; yields (window mid-time, samples).
@@ -242,9 +271,9 @@ fn latency_quantiles(samples: &[Sample], t_max: f64, nemesis: &[(f64, f64)]) -> 
                     (*t, ms[idx])
                 })
                 .collect();
-            let color = PALETTE[qi % PALETTE.len()];
-            polyline(&mut out, &frame, &points, color, fi);
-            legend(&mut out, row, color, "line", &format!("{f} {q}"));
+            let color = PALETTE[fi % PALETTE.len()];
+            polyline(&mut out, &frame, &points, color, qi);
+            legend(&mut out, row, color, &format!("line{qi}"), &format!("{f} {q}"));
             row += 1;
         }
     }
@@ -252,9 +281,12 @@ fn latency_quantiles(samples: &[Sample], t_max: f64, nemesis: &[(f64, f64)]) -> 
     out
 }
 
+/// One rate line: f, completion type, (time, ops/s) points.
+type Series = (String, OpType, Vec<(f64, f64)>);
+
 fn rate(samples: &[Sample], t_max: f64, nemesis: &[(f64, f64)]) -> String {
     let width = (t_max / WINDOWS as f64).max(1e-9);
-    let mut series: Vec<(String, OpType, Vec<(f64, f64)>)> = Vec::new();
+    let mut series: Vec<Series> = Vec::new();
     for f in fs(samples) {
         for t in [OpType::Ok, OpType::Info, OpType::Fail] {
             let of: Vec<&Sample> = samples.iter().filter(|s| s.f == f && s.kind == t).collect();
@@ -275,7 +307,8 @@ fn rate(samples: &[Sample], t_max: f64, nemesis: &[(f64, f64)]) -> String {
     for (row, (f, t, pts)) in series.iter().enumerate() {
         let color = PALETTE[row % PALETTE.len()];
         polyline(&mut out, &frame, pts, color, if *t == OpType::Ok { 0 } else { 1 });
-        legend(&mut out, row, color, "line", &format!("{f} {}", t.name()));
+        let dash = if *t == OpType::Ok { 0 } else { 1 };
+        legend(&mut out, row, color, &format!("line{dash}"), &format!("{f} {}", t.name()));
     }
     out.push_str("</svg>\n");
     out

@@ -32,11 +32,11 @@ pub fn verdict_line(validity: Validity) -> &'static str {
 /// The results map pretty-printed as EDN, a blank line, then the verdict line.
 pub fn console_summary(results: &OwnedValue) -> String {
     let mut out = pretty(results);
-    if let OwnedValue::Object(map) = results {
-        if let Some(error) = map.get("error") {
-            out.push('\n');
-            out.push_str(&pretty(error));
-        }
+    if let OwnedValue::Object(map) = results
+        && let Some(error) = map.get("error")
+    {
+        out.push('\n');
+        out.push_str(&pretty(error));
     }
     out.push_str("\n\n");
     out.push_str(verdict_line(validity_of(results)));

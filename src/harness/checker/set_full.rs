@@ -76,10 +76,10 @@ impl SetFull {
                             elements.push(fresh);
                         }
                     }
-                } else if op.op_type == OpType::Ok {
-                    if let Some(e) = index.get(&key).map(|&slot| &mut elements[slot]) {
-                        e.known = e.known.or(Some(op));
-                    }
+                } else if op.op_type == OpType::Ok
+                    && let Some(e) = index.get(&key).map(|&slot| &mut elements[slot])
+                {
+                    e.known = e.known.or(Some(op));
                 }
             } else if op.f == "read" && op.op_type == OpType::Ok {
                 let Some(invoke) = open.get(&op.process).copied() else { continue };
