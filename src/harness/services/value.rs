@@ -10,8 +10,9 @@
 //!   NaN cannot come from JSON, and is made equal to itself here only to keep `Eq` lawful;
 //! * strings by content; arrays element-wise; objects as maps, so key order never matters.
 //!
-//! simd-json's own `PartialEq` is not enough: it is order-sensitive in places and does not
-//! promise `I64`/`U64` agreement, and `OwnedValue` has no `Hash` at all.
+//! simd-json's own `PartialEq` is not enough: it compares floats *approximately*
+//! (`approx_eq!`, so `1.0000000000000002 == 1.0`), where Clojure compares them exactly, and
+//! `OwnedValue` has no `Hash` at all.
 
 use simd_json::{OwnedValue, StaticNode};
 use std::collections::HashMap;
@@ -196,6 +197,7 @@ mod tests {
             ("1", "1.0", false),
             ("1.0", "1.0", true),
             ("0.0", "-0.0", true),
+            ("1.0", "1.0000000000000002", false),
             ("9223372036854775808", "9223372036854775808", true),
             ("[1,[2]]", "[1,[2]]", true),
             ("[1,2]", "[2,1]", false),
