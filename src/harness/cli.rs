@@ -1,0 +1,329 @@
+//! `glomers test` options: Maelstrom's flags and defaults (MAELSTROM.md §5.5), parsed with
+//! clap and resolved into a [`TestConfig`]. Bad arguments exit with 254, like Maelstrom.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use super::checker::Availability;
+use super::generator::WORKLOAD_NAMES;
+use super::network::LatencyDist;
+use super::topology::TopologyKind;
+
+/// Command line of the `glomers` binary.
+#[derive(Parser, Debug)]
+#[command(name = "glomers", about = "A Maelstrom-compatible test harness")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a Maelstrom test against a node binary.
+    Test(TestArgs),
+}
+
+/// The `nemesis` names Maelstrom accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum NemesisKind {
+    /// Network partitions.
+    Partition,
+}
+
+/// Raw `test` flags, as Maelstrom spells them.
+#[derive(Args, Debug)]
+pub struct TestArgs {
+    /// Workload name.
+    #[arg(short = 'w', long, default_value = "lin-kv")]
+    pub workload: String,
+    /// Node binary.
+    #[arg(long)]
+    pub bin: PathBuf,
+    /// Nodes n0..n{N-1}; overrides --nodes.
+    #[arg(long)]
+    pub node_count: Option<usize>,
+    /// Comma-separated node names.
+    #[arg(long, value_delimiter = ',')]
+    pub nodes: Vec<String>,
+    /// One node name (repeatable).
+    #[arg(short = 'n', long = "node")]
+    pub node: Vec<String>,
+    /// File with one node name per line.
+    #[arg(long)]
+    pub nodes_file: Option<PathBuf>,
+    /// Worker count; a trailing `n` multiplies by the node count.
+    #[arg(long, default_value = "1n")]
+    pub concurrency: String,
+    /// Seconds of the main phase.
+    #[arg(long, default_value_t = 60)]
+    pub time_limit: u64,
+    /// Target client ops per second, across all workers (0 = none).
+    #[arg(long, default_value_t = 5.0)]
+    pub rate: f64,
+    /// Mean inter-node latency in ms.
+    #[arg(long, default_value_t = 0)]
+    pub latency: u64,
+    /// Latency distribution.
+    #[arg(long, value_enum, default_value = "constant")]
+    pub latency_dist: LatencyDist,
+    /// Faults to inject (only `partition`).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub nemesis: Vec<NemesisKind>,
+    /// Mean seconds between nemesis ops.
+    #[arg(long, default_value_t = 10.0)]
+    pub nemesis_interval: f64,
+    /// Broadcast topology.
+    #[arg(long, value_enum, default_value = "grid")]
+    pub topology: TopologyKind,
+    /// `total` or a minimum ok fraction in [0, 1].
+    #[arg(long)]
+    pub availability: Option<String>,
+    /// Consistency models, split on `\s+,\s+` like Maelstrom.
+    #[arg(long, default_value = "strict-serializable")]
+    pub consistency_models: String,
+    /// Active keys (txn and kafka workloads).
+    #[arg(long)]
+    pub key_count: Option<u64>,
+    /// Longest transaction (txn workloads).
+    #[arg(long, default_value_t = 4)]
+    pub max_txn_length: u64,
+    /// Writes per key before it retires.
+    #[arg(long, default_value_t = 16)]
+    pub max_writes_per_key: u64,
+    /// Copy node stderr to ours.
+    #[arg(long)]
+    pub log_stderr: bool,
+    /// Print every message sent.
+    #[arg(long)]
+    pub log_net_send: bool,
+    /// Print every message received.
+    #[arg(long)]
+    pub log_net_recv: bool,
+    /// Run the test this many times.
+    #[arg(long, default_value_t = 1)]
+    pub test_count: u64,
+    /// Seed for every random choice (default: from the clock; always printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Seconds of the final-phase recovery sleep (Maelstrom: 10). Not a Maelstrom flag;
+    /// exists so CI can run final phases quickly.
+    #[arg(long, default_value_t = 10.0, hide = true)]
+    pub recovery_time: f64,
+    /// Store directory root.
+    #[arg(long, default_value = "store", hide = true)]
+    pub store: PathBuf,
+    /// Arguments passed to the node binary.
+    #[arg(allow_hyphen_values = false)]
+    pub args: Vec<String>,
+}
+
+/// A fully resolved test configuration.
+#[derive(Clone, Debug)]
+pub struct TestConfig {
+    /// Workload name.
+    pub workload: String,
+    /// Canonical node binary path.
+    pub bin: PathBuf,
+    /// argv for the binary.
+    pub args: Vec<String>,
+    /// Node ids.
+    pub nodes: Vec<String>,
+    /// Worker count C.
+    pub concurrency: usize,
+    /// Main phase length, seconds.
+    pub time_limit_s: u64,
+    /// Ops/s (0 = none).
+    pub rate: f64,
+    /// Mean latency, ms.
+    pub latency_ms: u64,
+    /// Latency distribution.
+    pub latency_dist: LatencyDist,
+    /// Partition nemesis on.
+    pub nemesis: bool,
+    /// Mean seconds between nemesis ops.
+    pub nemesis_interval_s: f64,
+    /// Broadcast topology.
+    pub topology: TopologyKind,
+    /// Availability requirement.
+    pub availability: Availability,
+    /// Consistency models.
+    pub consistency_models: Vec<String>,
+    /// Active keys.
+    pub key_count: u64,
+    /// Longest txn.
+    pub max_txn_length: u64,
+    /// Writes per key.
+    pub max_writes_per_key: u64,
+    /// Copy node stderr to ours.
+    pub log_stderr: bool,
+    /// Print sends.
+    pub log_net_send: bool,
+    /// Print receives.
+    pub log_net_recv: bool,
+    /// Repetitions.
+    pub test_count: u64,
+    /// The seed.
+    pub seed: u64,
+    /// Recovery sleep, seconds.
+    pub recovery_s: f64,
+    /// Store root.
+    pub store: PathBuf,
+}
+
+/// Resolves raw flags; the error text is printed before exiting with 254.
+pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> {
+    if !WORKLOAD_NAMES.contains(&args.workload.as_str()) {
+        return Err(format!(
+            "unknown workload {:?}; expected one of {}",
+            args.workload,
+            WORKLOAD_NAMES.join(", ")
+        ));
+    }
+    let bin = args
+        .bin
+        .canonicalize()
+        .map_err(|e| format!("--bin {}: {e}", args.bin.display()))?;
+    let nodes = resolve_nodes(&args)?;
+    let concurrency = parse_concurrency(&args.concurrency, nodes.len())?;
+    if !(args.rate >= 0.0 && args.rate.is_finite()) {
+        return Err(format!("--rate must be a number ≥ 0, got {}", args.rate));
+    }
+    if !(args.nemesis_interval > 0.0 && args.nemesis_interval.is_finite()) {
+        return Err("--nemesis-interval must be positive".to_string());
+    }
+    if args.latency == 0 && args.latency_dist == LatencyDist::Exponential {
+        return Err("--latency-dist exponential needs --latency > 0".to_string());
+    }
+    if args.test_count == 0 || !(args.recovery_time >= 0.0) {
+        return Err("--test-count must be ≥ 1".to_string());
+    }
+    Ok(TestConfig {
+        workload: args.workload,
+        bin,
+        args: args.args,
+        nodes,
+        concurrency,
+        time_limit_s: args.time_limit,
+        rate: args.rate,
+        latency_ms: args.latency,
+        latency_dist: args.latency_dist,
+        nemesis: !args.nemesis.is_empty(),
+        nemesis_interval_s: args.nemesis_interval,
+        topology: args.topology,
+        availability: parse_availability(args.availability.as_deref())?,
+        consistency_models: split_models(&args.consistency_models),
+        key_count: args.key_count.unwrap_or(10),
+        max_txn_length: args.max_txn_length,
+        max_writes_per_key: args.max_writes_per_key,
+        log_stderr: args.log_stderr,
+        log_net_send: args.log_net_send,
+        log_net_recv: args.log_net_recv,
+        test_count: args.test_count,
+        seed: args.seed.unwrap_or(default_seed),
+        recovery_s: args.recovery_time,
+        store: args.store,
+    })
+}
+
+fn resolve_nodes(args: &TestArgs) -> Result<Vec<String>, String> {
+    let nodes: Vec<String> = if let Some(count) = args.node_count {
+        (0..count).map(|i| format!("n{i}")).collect()
+    } else if !args.nodes.is_empty() || !args.node.is_empty() {
+        args.nodes
+            .iter()
+            .chain(&args.node)
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect()
+    } else if let Some(file) = &args.nodes_file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("--nodes-file {}: {e}", file.display()))?;
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    } else {
+        (1..=5).map(|i| format!("n{i}")).collect()
+    };
+    if nodes.is_empty() {
+        return Err("at least one node is required".to_string());
+    }
+    if let Some(bad) = nodes
+        .iter()
+        .find(|n| n.starts_with('c') || SERVICE_IDS.contains(&n.as_str()))
+    {
+        return Err(format!(
+            "node name {bad:?} would collide with a client or service id"
+        ));
+    }
+    Ok(nodes)
+}
+
+/// Ids of Maelstrom's built-in services, which node names must not take.
+const SERVICE_IDS: [&str; 4] = ["lin-kv", "seq-kv", "lww-kv", "lin-tso"];
+
+/// `K` or `Kn` (K × node count).
+pub fn parse_concurrency(text: &str, node_count: usize) -> Result<usize, String> {
+    let bad =
+        || format!("--concurrency must be an integer, optionally followed by n; got {text:?}");
+    let (digits, per_node) = match text.strip_suffix('n') {
+        Some(d) => (d, true),
+        None => (text, false),
+    };
+    let k: usize = digits.parse().map_err(|_| bad())?;
+    let c = if per_node { k * node_count } else { k };
+    if c == 0 {
+        return Err("--concurrency must be at least 1".to_string());
+    }
+    Ok(c)
+}
+
+/// `total` or a fraction in [0, 1].
+pub fn parse_availability(text: Option<&str>) -> Result<Availability, String> {
+    match text {
+        None => Ok(Availability::Any),
+        Some("total") => Ok(Availability::Total),
+        Some(t) => match t.parse::<f64>() {
+            Ok(f) if (0.0..=1.0).contains(&f) => Ok(Availability::Fraction(f)),
+            _ => Err(format!(
+                "--availability must be `total` or a number in [0, 1]; got {t:?}"
+            )),
+        },
+    }
+}
+
+/// Maelstrom's quirk: split only on a comma with whitespace on both sides.
+pub fn split_models(text: &str) -> Vec<String> {
+    let mut models = Vec::new();
+    let mut rest = text;
+    loop {
+        let found = rest
+            .char_indices()
+            .filter(|(_, c)| *c == ',')
+            .find(|(i, _)| {
+                let before = rest[..*i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_whitespace);
+                let after = rest[i + 1..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_whitespace);
+                before && after
+            });
+        match found {
+            Some((i, _)) => {
+                models.push(rest[..i].trim_end().to_string());
+                rest = rest[i + 1..].trim_start();
+            }
+            None => {
+                models.push(rest.to_string());
+                return models;
+            }
+        }
+    }
+}

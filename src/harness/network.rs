@@ -1,0 +1,398 @@
+//! The simulated network (MAELSTROM.md §5.1, §5.2, §5.4).
+//!
+//! Every message gets a global id at send time, is journaled, and goes into its
+//! destination's queue ordered by deadline (`now + latency`; client traffic has none).
+//! Delivery pops the earliest due message, drops it if the destination holds a grudge
+//! against the source (the partition check happens at dequeue, as in Maelstrom), and
+//! journals the receive. There is no random loss and no duplication.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::{self, Write};
+
+use ahash::AHashMap;
+use simd_json::OwnedValue;
+use simd_json::prelude::*;
+
+use super::checker::{NetCounts, NetStats};
+use super::host::{MS, Time};
+use crate::node::rng::Rng;
+
+/// Bound on messages queued in the network at once; beyond it the run fails loudly.
+pub const MAX_IN_FLIGHT: usize = 1 << 20;
+
+/// A participant registered in the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// Server node, by index into the node list.
+    Node(usize),
+    /// Built-in service, by index into `SERVICE_NAMES`.
+    Service(usize),
+    /// A harness client.
+    Client(ClientRole),
+}
+
+/// Who a client id belongs to (MAELSTROM.md §1.3 order: init, setup, workers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClientRole {
+    /// The short-lived client that sends `init` to node i.
+    Init(usize),
+    /// The setup client bound to node i (topology for broadcast).
+    Setup(usize),
+    /// Worker thread t's current client.
+    Worker(usize),
+}
+
+/// One message in flight.
+#[derive(Clone, Debug)]
+pub struct Message {
+    /// Global id stamped by the network.
+    pub id: u64,
+    /// Sender id.
+    pub src: String,
+    /// Destination id.
+    pub dest: String,
+    /// The body (a JSON object).
+    pub body: OwnedValue,
+}
+
+/// Inter-node latency distribution (`--latency-dist`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LatencyDist {
+    /// Exactly the mean.
+    Constant,
+    /// Integer uniform in [0, 2·mean).
+    Uniform,
+    /// Exponential with the given mean, truncated to whole ms.
+    Exponential,
+}
+
+/// A message leaving the network.
+pub struct Delivery {
+    /// Where it goes.
+    pub to: Endpoint,
+    /// The message.
+    pub message: Message,
+}
+
+/// A queued message, ordered by (deadline, send order).
+struct Queued {
+    deadline: Time,
+    seq: u64,
+    message: Box<Message>,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        (self.deadline, self.seq) == (other.deadline, other.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.deadline, self.seq).cmp(&(other.deadline, other.seq))
+    }
+}
+
+type Queue = BinaryHeap<Reverse<Queued>>;
+
+/// Participants, queues, grudges and counters.
+pub struct Network {
+    names: AHashMap<String, Endpoint>,
+    node_count: usize,
+    queues: Vec<Queue>,
+    in_flight: usize,
+    /// `grudge[dest * n + src]`: dest drops messages from src.
+    grudge: Vec<bool>,
+    latency_ms: u64,
+    dist: LatencyDist,
+    rng: Rng,
+    next_id: u64,
+    seq: u64,
+    stats: NetStats,
+    journal: Option<Box<dyn Write + Send>>,
+    log_send: bool,
+    log_recv: bool,
+}
+
+/// Options for [`Network::new`].
+pub struct NetOptions {
+    /// Mean latency in ms.
+    pub latency_ms: u64,
+    /// Its distribution.
+    pub dist: LatencyDist,
+    /// Print every send to stderr.
+    pub log_send: bool,
+    /// Print every receive to stderr.
+    pub log_recv: bool,
+}
+
+impl Network {
+    /// A network with the given server nodes and services registered.
+    pub fn new(nodes: &[String], services: &[&str], options: NetOptions, rng: Rng) -> Network {
+        let mut names = AHashMap::new();
+        for (i, name) in nodes.iter().enumerate() {
+            names.insert(name.clone(), Endpoint::Node(i));
+        }
+        for (i, name) in services.iter().enumerate() {
+            names.insert(name.to_string(), Endpoint::Service(i));
+        }
+        let n = nodes.len();
+        Network {
+            names,
+            node_count: n,
+            queues: (0..n + services.len()).map(|_| Queue::new()).collect(),
+            in_flight: 0,
+            grudge: vec![false; n * n],
+            latency_ms: options.latency_ms,
+            dist: options.dist,
+            rng,
+            next_id: 0,
+            seq: 0,
+            stats: NetStats::default(),
+            journal: None,
+            log_send: options.log_send,
+            log_recv: options.log_recv,
+        }
+    }
+
+    /// Journals every send and receive as JSON lines into `sink`.
+    pub fn set_journal(&mut self, sink: Box<dyn Write + Send>) {
+        self.journal = Some(sink);
+    }
+
+    /// Registers a client id.
+    pub fn register_client(&mut self, name: String, role: ClientRole) {
+        self.names.insert(name, Endpoint::Client(role));
+    }
+
+    /// Removes a client id: later messages to it are invalid (MAELSTROM.md §1.8).
+    pub fn unregister(&mut self, name: &str) {
+        self.names.remove(name);
+    }
+
+    /// Who a name is, if registered.
+    pub fn lookup(&self, name: &str) -> Option<Endpoint> {
+        self.names.get(name).copied()
+    }
+
+    /// Counts so far.
+    pub fn stats(&self) -> NetStats {
+        self.stats
+    }
+
+    /// Replaces the grudge: `drops[dest]` lists the node indices dest ignores. Empty heals.
+    pub fn set_grudge(&mut self, drops: &[Vec<usize>]) {
+        self.grudge.iter_mut().for_each(|g| *g = false);
+        let n = self.node_count;
+        for (dest, srcs) in drops.iter().enumerate().take(n) {
+            for &src in srcs.iter().filter(|&&s| s < n) {
+                self.grudge[dest * n + src] = true;
+            }
+        }
+    }
+
+    /// Drops every grudge.
+    pub fn heal(&mut self) {
+        self.grudge.iter_mut().for_each(|g| *g = false);
+    }
+
+    fn delay(&mut self) -> Time {
+        let mean = self.latency_ms;
+        let ms = match self.dist {
+            LatencyDist::Constant => mean,
+            LatencyDist::Uniform if mean == 0 => 0,
+            LatencyDist::Uniform => self.rng.below(2 * mean),
+            LatencyDist::Exponential => {
+                let u = 1.0 - self.rng.unit_f64();
+                (-(mean as f64) * u.ln()) as u64
+            }
+        };
+        ms * MS
+    }
+
+    /// Sends a message whose src and dest are registered. Client-bound messages are
+    /// delivered at once and returned; everything else is queued.
+    pub fn send(
+        &mut self,
+        now: Time,
+        src: String,
+        dest: String,
+        body: OwnedValue,
+    ) -> io::Result<Option<Delivery>> {
+        let Some(to) = self.lookup(&dest) else {
+            return Err(io::Error::other(format!("unknown destination {dest:?}")));
+        };
+        let message = Message {
+            id: self.next_id,
+            src,
+            dest,
+            body,
+        };
+        self.next_id += 1;
+        let client = involves_client(&message);
+        count(&mut self.stats, client, |c| {
+            c.send_count += 1;
+            c.msg_count += 1;
+        });
+        self.record("send", now, &message, self.log_send)?;
+        let queue = match to {
+            Endpoint::Client(_) => {
+                self.received(now, &message)?;
+                return Ok(Some(Delivery { to, message }));
+            }
+            Endpoint::Node(i) => i,
+            Endpoint::Service(s) => self.node_count + s,
+        };
+        if self.in_flight >= MAX_IN_FLIGHT {
+            return Err(io::Error::other(
+                "network overloaded: too many messages in flight",
+            ));
+        }
+        let deadline = if client { now } else { now + self.delay() };
+        self.seq += 1;
+        self.in_flight += 1;
+        if let Some(q) = self.queues.get_mut(queue) {
+            q.push(Reverse(Queued {
+                deadline,
+                seq: self.seq,
+                message: Box::new(message),
+            }));
+        }
+        Ok(None)
+    }
+
+    /// The earliest deadline among queued messages.
+    pub fn next_due(&self) -> Option<Time> {
+        self.queues
+            .iter()
+            .filter_map(|q| q.peek().map(|Reverse(m)| m.deadline))
+            .min()
+    }
+
+    /// Takes the next message due at `now` that survives the partition check.
+    pub fn pop_due(&mut self, now: Time) -> io::Result<Option<Delivery>> {
+        let n = self.node_count;
+        loop {
+            let best = self
+                .queues
+                .iter()
+                .enumerate()
+                .filter_map(|(i, q)| q.peek().map(|Reverse(m)| (m.deadline, m.seq, i)))
+                .filter(|(t, _, _)| *t <= now)
+                .min();
+            let Some((_, _, index)) = best else {
+                return Ok(None);
+            };
+            let Some(Reverse(Queued { message, .. })) =
+                self.queues.get_mut(index).and_then(|q| q.pop())
+            else {
+                return Ok(None);
+            };
+            self.in_flight -= 1;
+            let to = if index < n {
+                Endpoint::Node(index)
+            } else {
+                Endpoint::Service(index - n)
+            };
+            if self.partitioned(&message, index) {
+                continue;
+            }
+            self.received(now, &message)?;
+            return Ok(Some(Delivery {
+                to,
+                message: *message,
+            }));
+        }
+    }
+
+    fn partitioned(&self, message: &Message, dest: usize) -> bool {
+        let n = self.node_count;
+        if dest >= n {
+            return false;
+        }
+        match self.names.get(&message.src) {
+            Some(Endpoint::Node(src)) => self.grudge.get(dest * n + src).copied().unwrap_or(false),
+            _ => false,
+        }
+    }
+
+    fn received(&mut self, now: Time, message: &Message) -> io::Result<()> {
+        count(&mut self.stats, involves_client(message), |c| {
+            c.recv_count += 1
+        });
+        self.record("recv", now, message, self.log_recv)
+    }
+
+    fn record(&mut self, kind: &str, now: Time, message: &Message, log: bool) -> io::Result<()> {
+        if log {
+            eprintln!(":{kind} {}", String::from_utf8_lossy(&envelope(message)));
+        }
+        if let Some(journal) = self.journal.as_mut() {
+            write!(journal, "{{\"type\":\"{kind}\",\"time\":{now},\"message\":")?;
+            journal.write_all(&envelope(message))?;
+            journal.write_all(b"}\n")?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the journal.
+    pub fn flush_journal(&mut self) -> io::Result<()> {
+        match self.journal.as_mut() {
+            Some(j) => j.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+fn involves_client(message: &Message) -> bool {
+    message.src.starts_with('c') || message.dest.starts_with('c')
+}
+
+fn count(stats: &mut NetStats, client: bool, apply: impl Fn(&mut NetCounts)) {
+    apply(&mut stats.all);
+    apply(if client {
+        &mut stats.clients
+    } else {
+        &mut stats.servers
+    });
+}
+
+/// The message as a node sees it on stdin: `{"id":…,"src":…,"dest":…,"body":…}`.
+pub fn envelope(message: &Message) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(b"{\"id\":");
+    out.extend_from_slice(itoa::Buffer::new().format(message.id).as_bytes());
+    out.extend_from_slice(b",\"src\":");
+    push_json_str(&mut out, &message.src);
+    out.extend_from_slice(b",\"dest\":");
+    push_json_str(&mut out, &message.dest);
+    out.extend_from_slice(b",\"body\":");
+    let _ = message.body.write(&mut out);
+    out.push(b'}');
+    out
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
+}

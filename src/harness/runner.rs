@@ -1,0 +1,499 @@
+//! The test runner: one discrete-event loop over "next due time" that drives the nodes
+//! (through a [`NodeHost`]), the simulated network, the services, the worker clients, the
+//! generator and the nemesis (MAELSTROM.md §2).
+//!
+//! Each turn: deliver due messages, expire client timeouts, advance the phase (which may
+//! invoke ops), flush node input, then wait on the host until the earliest due time. The
+//! runner never reads a clock itself, so a virtual-time host makes the run deterministic.
+
+use std::collections::VecDeque;
+
+use simd_json::OwnedValue;
+use simd_json::prelude::*;
+
+use super::checker::NetStats;
+use super::cli::TestConfig;
+use super::client::{Outcome, Pending, Worker, error_outcome, malformed_outcome, timeout_outcome};
+use super::console::Progress;
+use super::generator::{OpSpec, Reply, Workload};
+use super::history::{History, OpType, Process};
+use super::host::{HostEvent, MS, NodeHost, SECOND, Time};
+use super::nemesis::Schedule;
+use super::network::{ClientRole, Delivery, Endpoint, Network};
+use super::services::Service;
+use crate::node::rng::Rng;
+
+/// Longest gap between loop turns, so progress and phase checks stay fresh.
+const MAX_WAIT: Time = 250 * MS;
+/// Deadline for `init_ok`.
+pub const INIT_TIMEOUT: Time = 10 * SECOND;
+/// Deadline for setup RPCs (`topology`).
+pub const SETUP_TIMEOUT: Time = 5 * SECOND;
+
+/// Why a run stopped without a history to check (exit 255).
+#[derive(Debug)]
+pub enum RunError {
+    /// A node exited, or could not be written to.
+    Crash(String),
+    /// The node broke the protocol, or the harness failed.
+    Fatal(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Crash(m) | RunError::Fatal(m) => f.write_str(m),
+        }
+    }
+}
+
+/// What a finished run hands to the checkers.
+pub struct RunOutput {
+    /// The history.
+    pub history: History,
+    /// Journal counts.
+    pub net: NetStats,
+}
+
+/// Test phases, in order.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Phase {
+    Init,
+    Setup,
+    Main,
+    Drain,
+    Recovery { until: Time },
+    Final,
+    Done,
+}
+
+/// ok / fail / info completions so far.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counts {
+    /// ok completions.
+    pub ok: u64,
+    /// fail completions.
+    pub fail: u64,
+    /// info completions.
+    pub info: u64,
+}
+
+/// The runner's state. Fields are shared with the phase logic in `lifecycle.rs`.
+pub struct Runner<'a, H: NodeHost> {
+    pub(super) config: &'a TestConfig,
+    pub(super) host: H,
+    pub(super) net: Network,
+    pub(super) services: Vec<(String, Box<dyn Service + Send>)>,
+    pub(super) workload: Box<dyn Workload>,
+    pub(super) workers: Vec<Worker>,
+    pub(super) free: VecDeque<usize>,
+    pub(super) history: History,
+    pub(super) rng: Rng,
+    pub(super) nemesis_rng: Rng,
+    pub(super) next_client: u64,
+    pub(super) phase: Phase,
+    pub(super) phase_deadline: Time,
+    pub(super) waiting: Vec<bool>,
+    pub(super) t0: Time,
+    pub(super) next_op_at: Option<Time>,
+    pub(super) nemesis: Schedule,
+    pub(super) counts: Counts,
+    pub(super) progress: Progress,
+}
+
+impl<'a, H: NodeHost> Runner<'a, H> {
+    /// A runner over started nodes. `services` are named participants the network knows.
+    pub fn new(
+        config: &'a TestConfig,
+        host: H,
+        net: Network,
+        services: Vec<(String, Box<dyn Service + Send>)>,
+        workload: Box<dyn Workload>,
+        mut rng: Rng,
+    ) -> Self {
+        let n = config.nodes.len();
+        let nemesis_rng = rng.fork();
+        Runner {
+            config,
+            host,
+            net,
+            services,
+            workload,
+            workers: (0..config.concurrency).map(|t| Worker::new(t, n)).collect(),
+            free: (0..config.concurrency).collect(),
+            history: History::default(),
+            rng,
+            nemesis_rng,
+            next_client: 0,
+            phase: Phase::Init,
+            phase_deadline: 0,
+            waiting: vec![false; n],
+            t0: 0,
+            next_op_at: None,
+            nemesis: Schedule::new(config.nemesis, config.nemesis_interval_s),
+            counts: Counts::default(),
+            progress: Progress::new(config.time_limit_s),
+        }
+    }
+
+    /// Runs the whole test: init, setup, main phase, final phase, teardown.
+    pub fn run(mut self) -> Result<RunOutput, RunError> {
+        let outcome = self.drive();
+        self.progress.finish();
+        self.net.heal();
+        let crashed = self.host.shutdown();
+        let _ = self.net.flush_journal();
+        outcome?;
+        if let Some(report) = crashed.into_iter().next() {
+            let name = self.node_name(report.node);
+            return Err(RunError::Crash(format!("Node {name} {report}")));
+        }
+        Ok(RunOutput {
+            history: self.history,
+            net: self.net.stats(),
+        })
+    }
+
+    fn drive(&mut self) -> Result<(), RunError> {
+        let now = self.host.now();
+        self.start_init(now)?;
+        loop {
+            let now = self.host.now();
+            self.deliver_due(now)?;
+            self.expire(now)?;
+            self.advance(now)?;
+            if self.phase == Phase::Done {
+                return Ok(());
+            }
+            self.deliver_due(now)?;
+            self.host
+                .flush()
+                .map_err(|e| RunError::Crash(format!("cannot write to a node: {e}")))?;
+            self.progress.tick(
+                now,
+                self.relative(now),
+                self.counts,
+                self.net.stats().all.send_count,
+            );
+            let until = self.next_due(now);
+            match self.host.poll(until) {
+                Some(HostEvent::Line { node, line }) => self.on_line(node, line)?,
+                Some(HostEvent::Exited { node }) => return Err(self.crashed(node)),
+                None => {}
+            }
+        }
+    }
+
+    pub(super) fn node_name(&self, node: usize) -> &str {
+        self.config
+            .nodes
+            .get(node)
+            .map(String::as_str)
+            .unwrap_or("?")
+    }
+
+    fn crashed(&mut self, node: usize) -> RunError {
+        let report = self.host.crash_report(node);
+        RunError::Crash(format!("Node {} {report}", self.node_name(node)))
+    }
+
+    /// Nanoseconds since the main phase started (0 before it).
+    pub(super) fn relative(&self, now: Time) -> Time {
+        now.saturating_sub(self.t0)
+    }
+
+    fn next_due(&self, now: Time) -> Time {
+        let mut due = now + MAX_WAIT;
+        let mut consider = |t: Option<Time>| {
+            if let Some(t) = t {
+                due = due.min(t);
+            }
+        };
+        consider(self.net.next_due());
+        self.workers
+            .iter()
+            .for_each(|w| consider(w.pending.as_ref().map(|p| p.deadline)));
+        consider(self.phase_due());
+        due
+    }
+
+    /// Delivers every message due by `now` to nodes and services.
+    fn deliver_due(&mut self, now: Time) -> Result<(), RunError> {
+        while let Some(delivery) = self.net.pop_due(now).map_err(fatal)? {
+            match delivery.to {
+                Endpoint::Node(node) => {
+                    let line = super::network::envelope(&delivery.message);
+                    if self.host.send_line(node, &line).is_err() {
+                        return Err(self.crashed(node));
+                    }
+                }
+                Endpoint::Service(index) => self.to_service(now, index, delivery)?,
+                Endpoint::Client(role) => self.to_client(now, role, delivery)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn to_service(&mut self, now: Time, index: usize, delivery: Delivery) -> Result<(), RunError> {
+        let Some((name, service)) = self.services.get_mut(index) else {
+            return Ok(());
+        };
+        let message = delivery.message;
+        let Some(reply) = service.handle(&message.src, &message.body) else {
+            return Ok(());
+        };
+        let name = name.clone();
+        if self.net.lookup(&message.src).is_none() {
+            return Ok(());
+        }
+        match self
+            .net
+            .send(now, name, message.src, reply)
+            .map_err(fatal)?
+        {
+            Some(d) => self.to_client(now, client_role(d.to), d),
+            None => Ok(()),
+        }
+    }
+
+    /// Parses and routes one stdout line of a node (MAELSTROM.md §1.8, strictly).
+    fn on_line(&mut self, node: usize, line: Vec<u8>) -> Result<(), RunError> {
+        let now = self.host.now();
+        let (src, dest, body) = parse_envelope(line)
+            .map_err(|why| RunError::Fatal(format!("Node {} {why}", self.node_name(node))))?;
+        for (role, id) in [("source", &src), ("dest", &dest)] {
+            if self.net.lookup(id).is_none() {
+                return Err(RunError::Fatal(format!(
+                    "Node {} sent a message with an invalid {role} {id:?} (not a node, open client or service): {}",
+                    self.node_name(node),
+                    describe(&src, &dest, &body)
+                )));
+            }
+        }
+        if let Some(delivery) = self.net.send(now, src, dest, body).map_err(fatal)? {
+            self.to_client(now, client_role(delivery.to), delivery)?;
+        }
+        Ok(())
+    }
+
+    fn to_client(
+        &mut self,
+        now: Time,
+        role: ClientRole,
+        delivery: Delivery,
+    ) -> Result<(), RunError> {
+        let body = delivery.message.body;
+        let Some(in_reply_to) = body.get("in_reply_to").and_then(|v| v.as_u64()) else {
+            return Ok(());
+        };
+        match role {
+            ClientRole::Init(node) => {
+                self.on_init_reply(node, in_reply_to, &delivery.message.dest, &body)
+            }
+            ClientRole::Setup(node) => self.on_setup_reply(node, in_reply_to, &body),
+            ClientRole::Worker(thread) => {
+                let matches = self
+                    .workers
+                    .get(thread)
+                    .and_then(|w| w.pending.as_ref())
+                    .is_some_and(|p| p.msg_id == in_reply_to);
+                if matches {
+                    self.on_worker_reply(now, thread, &body)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn on_worker_reply(
+        &mut self,
+        now: Time,
+        thread: usize,
+        body: &OwnedValue,
+    ) -> Result<(), RunError> {
+        let Some(pending) = self.workers.get_mut(thread).and_then(|w| w.pending.take()) else {
+            return Ok(());
+        };
+        let outcome = if body.get("type").and_then(|t| t.as_str()) == Some("error") {
+            error_outcome(self.workload.as_ref(), &pending.op, body)
+        } else {
+            match self.workload.reply(&pending.op, body) {
+                Reply::Ok(value) => Outcome {
+                    op_type: OpType::Ok,
+                    value,
+                    error: None,
+                },
+                Reply::Malformed(message) => malformed_outcome(&pending.op, &message),
+                Reply::Next(request) => return self.send_request(now, thread, pending.op, request),
+            }
+        };
+        self.complete(now, thread, &pending.op, outcome);
+        Ok(())
+    }
+
+    /// Gives up on requests whose deadline passed.
+    fn expire(&mut self, now: Time) -> Result<(), RunError> {
+        for thread in 0..self.workers.len() {
+            let expired = self.workers[thread]
+                .pending
+                .as_ref()
+                .is_some_and(|p| p.deadline <= now);
+            if expired && let Some(pending) = self.workers[thread].pending.take() {
+                let outcome = timeout_outcome(self.workload.as_ref(), &pending.op);
+                self.complete(now, thread, &pending.op, outcome);
+            }
+        }
+        self.check_phase_deadline(now)
+    }
+
+    /// Starts an op on a free worker: (re)opens its client, records the invocation, sends.
+    pub(super) fn invoke(&mut self, now: Time, thread: usize, op: OpSpec) -> Result<(), RunError> {
+        let next_client = &mut self.next_client;
+        let Some(worker) = self.workers.get_mut(thread) else {
+            return Ok(());
+        };
+        if worker.client.is_none() || worker.replace {
+            if let Some(old) = worker.client.take() {
+                self.net.unregister(&old);
+            }
+            let name = format!("c{next_client}");
+            *next_client += 1;
+            self.net
+                .register_client(name.clone(), ClientRole::Worker(thread));
+            worker.client = Some(name);
+            worker.replace = false;
+            worker.next_msg_id = 1;
+        }
+        let process = Process::Client(worker.process);
+        let index = self.history.push(
+            self.relative(now),
+            OpType::Invoke,
+            process,
+            op.f,
+            op.value.clone(),
+        );
+        if let Some(record) = self.history.ops.get_mut(index as usize) {
+            record.is_final = op.is_final;
+        }
+        let request = self.workload.request(&op);
+        self.send_request(now, thread, op, request)
+    }
+
+    fn send_request(
+        &mut self,
+        now: Time,
+        thread: usize,
+        op: OpSpec,
+        mut request: OwnedValue,
+    ) -> Result<(), RunError> {
+        let timeout = self.workload.timeout_ms() * MS;
+        let Some(worker) = self.workers.get_mut(thread) else {
+            return Ok(());
+        };
+        let msg_id = worker.next_msg_id;
+        worker.next_msg_id += 1;
+        if let Some(map) = request.as_object_mut() {
+            map.insert("msg_id".to_string(), msg_id.into());
+        }
+        let client = worker.client.clone().unwrap_or_default();
+        let node = self
+            .config
+            .nodes
+            .get(worker.node)
+            .cloned()
+            .unwrap_or_default();
+        worker.pending = Some(Pending {
+            op,
+            msg_id,
+            deadline: now + timeout,
+        });
+        self.net.send(now, client, node, request).map_err(fatal)?;
+        Ok(())
+    }
+
+    /// Records a completion, bumps the process after `info`, frees the worker.
+    fn complete(&mut self, now: Time, thread: usize, op: &OpSpec, outcome: Outcome) {
+        let concurrency = self.workers.len() as u64;
+        let reusable = self.workload.reusable_client();
+        let rel = self.relative(now);
+        let Some(worker) = self.workers.get_mut(thread) else {
+            return;
+        };
+        let process = Process::Client(worker.process);
+        let index = self
+            .history
+            .push(rel, outcome.op_type, process, op.f, outcome.value);
+        if let Some(record) = self.history.ops.get_mut(index as usize) {
+            record.error = outcome.error;
+            record.is_final = op.is_final;
+        }
+        match outcome.op_type {
+            OpType::Ok => self.counts.ok += 1,
+            OpType::Fail => self.counts.fail += 1,
+            _ => {
+                self.counts.info += 1;
+                worker.process += concurrency;
+                worker.replace = !reusable;
+            }
+        }
+        self.free.push_back(thread);
+    }
+}
+
+fn fatal(e: std::io::Error) -> RunError {
+    RunError::Fatal(e.to_string())
+}
+
+fn client_role(to: Endpoint) -> ClientRole {
+    match to {
+        Endpoint::Client(role) => role,
+        _ => ClientRole::Init(usize::MAX),
+    }
+}
+
+fn describe(src: &str, dest: &str, body: &OwnedValue) -> String {
+    format!(
+        "{{\"src\":{src:?},\"dest\":{dest:?},\"body\":{}}}",
+        body.encode()
+    )
+}
+
+/// Checks a node's stdout line: JSON, only src/dest/body/id at the top level, src and dest
+/// strings, body an object, id an integer if present.
+pub fn parse_envelope(line: Vec<u8>) -> Result<(String, String, OwnedValue), String> {
+    let text = String::from_utf8_lossy(&line).into_owned();
+    let mut bytes = line;
+    let value = simd_json::to_owned_value(&mut bytes)
+        .map_err(|_| format!("printed a line to STDOUT which was not well-formed JSON: {text}"))?;
+    let malformed = |why: &str| format!("printed a malformed network message ({why}): {text}");
+    let OwnedValue::Object(mut map) = value else {
+        return Err(malformed("not a JSON object"));
+    };
+    if let Some(key) = map
+        .keys()
+        .find(|k| !["src", "dest", "body", "id"].contains(&k.as_str()))
+    {
+        return Err(malformed(&format!("extra top-level key {key:?}")));
+    }
+    if map
+        .get("id")
+        .is_some_and(|id| !super::generator::schema::is_int(id))
+    {
+        return Err(malformed("id is not an integer"));
+    }
+    let src = map
+        .remove("src")
+        .and_then(|s| s.as_str().map(String::from))
+        .ok_or_else(|| malformed("src missing or not a string"))?;
+    let dest = map
+        .remove("dest")
+        .and_then(|s| s.as_str().map(String::from))
+        .ok_or_else(|| malformed("dest missing or not a string"))?;
+    let body = map
+        .remove("body")
+        .ok_or_else(|| malformed("body missing"))?;
+    if !body.is_object() {
+        return Err(malformed("body is not an object"));
+    }
+    Ok((src, dest, body))
+}

@@ -1,0 +1,84 @@
+//! The results directory: `store/<workload>/<yyyyMMdd'T'HHmmss.SSSZ>/` with `node-logs/`,
+//! the network journal and the checker outputs, plus `store/latest`, `store/current` and
+//! `store/<workload>/latest` symlinks (MAELSTROM.md §7.1).
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// One run's directory.
+pub struct RunDir {
+    /// `store/<workload>/<time>`.
+    pub path: PathBuf,
+}
+
+impl RunDir {
+    /// Creates `root/<workload>/<time>/node-logs` and points the `latest` links at it.
+    pub fn create(root: &Path, workload: &str) -> io::Result<RunDir> {
+        let stamp = timestamp(SystemTime::now());
+        let mut path = root.join(workload).join(&stamp);
+        let mut attempt = 1;
+        while path.exists() {
+            path = root.join(workload).join(format!("{stamp}-{attempt}"));
+            attempt += 1;
+        }
+        std::fs::create_dir_all(path.join("node-logs"))?;
+        let Some(name) = path.file_name().map(PathBuf::from) else {
+            return Ok(RunDir { path });
+        };
+        relink(&root.join(workload).join("latest"), &name)?;
+        let from_root = Path::new(workload).join(&name);
+        relink(&root.join("latest"), &from_root)?;
+        relink(&root.join("current"), &from_root)?;
+        Ok(RunDir { path })
+    }
+
+    /// Where node `name`'s stderr goes.
+    pub fn node_logs(&self) -> PathBuf {
+        self.path.join("node-logs")
+    }
+
+    /// The JSONL network journal.
+    pub fn journal(&self) -> PathBuf {
+        self.path.join("net-journal.jsonl")
+    }
+}
+
+/// Replaces a symlink (relative target, so the store can be moved).
+fn relink(link: &Path, target: &Path) -> io::Result<()> {
+    match std::fs::remove_file(link) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::os::unix::fs::symlink(target, link)
+}
+
+/// Joda's basic date-time `yyyyMMdd'T'HHmmss.SSSZ`, in UTC (printed with `Z`).
+pub fn timestamp(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        since.subsec_millis()
+    )
+}
+
+/// Howard Hinnant's days → (year, month, day) for the proleptic Gregorian calendar.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}

@@ -1,0 +1,87 @@
+//! `glomers test` argument handling (MAELSTROM.md §5.5): bad arguments exit with 254.
+
+use std::process::Command;
+
+use glomers::harness::checker::Availability;
+use glomers::harness::cli::{parse_availability, parse_concurrency, split_models};
+
+fn glomers(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
+        .args(args)
+        .output()
+        .expect("run glomers");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const ECHO: &str = "tests/nodes/echo.py";
+
+#[test]
+fn bad_arguments_exit_254_with_a_message() {
+    let cases: &[&[&str]] = &[
+        &["test", "-w", "echo", "--bin", ECHO, "--bogus-flag"],
+        &["test", "-w", "echo"],
+        &["test", "-w", "nope", "--bin", ECHO],
+        &["test", "-w", "echo", "--bin", ECHO, "--concurrency", "3x"],
+        &["test", "-w", "echo", "--bin", ECHO, "--time-limit", "ten"],
+        &[
+            "test",
+            "-w",
+            "echo",
+            "--bin",
+            ECHO,
+            "--availability",
+            "most",
+        ],
+        &["test", "-w", "echo", "--bin", ECHO, "--nemesis", "kill"],
+        &[
+            "test",
+            "-w",
+            "echo",
+            "--bin",
+            ECHO,
+            "--latency-dist",
+            "normal",
+        ],
+        &["test", "-w", "echo", "--bin", ECHO, "--topology", "star"],
+        &["test", "-w", "echo", "--bin", "/nonexistent/node"],
+        &["test", "-w", "echo", "--bin", ECHO, "--rate", "-1"],
+        &["frobnicate"],
+    ];
+    for args in cases {
+        let (code, stderr) = glomers(args);
+        assert_eq!(code, 254, "{args:?}: {stderr}");
+        assert!(!stderr.trim().is_empty(), "{args:?} printed no error");
+    }
+}
+
+#[test]
+fn help_exits_zero() {
+    assert_eq!(glomers(&["test", "--help"]).0, 0);
+}
+
+#[test]
+fn option_parsing_quirks() {
+    assert_eq!(parse_concurrency("2n", 5), Ok(10));
+    assert_eq!(parse_concurrency("7", 5), Ok(7));
+    assert!(parse_concurrency("n", 5).is_err());
+    assert!(parse_concurrency("0", 5).is_err());
+    assert_eq!(
+        split_models("read-committed , serializable"),
+        vec!["read-committed", "serializable"]
+    );
+    assert_eq!(
+        split_models("read-committed,serializable"),
+        vec!["read-committed,serializable"]
+    );
+    assert_eq!(split_models("a ,b"), vec!["a ,b"]);
+    assert_eq!(parse_availability(Some("total")), Ok(Availability::Total));
+    assert_eq!(
+        parse_availability(Some("0.5")),
+        Ok(Availability::Fraction(0.5))
+    );
+    assert_eq!(parse_availability(None), Ok(Availability::Any));
+    assert!(parse_availability(Some("1.5")).is_err());
+}

@@ -1,0 +1,310 @@
+//! End-to-end runs of `glomers test` against the Python nodes in tests/nodes: good nodes
+//! pass, each deliberately broken node is caught. Runs are 2–3 s with a short recovery.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn store() -> PathBuf {
+    store_named("shared")
+}
+
+fn store_named(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("glomers-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+fn run(args: &[&str]) -> Run {
+    run_in(&store(), args)
+}
+
+fn run_in(store: &std::path::Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
+        .arg("test")
+        .args(args)
+        .args(["--recovery-time", "0.5", "--store"])
+        .arg(store)
+        .output()
+        .expect("run glomers");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    if std::env::var_os("GLOMERS_TEST_VERBOSE").is_some() {
+        eprintln!("{args:?} → {}\n{}\n{}", run.code, run.stdout, run.stderr);
+    }
+    run
+}
+
+fn assert_valid(args: &[&str]) -> Run {
+    let r = run(args);
+    assert_eq!(
+        r.code, 0,
+        "{args:?}\nstdout:\n{}\nstderr:\n{}",
+        r.stdout, r.stderr
+    );
+    assert!(r.stdout.contains("Everything looks good!"));
+    r
+}
+
+fn assert_invalid(args: &[&str], needle: &str) {
+    let r = run(args);
+    assert_eq!(
+        r.code, 1,
+        "{args:?}\nstdout:\n{}\nstderr:\n{}",
+        r.stdout, r.stderr
+    );
+    assert!(r.stdout.contains("Analysis invalid!"));
+    assert!(
+        r.stdout.contains(needle),
+        "{needle} missing in\n{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn echo_good_and_garbled() {
+    let r = assert_valid(&[
+        "-w",
+        "echo",
+        "--bin",
+        "tests/nodes/echo.py",
+        "--node-count",
+        "2",
+        "--time-limit",
+        "2",
+        "--rate",
+        "50",
+    ]);
+    assert!(r.stdout.contains(":msgs-per-op"));
+    assert_invalid(
+        &[
+            "-w",
+            "echo",
+            "--bin",
+            "tests/nodes/echo_garble.py",
+            "--node-count",
+            "1",
+            "--time-limit",
+            "2",
+            "--rate",
+            "20",
+        ],
+        "Expected a message with :echo",
+    );
+}
+
+#[test]
+fn unique_ids_good_and_colliding() {
+    assert_valid(&[
+        "-w",
+        "unique-ids",
+        "--bin",
+        "tests/nodes/unique_ids.py",
+        "--node-count",
+        "3",
+        "--time-limit",
+        "2",
+        "--rate",
+        "100",
+        "--availability",
+        "total",
+        "--nemesis",
+        "partition",
+    ]);
+    assert_invalid(
+        &[
+            "-w",
+            "unique-ids",
+            "--bin",
+            "tests/nodes/unique_ids.py",
+            "--node-count",
+            "3",
+            "--time-limit",
+            "2",
+            "--rate",
+            "100",
+            "collide",
+        ],
+        ":duplicated",
+    );
+}
+
+#[test]
+fn broadcast_survives_partitions_and_lossy_broadcast_is_caught() {
+    let args = [
+        "--node-count",
+        "5",
+        "--time-limit",
+        "3",
+        "--rate",
+        "40",
+        "--nemesis",
+        "partition",
+        "--nemesis-interval",
+        "0.5",
+        "--latency",
+        "5",
+        "--latency-dist",
+        "uniform",
+    ];
+    let mut good = vec!["-w", "broadcast", "--bin", "tests/nodes/broadcast.py"];
+    good.extend(args);
+    let r = assert_valid(&good);
+    assert!(r.stdout.contains(":lost-count 0"));
+    let mut lossy = vec![
+        "-w",
+        "broadcast",
+        "--bin",
+        "tests/nodes/broadcast.py",
+        "lossy",
+        "--seed",
+        "7",
+    ];
+    lossy.extend(args);
+    assert_invalid(&lossy, ":lost (");
+}
+
+#[test]
+fn g_set_and_counters() {
+    assert_valid(&[
+        "-w",
+        "g-set",
+        "--bin",
+        "tests/nodes/g_set.py",
+        "--node-count",
+        "3",
+        "--time-limit",
+        "2",
+        "--rate",
+        "30",
+        "--nemesis",
+        "partition",
+    ]);
+    assert_valid(&[
+        "-w",
+        "g-counter",
+        "--bin",
+        "tests/nodes/counter.py",
+        "--node-count",
+        "3",
+        "--time-limit",
+        "2",
+        "--rate",
+        "30",
+        "--latency",
+        "2",
+    ]);
+    assert_invalid(
+        &[
+            "-w",
+            "pn-counter",
+            "--bin",
+            "tests/nodes/counter.py",
+            "double",
+            "--node-count",
+            "2",
+            "--time-limit",
+            "2",
+            "--rate",
+            "30",
+            "--seed",
+            "3",
+        ],
+        ":errors",
+    );
+}
+
+#[test]
+fn non_json_output_is_a_clear_failure() {
+    let r = run(&[
+        "-w",
+        "echo",
+        "--bin",
+        "tests/nodes/echo_junk.py",
+        "--node-count",
+        "1",
+        "--time-limit",
+        "3",
+        "--rate",
+        "20",
+    ]);
+    assert_eq!(r.code, 255, "{}", r.stderr);
+    assert!(r.stderr.contains("Node n0 printed a line to STDOUT which was not well-formed JSON: DEBUG: handling echo number three"), "{}", r.stderr);
+}
+
+#[test]
+fn a_node_that_exits_is_a_crash() {
+    let r = run(&[
+        "-w",
+        "echo",
+        "--bin",
+        "tests/nodes/echo_exit.py",
+        "--node-count",
+        "1",
+        "--time-limit",
+        "3",
+        "--rate",
+        "20",
+    ]);
+    assert_eq!(r.code, 255, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Node n0 crashed with exit status 3"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("giving up after five echoes"),
+        "stderr tail missing: {}",
+        r.stderr
+    );
+}
+
+#[test]
+fn results_directory_layout() {
+    let store = store_named("layout");
+    let r = run_in(
+        &store,
+        &[
+            "-w",
+            "echo",
+            "--bin",
+            "tests/nodes/echo.py",
+            "--node-count",
+            "1",
+            "--time-limit",
+            "1",
+            "--rate",
+            "10",
+            "--seed",
+            "42",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("Seed 42"));
+    assert!(store.join("latest").join("results.json").exists());
+    let latest = store.join("echo").join("latest");
+    for file in [
+        "results.json",
+        "history.edn",
+        "history.txt",
+        "net-journal.jsonl",
+        "node-logs/n0.log",
+    ] {
+        assert!(latest.join(file).exists(), "{file} missing");
+    }
+    let journal = std::fs::read_to_string(latest.join("net-journal.jsonl")).expect("journal");
+    assert!(
+        journal
+            .lines()
+            .next()
+            .is_some_and(|l| l.starts_with("{\"type\":\"send\""))
+    );
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""G-counter / pn-counter on seq-kv: adds are cas loops on one key; reads first write a
+unique dummy key (a state-changing op makes seq-kv serve the newest state).
+With argv[1] == "double" every add is applied twice (broken)."""
+import os
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from maelstrom import Node  # noqa: E402
+
+double = len(sys.argv) > 1 and sys.argv[1] == "double"
+node = Node()
+KEY = "counter"
+seq = [0]
+seq_lock = threading.Lock()
+
+
+def kv(body):
+    for _ in range(50):
+        reply = node.rpc("seq-kv", body, timeout=1.0)
+        if reply is not None:
+            return reply
+    return None
+
+
+def fresh_read():
+    with seq_lock:
+        seq[0] += 1
+        n = seq[0]
+    kv({"type": "write", "key": "sync-" + node.node_id, "value": n})
+    reply = kv({"type": "read", "key": KEY})
+    if reply is None:
+        return None
+    if reply["type"] == "error":
+        return 0
+    return reply["value"]
+
+
+def add(delta):
+    while True:
+        current = fresh_read()
+        if current is None:
+            return False
+        reply = kv({"type": "cas", "key": KEY, "from": current, "to": current + delta,
+                    "create_if_not_exists": True})
+        if reply is not None and reply["type"] == "cas_ok":
+            return True
+
+
+def on_add(msg):
+    delta = msg["body"]["delta"]
+    ok = add(delta) and (not double or add(delta))
+    if ok:
+        node.reply(msg, {"type": "add_ok"})
+    else:
+        node.reply(msg, {"type": "error", "code": 13, "text": "seq-kv unreachable"})
+
+
+def on_read(msg):
+    value = fresh_read()
+    if value is None:
+        node.reply(msg, {"type": "error", "code": 11, "text": "seq-kv unreachable"})
+    else:
+        node.reply(msg, {"type": "read_ok", "value": value})
+
+
+node.on("add", on_add)
+node.on("read", on_read)
+node.run()

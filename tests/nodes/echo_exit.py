@@ -1,0 +1,21 @@
+#!/usr/bin/env python3
+"""Broken echo: exits with status 3 after five echoes (a crash)."""
+import json
+import sys
+
+node_id = None
+count = 0
+for line in sys.stdin:
+    msg = json.loads(line)
+    body = msg["body"]
+    if body["type"] == "init":
+        node_id = body["node_id"]
+        reply = {"type": "init_ok"}
+    else:
+        count += 1
+        if count > 5:
+            print("giving up after five echoes", file=sys.stderr, flush=True)
+            sys.exit(3)
+        reply = {"type": "echo_ok", "echo": body["echo"]}
+    reply["in_reply_to"] = body["msg_id"]
+    print(json.dumps({"src": node_id, "dest": msg["src"], "body": reply}), flush=True)
