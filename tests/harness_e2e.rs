@@ -308,3 +308,54 @@ fn results_directory_layout() {
             .is_some_and(|l| l.starts_with("{\"type\":\"send\""))
     );
 }
+
+#[test]
+fn malformed_envelopes_name_the_node_and_the_line() {
+    let cases = [
+        ("extra-key", "extra top-level key \"trace\""),
+        ("bad-dest", "invalid dest \"n9\""),
+        ("body", "body is not an object"),
+    ];
+    for (mode, needle) in cases {
+        let r = run(&[
+            "-w",
+            "echo",
+            "--bin",
+            "tests/nodes/bad_envelope.py",
+            mode,
+            "--node-count",
+            "1",
+            "--time-limit",
+            "2",
+            "--rate",
+            "10",
+        ]);
+        assert_eq!(r.code, 255, "{mode}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("Node n0") && r.stderr.contains(needle),
+            "{mode}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn a_node_that_never_answers_init_fails_after_10_s() {
+    let r = run(&[
+        "-w",
+        "echo",
+        "--bin",
+        "tests/nodes/silent.py",
+        "--node-count",
+        "2",
+        "--time-limit",
+        "2",
+    ]);
+    assert_eq!(r.code, 255, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("Expected node n0 to respond to an init message"),
+        "{}",
+        r.stderr
+    );
+}

@@ -17,4 +17,6 @@ pub mod process;
 pub mod runner;
 pub mod store;
 pub mod topology;
+mod workers;
+pub mod envelope;
 pub mod session;
