@@ -160,3 +160,30 @@ fn unique_ids_results_parse() {
     assert_eq!(validity_of(&results), Validity::Valid);
     assert_eq!(int(&results, &["workload", "attempted-count"]), 26510);
 }
+
+/// Our results.edn text is byte-identical to Maelstrom's for these runs, once our extra
+/// `:perf :latencies` report is removed.
+#[test]
+fn results_edn_text_is_identical_to_maelstrom() {
+    for (name, workload) in [
+        ("broadcast-5n-valid", "broadcast"),
+        ("broadcast-5n-partition-valid", "broadcast"),
+        ("g-set-partition-valid", "g-set"),
+        ("g-counter-partition-valid", "g-counter"),
+        ("pn-counter-partition-valid", "pn-counter"),
+    ] {
+        let (mut ours, _) = run(name, workload);
+        if let OwnedValue::Object(top) = &mut ours
+            && let Some(OwnedValue::Object(perf)) = top.get_mut("perf")
+        {
+            perf.remove("latencies");
+        }
+        let dir = std::env::temp_dir().join(format!("glomers-results-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        glomers::harness::results::write_results(&dir, &ours).unwrap();
+        let text = std::fs::read_to_string(dir.join("results.edn")).unwrap();
+        let theirs = std::fs::read_to_string(fixture(name).join("results.edn")).unwrap();
+        assert_eq!(text.trim_end(), theirs.trim_end(), "{name}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

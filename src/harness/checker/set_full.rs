@@ -30,6 +30,8 @@ pub struct SetFull {
 
 struct Element<'a> {
     value: &'a OwnedValue,
+    /// `identity_key(value)`, computed once: every read tests every element.
+    key: String,
     known: Option<&'a Op>,
     last_present: Option<&'a Op>,
     last_absent: Option<&'a Op>,
@@ -68,7 +70,13 @@ impl SetFull {
             if self.is_add(&op.f) {
                 let key = identity_key(&op.value);
                 if op.op_type == OpType::Invoke {
-                    let fresh = Element { value: &op.value, known: None, last_present: None, last_absent: None };
+                    let fresh = Element {
+                        value: &op.value,
+                        key: key.clone(),
+                        known: None,
+                        last_present: None,
+                        last_absent: None,
+                    };
                     match index.get(&key) {
                         Some(&slot) => elements[slot] = fresh,
                         None => {
@@ -89,7 +97,7 @@ impl SetFull {
                     other => return Err(format!("read value is not a collection: {other:?}")),
                 };
                 for e in &mut elements {
-                    if seen.contains(&identity_key(e.value)) {
+                    if seen.contains(&e.key) {
                         e.known = e.known.or(Some(op));
                         if later(invoke, e.last_present) {
                             e.last_present = Some(invoke);

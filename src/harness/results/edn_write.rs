@@ -139,8 +139,11 @@ impl Printer {
             OwnedValue::Object(map) => {
                 let is_op = map.contains_key("index") && map.contains_key("type");
                 let nemesis = map.get("process").and_then(|p| p.as_str_opt()) == Some("nemesis");
-                let keys = ordered_keys(map);
+                let keys = keys_for(map, ctx.mode);
+                let tag = record_tag(ctx.mode, is_op);
+                out.push_str(tag);
                 out.push('{');
+                let col = col + tag.len();
                 for (i, k) in keys.iter().enumerate() {
                     if i > 0 {
                         out.push_str(",\n");
@@ -187,8 +190,8 @@ impl Printer {
             OwnedValue::Object(map) => {
                 let is_op = map.contains_key("index") && map.contains_key("type");
                 let nemesis = map.get("process").and_then(|p| p.as_str_opt()) == Some("nemesis");
-                let mut out = String::from("{");
-                for (i, k) in ordered_keys(map).into_iter().enumerate() {
+                let mut out = format!("{}{{", record_tag(ctx.mode, is_op));
+                for (i, k) in keys_for(map, ctx.mode).into_iter().enumerate() {
                     if i > 0 {
                         out.push_str(", ");
                     }
@@ -208,6 +211,18 @@ impl Printer {
             }
         }
     }
+}
+
+/// Ops inside results print as Jepsen's records, `#jepsen.history.Op{…}`.
+fn record_tag(mode: Mode, is_op: bool) -> &'static str {
+    if mode == Mode::Results && is_op { "#jepsen.history.Op" } else { "" }
+}
+
+/// Small maps inside op values keep their own (wire) order, as Maelstrom prints reply
+/// bodies; `simd_json` objects of up to 32 keys are vector-backed and iterate in insertion
+/// order. Larger maps are hash-backed, so they are sorted for determinism.
+fn keys_for(map: &simd_json::owned::Object, mode: Mode) -> Vec<&String> {
+    if mode != Mode::Results && map.len() <= 32 { map.keys().collect() } else { ordered_keys(map) }
 }
 
 fn is_coll(v: &OwnedValue) -> bool {

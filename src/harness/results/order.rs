@@ -29,12 +29,19 @@ const SCHEMAS: &[(&str, &[&str])] = &[
 /// Fallback: `valid?` first (as in most Jepsen checker maps), then the rest sorted.
 const DEFAULT: &[&str] = &["valid?"];
 
-/// The keys of `map` in print order.
+/// Objects of up to this many keys are vector-backed in `simd_json` and iterate in
+/// insertion order; larger ones are hash-backed and iterate in no stable order.
+const INSERTION_ORDERED_MAX: usize = 32;
+
+/// The keys of `map` in print order: a known schema's order; else, for small maps, the
+/// order they were built or parsed in (checkers build maps in Maelstrom's order, parsed
+/// reply bodies keep wire order); else `valid?` first and the rest sorted.
 pub fn ordered_keys(map: &Object) -> Vec<&String> {
-    let order = SCHEMAS
-        .iter()
-        .find(|(marker, _)| map.contains_key(*marker))
-        .map_or(DEFAULT, |(_, order)| *order);
+    let schema = SCHEMAS.iter().find(|(marker, _)| map.contains_key(*marker));
+    if schema.is_none() && map.len() <= INSERTION_ORDERED_MAX {
+        return map.keys().collect();
+    }
+    let order = schema.map_or(DEFAULT, |(_, order)| *order);
     let rank = |k: &str| order.iter().position(|o| *o == k).unwrap_or(usize::MAX);
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| natural(a, b)));
