@@ -132,3 +132,11 @@ fn history_edn_lines_match_maelstrom() {
         assert!(compared * 10 >= h.ops.len() * 9, "{name}: only {compared} lines compared");
     }
 }
+
+#[test]
+fn report_of_a_maelstrom_store_dir_adds_latencies() {
+    let dir = PathBuf::from(FIXTURES).join("lin-kv-raft-valid");
+    let text = glomers::harness::results::report_store_dir(&dir).expect("report");
+    assert!(text.contains(":latencies {:cas {0 "), "{text}");
+    assert!(text.ends_with("Everything looks good! ヽ(‘ー`)ノ\n"));
+}

@@ -197,3 +197,25 @@ fn json_string(s: &str, out: &mut String) {
     }
     out.push('"');
 }
+
+/// Summarises a store directory (ours or a real Maelstrom one) for `glomers report DIR`:
+/// reads `results.edn`, adds per-`f` latency quantiles under `perf` → `latencies` from
+/// `history.edn` when the results lack them (Maelstrom only draws them), and returns the
+/// console summary.
+pub fn report_store_dir(dir: &Path) -> Result<String, String> {
+    let mut results = read_results_edn(&dir.join("results.edn"))?;
+    let history_path = dir.join("history.edn");
+    if history_path.is_file()
+        && let OwnedValue::Object(top) = &mut results
+        && let Some(OwnedValue::Object(perf)) = top.get_mut("perf")
+        && !perf.contains_key("latencies")
+    {
+        let history = super::edn::read_history_edn(&history_path)?;
+        if let OwnedValue::Object(ours) = super::checker::stats::perf(&history)
+            && let Some(latencies) = ours.get("latencies")
+        {
+            perf.insert("latencies".to_string(), latencies.clone());
+        }
+    }
+    Ok(console_summary(&results))
+}

@@ -41,7 +41,7 @@ pub enum Mode {
 pub fn keyword_safe(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || "*+!_?<>=".contains(c))
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "*+!_?<>=-.".contains(c))
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "*+!_?<>=-.'".contains(c))
 }
 
 /// A double as Clojure prints it (`1.0`, `2.0370371`, `1.0E16`, `##NaN`).
