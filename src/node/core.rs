@@ -17,7 +17,7 @@ use super::ctx::{Ctx, NodeState};
 use super::message::{Message, RequestError, salvage_reply_address};
 use super::timers::{Deadline, Millis};
 use super::workload::{RpcReply, Workload};
-use crate::wire::{ErrorCode, Frame, Json, LineFramer, Parser};
+use crate::wire::{Batch, ErrorCode, Frame, Json, LineFramer, Parsed, Parser};
 
 /// Longest accepted input line; longer lines are dropped with a stderr message.
 pub const MAX_LINE: usize = 8 << 20;
@@ -49,7 +49,7 @@ impl<W: Workload> NodeCore<W> {
     /// A node running `workload`; `seed` fixes its RNG.
     pub fn new(workload: W, seed: u64) -> Self {
         NodeCore {
-            framer: LineFramer::new(MAX_LINE),
+            framer: LineFramer::new(MAX_LINE, simd_json::INPUT_PADDING),
             parser: Parser::new(),
             arena: Bump::with_capacity(64 * 1024),
             inner: Inner { workload, state: NodeState::new(seed), initialized: false, early: Vec::new() },
@@ -122,16 +122,54 @@ impl<W: Workload> NodeCore<W> {
 
     fn process_lines(&mut self, now: Millis) {
         self.inner.advance_clock(now);
+        if self.inner.initialized {
+            self.process_batch();
+        }
+        // Before `init` (or for what is left if `init` arrived mid-batch): line by line.
         while let Some(frame) = self.framer.next_line() {
             match frame {
-                Frame::Line(line) => self.inner.handle_line(&mut self.parser, &self.arena, line),
-                Frame::TooLong { len } => {
-                    eprintln!("glomers: dropped an input line of {len} bytes (limit {MAX_LINE})")
+                Frame::Line { bytes, len } => {
+                    self.inner.handle_framed(&mut self.parser, &self.arena, bytes, len)
                 }
+                Frame::TooLong { len } => report_too_long(len),
             }
         }
         self.arena.reset();
     }
+
+    /// Parses every buffered line with one simd-json call (see [`crate::wire::batch`]).
+    fn process_batch(&mut self) {
+        let arena = &self.arena;
+        let mut batch = Batch::new_in(arena, self.framer.buffered());
+        while let Some(frame) = self.framer.next_line() {
+            match frame {
+                Frame::Line { bytes, len } => {
+                    let fits = batch.push_line(&bytes[..len]);
+                    assert!(fits, "batch sized from the framer's buffered bytes");
+                }
+                Frame::TooLong { len } => report_too_long(len),
+            }
+        }
+        if batch.is_empty() {
+            return;
+        }
+        match batch.parse(&mut self.parser) {
+            Parsed::Whole(array) => {
+                for value in array.items() {
+                    self.inner.handle_parsed(&mut self.parser, arena, Ok(value), &[]);
+                }
+            }
+            Parsed::EachLine(lines) => {
+                for line in lines {
+                    self.inner.handle_line(&mut self.parser, arena, line);
+                }
+            }
+        }
+    }
+}
+
+fn report_too_long(len: usize) {
+    eprintln!("glomers: dropped an input line of {len} bytes (limit {MAX_LINE})");
 }
 
 impl<W: Workload> Inner<W> {
@@ -143,8 +181,35 @@ impl<W: Workload> Inner<W> {
         Ctx { state, arena }
     }
 
+    /// A line as the framer holds it (padded): parsed in place, no copy. Before `init`,
+    /// a pristine copy is kept first, since in-place parsing unescapes the line.
+    fn handle_framed(&mut self, parser: &mut Parser, arena: &Bump, bytes: &mut [u8], len: usize) {
+        if !self.initialized {
+            let copy = bytes[..len].to_vec();
+            return self.handle_line(parser, arena, &copy);
+        }
+        let why = match parser.parse_in_place(arena, bytes, len) {
+            // Initialised, so `dispatch` never needs the raw line.
+            Ok(value) => return self.handle_parsed(parser, arena, Ok(value), &[]),
+            Err(error) => error.to_string(),
+        };
+        self.reject_unparsed(&bytes[..len], &why);
+    }
+
+    /// A line held elsewhere (the pre-init buffer): copied into the arena and parsed.
     fn handle_line(&mut self, parser: &mut Parser, arena: &Bump, line: &[u8]) {
-        let value = match parser.parse(arena, line) {
+        let result = parser.parse(arena, line);
+        self.handle_parsed(parser, arena, result, line);
+    }
+
+    fn handle_parsed(
+        &mut self,
+        parser: &mut Parser,
+        arena: &Bump,
+        parsed: Result<Json<'_>, simd_json::Error>,
+        line: &[u8],
+    ) {
+        let value = match parsed {
             Ok(value) => value,
             Err(error) => return self.reject_unparsed(line, &error.to_string()),
         };

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::wire::{ErrorCode, Json};
+use crate::wire::{ErrorCode, Json, JsonKind};
 
 /// `{"src":…, "dest":…, "body":{"type":…, "msg_id":…, "in_reply_to":…, …}}`, borrowed from
 /// the input batch.
@@ -51,22 +51,30 @@ impl RequestError {
 
 impl<'a> Message<'a> {
     /// Reads the envelope of a parsed line. Errors say what is wrong, for code-12 replies.
+    /// One pass over the envelope's keys and one over the body's.
     pub fn from_json(value: Json<'a>) -> Result<Self, RequestError> {
-        let src = value.get("src").and_then(|v| v.as_str());
+        let (mut src, mut dest, mut body) = (None, None, None);
+        for (key, field) in value.entries() {
+            match key {
+                "src" => src = field.as_str(),
+                "dest" => dest = field.as_str(),
+                "body" => body = Some(field).filter(|b| b.kind() == JsonKind::Object),
+                _ => {}
+            }
+        }
         let src = src.ok_or_else(|| RequestError::malformed("envelope has no string src"))?;
-        let dest = value.get("dest").and_then(|v| v.as_str()).unwrap_or("");
-        let body = value.get("body").filter(|b| b.kind() == crate::wire::JsonKind::Object);
         let body = body.ok_or_else(|| RequestError::malformed("envelope has no body object"))?;
-        let kind = body.get("type").and_then(|v| v.as_str());
+        let (mut kind, mut msg_id, mut in_reply_to) = (None, None, None);
+        for (key, field) in body.entries() {
+            match key {
+                "type" => kind = field.as_str(),
+                "msg_id" => msg_id = field.as_u64(),
+                "in_reply_to" => in_reply_to = field.as_u64(),
+                _ => {}
+            }
+        }
         let kind = kind.ok_or_else(|| RequestError::malformed("body has no string type"))?;
-        Ok(Message {
-            src,
-            dest,
-            kind,
-            msg_id: body.get("msg_id").and_then(|v| v.as_u64()),
-            in_reply_to: body.get("in_reply_to").and_then(|v| v.as_u64()),
-            body,
-        })
+        Ok(Message { src, dest: dest.unwrap_or(""), kind, msg_id, in_reply_to, body })
     }
 
     /// A body field that must be present (any JSON type).

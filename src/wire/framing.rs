@@ -9,8 +9,15 @@
 /// One framed input line (without its line end), or notice of a line that was too long.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Frame<'a> {
-    /// A complete, non-blank line; mutable because the JSON parser works in place.
-    Line(&'a mut [u8]),
+    /// A complete, non-blank line of `len` bytes at the start of `bytes`; `bytes` goes on
+    /// for at least the framer's tail padding (later input or zeros), so a SIMD parser can
+    /// read past the line's end and parse it in place, without a copy.
+    Line {
+        /// The line followed by the padding; only `bytes[..len]` is the line.
+        bytes: &'a mut [u8],
+        /// The line's length.
+        len: usize,
+    },
     /// A line of `len` bytes exceeded the cap and was dropped.
     TooLong {
         /// How many bytes the dropped line had (without its line end).
@@ -28,6 +35,8 @@ pub struct LineFramer {
     /// Bytes after `start` already scanned without finding a newline.
     scanned: usize,
     max_line: usize,
+    /// Bytes kept readable after the last buffered byte (see [`Frame::Line`]).
+    tail_padding: usize,
     /// Bytes dropped so far of an over-long line still in progress.
     dropping: Option<usize>,
 }
@@ -36,14 +45,16 @@ pub struct LineFramer {
 pub const READ_CHUNK: usize = 64 * 1024;
 
 impl LineFramer {
-    /// A framer that rejects lines longer than `max_line` bytes.
-    pub fn new(max_line: usize) -> Self {
+    /// A framer that rejects lines longer than `max_line` bytes and keeps `tail_padding`
+    /// readable bytes after every line it returns.
+    pub fn new(max_line: usize, tail_padding: usize) -> Self {
         LineFramer {
-            buffer: vec![0; READ_CHUNK * 2],
+            buffer: vec![0; READ_CHUNK * 2 + tail_padding],
             start: 0,
             end: 0,
             scanned: 0,
             max_line,
+            tail_padding,
             dropping: None,
         }
     }
@@ -64,15 +75,17 @@ impl LineFramer {
             self.end -= self.start;
             self.start = 0;
         }
-        if self.buffer.len() - self.end < READ_CHUNK {
-            self.buffer.resize(self.end + READ_CHUNK, 0);
+        let wanted = self.end + READ_CHUNK + self.tail_padding;
+        if self.buffer.len() < wanted {
+            self.buffer.resize(wanted, 0);
         }
-        &mut self.buffer[self.end..]
+        let usable = self.buffer.len() - self.tail_padding;
+        &mut self.buffer[self.end..usable]
     }
 
     /// Marks `count` bytes of the last [`LineFramer::write_space`] as filled.
     pub fn commit(&mut self, count: usize) {
-        self.end = (self.end + count).min(self.buffer.len());
+        self.end = (self.end + count).min(self.buffer.len() - self.tail_padding);
     }
 
     /// Appends input bytes (for drivers that already hold them in memory).
@@ -90,8 +103,7 @@ impl LineFramer {
     pub fn next_line(&mut self) -> Option<Frame<'_>> {
         let (line_start, line_end) = loop {
             let from = self.start + self.scanned;
-            let Some(offset) = self.buffer[from..self.end].iter().position(|&b| b == b'\n')
-            else {
+            let Some(offset) = memchr::memchr(b'\n', &self.buffer[from..self.end]) else {
                 self.scanned = self.end - self.start;
                 if self.dropping.is_some() || self.scanned > self.max_line {
                     // Drop what we have of an over-long line instead of buffering it.
@@ -118,7 +130,7 @@ impl LineFramer {
                 break (line_start, line_end);
             }
         };
-        Some(Frame::Line(&mut self.buffer[line_start..line_end]))
+        Some(Frame::Line { bytes: &mut self.buffer[line_start..], len: line_end - line_start })
     }
 }
 
@@ -130,7 +142,7 @@ mod tests {
         let mut out = Vec::new();
         while let Some(frame) = framer.next_line() {
             out.push(match frame {
-                Frame::Line(line) => String::from_utf8_lossy(line).into_owned(),
+                Frame::Line { bytes, len } => String::from_utf8_lossy(&bytes[..len]).into_owned(),
                 Frame::TooLong { len } => format!("<too long: {len}>"),
             });
         }
@@ -139,7 +151,7 @@ mod tests {
 
     #[test]
     fn splits_crlf_blank_lines_and_partial_input() {
-        let mut framer = LineFramer::new(100);
+        let mut framer = LineFramer::new(100, 64);
         framer.extend(b"{\"a\":1}\r\n\n  \n{\"b\"");
         assert_eq!(lines(&mut framer), vec!["{\"a\":1}"]);
         framer.extend(b":2}\n");
@@ -149,7 +161,7 @@ mod tests {
 
     #[test]
     fn giant_line_is_dropped_with_bounded_memory_and_stream_resyncs() {
-        let mut framer = LineFramer::new(10);
+        let mut framer = LineFramer::new(10, 64);
         framer.extend(b"ok\n");
         assert_eq!(lines(&mut framer), vec!["ok"]);
         for _ in 0..1000 {

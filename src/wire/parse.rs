@@ -1,11 +1,12 @@
 //! simd-json parsing of input lines into views backed by a per-batch bumpalo arena.
 //!
-//! Each line is copied once into the arena (with the padding simd-json's SIMD stage needs)
-//! and parsed in place: strings are unescaped inside that copy, and the finished tape is
-//! copied into the arena too. The resulting [`Json`] views therefore live as long as the
-//! arena — the whole input batch — and the driver resets the arena after the batch, which
-//! keeps its memory for the next one. The tape vector and simd-json's scratch buffers are
-//! reused across lines, so steady-state parsing allocates nothing.
+//! The hot path, [`Parser::parse_in_place`], parses a line where the framer holds it (the
+//! framer keeps simd-json's padding readable after every line, so no copy is needed):
+//! strings are unescaped inside the line, and the finished tape is copied into the arena.
+//! [`Parser::parse`] first copies the line into the arena, for callers holding `&[u8]`.
+//! The driver resets the arena after each input batch, which keeps its memory for the
+//! next one; the tape vector and simd-json's scratch buffers are reused across lines, so
+//! steady-state parsing allocates nothing.
 
 use bumpalo::Bump;
 use simd_json::{Buffers, INPUT_PADDING, Tape};
@@ -31,12 +32,29 @@ impl Parser {
         Parser { buffers: Buffers::new(4096), tape: Tape(Vec::with_capacity(256)) }
     }
 
-    /// Parses one JSON document. The view borrows `arena`; `line` itself is not modified.
+    /// Byte offsets of the structural characters (outside strings) found by the last parse.
+    pub fn structural_indexes(&self) -> &[u32] {
+        self.buffers.structural_indexes()
+    }
+
+    /// Parses one JSON document, copying it into `arena` first; `line` is not modified.
     pub fn parse<'b>(&mut self, arena: &'b Bump, line: &[u8]) -> Result<Json<'b>, simd_json::Error> {
         let padded = arena.alloc_slice_fill_copy(line.len() + INPUT_PADDING, 0u8);
         padded[..line.len()].copy_from_slice(line);
+        self.parse_in_place(arena, padded, line.len())
+    }
+
+    /// Parses the document `bytes[..len]` in place (strings are unescaped inside it);
+    /// `bytes` must extend at least [`INPUT_PADDING`] bytes past `len`, and those bytes
+    /// are left unchanged. The tape is copied into `arena`.
+    pub fn parse_in_place<'b>(
+        &mut self,
+        arena: &'b Bump,
+        bytes: &'b mut [u8],
+        len: usize,
+    ) -> Result<Json<'b>, simd_json::Error> {
         let mut tape: Tape<'b> = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
-        let parsed = simd_json::fill_tape_padded(padded, line.len(), &mut self.buffers, &mut tape);
+        let parsed = simd_json::fill_tape_padded(bytes, len, &mut self.buffers, &mut tape);
         let nodes = parsed.map(|()| &*arena.alloc_slice_copy(&tape.0));
         self.tape = tape.reset();
         let nodes = nodes?;

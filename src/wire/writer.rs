@@ -15,35 +15,78 @@ use super::json::Json;
 
 /// Appends `text` as a JSON string literal.
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
-    out.push(b'"');
     let bytes = text.as_bytes();
+    let Some(first) = find_escape(bytes) else {
+        // The common case: nothing to escape.
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    };
+    write_escaped(out, bytes, first);
+}
+
+/// Slow path of [`write_str`]: `bytes[first]` is the first byte needing an escape.
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], first: usize) {
+    out.push(b'"');
+    out.extend_from_slice(&bytes[..first]);
+    write_escape(out, bytes[first]);
+    let bytes = &bytes[first + 1..];
     let mut clean_from = 0;
-    for (i, &byte) in bytes.iter().enumerate() {
-        let escape: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0x00..=0x1f => {
-                out.extend_from_slice(&bytes[clean_from..i]);
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[(byte >> 4) as usize]);
-                out.push(HEX[(byte & 0xf) as usize]);
-                clean_from = i + 1;
-                continue;
-            }
-            _ => continue,
-        };
+    let mut at = 0;
+    while let Some(found) = find_escape(&bytes[at..]) {
+        let i = at + found;
         out.extend_from_slice(&bytes[clean_from..i]);
-        out.extend_from_slice(escape);
+        write_escape(out, bytes[i]);
         clean_from = i + 1;
+        at = i + 1;
     }
     out.extend_from_slice(&bytes[clean_from..]);
     out.push(b'"');
+}
+
+/// Index of the first byte that JSON requires escaping (`"`, `\\`, or a control byte).
+/// Checks eight bytes at a time (SWAR): most strings need no escape at all.
+fn find_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero_byte = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]);
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        let quote = has_zero_byte(word ^ (ONES * b'"' as u64));
+        let backslash = has_zero_byte(word ^ (ONES * b'\\' as u64));
+        if control | quote | backslash != 0 {
+            break;
+        }
+        offset += 8;
+    }
+    bytes[offset..].iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\').map(|i| offset + i)
+}
+
+fn write_escape(out: &mut Vec<u8>, byte: u8) {
+    let short: &[u8] = match byte {
+        b'"' => b"\\\"",
+        b'\\' => b"\\\\",
+        b'\n' => b"\\n",
+        b'\r' => b"\\r",
+        b'\t' => b"\\t",
+        0x08 => b"\\b",
+        0x0c => b"\\f",
+        _ => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[(byte >> 4) as usize]);
+            out.push(HEX[(byte & 0xf) as usize]);
+            return;
+        }
+    };
+    out.extend_from_slice(short);
 }
 
 /// Appends an unsigned integer.
