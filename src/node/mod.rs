@@ -1,2 +1,18 @@
-//! The sans-IO node core (being written).
+//! The sans-IO node core: [`NodeCore`] drives a [`Workload`] through a [`Ctx`].
+//!
+//! Everything here is deterministic given the input bytes, the times passed in, and the
+//! seed: no file descriptors, no system clock, no global RNG.
+
+pub mod core;
+pub mod ctx;
+pub mod message;
 pub mod rng;
+pub mod timers;
+pub mod workload;
+
+pub use self::core::NodeCore;
+pub use ctx::{Ctx, RpcRefused};
+pub use message::{Message, RequestError};
+pub use rng::Rng;
+pub use timers::Millis;
+pub use workload::{RpcReply, Workload};

@@ -1,1 +1,195 @@
-//! (being written)
+//! The mio reactor: runs a [`NodeCore`] on stdin/stdout with the real clock.
+//!
+//! One thread, one loop (the shape of mio's `tcp_server` example):
+//! 1. poll until stdin is readable, stdout is writable, or the core's next deadline;
+//! 2. read stdin straight into the core's framer until `WouldBlock` (at most
+//!    [`MAX_READ_PER_TURN`] bytes per turn, and not at all while more than
+//!    [`MAX_PENDING_OUTPUT`] bytes wait to be written — backpressure);
+//! 3. fire due timers;
+//! 4. write all pending output once, keeping any unwritten tail for the next turn.
+//!
+//! `EINTR` is retried everywhere; spurious wake-ups are harmless. At stdin EOF the loop
+//! flushes what is left and returns. Where stdin or stdout is a regular file (epoll cannot
+//! watch those), it is simply treated as always ready.
+
+use std::fs::File;
+use std::io::{self, ErrorKind, Read, Write};
+use std::mem::ManuallyDrop;
+use std::os::fd::{FromRawFd, RawFd};
+use std::time::{Duration, Instant};
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+
+use crate::node::{Millis, NodeCore, Workload};
+
+const STDIN: Token = Token(0);
+const STDOUT: Token = Token(1);
+/// Input taken per loop turn before output is flushed, so replies flow under heavy load.
+pub const MAX_READ_PER_TURN: usize = 1 << 20;
+/// Output allowed to pile up (stdout blocked) before we stop reading input.
+pub const MAX_PENDING_OUTPUT: usize = 64 << 20;
+
+/// Runs `workload` as a Maelstrom node on stdin/stdout until stdin closes.
+pub fn run<W: Workload>(workload: W) -> io::Result<()> {
+    let mut core = NodeCore::new(workload, seed_from_environment());
+    let mut reactor = Reactor::new()?;
+    let result = reactor.run(&mut core);
+    reactor.restore();
+    result
+}
+
+/// A seed that differs between processes and runs (the runtime is not a simulator).
+fn seed_from_environment() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    nanos ^ (u64::from(std::process::id()) << 32)
+}
+
+struct Reactor {
+    poll: Poll,
+    stdin: ManuallyDrop<File>,
+    stdout: ManuallyDrop<File>,
+    /// False only after a read hit `WouldBlock` (mio is edge-triggered: we must not sleep
+    /// while unread input may remain, e.g. after stopping at the per-turn cap).
+    stdin_ready: bool,
+    stdout_polled: bool,
+    stdout_registered: bool,
+    saved_flags: [(RawFd, libc::c_int); 2],
+    start: Instant,
+}
+
+impl Reactor {
+    fn new() -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let saved_flags = [(0, set_nonblocking(0)?), (1, set_nonblocking(1)?)];
+        // SAFETY: fds 0 and 1 are open for the life of the process; ManuallyDrop keeps
+        // these handles from closing them.
+        let (stdin, stdout) = unsafe { (File::from_raw_fd(0), File::from_raw_fd(1)) };
+        // A regular file cannot be registered; it never blocks, so `stdin_ready` stays true.
+        let _ = poll.registry().register(&mut SourceFd(&0), STDIN, Interest::READABLE);
+        Ok(Reactor {
+            poll,
+            stdin: ManuallyDrop::new(stdin),
+            stdout: ManuallyDrop::new(stdout),
+            stdin_ready: true,
+            stdout_polled: true,
+            stdout_registered: false,
+            saved_flags,
+            start: Instant::now(),
+        })
+    }
+
+    fn now(&self) -> Millis {
+        self.start.elapsed().as_millis() as Millis
+    }
+
+    fn run<W: Workload>(&mut self, core: &mut NodeCore<W>) -> io::Result<()> {
+        let mut events = Events::with_capacity(16);
+        let mut stdin_open = true;
+        loop {
+            let timeout = self.poll_timeout(core, stdin_open);
+            if let Err(error) = self.poll.poll(&mut events, timeout) {
+                if error.kind() != ErrorKind::Interrupted {
+                    return Err(error);
+                }
+            }
+            if events.iter().any(|event| event.token() == STDIN) {
+                self.stdin_ready = true;
+            }
+            if stdin_open && self.stdin_ready && core.output().len() < MAX_PENDING_OUTPUT {
+                stdin_open = self.read_input(core)?;
+            }
+            core.handle_timeout(self.now());
+            self.write_output(core)?;
+            if !stdin_open && core.output().is_empty() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// How long to sleep: until the next deadline, or not at all while input is known to
+    /// be waiting or an unpolled (regular-file) stdout has output to take.
+    fn poll_timeout<W: Workload>(&self, core: &NodeCore<W>, stdin_open: bool) -> Option<Duration> {
+        let readable = core.output().len() < MAX_PENDING_OUTPUT;
+        let busy_stdin = stdin_open && self.stdin_ready && readable;
+        let busy_stdout = !core.output().is_empty() && !self.stdout_polled;
+        if busy_stdin || busy_stdout {
+            return Some(Duration::ZERO);
+        }
+        let deadline = core.next_deadline()?;
+        Some(Duration::from_millis(deadline.saturating_sub(self.now())))
+    }
+
+    /// Reads until `WouldBlock` or the per-turn cap. Returns false at EOF.
+    fn read_input<W: Workload>(&mut self, core: &mut NodeCore<W>) -> io::Result<bool> {
+        let mut taken = 0;
+        while taken < MAX_READ_PER_TURN {
+            match self.stdin.read(core.input_space()) {
+                Ok(0) => return Ok(false),
+                Ok(count) => {
+                    taken += count;
+                    core.handle_read(self.now(), count);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.stdin_ready = false;
+                    break;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Writes pending output until done or `WouldBlock`; watches stdout only while blocked.
+    fn write_output<W: Workload>(&mut self, core: &mut NodeCore<W>) -> io::Result<()> {
+        while !core.output().is_empty() {
+            match self.stdout.write(core.output()) {
+                Ok(0) => return Err(io::Error::new(ErrorKind::WriteZero, "stdout closed")),
+                Ok(count) => core.consume_output(count),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        let blocked = !core.output().is_empty();
+        if blocked != self.stdout_registered && self.stdout_polled {
+            let registry = self.poll.registry();
+            let result = if blocked {
+                registry.register(&mut SourceFd(&1), STDOUT, Interest::WRITABLE)
+            } else {
+                registry.deregister(&mut SourceFd(&1))
+            };
+            match result {
+                Ok(()) => self.stdout_registered = blocked,
+                Err(_) => self.stdout_polled = false, // a regular file: always writable
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts back the blocking mode of stdin/stdout (they may be shared with the parent).
+    fn restore(&self) {
+        for (fd, flags) in self.saved_flags {
+            // SAFETY: fcntl on an fd we do not own only changes its status flags.
+            unsafe { libc::fcntl(fd, libc::F_SETFL, flags) };
+        }
+    }
+}
+
+/// Sets O_NONBLOCK on `fd`, returning the previous flags.
+fn set_nonblocking(fd: RawFd) -> io::Result<libc::c_int> {
+    // SAFETY: F_GETFL/F_SETFL on a standard descriptor have no memory effects.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(flags)
+}

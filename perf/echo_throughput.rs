@@ -1,0 +1,93 @@
+//! Echo throughput: N echo requests through a node process over pipes, stdin to stdout.
+//!
+//! Runs glomers' release `echo` and the naive serde_json node (perf/naive_echo.rs) side by
+//! side, alternating, `--runs` times each, and prints msgs/s per run, the medians and the
+//! ratio. Usage (builds everything it needs):
+//!
+//!     cargo build --release --bin echo --example naive-echo
+//!     cargo run --release --example echo-throughput -- [--lines 1000000] [--runs 5]
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str, default: usize| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let lines = flag("--lines", 1_000_000);
+    let runs = flag("--runs", 5);
+    let release = std::env::current_exe().ok().and_then(|p| p.parent()?.parent().map(|d| d.to_path_buf()));
+    let release = release.expect("target/release directory");
+    let ours = release.join("echo");
+    let naive = release.join("examples").join("naive-echo");
+    for binary in [&ours, &naive] {
+        assert!(binary.exists(), "{} missing: cargo build --release --bin echo --example naive-echo", binary.display());
+    }
+    let input = session(lines);
+    println!("echo throughput: {lines} requests ({} MB) per run, {runs} runs each", input.len() >> 20);
+    let (mut ours_rates, mut naive_rates) = (Vec::new(), Vec::new());
+    for run in 1..=runs {
+        let a = measure(&ours, &input, lines);
+        let b = measure(&naive, &input, lines);
+        println!("run {run}: glomers {a:>12.0} msgs/s   naive serde_json {b:>10.0} msgs/s");
+        ours_rates.push(a);
+        naive_rates.push(b);
+    }
+    let (a, b) = (median(&mut ours_rates), median(&mut naive_rates));
+    println!("median: glomers {a:.0} msgs/s, naive {b:.0} msgs/s, ratio {:.1}x", a / b);
+}
+
+fn session(lines: usize) -> Vec<u8> {
+    let mut input = Vec::with_capacity(lines * 96);
+    input.extend_from_slice(b"{\"id\":0,\"src\":\"c0\",\"dest\":\"n0\",\"body\":{\"type\":\"init\",\"node_id\":\"n0\",\"node_ids\":[\"n0\"],\"msg_id\":1}}\n");
+    for i in 0..lines {
+        let line = format!(
+            "{{\"id\":{i},\"src\":\"c{}\",\"dest\":\"n0\",\"body\":{{\"echo\":\"Please echo {}\",\"type\":\"echo\",\"msg_id\":{i}}}}}\n",
+            i % 25,
+            i % 128
+        );
+        input.extend_from_slice(line.as_bytes());
+    }
+    input
+}
+
+/// Messages per second through `binary` (time from spawn to its stdout closing).
+fn measure(binary: &std::path::Path, input: &[u8], lines: usize) -> f64 {
+    let start = Instant::now();
+    let mut child = Command::new(binary)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut replies = 0usize;
+    loop {
+        match stdout.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => replies += buffer[..n].iter().filter(|&&b| b == b'\n').count(),
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let _ = writer.join();
+    let _ = child.wait();
+    assert_eq!(replies, lines + 1, "{} answered {replies} of {} lines", binary.display(), lines + 1);
+    lines as f64 / elapsed
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}

@@ -1,0 +1,175 @@
+//! [`Ctx`]: everything a workload handler may touch — the clock, a seeded RNG, the
+//! cluster membership, and the outbox (send, reply, rpc, timers). Handlers never see a
+//! file descriptor or the system clock, which is what lets the same workload run under
+//! the mio runtime and inside the deterministic simulator.
+
+use ahash::AHashMap;
+use bumpalo::Bump;
+
+use super::message::{Message, RequestError};
+use super::rng::Rng;
+use super::timers::{Deadline, Millis, Timers};
+use crate::wire::ObjectWriter;
+use crate::wire::writer::write_str;
+
+/// Upper bound on RPCs awaiting a reply or timeout, per node.
+pub const MAX_PENDING_RPCS: usize = 1 << 16;
+
+/// Node state shared by the core and the handlers (owned by [`super::NodeCore`]).
+#[derive(Debug)]
+pub(crate) struct NodeState {
+    pub now: Millis,
+    pub node_id: String,
+    pub node_ids: Vec<String>,
+    /// `{"src":"<id>","dest":` — the constant start of every message we send.
+    pub envelope_prefix: Vec<u8>,
+    pub out: Vec<u8>,
+    pub rng: Rng,
+    pub next_msg_id: u64,
+    /// msg_id → the workload's tag for that call.
+    pub pending: AHashMap<u64, u64>,
+    pub timers: Timers,
+}
+
+impl NodeState {
+    pub fn new(seed: u64) -> Self {
+        NodeState {
+            now: 0,
+            node_id: String::new(),
+            node_ids: Vec::new(),
+            envelope_prefix: Vec::new(),
+            out: Vec::with_capacity(64 * 1024),
+            rng: Rng::new(seed),
+            next_msg_id: 1,
+            pending: AHashMap::with_capacity(1024),
+            timers: Timers::default(),
+        }
+    }
+
+    pub fn set_identity(&mut self, node_id: &str, node_ids: Vec<String>) {
+        self.node_id = node_id.to_string();
+        self.node_ids = node_ids;
+        self.envelope_prefix.clear();
+        self.envelope_prefix.extend_from_slice(b"{\"src\":");
+        write_str(&mut self.envelope_prefix, node_id);
+        self.envelope_prefix.extend_from_slice(b",\"dest\":");
+    }
+
+    /// Writes `{"src":…,"dest":…,"body":{"type":…` and returns the body writer.
+    pub fn begin_message(&mut self, dest: &str, kind: &str) -> ObjectWriter<'_> {
+        self.out.extend_from_slice(&self.envelope_prefix);
+        write_str(&mut self.out, dest);
+        self.out.extend_from_slice(b",\"body\":{\"type\":");
+        write_str(&mut self.out, kind);
+        ObjectWriter::resume(&mut self.out, true, b"}}\n")
+    }
+
+    pub fn write_error(&mut self, dest: &str, in_reply_to: u64, error: &RequestError) {
+        let mut body = self.begin_message(dest, "error");
+        body.u64("in_reply_to", in_reply_to).u64("code", error.code.code()).str("text", &error.text);
+    }
+}
+
+/// Why an RPC could not be started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RpcRefused {
+    /// [`MAX_PENDING_RPCS`] calls are already outstanding.
+    TooManyPending,
+}
+
+/// The handler's window on the node. Created by the core for each event.
+pub struct Ctx<'c> {
+    pub(crate) state: &'c mut NodeState,
+    pub(crate) arena: &'c Bump,
+}
+
+impl<'c> Ctx<'c> {
+    /// The current time on the driver's clock.
+    pub fn now(&self) -> Millis {
+        self.state.now
+    }
+
+    /// This node's id (empty before `init`).
+    pub fn node_id(&self) -> &str {
+        &self.state.node_id
+    }
+
+    /// Every node in the cluster, in Maelstrom's order, including this one.
+    pub fn node_ids(&self) -> &[String] {
+        &self.state.node_ids
+    }
+
+    /// This node's position in [`Ctx::node_ids`] (0 before `init`).
+    pub fn node_index(&self) -> usize {
+        let me = &self.state.node_id;
+        self.state.node_ids.iter().position(|id| id == me).unwrap_or(0)
+    }
+
+    /// The node's seeded random generator.
+    pub fn rng(&mut self) -> &mut Rng {
+        &mut self.state.rng
+    }
+
+    /// Scratch memory that lives until the end of the current input batch.
+    pub fn arena(&self) -> &'c Bump {
+        self.arena
+    }
+
+    /// Starts a reply to `request` of type `kind` (with `in_reply_to`); add fields to the
+    /// returned writer. The message is complete when the writer is dropped.
+    pub fn reply(&mut self, request: &Message<'_>, kind: &str) -> ObjectWriter<'_> {
+        let mut body = self.state.begin_message(request.src, kind);
+        if let Some(msg_id) = request.msg_id {
+            body.u64("in_reply_to", msg_id);
+        }
+        body
+    }
+
+    /// Sends an `error` reply to `request` (nothing if the request had no msg_id).
+    pub fn reply_error(&mut self, request: &Message<'_>, error: &RequestError) {
+        if let Some(msg_id) = request.msg_id {
+            self.state.write_error(request.src, msg_id, error);
+        }
+    }
+
+    /// Starts a fire-and-forget message (no msg_id, so no reply is expected).
+    pub fn send(&mut self, dest: &str, kind: &str) -> ObjectWriter<'_> {
+        self.state.begin_message(dest, kind)
+    }
+
+    /// Starts a request with a fresh msg_id. Its reply, an error reply, or a timeout after
+    /// `timeout` ms reaches [`super::Workload::on_rpc_reply`] with `tag`, exactly once.
+    pub fn rpc(
+        &mut self,
+        dest: &str,
+        kind: &str,
+        timeout: Millis,
+        tag: u64,
+    ) -> Result<ObjectWriter<'_>, RpcRefused> {
+        if self.state.pending.len() >= MAX_PENDING_RPCS {
+            return Err(RpcRefused::TooManyPending);
+        }
+        let msg_id = self.state.next_msg_id;
+        let deadline = self.state.now.saturating_add(timeout);
+        if !self.state.timers.schedule(deadline, Deadline::RpcTimeout(msg_id)) {
+            return Err(RpcRefused::TooManyPending);
+        }
+        self.state.next_msg_id += 1;
+        self.state.pending.insert(msg_id, tag);
+        let mut body = self.state.begin_message(dest, kind);
+        body.u64("msg_id", msg_id);
+        Ok(body)
+    }
+
+    /// Calls [`super::Workload::on_timer`] with `tag` once `delay` ms have passed.
+    /// Returns false if the timer table is full.
+    pub fn set_timer(&mut self, delay: Millis, tag: u64) -> bool {
+        let at = self.state.now.saturating_add(delay);
+        self.state.timers.schedule(at, Deadline::Timer(tag))
+    }
+
+    /// Number of RPCs awaiting a reply.
+    pub fn pending_rpcs(&self) -> usize {
+        self.state.pending.len()
+    }
+}

@@ -1,0 +1,35 @@
+//! The [`Workload`] trait: what a Maelstrom node implements. The core handles `init`,
+//! framing, parsing, reply matching, timeouts and error replies; a workload only sees
+//! typed events and a [`Ctx`] to act through.
+
+use super::ctx::Ctx;
+use super::message::{Message, RequestError};
+use crate::wire::ErrorCode;
+
+/// The outcome of an RPC started with [`Ctx::rpc`].
+#[derive(Clone, Copy, Debug)]
+pub enum RpcReply<'a> {
+    /// A reply that is not an `error`.
+    Ok(&'a Message<'a>),
+    /// An `error` reply with its code and text.
+    Error(ErrorCode, &'a str),
+    /// No reply before the timeout.
+    Timeout,
+}
+
+/// A Maelstrom node's behaviour. Each method may send messages and set timers via `ctx`.
+pub trait Workload {
+    /// Called once, right after the core answered `init` (ids are known).
+    fn on_init(&mut self, _ctx: &mut Ctx<'_>) {}
+
+    /// Handles a request or peer message. Returning an error sends a Maelstrom `error`
+    /// reply to the sender (if the message had a msg_id). Unknown types should return
+    /// [`RequestError::not_supported`].
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError>;
+
+    /// A timer set with [`Ctx::set_timer`] fired.
+    fn on_timer(&mut self, _ctx: &mut Ctx<'_>, _tag: u64) {}
+
+    /// The outcome of an RPC started with [`Ctx::rpc`] with this `tag`.
+    fn on_rpc_reply(&mut self, _ctx: &mut Ctx<'_>, _tag: u64, _reply: RpcReply<'_>) {}
+}

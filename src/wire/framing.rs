@@ -1,0 +1,177 @@
+//! Line framing for Maelstrom's newline-delimited JSON.
+//!
+//! Input arrives in arbitrary chunks: half a message per read, many messages per read,
+//! `\r\n` or `\n` line ends, blank lines. [`LineFramer`] buffers the bytes and hands out
+//! whole lines. A line longer than the cap is not buffered: its bytes are dropped as they
+//! arrive and one [`Frame::TooLong`] is reported when its newline comes, so a giant line
+//! costs bounded memory and the stream stays in sync.
+
+/// One framed input line (without its line end), or notice of a line that was too long.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Frame<'a> {
+    /// A complete, non-blank line of `len` bytes at the start of `bytes`; `bytes` goes on
+    /// for at least the framer's tail padding (later input or zeros), so a SIMD parser can
+    /// read past the line's end and parse it in place, without a copy.
+    Line {
+        /// The line followed by the padding; only `bytes[..len]` is the line.
+        bytes: &'a mut [u8],
+        /// The line's length.
+        len: usize,
+    },
+    /// A line of `len` bytes exceeded the cap and was dropped.
+    TooLong {
+        /// How many bytes the dropped line had (without its line end).
+        len: usize,
+    },
+}
+
+/// Buffers input bytes and splits them into lines, with a hard cap on line length.
+#[derive(Debug)]
+pub struct LineFramer {
+    /// Initialised storage; the unconsumed input is `buffer[start..end]`.
+    buffer: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Bytes after `start` already scanned without finding a newline.
+    scanned: usize,
+    max_line: usize,
+    /// Bytes kept readable after the last buffered byte (see [`Frame::Line`]).
+    tail_padding: usize,
+    /// Bytes dropped so far of an over-long line still in progress.
+    dropping: Option<usize>,
+}
+
+/// Free space [`LineFramer::write_space`] offers for one read.
+pub const READ_CHUNK: usize = 64 * 1024;
+
+impl LineFramer {
+    /// A framer that rejects lines longer than `max_line` bytes and keeps `tail_padding`
+    /// readable bytes after every line it returns.
+    pub fn new(max_line: usize, tail_padding: usize) -> Self {
+        LineFramer {
+            buffer: vec![0; READ_CHUNK * 2 + tail_padding],
+            start: 0,
+            end: 0,
+            scanned: 0,
+            max_line,
+            tail_padding,
+            dropping: None,
+        }
+    }
+
+    /// Bytes buffered but not yet returned as lines.
+    pub fn buffered(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Free space to read into (at least [`READ_CHUNK`] bytes); report the count read with
+    /// [`LineFramer::commit`]. Lets the reactor read stdin straight into the framer.
+    pub fn write_space(&mut self) -> &mut [u8] {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.buffer.len() - self.end < READ_CHUNK && self.start > 0 {
+            self.buffer.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        let wanted = self.end + READ_CHUNK + self.tail_padding;
+        if self.buffer.len() < wanted {
+            self.buffer.resize(wanted, 0);
+        }
+        let usable = self.buffer.len() - self.tail_padding;
+        &mut self.buffer[self.end..usable]
+    }
+
+    /// Marks `count` bytes of the last [`LineFramer::write_space`] as filled.
+    pub fn commit(&mut self, count: usize) {
+        self.end = (self.end + count).min(self.buffer.len() - self.tail_padding);
+    }
+
+    /// Appends input bytes (for drivers that already hold them in memory).
+    pub fn extend(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let space = self.write_space();
+            let count = space.len().min(bytes.len());
+            space[..count].copy_from_slice(&bytes[..count]);
+            self.commit(count);
+            bytes = &bytes[count..];
+        }
+    }
+
+    /// The next complete line, if one is buffered. Call until it returns `None`.
+    pub fn next_line(&mut self) -> Option<Frame<'_>> {
+        let (line_start, line_end) = loop {
+            let from = self.start + self.scanned;
+            let Some(offset) = memchr::memchr(b'\n', &self.buffer[from..self.end]) else {
+                self.scanned = self.end - self.start;
+                if self.dropping.is_some() || self.scanned > self.max_line {
+                    // Drop what we have of an over-long line instead of buffering it.
+                    *self.dropping.get_or_insert(0) += self.scanned;
+                    self.start = self.end;
+                    self.scanned = 0;
+                }
+                return None;
+            };
+            let line_start = self.start;
+            let mut line_end = from + offset;
+            self.start = line_end + 1;
+            self.scanned = 0;
+            if let Some(dropped) = self.dropping.take() {
+                return Some(Frame::TooLong { len: dropped + (line_end - line_start) });
+            }
+            if line_end > line_start && self.buffer[line_end - 1] == b'\r' {
+                line_end -= 1;
+            }
+            if line_end - line_start > self.max_line {
+                return Some(Frame::TooLong { len: line_end - line_start });
+            }
+            if self.buffer[line_start..line_end].iter().any(|b| !b.is_ascii_whitespace()) {
+                break (line_start, line_end);
+            }
+        };
+        Some(Frame::Line { bytes: &mut self.buffer[line_start..], len: line_end - line_start })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Frame, LineFramer};
+
+    fn lines(framer: &mut LineFramer) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(frame) = framer.next_line() {
+            out.push(match frame {
+                Frame::Line { bytes, len } => String::from_utf8_lossy(&bytes[..len]).into_owned(),
+                Frame::TooLong { len } => format!("<too long: {len}>"),
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn splits_crlf_blank_lines_and_partial_input() {
+        let mut framer = LineFramer::new(100, 64);
+        framer.extend(b"{\"a\":1}\r\n\n  \n{\"b\"");
+        assert_eq!(lines(&mut framer), vec!["{\"a\":1}"]);
+        framer.extend(b":2}\n");
+        assert_eq!(lines(&mut framer), vec!["{\"b\":2}"]);
+        assert_eq!(framer.buffered(), 0);
+    }
+
+    #[test]
+    fn giant_line_is_dropped_with_bounded_memory_and_stream_resyncs() {
+        let mut framer = LineFramer::new(10, 64);
+        framer.extend(b"ok\n");
+        assert_eq!(lines(&mut framer), vec!["ok"]);
+        for _ in 0..1000 {
+            framer.extend(&[b'x'; 1000]);
+            assert!(lines(&mut framer).is_empty());
+            assert!(framer.buffered() <= 10);
+        }
+        framer.extend(b"xx\nnext\n");
+        assert_eq!(lines(&mut framer), vec!["<too long: 1000002>", "next"]);
+        framer.extend(b"0123456789ABC\nz\n");
+        assert_eq!(lines(&mut framer), vec!["<too long: 13>", "z"]);
+    }
+}
