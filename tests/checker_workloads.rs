@@ -304,3 +304,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn reads_of_values_never_added_are_unexpected_and_invalid() {
+    let h = history(&[
+        (0, Invoke, 0, "broadcast", json!(1), false),
+        (1, Ok, 0, "broadcast", json!(1), false),
+        (2, Invoke, 1, "read", N, false),
+        (3, Ok, 1, "read", json!([1, 99, 42, 99]), false),
+        // Added only after the read completed: still unexpected for that read.
+        (4, Invoke, 0, "broadcast", json!(42), false),
+        (5, Ok, 0, "broadcast", json!(42), false),
+        (6, Invoke, 1, "read", N, true),
+        (7, Ok, 1, "read", json!([1, 42]), true),
+    ]);
+    let r = check("broadcast", &h, Availability::Any);
+    assert_eq!(valid(&r, &["workload", "valid?"]), Validity::Invalid);
+    same(at(&r, &["workload", "unexpected"]), json!([42, 99]));
+    same(at(&r, &["workload", "unexpected-count"]), json!(2));
+    same(at(&r, &["workload", "lost-count"]), json!(0));
+}

@@ -3,6 +3,17 @@
 //! Contract used by the runner (owned by the checker work; the runner only calls `analyze`):
 //! the returned value is a JSON object with the same keys as Maelstrom's `results.edn`
 //! (MAELSTROM.md §7.2), keyword names without the colon (`"valid?"`, `"msgs-per-op"`, …).
+//! Keyword *values* are plain strings too: `valid?` is `true`, `false` or `"unknown"`.
+//!
+//! Fed the histories of real Maelstrom runs, the checkers reproduce Maelstrom's results
+//! (tests/checker_fixtures.rs). Where they deliberately differ, they are stricter:
+//! * echo: an `info` echo is an error (Maelstrom's pairing skips it);
+//! * set-full: reads of values nobody added are `unexpected` and invalid (Jepsen ignores
+//!   them);
+//! * availability `total`: every invocation must be `ok`, counted exactly, not through a
+//!   rounded single-precision fraction.
+//!
+//! One addition: `perf` → `latencies`, `ok` latency quantiles per `f` in milliseconds.
 
 use simd_json::OwnedValue;
 

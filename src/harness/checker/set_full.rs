@@ -23,6 +23,11 @@ const WORST_STALE_SHOWN: usize = 8;
 /// The set-full checker. `rename_from` names the workload's add function (`broadcast`),
 /// which set-full calls `add`; ops shown in the result carry the renamed `f`, as in
 /// Maelstrom's results.
+///
+/// Stricter than Jepsen in one respect: a read that returns a value no add had been invoked
+/// for (before the read completed) is fabricated data. Jepsen silently ignores such values;
+/// we list them under `unexpected` / `unexpected-count` (keys present only when non-empty,
+/// so healthy results stay identical to Maelstrom's) and call the result invalid.
 pub struct SetFull {
     /// The history's name for `add`, if it differs.
     pub rename_from: Option<&'static str>,
@@ -59,7 +64,11 @@ impl SetFull {
     }
 
     /// Walks the history and builds the element records, in add-invocation order.
-    fn elements<'a>(&self, ops: &[&'a Op]) -> Result<Vec<Element<'a>>, String> {
+    /// Also returns the *unexpected* values: read by an `ok` read although no add of them
+    /// had been invoked before that read completed (Jepsen ignores these; see [`SetFull`]).
+    fn elements<'a>(&self, ops: &[&'a Op]) -> Result<(Vec<Element<'a>>, Vec<&'a OwnedValue>), String> {
+        let mut unexpected: Vec<&'a OwnedValue> = Vec::new();
+        let mut unexpected_keys: ahash::AHashSet<String> = ahash::AHashSet::new();
         let mut index: ahash::AHashMap<String, usize> = ahash::AHashMap::new();
         let mut elements: Vec<Element<'a>> = Vec::new();
         let mut open: ahash::AHashMap<Process, &'a Op> = ahash::AHashMap::new();
@@ -91,11 +100,18 @@ impl SetFull {
                 }
             } else if op.f == "read" && op.op_type == OpType::Ok {
                 let Some(invoke) = open.get(&op.process).copied() else { continue };
-                let seen: ahash::AHashSet<String> = match &op.value {
-                    OwnedValue::Array(items) => items.iter().map(identity_key).collect(),
-                    OwnedValue::Static(simd_json::StaticNode::Null) => ahash::AHashSet::new(),
+                let items: &[OwnedValue] = match &op.value {
+                    OwnedValue::Array(items) => items,
+                    OwnedValue::Static(simd_json::StaticNode::Null) => &[],
                     other => return Err(format!("read value is not a collection: {other:?}")),
                 };
+                let seen: ahash::AHashSet<String> = items.iter().map(identity_key).collect();
+                for item in items {
+                    let key = identity_key(item);
+                    if !index.contains_key(&key) && unexpected_keys.insert(key) {
+                        unexpected.push(item);
+                    }
+                }
                 for e in &mut elements {
                     if seen.contains(&e.key) {
                         e.known = e.known.or(Some(op));
@@ -111,7 +127,7 @@ impl SetFull {
                 open.remove(&op.process);
             }
         }
-        Ok(elements)
+        Ok((elements, unexpected))
     }
 }
 
@@ -143,7 +159,7 @@ fn sorted_values(outcomes: &[&Outcome]) -> OwnedValue {
 impl Checker for SetFull {
     fn check(&self, input: &CheckInput) -> Result<OwnedValue, String> {
         let ops: Vec<&Op> = input.history.client_ops().collect();
-        let mut elements = self.elements(&ops)?;
+        let (mut elements, mut unexpected) = self.elements(&ops)?;
         let mut failure = None;
         elements.sort_by(|a, b| {
             clj_cmp(a.value, b.value).unwrap_or_else(|e| {
@@ -178,7 +194,7 @@ impl Checker for SetFull {
                 ])
             })
             .collect();
-        let valid = if !lost.is_empty() {
+        let valid = if !lost.is_empty() || !unexpected.is_empty() {
             Validity::Invalid
         } else if stable.is_empty() {
             Validity::Unknown
@@ -201,6 +217,11 @@ impl Checker for SetFull {
             ("never-read", sorted_values(&never_read)),
             ("duplicated", obj::<String>([])),
         ];
+        if !unexpected.is_empty() {
+            unexpected.sort_by(|a, b| clj_cmp(a, b).unwrap_or(Ordering::Equal));
+            pairs.push(("unexpected-count", OwnedValue::from(unexpected.len())));
+            pairs.push(("unexpected", arr(unexpected.into_iter().cloned().collect())));
+        }
         if let Some(q) = quantiles(&stable_latencies) {
             pairs.push(("stable-latencies", q));
         }

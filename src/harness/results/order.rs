@@ -18,7 +18,7 @@ const SCHEMAS: &[(&str, &[&str])] = &[
     ("worst-stale", &[
         "worst-stale", "duplicated-count", "valid?", "lost-count", "lost", "stable-count",
         "stale-count", "stale", "never-read-count", "stable-latencies", "lost-latencies",
-        "attempt-count", "never-read", "duplicated",
+        "attempt-count", "never-read", "duplicated", "unexpected-count", "unexpected",
     ]),
     ("outcome", &["element", "outcome", "stable-latency", "lost-latency", "known", "last-absent"]),
     ("acceptable", &["valid?", "errors", "final-reads", "acceptable"]),
