@@ -22,6 +22,11 @@ struct VirtualEcho {
     rng: Rng,
     names: Vec<String>,
     outbox: VecDeque<(Time, usize, Vec<u8>)>,
+    /// Ignore every k-th echo (0: answer all), to force timeouts.
+    drop_every: u64,
+    echoes: u64,
+    /// Every client id that sent a request.
+    clients: Vec<String>,
 }
 
 impl NodeHost for VirtualEcho {
@@ -34,6 +39,16 @@ impl NodeHost for VirtualEcho {
         let message = simd_json::to_owned_value(&mut bytes).map_err(std::io::Error::other)?;
         let body = &message["body"];
         let kind = body["type"].as_str().unwrap_or_default();
+        let client = message["src"].as_str().unwrap_or_default().to_string();
+        if !self.clients.contains(&client) {
+            self.clients.push(client);
+        }
+        if kind == "echo" {
+            self.echoes += 1;
+            if self.drop_every > 0 && self.echoes % self.drop_every == 0 {
+                return Ok(());
+            }
+        }
         let reply = match kind {
             "init" => format!(
                 "{{\"type\":\"init_ok\",\"in_reply_to\":{}}}",
@@ -117,7 +132,11 @@ fn config(seed: u64) -> TestConfig {
 }
 
 fn run(seed: u64) -> History {
-    let config = config(seed);
+    run_with(config(seed), 0).0
+}
+
+fn run_with(config: TestConfig, drop_every: u64) -> (History, Vec<String>) {
+    let seed = config.seed;
     let mut rng = Rng::new(seed);
     let services = SERVICE_NAMES
         .iter()
@@ -135,12 +154,49 @@ fn run(seed: u64) -> History {
         rng: rng.fork(),
         names: config.nodes.clone(),
         outbox: VecDeque::new(),
+        drop_every,
+        echoes: 0,
+        clients: Vec::new(),
     };
     let workload = workload("echo").expect("echo");
+    let clients = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let host = Recording {
+        inner: host,
+        clients: clients.clone(),
+    };
     let output = Runner::new(&config, host, net, services, workload, rng)
         .run()
         .expect("run");
-    output.history
+    let clients = clients.lock().clone();
+    (output.history, clients)
+}
+
+/// Passes through to the echo host and keeps its client list when the runner drops it.
+struct Recording {
+    inner: VirtualEcho,
+    clients: std::sync::Arc<parking_lot::Mutex<Vec<String>>>,
+}
+
+impl NodeHost for Recording {
+    fn now(&self) -> Time {
+        self.inner.now()
+    }
+    fn send_line(&mut self, node: usize, line: &[u8]) -> std::io::Result<()> {
+        self.inner.send_line(node, line)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn poll(&mut self, until: Time) -> Option<HostEvent> {
+        self.inner.poll(until)
+    }
+    fn crash_report(&mut self, node: usize) -> CrashReport {
+        self.inner.crash_report(node)
+    }
+    fn shutdown(&mut self) -> Vec<CrashReport> {
+        *self.clients.lock() = self.inner.clients.clone();
+        Vec::new()
+    }
 }
 
 #[test]
@@ -171,4 +227,70 @@ fn virtual_time_runs_are_fast_and_seed_replayable() {
         Some("start-partition"),
         "first op is the nemesis at t≈0"
     );
+}
+
+#[test]
+fn timeouts_bump_processes_and_replace_non_reusable_clients() {
+    let mut config = config(5);
+    config.nemesis = false;
+    config.time_limit_s = 30;
+    config.rate = 50.0;
+    let concurrency = config.concurrency as u64;
+    let (history, clients) = run_with(config, 20);
+    let infos: Vec<_> = history
+        .ops
+        .iter()
+        .filter(|op| op.op_type == OpType::Info)
+        .collect();
+    assert!(!infos.is_empty(), "some echoes time out");
+    for op in &infos {
+        assert_eq!(
+            op.error.as_ref().and_then(|e| e.as_str()),
+            Some("net-timeout")
+        );
+        // 5 s client timeout in virtual time.
+        let invoke = (0..op.index as usize)
+            .rev()
+            .map(|i| &history.ops[i])
+            .find(|i| i.process == op.process);
+        let waited = op.time_ns - invoke.expect("invocation").time_ns;
+        assert!(
+            (5_000 * MS..5_001 * MS).contains(&waited),
+            "timeout after {waited} ns"
+        );
+    }
+    let processes: std::collections::BTreeSet<u64> = history
+        .ops
+        .iter()
+        .filter_map(|op| match op.process {
+            glomers::harness::history::Process::Client(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    // One new process per info, except after a thread's last op (at most C of those).
+    let expected = concurrency as usize + infos.len();
+    assert!(
+        (expected - 6..=expected).contains(&processes.len()),
+        "{} processes",
+        processes.len()
+    );
+    assert!(
+        processes
+            .iter()
+            .all(|p| *p < concurrency * (1 + infos.len() as u64))
+    );
+    // Clients seen by the nodes: 3 init clients, then (after the 3 silent setup clients
+    // c3..c5) worker clients from c6 on: 6 first ones plus one per info followed by
+    // another op of that thread (all but at most 6 trailing ones).
+    assert!(
+        clients.len() + 6 >= 3 + 6 + infos.len(),
+        "clients {clients:?}"
+    );
+    assert_eq!(&clients[..3], ["c0", "c1", "c2"]);
+    assert!(
+        !clients
+            .iter()
+            .any(|c| ["c3", "c4", "c5"].contains(&c.as_str()))
+    );
+    assert!(clients.iter().all(|c| c.starts_with('c')));
 }

@@ -197,8 +197,11 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
     if args.latency == 0 && args.latency_dist == LatencyDist::Exponential {
         return Err("--latency-dist exponential needs --latency > 0".to_string());
     }
-    if args.test_count == 0 || !(args.recovery_time >= 0.0) {
+    if args.test_count == 0 {
         return Err("--test-count must be ≥ 1".to_string());
+    }
+    if args.recovery_time.is_nan() || args.recovery_time < 0.0 {
+        return Err("--recovery-time must be ≥ 0".to_string());
     }
     Ok(TestConfig {
         workload: args.workload,

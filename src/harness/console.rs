@@ -31,7 +31,7 @@ impl Progress {
     }
 
     /// Redraws the line if a period has passed.
-    pub fn tick(&mut self, now: Time, elapsed: Time, counts: Counts, messages: u64) {
+    pub fn tick(&mut self, now: Time, phase: &str, elapsed: Time, counts: Counts, messages: u64) {
         if !self.enabled || self.last.is_some_and(|l| now < l + PROGRESS_PERIOD) {
             return;
         }
@@ -41,7 +41,7 @@ impl Progress {
         let mut err = std::io::stderr().lock();
         let _ = write!(
             err,
-            "\r\x1b[2K[{seconds:6.1}s/{}s] ok {} fail {} info {} | {} msgs",
+            "\r\x1b[2K{phase:>8} [{seconds:6.1}s/{}s] ok {} fail {} info {} | {} msgs",
             self.limit_s, counts.ok, counts.fail, counts.info, messages
         );
         let _ = err.flush();

@@ -53,7 +53,7 @@ impl fmt::Display for CrashReport {
         for line in &self.stdout_tail {
             writeln!(f, "  {line}")?;
         }
-        write!(f, "Last STDERR lines:\n")?;
+        writeln!(f, "Last STDERR lines:")?;
         for line in &self.stderr_tail {
             writeln!(f, "  {line}")?;
         }

@@ -11,7 +11,7 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -39,7 +39,6 @@ struct NodeProcess {
 pub struct ProcessHost {
     start: Instant,
     nodes: Vec<NodeProcess>,
-    names: Vec<String>,
     events: Receiver<HostEvent>,
 }
 
@@ -69,7 +68,6 @@ impl ProcessHost {
         Ok(ProcessHost {
             start: Instant::now(),
             nodes,
-            names: launch.names.to_vec(),
             events,
         })
     }
@@ -243,10 +241,9 @@ impl NodeHost for ProcessHost {
         if until <= now {
             return self.events.try_recv().ok();
         }
-        match self.events.recv_timeout(Duration::from_nanos(until - now)) {
-            Ok(event) => Some(event),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.events
+            .recv_timeout(Duration::from_nanos(until - now))
+            .ok()
     }
 
     fn crash_report(&mut self, node: usize) -> CrashReport {
@@ -283,7 +280,6 @@ impl NodeHost for ProcessHost {
             let _ = process.child.kill();
             let _ = process.child.wait();
         }
-        let _ = &self.names;
         crashed
     }
 }

@@ -65,6 +65,20 @@ pub(super) enum Phase {
     Done,
 }
 
+impl Phase {
+    fn label(self) -> &'static str {
+        match self {
+            Phase::Init => "init",
+            Phase::Setup => "setup",
+            Phase::Main => "main",
+            Phase::Drain => "drain",
+            Phase::Recovery { .. } => "recovery",
+            Phase::Final => "final",
+            Phase::Done => "done",
+        }
+    }
+}
+
 /// ok / fail / info completions so far.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Counts {
@@ -167,12 +181,10 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             self.host
                 .flush()
                 .map_err(|e| RunError::Crash(format!("cannot write to a node: {e}")))?;
-            self.progress.tick(
-                now,
-                self.relative(now),
-                self.counts,
-                self.net.stats().all.send_count,
-            );
+            let (phase, elapsed) = (self.phase.label(), self.relative(now));
+            let messages = self.net.stats().all.send_count;
+            self.progress
+                .tick(now, phase, elapsed, self.counts, messages);
             let until = self.next_due(now);
             match self.host.poll(until) {
                 Some(HostEvent::Line { node, line }) => self.on_line(node, line)?,
@@ -225,14 +237,19 @@ impl<'a, H: NodeHost> Runner<'a, H> {
                         return Err(self.crashed(node));
                     }
                 }
-                Endpoint::Service(index) => self.to_service(now, index, delivery)?,
-                Endpoint::Client(role) => self.to_client(now, role, delivery)?,
+                Endpoint::Service(index) => self.deliver_to_service(now, index, delivery)?,
+                Endpoint::Client(role) => self.deliver_to_client(now, role, delivery)?,
             }
         }
         Ok(())
     }
 
-    fn to_service(&mut self, now: Time, index: usize, delivery: Delivery) -> Result<(), RunError> {
+    fn deliver_to_service(
+        &mut self,
+        now: Time,
+        index: usize,
+        delivery: Delivery,
+    ) -> Result<(), RunError> {
         let Some((name, service)) = self.services.get_mut(index) else {
             return Ok(());
         };
@@ -249,7 +266,7 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             .send(now, name, message.src, reply)
             .map_err(fatal)?
         {
-            Some(d) => self.to_client(now, client_role(d.to), d),
+            Some(d) => self.deliver_to_client(now, client_role(d.to), d),
             None => Ok(()),
         }
     }
@@ -269,7 +286,7 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             }
         }
         if let Some(delivery) = self.net.send(now, src, dest, body).map_err(fatal)? {
-            self.to_client(now, client_role(delivery.to), delivery)?;
+            self.deliver_to_client(now, client_role(delivery.to), delivery)?;
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use super::network::{ClientRole, Delivery};
 use super::runner::{RunError, Runner, fatal};
 
 impl<H: NodeHost> Runner<'_, H> {
-    pub(super) fn to_client(
+    pub(super) fn deliver_to_client(
         &mut self,
         now: Time,
         role: ClientRole,

@@ -1,0 +1,140 @@
+//! Reply schemas (closed, Appendix A) and Maelstrom's error → fail/info mapping (§1.6).
+
+use glomers::harness::client::{error_outcome, timeout_outcome};
+use glomers::harness::generator::schema::{Kind, validate};
+use glomers::harness::generator::{OpSpec, Reply, workload};
+use glomers::harness::history::OpType;
+use simd_json::OwnedValue;
+use simd_json::prelude::*;
+
+fn json(text: &str) -> OwnedValue {
+    let mut bytes = text.as_bytes().to_vec();
+    simd_json::to_owned_value(&mut bytes).expect("json")
+}
+
+#[test]
+fn schemas_are_closed_and_typed() {
+    let fields = [("value", Kind::Int)];
+    assert!(
+        validate(
+            &json(r#"{"type":"read_ok","value":3,"in_reply_to":1}"#),
+            "read_ok",
+            &fields
+        )
+        .is_ok()
+    );
+    assert!(
+        validate(
+            &json(r#"{"type":"read_ok","value":3,"in_reply_to":1,"msg_id":9}"#),
+            "read_ok",
+            &fields
+        )
+        .is_ok()
+    );
+    let bad = [
+        r#"{"type":"read_ok","value":3.0,"in_reply_to":1}"#,
+        r#"{"type":"read_ok","value":3,"in_reply_to":1,"extra":true}"#,
+        r#"{"type":"read_ok","in_reply_to":1}"#,
+        r#"{"type":"read_ok","value":3}"#,
+        r#"{"type":"read_ok","value":3,"in_reply_to":1,"msg_id":"x"}"#,
+        r#"{"type":"write_ok","value":3,"in_reply_to":1}"#,
+    ];
+    for text in bad {
+        assert!(validate(&json(text), "read_ok", &fields).is_err(), "{text}");
+    }
+    let list = [("messages", Kind::ArrayOrNull)];
+    assert!(
+        validate(
+            &json(r#"{"type":"read_ok","messages":null,"in_reply_to":1}"#),
+            "read_ok",
+            &list
+        )
+        .is_ok()
+    );
+    assert!(
+        validate(
+            &json(r#"{"type":"read_ok","messages":{},"in_reply_to":1}"#),
+            "read_ok",
+            &list
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn workload_replies_become_values_or_malformed() {
+    let echo = workload("echo").expect("echo");
+    let op = OpSpec::new("echo", "Please echo 5".into());
+    let body = json(r#"{"type":"echo_ok","echo":"Please echo 5","in_reply_to":1}"#);
+    assert!(
+        matches!(echo.reply(&op, &body), Reply::Ok(v) if v == body),
+        "ok value is the whole body"
+    );
+    let extra = json(r#"{"type":"echo_ok","echo":"x","in_reply_to":1,"note":1}"#);
+    assert!(matches!(echo.reply(&op, &extra), Reply::Malformed(m) if m.contains("disallowed-key")));
+    let broadcast = workload("broadcast").expect("broadcast");
+    let read = OpSpec::new("read", OwnedValue::null());
+    let body = json(r#"{"type":"read_ok","messages":[1,2],"in_reply_to":1}"#);
+    assert!(matches!(broadcast.reply(&read, &body), Reply::Ok(v) if v == json("[1,2]")));
+    let gset = workload("g-set").expect("g-set");
+    let body = json(r#"{"type":"read_ok","value":[3],"in_reply_to":1}"#);
+    assert!(matches!(gset.reply(&read, &body), Reply::Ok(v) if v == json("[3]")));
+    let counter = workload("g-counter").expect("g-counter");
+    let float = json(r#"{"type":"read_ok","value":3.0,"in_reply_to":1}"#);
+    assert!(matches!(counter.reply(&read, &float), Reply::Malformed(_)));
+}
+
+#[test]
+fn errors_map_to_fail_or_info() {
+    let broadcast = workload("broadcast").expect("broadcast");
+    let add = OpSpec::new("broadcast", 3.into());
+    let read = OpSpec::new("read", OwnedValue::null());
+    let definite = json(r#"{"type":"error","code":11,"text":"not leader","in_reply_to":1}"#);
+    let indefinite = json(r#"{"type":"error","code":13,"in_reply_to":1}"#);
+    let custom = json(r#"{"type":"error","code":1000,"in_reply_to":1}"#);
+    let out = error_outcome(broadcast.as_ref(), &add, &definite);
+    assert_eq!(out.op_type, OpType::Fail);
+    assert_eq!(
+        out.error,
+        Some(json(r#"["temporarily-unavailable","not leader"]"#))
+    );
+    assert_eq!(
+        error_outcome(broadcast.as_ref(), &add, &indefinite).op_type,
+        OpType::Info
+    );
+    let unknown = error_outcome(broadcast.as_ref(), &add, &custom);
+    assert_eq!(unknown.op_type, OpType::Info);
+    assert_eq!(unknown.error, Some(json(r#"["unknown",null]"#)));
+    // read ∈ I: fail even when indefinite or timed out.
+    assert_eq!(
+        error_outcome(broadcast.as_ref(), &read, &indefinite).op_type,
+        OpType::Fail
+    );
+    assert_eq!(
+        timeout_outcome(broadcast.as_ref(), &read).op_type,
+        OpType::Fail
+    );
+    let timeout = timeout_outcome(broadcast.as_ref(), &add);
+    assert_eq!(
+        (timeout.op_type, timeout.error),
+        (OpType::Info, Some("net-timeout".into()))
+    );
+    // No wrapper for g-set and counters: always info, even for definite codes.
+    for name in ["g-set", "g-counter", "pn-counter"] {
+        let w = workload(name).expect(name);
+        let op = OpSpec::new("add", 1.into());
+        let out = error_outcome(w.as_ref(), &op, &definite);
+        assert_eq!(out.op_type, OpType::Info, "{name}");
+        assert!(
+            out.error
+                .as_ref()
+                .and_then(|e| e.as_str())
+                .is_some_and(|e| e.starts_with("indeterminate"))
+        );
+        assert_eq!(
+            timeout_outcome(w.as_ref(), &read).op_type,
+            OpType::Info,
+            "{name}"
+        );
+    }
+}
