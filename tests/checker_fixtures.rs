@@ -187,3 +187,31 @@ fn results_edn_text_is_identical_to_maelstrom() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// The unique-ids fixture has no history: check that a flake-id history of the same shape
+/// yields the same result keys, counts and range form.
+#[test]
+fn unique_ids_result_has_maelstrom_shape() {
+    use glomers::harness::history::{History, OpType, Process};
+    let theirs = read_results_edn(&fixture("unique-ids-partition-valid").join("results.edn")).unwrap();
+    let mut h = History::default();
+    for i in 0..10u64 {
+        h.push(2 * i, OpType::Invoke, Process::Client(i % 3), "generate", OwnedValue::Static(simd_json::StaticNode::Null));
+        let id = simd_json::json!([1795375346u64 + i / 4, i % 4, format!("n{}", i % 3)]);
+        h.push(2 * i + 1, OpType::Ok, Process::Client(i % 3), "generate", id);
+    }
+    let input = CheckInput { workload: "unique-ids", history: &h, net: NetStats::default(), availability: Availability::Total, consistency_models: &[] };
+    let ours = analyze(&input);
+    let keys = |v: &OwnedValue| match get(v, &["workload"]) {
+        OwnedValue::Object(m) => {
+            let mut k: Vec<String> = m.keys().cloned().collect();
+            k.sort();
+            k
+        }
+        _ => panic!("workload is not a map"),
+    };
+    assert_eq!(keys(&ours), keys(&theirs));
+    assert_same("unique-ids", "range", get(&ours, &["workload", "range"]), &simd_json::json!([[1795375346u64, 0, "n0"], [1795375348u64, 1, "n0"]]));
+    assert_eq!(validity_of(&ours), Validity::Valid);
+    assert_same("unique-ids", "availability", get(&ours, &["availability"]), get(&theirs, &["availability"]));
+}

@@ -29,6 +29,15 @@ pub fn verdict_line(validity: Validity) -> &'static str {
     }
 }
 
+/// The process exit status Maelstrom uses for a verdict: 0 valid, 1 invalid, 2 unknown.
+pub fn exit_status(validity: Validity) -> i32 {
+    match validity {
+        Validity::Valid => 0,
+        Validity::Invalid => 1,
+        Validity::Unknown => 2,
+    }
+}
+
 /// The results map pretty-printed as EDN, a blank line, then the verdict line.
 pub fn console_summary(results: &OwnedValue) -> String {
     let mut out = pretty(results);
