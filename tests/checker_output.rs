@@ -103,6 +103,9 @@ fn edn_reader_handles_records_sets_and_odd_input() {
     let json = to_json(&op);
     let text = simd_json::to_string(&json).unwrap();
     assert!(text.contains("\"index\":3") && text.contains("[\"x\",null]") && text.contains("1500"), "{text}");
+    let discarded = parse("[1 #_2 #_ #_ 3 4] ; comment").expect("discards parse");
+    assert_eq!(simd_json::to_string(&to_json(&discarded)).unwrap(), "[1]");
+    assert!(parse("#_1").is_err(), "nothing left after a discard");
     for bad in ["{:a", "[1 2", "\"abc", "{:a 1 :b}", ")", "#", &"[".repeat(10_000)] {
         assert!(parse(bad).is_err(), "{bad:?} should not parse");
     }

@@ -63,7 +63,7 @@ pub fn parse_all(text: &str) -> Result<Vec<Edn>, String> {
     let mut r = Reader { s: text.as_bytes(), pos: 0 };
     let mut out = Vec::new();
     loop {
-        r.skip_ws();
+        r.skip_ws_and_discards(0)?;
         if r.pos >= r.s.len() {
             return Ok(out);
         }
@@ -100,6 +100,18 @@ impl Reader<'_> {
         }
     }
 
+    /// Skips whitespace, comments and `#_ form` discards.
+    fn skip_ws_and_discards(&mut self, depth: usize) -> Result<(), String> {
+        loop {
+            self.skip_ws();
+            if self.s.get(self.pos..self.pos + 2) != Some(b"#_") {
+                return Ok(());
+            }
+            self.pos += 2;
+            self.value(depth + 1)?;
+        }
+    }
+
     fn token(&mut self) -> &str {
         let start = self.pos;
         while self.s.get(self.pos).is_some_and(|&b| !is_delim(b)) {
@@ -111,7 +123,7 @@ impl Reader<'_> {
     fn seq(&mut self, close: u8, depth: usize) -> Result<Vec<Edn>, String> {
         let mut items = Vec::new();
         loop {
-            self.skip_ws();
+            self.skip_ws_and_discards(depth)?;
             match self.s.get(self.pos) {
                 None => return Err(self.err("unterminated collection")),
                 Some(&b) if b == close => {
@@ -127,7 +139,7 @@ impl Reader<'_> {
         if depth > MAX_DEPTH {
             return Err(self.err("nesting too deep"));
         }
-        self.skip_ws();
+        self.skip_ws_and_discards(depth)?;
         let Some(&b) = self.s.get(self.pos) else { return Err(self.err("unexpected end")) };
         match b {
             b'(' | b'[' | b'{' => {
@@ -177,11 +189,6 @@ impl Reader<'_> {
             Some(b'{') => {
                 self.pos += 1;
                 Ok(Edn::Set(self.seq(b'}', depth)?))
-            }
-            Some(b'_') => {
-                self.pos += 1;
-                self.value(depth + 1)?;
-                self.value(depth)
             }
             Some(b'#') => {
                 self.pos += 1;
