@@ -69,157 +69,86 @@ fn assert_invalid(args: &[&str], needle: &str) {
     );
 }
 
+/// Splits a command line on whitespace (test arguments never contain spaces).
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 #[test]
 fn echo_good_and_garbled() {
-    let r = assert_valid(&[
-        "-w",
-        "echo",
-        "--bin",
-        "tests/nodes/echo.py",
-        "--node-count",
-        "2",
-        "--time-limit",
-        "2",
-        "--rate",
-        "50",
-    ]);
-    assert!(r.stdout.contains(":msgs-per-op"));
-    assert_invalid(
-        &[
-            "-w",
-            "echo",
-            "--bin",
-            "tests/nodes/echo_garble.py",
-            "--node-count",
-            "1",
-            "--time-limit",
-            "2",
-            "--rate",
-            "20",
-        ],
-        "Expected a message with :echo",
-    );
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let r = assert_valid(&words(
+                "-w echo --bin tests/nodes/echo.py --node-count 2 --time-limit 2 --rate 50",
+            ));
+            assert!(r.stdout.contains(":msgs-per-op"));
+        });
+        s.spawn(|| {
+            assert_invalid(
+                &words("-w echo --bin tests/nodes/echo_garble.py --node-count 1 --time-limit 2 --rate 20"),
+                "Expected a message with :echo",
+            )
+        });
+    });
 }
 
 #[test]
 fn unique_ids_good_and_colliding() {
-    assert_valid(&[
-        "-w",
-        "unique-ids",
-        "--bin",
-        "tests/nodes/unique_ids.py",
-        "--node-count",
-        "3",
-        "--time-limit",
-        "2",
-        "--rate",
-        "100",
-        "--availability",
-        "total",
-        "--nemesis",
-        "partition",
-    ]);
-    assert_invalid(
-        &[
-            "-w",
-            "unique-ids",
-            "--bin",
-            "tests/nodes/unique_ids.py",
-            "--node-count",
-            "3",
-            "--time-limit",
-            "2",
-            "--rate",
-            "100",
-            "collide",
-        ],
-        ":duplicated",
-    );
+    let base =
+        "-w unique-ids --bin tests/nodes/unique_ids.py --node-count 3 --time-limit 2 --rate 100";
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            assert_valid(&words(&format!(
+                "{base} --availability total --nemesis partition"
+            )));
+        });
+        s.spawn(|| assert_invalid(&words(&format!("{base} collide")), ":duplicated"));
+    });
 }
 
 #[test]
 fn broadcast_survives_partitions_and_lossy_broadcast_is_caught() {
-    let args = [
-        "--node-count",
-        "5",
-        "--time-limit",
-        "3",
-        "--rate",
-        "40",
-        "--nemesis",
-        "partition",
-        "--nemesis-interval",
-        "0.5",
-        "--latency",
-        "5",
-        "--latency-dist",
-        "uniform",
-    ];
-    let mut good = vec!["-w", "broadcast", "--bin", "tests/nodes/broadcast.py"];
-    good.extend(args);
-    let r = assert_valid(&good);
-    assert!(r.stdout.contains(":lost-count 0"));
-    let mut lossy = vec![
-        "-w",
-        "broadcast",
-        "--bin",
-        "tests/nodes/broadcast.py",
-        "lossy",
-        "--seed",
-        "7",
-    ];
-    lossy.extend(args);
-    assert_invalid(&lossy, ":lost (");
+    let options = "--node-count 5 --time-limit 3 --rate 40 --nemesis partition \
+                   --nemesis-interval 0.5 --latency 5 --latency-dist uniform";
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let good = format!("-w broadcast --bin tests/nodes/broadcast.py {options}");
+            let r = assert_valid(&words(&good));
+            assert!(r.stdout.contains(":lost-count 0"));
+        });
+        s.spawn(|| {
+            let lossy =
+                format!("-w broadcast --bin tests/nodes/broadcast.py lossy --seed 7 {options}");
+            assert_invalid(&words(&lossy), ":lost (");
+        });
+    });
 }
 
 #[test]
 fn g_set_and_counters() {
-    assert_valid(&[
-        "-w",
-        "g-set",
-        "--bin",
-        "tests/nodes/g_set.py",
-        "--node-count",
-        "3",
-        "--time-limit",
-        "2",
-        "--rate",
-        "30",
-        "--nemesis",
-        "partition",
-    ]);
-    assert_valid(&[
-        "-w",
-        "g-counter",
-        "--bin",
-        "tests/nodes/counter.py",
-        "--node-count",
-        "3",
-        "--time-limit",
-        "2",
-        "--rate",
-        "30",
-        "--latency",
-        "2",
-    ]);
-    assert_invalid(
-        &[
-            "-w",
-            "pn-counter",
-            "--bin",
-            "tests/nodes/counter.py",
-            "double",
-            "--node-count",
-            "2",
-            "--time-limit",
-            "2",
-            "--rate",
-            "30",
-            "--seed",
-            "3",
-        ],
-        ":errors",
-    );
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            assert_valid(&words(
+                "-w g-set --bin tests/nodes/g_set.py --node-count 3 --time-limit 2 --rate 30 \
+                 --nemesis partition",
+            ));
+        });
+        s.spawn(|| {
+            assert_valid(&words(
+                "-w g-counter --bin tests/nodes/counter.py --node-count 3 --time-limit 2 \
+                 --rate 30 --latency 2",
+            ));
+        });
+        s.spawn(|| {
+            assert_invalid(
+                &words(
+                    "-w pn-counter --bin tests/nodes/counter.py double --node-count 2 \
+                     --time-limit 2 --rate 30 --seed 3",
+                ),
+                ":errors",
+            )
+        });
+    });
 }
 
 #[test]
@@ -316,27 +245,20 @@ fn malformed_envelopes_name_the_node_and_the_line() {
         ("bad-dest", "invalid dest \"n9\""),
         ("body", "body is not an object"),
     ];
-    for (mode, needle) in cases {
-        let r = run(&[
-            "-w",
-            "echo",
-            "--bin",
-            "tests/nodes/bad_envelope.py",
-            mode,
-            "--node-count",
-            "1",
-            "--time-limit",
-            "2",
-            "--rate",
-            "10",
-        ]);
-        assert_eq!(r.code, 255, "{mode}: {}", r.stderr);
-        assert!(
-            r.stderr.contains("Node n0") && r.stderr.contains(needle),
-            "{mode}: {}",
-            r.stderr
-        );
-    }
+    std::thread::scope(|s| {
+        for (mode, needle) in cases {
+            s.spawn(move || {
+                let line = format!(
+                    "-w echo --bin tests/nodes/bad_envelope.py {mode} --node-count 1 \
+                     --time-limit 2 --rate 10"
+                );
+                let r = run(&words(&line));
+                assert_eq!(r.code, 255, "{mode}: {}", r.stderr);
+                let named = r.stderr.contains("Node n0") && r.stderr.contains(needle);
+                assert!(named, "{mode}: {}", r.stderr);
+            });
+        }
+    });
 }
 
 #[test]

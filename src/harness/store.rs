@@ -16,17 +16,30 @@ impl RunDir {
     /// Creates `root/<workload>/<time>/node-logs` and points the `latest` links at it.
     pub fn create(root: &Path, workload: &str) -> io::Result<RunDir> {
         let stamp = timestamp(SystemTime::now());
-        let mut path = root.join(workload).join(&stamp);
-        let mut attempt = 1;
-        while path.exists() {
-            path = root.join(workload).join(format!("{stamp}-{attempt}"));
-            attempt += 1;
+        let parent = root.join(workload);
+        std::fs::create_dir_all(&parent)?;
+        // `create_dir` (not `_all`) claims the name atomically, so concurrent runs started
+        // in the same millisecond get distinct directories. Bounded: 1000 attempts.
+        let mut claimed = None;
+        for attempt in 0..1000 {
+            let name = if attempt == 0 {
+                stamp.clone()
+            } else {
+                format!("{stamp}-{attempt}")
+            };
+            match std::fs::create_dir(parent.join(&name)) {
+                Ok(()) => {
+                    claimed = Some(name);
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
         }
-        std::fs::create_dir_all(path.join("node-logs"))?;
-        let Some(name) = path.file_name().map(PathBuf::from) else {
-            return Ok(RunDir { path });
-        };
-        relink(&root.join(workload).join("latest"), &name)?;
+        let name = claimed.ok_or_else(|| io::Error::other("no free run directory name"))?;
+        let path = parent.join(&name);
+        std::fs::create_dir(path.join("node-logs"))?;
+        relink(&parent.join("latest"), Path::new(&name))?;
         let from_root = Path::new(workload).join(&name);
         relink(&root.join("latest"), &from_root)?;
         relink(&root.join("current"), &from_root)?;
@@ -44,14 +57,22 @@ impl RunDir {
     }
 }
 
-/// Replaces a symlink (relative target, so the store can be moved).
+/// Replaces a symlink atomically (a uniquely named link renamed over the old one), with a
+/// relative target so the store can be moved.
 fn relink(link: &Path, target: &Path) -> io::Result<()> {
-    match std::fs::remove_file(link) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    std::os::unix::fs::symlink(target, link)
+    let Some(file_name) = link.file_name() else {
+        return Ok(());
+    };
+    let mut temporary = file_name.to_os_string();
+    temporary.push(format!(
+        ".tmp-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let temporary = link.with_file_name(temporary);
+    let _ = std::fs::remove_file(&temporary);
+    std::os::unix::fs::symlink(target, &temporary)?;
+    std::fs::rename(&temporary, link)
 }
 
 /// Joda's basic date-time `yyyyMMdd'T'HHmmss.SSSZ`, in UTC (printed with `Z`).
