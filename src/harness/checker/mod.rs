@@ -68,6 +68,7 @@ pub struct CheckInput<'a> {
 
 pub mod counter;
 pub mod echo;
+pub mod lin_kv;
 pub mod set_full;
 pub mod stats;
 pub mod unique_ids;
@@ -130,8 +131,8 @@ pub fn validity_of(results: &OwnedValue) -> Validity {
 }
 
 /// One workload checker (Jepsen's `Checker` protocol). Implementations exist for echo,
-/// unique-ids, set-full (broadcast, g-set) and the counters; kafka, txn (Elle-style) and
-/// lin-kv (Knossos-style) plug in here by adding a type and a line in [`workload_checker`].
+/// unique-ids, set-full (broadcast, g-set), the counters and lin-kv (WGL); kafka and the txn
+/// workloads (Elle-style) plug in here by adding a type and a line in [`workload_checker`].
 pub trait Checker {
     /// Checks the history and returns the workload's result map, which must carry
     /// `"valid?"`. An `Err` is reported as `{valid? unknown, error …}`, as Jepsen reports a
@@ -147,6 +148,7 @@ pub fn workload_checker(workload: &str) -> Option<Box<dyn Checker>> {
         "broadcast" => Some(Box::new(set_full::SetFull { rename_from: Some("broadcast") })),
         "g-set" => Some(Box::new(set_full::SetFull { rename_from: None })),
         "g-counter" | "pn-counter" => Some(Box::new(counter::Counter)),
+        "lin-kv" => Some(Box::new(lin_kv::LinKv)),
         _ => None,
     }
 }

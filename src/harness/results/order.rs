@@ -24,6 +24,10 @@ const SCHEMAS: &[(&str, &[&str])] = &[
     ("acceptable", &["valid?", "errors", "final-reads", "acceptable"]),
     ("attempted-count", &["valid?", "attempted-count", "acknowledged-count", "duplicated-count", "duplicated", "range"]),
     ("index", &["index", "time", "type", "process", "f", "value", "error", "final?"]),
+    ("failures", &["valid?", "results", "failures"]),
+    ("linearizable", &["linearizable", "timeline", "valid?"]),
+    ("configs", &["valid?", "configs", "final-paths", "previous-ok", "last-op", "op", "error"]),
+    ("pending", &["model", "last-op", "pending"]),
 ];
 
 /// Fallback: `valid?` first (as in most Jepsen checker maps), then the rest sorted.
