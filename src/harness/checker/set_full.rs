@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 
 use simd_json::OwnedValue;
 
-use super::value::{arr, clj_cmp, identity_key, null, obj, op_value, quantiles};
+use super::value::{arr, as_int, clj_cmp, identity_key, null, obj, op_value, quantiles};
 use super::{CheckInput, Checker, Validity};
 use crate::harness::history::{Op, OpType, Process};
 
@@ -35,8 +35,6 @@ pub struct SetFull {
 
 struct Element<'a> {
     value: &'a OwnedValue,
-    /// `identity_key(value)`, computed once: every read tests every element.
-    key: String,
     known: Option<&'a Op>,
     last_present: Option<&'a Op>,
     last_absent: Option<&'a Op>,
@@ -48,6 +46,30 @@ struct Outcome<'a> {
     outcome: &'static str,
     stable_latency: Option<u64>,
     lost_latency: Option<u64>,
+}
+
+/// Dense ids for values under Clojure equality; integers (the usual elements) are looked up
+/// without building a key string.
+#[derive(Default)]
+struct Ids {
+    ints: ahash::AHashMap<i128, usize>,
+    others: ahash::AHashMap<String, usize>,
+}
+
+impl Ids {
+    fn get(&self, v: &OwnedValue) -> Option<usize> {
+        match as_int(v) {
+            Some(i) => self.ints.get(&i).copied(),
+            None => self.others.get(&identity_key(v)).copied(),
+        }
+    }
+
+    fn insert(&mut self, v: &OwnedValue, id: usize) {
+        match as_int(v) {
+            Some(i) => self.ints.insert(i, id),
+            None => self.others.insert(identity_key(v), id),
+        };
+    }
 }
 
 fn later(candidate: &Op, current: Option<&Op>) -> bool {
@@ -66,35 +88,34 @@ impl SetFull {
     /// Walks the history and builds the element records, in add-invocation order.
     /// Also returns the *unexpected* values: read by an `ok` read although no add of them
     /// had been invoked before that read completed (Jepsen ignores these; see [`SetFull`]).
+    ///
+    /// Every `ok` read touches every element (as in Jepsen), so the per-read work is kept
+    /// to flag tests: values map to dense ids without allocating for integers.
     fn elements<'a>(&self, ops: &[&'a Op]) -> Result<(Vec<Element<'a>>, Vec<&'a OwnedValue>), String> {
         let mut unexpected: Vec<&'a OwnedValue> = Vec::new();
-        let mut unexpected_keys: ahash::AHashSet<String> = ahash::AHashSet::new();
-        let mut index: ahash::AHashMap<String, usize> = ahash::AHashMap::new();
+        let mut unexpected_ids = Ids::default();
+        let mut ids = Ids::default();
         let mut elements: Vec<Element<'a>> = Vec::new();
         let mut open: ahash::AHashMap<Process, &'a Op> = ahash::AHashMap::new();
+        let mut present: Vec<bool> = Vec::new();
+        let mut marked: Vec<usize> = Vec::new();
         for &op in ops {
             if op.op_type == OpType::Invoke {
                 open.insert(op.process, op);
             }
             if self.is_add(&op.f) {
-                let key = identity_key(&op.value);
                 if op.op_type == OpType::Invoke {
-                    let fresh = Element {
-                        value: &op.value,
-                        key: key.clone(),
-                        known: None,
-                        last_present: None,
-                        last_absent: None,
-                    };
-                    match index.get(&key) {
-                        Some(&slot) => elements[slot] = fresh,
+                    let fresh = Element { value: &op.value, known: None, last_present: None, last_absent: None };
+                    match ids.get(&op.value) {
+                        Some(slot) => elements[slot] = fresh,
                         None => {
-                            index.insert(key, elements.len());
+                            ids.insert(&op.value, elements.len());
                             elements.push(fresh);
+                            present.push(false);
                         }
                     }
                 } else if op.op_type == OpType::Ok
-                    && let Some(e) = index.get(&key).map(|&slot| &mut elements[slot])
+                    && let Some(e) = ids.get(&op.value).map(|slot| &mut elements[slot])
                 {
                     e.known = e.known.or(Some(op));
                 }
@@ -105,15 +126,21 @@ impl SetFull {
                     OwnedValue::Static(simd_json::StaticNode::Null) => &[],
                     other => return Err(format!("read value is not a collection: {other:?}")),
                 };
-                let seen: ahash::AHashSet<String> = items.iter().map(identity_key).collect();
                 for item in items {
-                    let key = identity_key(item);
-                    if !index.contains_key(&key) && unexpected_keys.insert(key) {
-                        unexpected.push(item);
+                    match ids.get(item) {
+                        Some(id) => {
+                            present[id] = true;
+                            marked.push(id);
+                        }
+                        None if unexpected_ids.get(item).is_none() => {
+                            unexpected_ids.insert(item, unexpected.len());
+                            unexpected.push(item);
+                        }
+                        None => {}
                     }
                 }
-                for e in &mut elements {
-                    if seen.contains(&e.key) {
+                for (e, &here) in elements.iter_mut().zip(present.iter()) {
+                    if here {
                         e.known = e.known.or(Some(op));
                         if later(invoke, e.last_present) {
                             e.last_present = Some(invoke);
@@ -121,6 +148,9 @@ impl SetFull {
                     } else if later(invoke, e.last_absent) {
                         e.last_absent = Some(invoke);
                     }
+                }
+                for id in marked.drain(..) {
+                    present[id] = false;
                 }
             }
             if op.op_type != OpType::Invoke {
