@@ -346,3 +346,16 @@ fn set_full_scales_to_thousands_of_elements() {
     same(at(&r, &["workload", "stable-count"]), json!(1500));
     assert_eq!(validity_of(&r), Validity::Valid);
 }
+
+#[test]
+fn duplicated_string_ids_print_as_string_keys() {
+    let mut ops = Vec::new();
+    for (i, id) in ["n0-1", "n0-1", "n1-7"].iter().enumerate() {
+        ops.push((2 * i as u64, Invoke, 0, "generate", N, false));
+        ops.push((2 * i as u64 + 1, Ok, 0, "generate", json!(id), false));
+    }
+    let r = check("unique-ids", &history(&ops), Availability::Any);
+    let text = glomers::harness::results::console_summary(&r);
+    assert!(text.contains(":duplicated {\"n0-1\" 2}"), "{text}");
+    assert!(text.contains(":range [\"n0-1\" \"n1-7\"]"), "{text}");
+}

@@ -35,6 +35,9 @@ pub enum Mode {
     Error,
     /// A nemesis op's value (`:majority`, `[:isolated {"n1" #{…}}]`).
     Nemesis,
+    /// Keys of a data map inside results (id → count): numbers stay numbers, the rest are
+    /// strings. Only used for keys.
+    DataKeys,
 }
 
 /// True for strings Clojure would read back as a simple keyword name.
@@ -79,7 +82,7 @@ fn string_literal(s: &str, out: &mut String) {
 fn key_text(key: &str, mode: Mode) -> String {
     let mut out = String::new();
     match mode {
-        Mode::Results if key.parse::<f64>().is_ok() => out.push_str(key),
+        Mode::Results | Mode::DataKeys if key.parse::<f64>().is_ok() && !key.starts_with('+') => out.push_str(key),
         Mode::Results | Mode::OpValue if keyword_safe(key) => {
             out.push(':');
             out.push_str(key);
@@ -111,6 +114,7 @@ fn string_text(s: &str, mode: Mode, key: Option<&str>, head: bool, is_op: bool) 
             || (is_op && key == Some("process") && s == "nemesis"),
         Mode::Error | Mode::Nemesis => keyword_safe(s) && (key.is_some() || head),
         Mode::OpValue | Mode::Nested => head && HEAD_KEYWORDS.contains(&s),
+        Mode::DataKeys => false,
     };
     let mut out = String::new();
     if keyword {
@@ -253,8 +257,10 @@ struct Ctx<'k> {
 }
 
 impl<'k> Ctx<'k> {
+    /// How this map's keys print. Maps of data (unique-ids' `duplicated`: id → count) keep
+    /// string keys; other result maps use keywords.
     fn key_mode(&self) -> Mode {
-        self.mode
+        if self.mode == Mode::Results && self.key == Some("duplicated") { Mode::DataKeys } else { self.mode }
     }
 
     fn child(&self, key: Option<&'k str>, is_op: bool, nemesis: bool) -> Ctx<'k> {
