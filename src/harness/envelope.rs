@@ -1,8 +1,13 @@
-//! Strict parsing of node stdout lines (MAELSTROM.md §1.2, §1.8): we fail the run on what
-//! Maelstrom would only log.
+//! The node-facing wire format: the envelope we write to a node's stdin, and strict parsing
+//! of its stdout lines (MAELSTROM.md §1.2, §1.8), where we fail the run on what Maelstrom
+//! would only log.
+
+use std::io::Write;
 
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
+
+use super::network::Message;
 
 pub(super) fn describe(src: &str, dest: &str, body: &OwnedValue) -> String {
     format!(
@@ -49,4 +54,38 @@ pub fn parse_envelope(line: Vec<u8>) -> Result<(String, String, OwnedValue), Str
         return Err(malformed("body is not an object"));
     }
     Ok((src, dest, body))
+}
+
+/// The message as a node sees it on stdin: `{"id":…,"src":…,"dest":…,"body":…}`.
+pub fn envelope(message: &Message) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(b"{\"id\":");
+    out.extend_from_slice(itoa::Buffer::new().format(message.id).as_bytes());
+    out.extend_from_slice(b",\"src\":");
+    push_json_str(&mut out, &message.src);
+    out.extend_from_slice(b",\"dest\":");
+    push_json_str(&mut out, &message.dest);
+    out.extend_from_slice(b",\"body\":");
+    let _ = message.body.write(&mut out);
+    out.push(b'}');
+    out
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
 }

@@ -2,9 +2,14 @@
 //!
 //! Every message gets a global id at send time, is journaled, and goes into its
 //! destination's queue ordered by deadline (`now + latency`; client traffic has none).
-//! Delivery pops the earliest due message, drops it if the destination holds a grudge
-//! against the source (the partition check happens at dequeue, as in Maelstrom), and
-//! journals the receive. There is no random loss and no duplication.
+//!
+//! Each destination has one emulated *writer*, like Maelstrom's stdin-writer thread: when
+//! idle it dequeues the earliest-deadline message, drops it right then if the destination
+//! holds a grudge against the source (the partition check happens at dequeue), otherwise
+//! holds it until its deadline, delivers it (journaling the receive) and dequeues the next.
+//! So a message sent to an idle writer is checked at send time, one queued behind another
+//! is checked when the previous one is delivered, and delays that vary give no FIFO order.
+//! There is no random loss and no duplication.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -15,6 +20,7 @@ use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
 use super::checker::{NetCounts, NetStats};
+use super::envelope::envelope;
 use super::host::{MS, Time};
 use crate::node::rng::Rng;
 
@@ -106,6 +112,8 @@ pub struct Network {
     names: AHashMap<String, Endpoint>,
     node_count: usize,
     queues: Vec<Queue>,
+    /// Per destination: the message its writer dequeued and holds until the deadline.
+    writers: Vec<Option<Queued>>,
     in_flight: usize,
     /// `grudge[dest * n + src]`: dest drops messages from src.
     grudge: Vec<bool>,
@@ -147,6 +155,7 @@ impl Network {
             names,
             node_count: n,
             queues: (0..n + services.len()).map(|_| Queue::new()).collect(),
+            writers: (0..n + services.len()).map(|_| None).collect(),
             in_flight: 0,
             grudge: vec![false; n * n],
             latency_ms: options.latency_ms,
@@ -264,51 +273,58 @@ impl Network {
                 message: Box::new(message),
             }));
         }
+        self.dequeue(queue);
         Ok(None)
     }
 
-    /// The earliest deadline among queued messages.
-    pub fn next_due(&self) -> Option<Time> {
-        self.queues
-            .iter()
-            .filter_map(|q| q.peek().map(|Reverse(m)| m.deadline))
-            .min()
-    }
-
-    /// Takes the next message due at `now` that survives the partition check.
-    pub fn pop_due(&mut self, now: Time) -> io::Result<Option<Delivery>> {
-        let n = self.node_count;
-        loop {
-            let best = self
-                .queues
-                .iter()
-                .enumerate()
-                .filter_map(|(i, q)| q.peek().map(|Reverse(m)| (m.deadline, m.seq, i)))
-                .filter(|(t, _, _)| *t <= now)
-                .min();
-            let Some((_, _, index)) = best else {
-                return Ok(None);
+    /// An idle writer takes the earliest queued message, dropping partitioned ones now.
+    fn dequeue(&mut self, index: usize) {
+        while matches!(self.writers.get(index), Some(None)) {
+            let Some(Reverse(next)) = self.queues.get_mut(index).and_then(|q| q.pop()) else {
+                return;
             };
-            let Some(Reverse(Queued { message, .. })) =
-                self.queues.get_mut(index).and_then(|q| q.pop())
-            else {
-                return Ok(None);
-            };
-            self.in_flight -= 1;
-            let to = if index < n {
-                Endpoint::Node(index)
-            } else {
-                Endpoint::Service(index - n)
-            };
-            if self.partitioned(&message, index) {
+            if self.partitioned(&next.message, index) {
+                self.in_flight -= 1;
                 continue;
             }
-            self.received(now, &message)?;
-            return Ok(Some(Delivery {
-                to,
-                message: *message,
-            }));
+            self.writers[index] = Some(next);
         }
+    }
+
+    /// The earliest deadline among messages the writers hold.
+    pub fn next_due(&self) -> Option<Time> {
+        self.writers.iter().flatten().map(|m| m.deadline).min()
+    }
+
+    /// Delivers the earliest held message due at `now`; its writer then dequeues the next.
+    pub fn pop_due(&mut self, now: Time) -> io::Result<Option<Delivery>> {
+        let best = self
+            .writers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| w.as_ref().map(|m| (m.deadline, m.seq, i)))
+            .filter(|(t, _, _)| *t <= now)
+            .min();
+        let Some((_, _, index)) = best else {
+            return Ok(None);
+        };
+        let Some(Queued { message, .. }) = self.writers.get_mut(index).and_then(Option::take)
+        else {
+            return Ok(None);
+        };
+        self.in_flight -= 1;
+        self.dequeue(index);
+        let n = self.node_count;
+        let to = if index < n {
+            Endpoint::Node(index)
+        } else {
+            Endpoint::Service(index - n)
+        };
+        self.received(now, &message)?;
+        Ok(Some(Delivery {
+            to,
+            message: *message,
+        }))
     }
 
     fn partitioned(&self, message: &Message, dest: usize) -> bool {
@@ -361,38 +377,4 @@ fn count(stats: &mut NetStats, client: bool, apply: impl Fn(&mut NetCounts)) {
     } else {
         &mut stats.servers
     });
-}
-
-/// The message as a node sees it on stdin: `{"id":…,"src":…,"dest":…,"body":…}`.
-pub fn envelope(message: &Message) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64);
-    out.extend_from_slice(b"{\"id\":");
-    out.extend_from_slice(itoa::Buffer::new().format(message.id).as_bytes());
-    out.extend_from_slice(b",\"src\":");
-    push_json_str(&mut out, &message.src);
-    out.extend_from_slice(b",\"dest\":");
-    push_json_str(&mut out, &message.dest);
-    out.extend_from_slice(b",\"body\":");
-    let _ = message.body.write(&mut out);
-    out.push(b'}');
-    out
-}
-
-/// Appends `s` as a JSON string literal.
-pub fn push_json_str(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
-        }
-    }
-    out.push(b'"');
 }

@@ -232,7 +232,7 @@ impl<'a, H: NodeHost> Runner<'a, H> {
         while let Some(delivery) = self.net.pop_due(now).map_err(fatal)? {
             match delivery.to {
                 Endpoint::Node(node) => {
-                    let line = super::network::envelope(&delivery.message);
+                    let line = super::envelope::envelope(&delivery.message);
                     if self.host.send_line(node, &line).is_err() {
                         return Err(self.crashed(node));
                     }
