@@ -1,8 +1,9 @@
 //! Echo throughput: N echo requests through a node process over pipes, stdin to stdout.
 //!
 //! Runs glomers' release `echo` and the naive serde_json node (perf/naive_echo.rs) side by
-//! side, alternating, `--runs` times each, and prints msgs/s per run, the medians and the
-//! ratio. Usage (builds everything it needs):
+//! side, alternating, `--runs` times each, and prints per run the wall-clock rate (msgs/s,
+//! spawn to stdout EOF) and the node's own CPU time per message (user + sys from `wait4`,
+//! which a busy shared machine disturbs far less), then medians and ratios. Usage:
 //!
 //!     cargo build --release --bin echo --example naive-echo
 //!     cargo run --release --example echo-throughput -- [--lines 1000000] [--runs 5]
@@ -32,15 +33,22 @@ fn main() {
     let input = session(lines);
     println!("echo throughput: {lines} requests ({} MB) per run, {runs} runs each", input.len() >> 20);
     let (mut ours_rates, mut naive_rates) = (Vec::new(), Vec::new());
+    let (mut ours_cpu, mut naive_cpu) = (Vec::new(), Vec::new());
     for run in 1..=runs {
-        let a = measure(&ours, &input, lines);
-        let b = measure(&naive, &input, lines);
-        println!("run {run}: glomers {a:>12.0} msgs/s   naive serde_json {b:>10.0} msgs/s");
+        let (a, a_cpu) = measure(&ours, &input, lines);
+        let (b, b_cpu) = measure(&naive, &input, lines);
+        println!(
+            "run {run}: glomers {a:>10.0} msgs/s {a_cpu:>6.0} ns CPU/msg   naive serde_json {b:>9.0} msgs/s {b_cpu:>6.0} ns CPU/msg"
+        );
         ours_rates.push(a);
         naive_rates.push(b);
+        ours_cpu.push(a_cpu);
+        naive_cpu.push(b_cpu);
     }
     let (a, b) = (median(&mut ours_rates), median(&mut naive_rates));
-    println!("median: glomers {a:.0} msgs/s, naive {b:.0} msgs/s, ratio {:.1}x", a / b);
+    let (a_cpu, b_cpu) = (median(&mut ours_cpu), median(&mut naive_cpu));
+    println!("median wall: glomers {a:.0} msgs/s, naive {b:.0} msgs/s, ratio {:.1}x", a / b);
+    println!("median CPU:  glomers {a_cpu:.0} ns/msg, naive {b_cpu:.0} ns/msg, ratio {:.1}x", b_cpu / a_cpu);
 }
 
 fn session(lines: usize) -> Vec<u8> {
@@ -57,8 +65,9 @@ fn session(lines: usize) -> Vec<u8> {
     input
 }
 
-/// Messages per second through `binary` (time from spawn to its stdout closing).
-fn measure(binary: &std::path::Path, input: &[u8], lines: usize) -> f64 {
+/// Messages per second through `binary` (time from spawn to its stdout closing), and the
+/// node process's CPU nanoseconds (user + sys) per message.
+fn measure(binary: &std::path::Path, input: &[u8], lines: usize) -> (f64, f64) {
     let start = Instant::now();
     let mut child = Command::new(binary)
         .stdin(Stdio::piped())
@@ -82,9 +91,21 @@ fn measure(binary: &std::path::Path, input: &[u8], lines: usize) -> f64 {
     }
     let elapsed = start.elapsed().as_secs_f64();
     let _ = writer.join();
-    let _ = child.wait();
+    let cpu_seconds = wait_for_cpu_seconds(child.id() as libc::pid_t);
     assert_eq!(replies, lines + 1, "{} answered {replies} of {} lines", binary.display(), lines + 1);
-    lines as f64 / elapsed
+    (lines as f64 / elapsed, cpu_seconds * 1e9 / lines as f64)
+}
+
+/// Reaps the child and returns its user + system CPU seconds.
+fn wait_for_cpu_seconds(pid: libc::pid_t) -> f64 {
+    let mut status = 0;
+    // SAFETY: rusage is plain data, fully written by wait4 on success.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own child, not yet reaped.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4 failed");
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 fn median(values: &mut [f64]) -> f64 {
