@@ -141,7 +141,6 @@ fn echo_fixtures_match() {
 #[test]
 fn other_fixtures_match_stats_availability_and_net() {
     for (name, workload) in [
-        ("kafka-2n-valid", "kafka"),
         ("txn-list-append-valid", "txn-list-append"),
         ("txn-rw-register-read-committed-valid", "txn-rw-register"),
         ("txn-rw-register-serializable-invalid", "txn-rw-register"),
@@ -231,4 +230,16 @@ fn lin_kv_fixtures_match() {
     for key in ["index", "value", "f", "type"] {
         assert_same("unreplicated op", key, get(&op(&ours), &[key]), get(&op(&theirs), &[key]));
     }
+}
+
+/// kafka: the healthy demo run is valid, with no error types, like Maelstrom says.
+#[test]
+fn kafka_fixture_matches() {
+    let name = "kafka-2n-valid";
+    let (ours, theirs) = run(name, "kafka");
+    check_common(name, &ours, &theirs);
+    for key in ["valid?", "bad-error-types", "error-types", "info-txn-causes"] {
+        assert_same(name, key, get(&ours, &["workload", key]), get(&theirs, &["workload", key]));
+    }
+    assert_eq!(validity_of(&ours), validity_of(&theirs));
 }

@@ -92,7 +92,7 @@ fn console_summary_ends_with_the_verdict() {
     assert!(summary.ends_with("}\n\nEverything looks good! ヽ(‘ー`)ノ\n"));
     let bad = console_summary(&analyze_fixture("e", "echo", &history("echo-garbled-invalid")));
     assert!(bad.ends_with("\n\nAnalysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻\n"));
-    let unknown = console_summary(&analyze_fixture("k", "kafka", &h));
+    let unknown = console_summary(&analyze_fixture("t", "txn-rw-register", &h));
     assert!(unknown.ends_with("\n\nErrors occurred during analysis, but no anomalies found. ಠ~ಠ\n"));
 }
 

@@ -68,6 +68,7 @@ pub struct CheckInput<'a> {
 
 pub mod counter;
 pub mod echo;
+pub mod kafka;
 pub mod lin_kv;
 pub mod set_full;
 pub mod stats;
@@ -131,7 +132,7 @@ pub fn validity_of(results: &OwnedValue) -> Validity {
 }
 
 /// One workload checker (Jepsen's `Checker` protocol). Implementations exist for echo,
-/// unique-ids, set-full (broadcast, g-set), the counters and lin-kv (WGL); kafka and the txn
+/// unique-ids, set-full (broadcast, g-set), the counters, lin-kv (WGL) and kafka; the txn
 /// workloads (Elle-style) plug in here by adding a type and a line in [`workload_checker`].
 pub trait Checker {
     /// Checks the history and returns the workload's result map, which must carry
@@ -149,6 +150,7 @@ pub fn workload_checker(workload: &str) -> Option<Box<dyn Checker>> {
         "g-set" => Some(Box::new(set_full::SetFull { rename_from: None })),
         "g-counter" | "pn-counter" => Some(Box::new(counter::Counter)),
         "lin-kv" => Some(Box::new(lin_kv::LinKv)),
+        "kafka" => Some(Box::new(kafka::Kafka)),
         _ => None,
     }
 }

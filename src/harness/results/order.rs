@@ -25,6 +25,7 @@ const SCHEMAS: &[(&str, &[&str])] = &[
     ("attempted-count", &["valid?", "attempted-count", "acknowledged-count", "duplicated-count", "duplicated", "range"]),
     ("index", &["index", "time", "type", "process", "f", "value", "error", "final?"]),
     ("failures", &["valid?", "results", "failures"]),
+    ("bad-error-types", &["valid?", "worst-realtime-lag", "bad-error-types", "error-types", "info-txn-causes"]),
     ("linearizable", &["linearizable", "timeline", "valid?"]),
     ("configs", &["valid?", "configs", "final-paths", "previous-ok", "last-op", "op", "error"]),
     ("pending", &["model", "last-op", "pending"]),
