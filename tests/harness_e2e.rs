@@ -281,3 +281,17 @@ fn a_node_that_never_answers_init_fails_after_10_s() {
         r.stderr
     );
 }
+
+#[test]
+fn a_node_that_stops_reading_cannot_stall_the_harness() {
+    // 1000 concurrent echoes (~100 KB) overflow the node's 64 KB pipe; the harness keeps
+    // running, times the requests out after 5 s and reports them as indeterminate.
+    let started = std::time::Instant::now();
+    let r = run(&words(
+        "-w echo --bin tests/nodes/deaf.py --node-count 1 --concurrency 1000 --time-limit 1 \
+         --rate 100000",
+    ));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains(":info-count 1000"), "{}", r.stdout);
+    assert!(started.elapsed().as_secs() < 20);
+}

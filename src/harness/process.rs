@@ -8,8 +8,10 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
+
+use mio::unix::pipe::Sender;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
@@ -22,6 +24,10 @@ use super::host::{CrashReport, HostEvent, NodeHost, Time};
 const TAIL_LINES: usize = 32;
 /// Bound on node output waiting for the runner (back-pressure on chatty nodes beyond it).
 const CHANNEL_BOUND: usize = 1 << 16;
+/// Input queued for one node beyond what its pipe takes; past it the node is declared stuck.
+const MAX_PENDING: usize = 64 << 20;
+/// How soon to retry writing to a full pipe.
+const BACKLOG_RETRY: Time = 1_000_000;
 /// Longest stdout line accepted from a node, in bytes.
 const MAX_LINE: usize = 64 << 20;
 
@@ -29,8 +35,10 @@ type Tail = Arc<Mutex<VecDeque<String>>>;
 
 struct NodeProcess {
     child: Child,
-    stdin: Option<BufWriter<ChildStdin>>,
-    dirty: bool,
+    /// Non-blocking, so one node that stops reading cannot stall the whole harness.
+    stdin: Option<Sender>,
+    /// Bytes accepted for this node but not yet taken by its pipe (bounded).
+    pending: Vec<u8>,
     stdout_tail: Tail,
     stderr_tail: Tail,
 }
@@ -109,10 +117,14 @@ fn spawn_one(
                 format!("cannot start {}: {e}", launch.bin.display()),
             )
         })?;
-    let stdin = child
-        .stdin
-        .take()
-        .map(|s| BufWriter::with_capacity(1 << 16, s));
+    let stdin = match child.stdin.take() {
+        Some(pipe) => {
+            let sender = Sender::from(pipe);
+            sender.set_nonblocking(true)?;
+            Some(sender)
+        }
+        None => None,
+    };
     let stdout_tail: Tail = Arc::default();
     let stderr_tail: Tail = Arc::default();
     if let Some(stdout) = child.stdout.take() {
@@ -136,7 +148,7 @@ fn spawn_one(
     Ok(NodeProcess {
         child,
         stdin,
-        dirty: false,
+        pending: Vec::with_capacity(1 << 16),
         stdout_tail,
         stderr_tail,
     })
@@ -216,28 +228,56 @@ impl NodeHost for ProcessHost {
             .nodes
             .get_mut(node)
             .ok_or_else(|| io::Error::other("no such node"))?;
-        let stdin = process
-            .stdin
-            .as_mut()
-            .ok_or_else(|| io::Error::other("stdin closed"))?;
-        stdin.write_all(line)?;
-        stdin.write_all(b"\n")?;
-        process.dirty = true;
+        if process.stdin.is_none() {
+            // The pipe broke: the node is gone, and its stdout reader reports the exit.
+            return Ok(());
+        }
+        if process.pending.len() + line.len() > MAX_PENDING {
+            return Err(io::Error::other(format!(
+                "it stopped reading STDIN ({MAX_PENDING} bytes waiting)"
+            )));
+        }
+        process.pending.extend_from_slice(line);
+        process.pending.push(b'\n');
         Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        for process in self.nodes.iter_mut().filter(|p| p.dirty) {
-            process.dirty = false;
-            if let Some(stdin) = process.stdin.as_mut() {
-                stdin.flush()?;
+        for process in self.nodes.iter_mut().filter(|p| !p.pending.is_empty()) {
+            let Some(stdin) = process.stdin.as_mut() else {
+                process.pending.clear();
+                continue;
+            };
+            let mut written = 0;
+            while written < process.pending.len() {
+                match stdin.write(&process.pending[written..]) {
+                    Ok(0) => break,
+                    Ok(n) => written += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(_) => {
+                        process.stdin = None;
+                        break;
+                    }
+                }
             }
+            process.pending.drain(..written);
         }
         Ok(())
     }
 
     fn poll(&mut self, until: Time) -> Option<HostEvent> {
         let now = self.now();
+        // With input still waiting for a full pipe, come back soon to push it.
+        let backlog = self
+            .nodes
+            .iter()
+            .any(|p| !p.pending.is_empty() && p.stdin.is_some());
+        let until = if backlog {
+            until.min(now + BACKLOG_RETRY)
+        } else {
+            until
+        };
         if until <= now {
             return self.events.try_recv().ok();
         }

@@ -233,8 +233,11 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             match delivery.to {
                 Endpoint::Node(node) => {
                     let line = super::envelope::envelope(&delivery.message);
-                    if self.host.send_line(node, &line).is_err() {
-                        return Err(self.crashed(node));
+                    if let Err(e) = self.host.send_line(node, &line) {
+                        let name = self.node_name(node);
+                        return Err(RunError::Crash(format!(
+                            "Node {name} cannot take input: {e}"
+                        )));
                     }
                 }
                 Endpoint::Service(index) => self.deliver_to_service(now, index, delivery)?,
