@@ -5,6 +5,7 @@
 
 pub mod core;
 pub mod ctx;
+pub mod kv;
 pub mod message;
 pub mod rng;
 pub mod timers;

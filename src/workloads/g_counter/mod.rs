@@ -1,0 +1,89 @@
+//! `g-counter` (challenge 4), with two strategies chosen at start-up:
+//!
+//! * [`GCounterStrategy::SeqKv`] (default): the counter lives in Maelstrom's `seq-kv`, as
+//!   the challenge asks; the node keeps nothing that matters ([`seq_kv`]).
+//! * [`GCounterStrategy::Crdt`]: a state-based CRDT gossiped between nodes, no service at
+//!   all ([`crate::workloads::PnCounter`] refusing negative deltas).
+//!
+//! The binary reads the choice from `GLOMERS_G_COUNTER` (`seq-kv` or `crdt`), so the
+//! harness can compare them on the same command line.
+
+pub mod peer_sync;
+pub mod seq_kv;
+
+pub use peer_sync::SyncConfig;
+pub use seq_kv::{SeqKvConfig, SeqKvCounter};
+
+use super::PnCounter;
+use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
+
+/// Environment variable naming the strategy.
+pub const STRATEGY_ENV: &str = "GLOMERS_G_COUNTER";
+
+/// How the g-counter keeps its value.
+#[derive(Clone, Copy, Debug)]
+pub enum GCounterStrategy {
+    /// One integer in seq-kv, updated by cas (see [`seq_kv`]).
+    SeqKv(SeqKvConfig),
+    /// Per-node counts gossiped between nodes, merged by max.
+    Crdt(SyncConfig),
+}
+
+impl GCounterStrategy {
+    /// The strategy named by `value` (the env var's content): `seq-kv` (also when unset
+    /// or empty) or `crdt`. Anything else is reported on stderr and gives the default.
+    pub fn from_name(value: Option<&str>) -> Self {
+        match value.map(str::trim) {
+            None | Some("") | Some("seq-kv") => GCounterStrategy::SeqKv(SeqKvConfig::default()),
+            Some("crdt") => GCounterStrategy::Crdt(SyncConfig::default()),
+            Some(other) => {
+                eprintln!("g-counter: unknown {STRATEGY_ENV}={other:?} (expected seq-kv or crdt); using seq-kv");
+                GCounterStrategy::SeqKv(SeqKvConfig::default())
+            }
+        }
+    }
+}
+
+/// The g-counter node: one of the strategies.
+#[derive(Debug)]
+pub enum GCounter {
+    /// Backed by seq-kv.
+    SeqKv(SeqKvCounter),
+    /// A gossiped CRDT.
+    Crdt(PnCounter),
+}
+
+impl GCounter {
+    /// A node using `strategy`.
+    pub fn new(strategy: GCounterStrategy) -> Self {
+        match strategy {
+            GCounterStrategy::SeqKv(config) => GCounter::SeqKv(SeqKvCounter::new(config)),
+            GCounterStrategy::Crdt(config) => GCounter::Crdt(PnCounter::grow_only(config)),
+        }
+    }
+
+    fn inner(&mut self) -> &mut dyn Workload {
+        match self {
+            GCounter::SeqKv(node) => node,
+            GCounter::Crdt(node) => node,
+        }
+    }
+}
+
+impl Workload for GCounter {
+    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
+        self.inner().on_init(ctx);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+        self.inner().on_message(ctx, msg)
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
+        self.inner().on_timer(ctx, tag);
+    }
+
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
+        self.inner().on_rpc_reply(ctx, tag, reply);
+    }
+}

@@ -1,0 +1,170 @@
+//! [`PeerSync`]: when to gossip a state-based CRDT to each peer, shared by the CRDT
+//! counters and the g-set.
+//!
+//! A workload summarises its state as a vector of monotonic numbers, one per slot (a
+//! counter's per-node P and N totals; a g-set's per-origin log lengths). For each peer we
+//! keep two lower bounds of the peer's vector:
+//!
+//! * `confirmed`: what the peer itself told us it has (its requests and replies carry
+//!   its vector). Request payloads start from here, so nothing in doubt is skipped;
+//! * `assumed` ≥ `confirmed`: also what we sent in a *reply* to that peer. We may assume
+//!   the peer gets it: a requester keeps re-sending until some reply arrives (it still
+//!   sees us lacking its state), and every later reply carries at least as much.
+//!
+//! A peer is sent to when our vector exceeds `assumed` somewhere, at most one exchange in
+//! flight per peer, at most once per flush delay (changes in between are batched). A
+//! request that times out (partition) is retried with exponential backoff. Once every peer
+//! has everything, nothing is sent and no timer runs: idle nodes are quiet, and a
+//! partition heals by the retries, with no separate anti-entropy traffic.
+//!
+//! Timers: one flush timer (the workload's tag) while some peer lacks something.
+
+use crate::node::{Ctx, Millis};
+
+/// Gossip timing knobs.
+#[derive(Clone, Copy, Debug)]
+pub struct SyncConfig {
+    /// Delay between a change and the gossip that carries it (the batching window).
+    pub flush_delay_ms: Millis,
+    /// Timeout of one exchange.
+    pub rpc_timeout_ms: Millis,
+    /// Longest wait between retries to an unreachable peer.
+    pub retry_max_ms: Millis,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig { flush_delay_ms: 100, rpc_timeout_ms: 500, retry_max_ms: 2000 }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct Peer {
+    confirmed: Vec<u64>,
+    assumed: Vec<u64>,
+    in_flight: bool,
+    retry_at: Millis,
+    backoff: Millis,
+}
+
+/// Per-peer knowledge and the gossip schedule (see the module doc).
+#[derive(Debug)]
+pub struct PeerSync {
+    config: SyncConfig,
+    timer_tag: u64,
+    me: usize,
+    peers: Vec<Peer>,
+    timer_armed: bool,
+}
+
+fn merge_max(into: &mut [u64], from: &[u64]) {
+    for (mine, theirs) in into.iter_mut().zip(from) {
+        *mine = (*mine).max(*theirs);
+    }
+}
+
+/// True when `mine` exceeds `known` in some slot.
+fn exceeds(mine: &[u64], known: &[u64]) -> bool {
+    mine.iter().zip(known).any(|(m, k)| m > k)
+}
+
+impl PeerSync {
+    /// A schedule that arms its flush timer with `timer_tag`.
+    pub fn new(config: SyncConfig, timer_tag: u64) -> Self {
+        PeerSync { config, timer_tag, me: 0, peers: Vec::new(), timer_armed: false }
+    }
+
+    /// Sizes the tables: `nodes` peers (including this node, `me`, which is never sent
+    /// to), `slots` numbers per vector.
+    pub fn init(&mut self, nodes: usize, me: usize, slots: usize) {
+        self.me = me;
+        let peer = Peer { confirmed: vec![0; slots], assumed: vec![0; slots], ..Peer::default() };
+        self.peers = vec![peer; nodes];
+    }
+
+    /// The knobs.
+    pub fn config(&self) -> &SyncConfig {
+        &self.config
+    }
+
+    /// Number of nodes, this one included.
+    pub fn node_count(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// What `peer` has confirmed having (start request payloads here).
+    pub fn confirmed(&self, peer: usize) -> &[u64] {
+        self.peers.get(peer).map_or(&[], |p| &p.confirmed)
+    }
+
+    /// True when `peer` should get a request now.
+    pub fn should_send(&self, peer: usize, now: Millis, mine: &[u64]) -> bool {
+        let Some(p) = self.peers.get(peer) else { return false };
+        peer != self.me && !p.in_flight && now >= p.retry_at && exceeds(mine, &p.assumed)
+    }
+
+    /// A request to `peer` went out.
+    pub fn sent(&mut self, peer: usize) {
+        if let Some(p) = self.peers.get_mut(peer) {
+            p.in_flight = true;
+        }
+    }
+
+    /// `peer` told us its vector (in a request or a reply): it is reachable and has that.
+    pub fn heard(&mut self, peer: usize, theirs: &[u64]) {
+        if let Some(p) = self.peers.get_mut(peer) {
+            merge_max(&mut p.confirmed, theirs);
+            merge_max(&mut p.assumed, theirs);
+            p.backoff = 0;
+            p.retry_at = 0;
+        }
+    }
+
+    /// We replied to `peer` with a payload that brings it to at least `theirs`.
+    pub fn assume(&mut self, peer: usize, theirs: &[u64]) {
+        if let Some(p) = self.peers.get_mut(peer) {
+            merge_max(&mut p.assumed, theirs);
+        }
+    }
+
+    /// The reply from `peer` arrived (call [`PeerSync::heard`] with its vector too).
+    pub fn replied(&mut self, peer: usize) {
+        if let Some(p) = self.peers.get_mut(peer) {
+            p.in_flight = false;
+        }
+    }
+
+    /// The request to `peer` timed out: back off before the next one.
+    pub fn timed_out(&mut self, peer: usize, now: Millis) {
+        let (min, max) = (self.config.flush_delay_ms.max(1), self.config.retry_max_ms);
+        if let Some(p) = self.peers.get_mut(peer) {
+            p.in_flight = false;
+            p.backoff = p.backoff.saturating_mul(2).clamp(min, max.max(min));
+            p.retry_at = now.saturating_add(p.backoff);
+        }
+    }
+
+    /// The flush timer fired: call before sending, so [`PeerSync::schedule`] can re-arm.
+    pub fn timer_fired(&mut self) {
+        self.timer_armed = false;
+    }
+
+    /// Arms the flush timer if some idle peer lacks part of `mine`: after the flush
+    /// delay, or at its retry time if later. Call after every change and exchange.
+    pub fn schedule(&mut self, ctx: &mut Ctx<'_>, mine: &[u64]) {
+        if self.timer_armed {
+            return;
+        }
+        let now = ctx.now();
+        let due = self
+            .peers
+            .iter()
+            .enumerate()
+            .filter(|(index, p)| *index != self.me && !p.in_flight && exceeds(mine, &p.assumed))
+            .map(|(_, p)| p.retry_at.max(now.saturating_add(self.config.flush_delay_ms)))
+            .min();
+        if let Some(at) = due {
+            self.timer_armed = ctx.set_timer(at - now, self.timer_tag);
+        }
+    }
+}
