@@ -1,14 +1,12 @@
 //! One module per Maelstrom workload. Each is a [`crate::node::Workload`]: plain state
 //! plus handlers, with any strategy knobs as data.
 
-pub mod broadcast;
 pub mod echo;
 pub mod g_counter;
 pub mod g_set;
 pub mod pn_counter;
 pub mod unique_ids;
 
-pub use broadcast::Broadcast;
 pub use echo::Echo;
 pub use g_counter::GCounter;
 pub use g_set::GSet;
