@@ -257,13 +257,19 @@ fn resolve_nodes(args: &TestArgs) -> Result<Vec<String>, String> {
     }
     if let Some(bad) = nodes
         .iter()
-        .find(|n| n.starts_with('c') || SERVICE_IDS.contains(&n.as_str()))
+        .find(|n| is_client_id(n) || SERVICE_IDS.contains(&n.as_str()))
     {
         return Err(format!(
             "node name {bad:?} would collide with a client or service id"
         ));
     }
     Ok(nodes)
+}
+
+/// `c` followed by digits: the shape of the harness's client ids.
+fn is_client_id(name: &str) -> bool {
+    name.strip_prefix('c')
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Ids of Maelstrom's built-in services, which node names must not take.

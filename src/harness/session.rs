@@ -12,7 +12,7 @@ use clap::Parser;
 
 use super::checker::{CheckInput, Validity, analyze, validity_of};
 use super::cli::{Cli, Command, TestConfig, resolve};
-use super::generator::workload;
+use super::generator::{WorkloadOptions, workload_with};
 use super::network::{NetOptions, Network};
 use super::process::{Launch, ProcessHost};
 use super::runner::Runner;
@@ -48,7 +48,7 @@ where
             return EXIT_BAD_ARGS;
         }
     };
-    if workload(&config.workload).is_none() {
+    if workload_with(&config.workload, &workload_options(&config)).is_none() {
         eprintln!(
             "error: workload {:?} is not supported by this harness yet",
             config.workload
@@ -66,6 +66,17 @@ where
         worst = worse(worst, code);
     }
     worst
+}
+
+fn workload_options(config: &TestConfig) -> WorkloadOptions {
+    WorkloadOptions {
+        node_count: config.nodes.len(),
+        concurrency: config.concurrency,
+        latency_ms: config.latency_ms,
+        key_count: config.key_count,
+        max_txn_length: config.max_txn_length,
+        max_writes_per_key: config.max_writes_per_key,
+    }
 }
 
 /// Orders exit statuses: crash > invalid > unknown > valid.
@@ -126,7 +137,8 @@ fn run_checked(config: &TestConfig) -> Result<i32, String> {
         log_stderr: config.log_stderr,
     };
     let host = ProcessHost::spawn(&launch).map_err(|e| e.to_string())?;
-    let workload = workload(&config.workload).ok_or("unsupported workload")?;
+    let workload =
+        workload_with(&config.workload, &workload_options(config)).ok_or("unsupported workload")?;
     let output = Runner::new(config, host, net, services, workload, rng)
         .run()
         .map_err(|e| e.to_string())?;

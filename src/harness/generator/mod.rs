@@ -92,8 +92,45 @@ pub const WORKLOAD_NAMES: [&str; 10] = [
     "txn-rw-register",
 ];
 
-/// The workload for `name`, if this harness can run it.
+/// Test options a generator or client may need (the txn/kafka/lin-kv generators to come
+/// use the key options; lin-kv's timeout is max(10 × latency, 1000) ms).
+#[derive(Clone, Debug)]
+pub struct WorkloadOptions {
+    /// Number of server nodes n.
+    pub node_count: usize,
+    /// Worker count C.
+    pub concurrency: usize,
+    /// `--latency` in ms.
+    pub latency_ms: u64,
+    /// `--key-count`.
+    pub key_count: u64,
+    /// `--max-txn-length`.
+    pub max_txn_length: u64,
+    /// `--max-writes-per-key`.
+    pub max_writes_per_key: u64,
+}
+
+impl Default for WorkloadOptions {
+    /// Maelstrom's defaults for 5 nodes.
+    fn default() -> Self {
+        WorkloadOptions {
+            node_count: 5,
+            concurrency: 5,
+            latency_ms: 0,
+            key_count: 10,
+            max_txn_length: 4,
+            max_writes_per_key: 16,
+        }
+    }
+}
+
+/// The workload for `name` with default options, if this harness can run it.
 pub fn workload(name: &str) -> Option<Box<dyn Workload>> {
+    workload_with(name, &WorkloadOptions::default())
+}
+
+/// The workload for `name`, if this harness can run it.
+pub fn workload_with(name: &str, _options: &WorkloadOptions) -> Option<Box<dyn Workload>> {
     Some(match name {
         "echo" => Box::new(echo::Echo),
         "unique-ids" => Box::new(unique_ids::UniqueIds),
