@@ -141,7 +141,6 @@ fn echo_fixtures_match() {
 #[test]
 fn other_fixtures_match_stats_availability_and_net() {
     for (name, workload) in [
-        ("txn-list-append-valid", "txn-list-append"),
         ("txn-rw-register-read-committed-valid", "txn-rw-register"),
         ("txn-rw-register-serializable-invalid", "txn-rw-register"),
     ] {
@@ -242,4 +241,21 @@ fn kafka_fixture_matches() {
         assert_same(name, key, get(&ours, &["workload", key]), get(&theirs, &["workload", key]));
     }
     assert_eq!(validity_of(&ours), validity_of(&theirs));
+}
+
+/// txn-list-append: the healthy run is valid under the default strict-serializable model
+/// (Maelstrom prints exactly `{:valid? true}`), and under every weaker model too.
+#[test]
+fn txn_list_append_fixture_matches() {
+    let name = "txn-list-append-valid";
+    let (ours, theirs) = run(name, "txn-list-append");
+    check_common(name, &ours, &theirs);
+    assert_same(name, "workload", get(&ours, &["workload"]), get(&theirs, &["workload"]));
+    let history = read_history_edn(&fixture(name).join("history.edn")).unwrap();
+    for model in ["read-uncommitted", "read-committed", "repeatable-read", "snapshot-isolation", "serializable"] {
+        let models = [model.to_string()];
+        let input = CheckInput { workload: "txn-list-append", history: &history, net: NetStats::default(), availability: Availability::Any, consistency_models: &models };
+        let r = analyze(&input);
+        assert_eq!(Validity::from_value(Some(get(&r, &["workload", "valid?"]))), Validity::Valid, "{model}");
+    }
 }
