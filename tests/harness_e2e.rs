@@ -226,6 +226,7 @@ fn results_directory_layout() {
         "history.txt",
         "net-journal.jsonl",
         "node-logs/n0.log",
+        "jepsen.log",
     ] {
         assert!(latest.join(file).exists(), "{file} missing");
     }

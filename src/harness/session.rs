@@ -5,6 +5,7 @@
 //! 254 bad arguments, 255 crash or internal error.
 
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::BufWriter;
 
@@ -100,20 +101,34 @@ fn clock_seed() -> u64 {
 /// One test run; returns its exit status.
 pub fn run_once(config: &TestConfig) -> i32 {
     eprintln!("Seed {} (replay: --seed {})", config.seed, config.seed);
-    match run_checked(config) {
+    let dir = match RunDir::create(&config.store, &config.workload) {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("cannot create the store directory: {e}");
+            return EXIT_CRASH;
+        }
+    };
+    eprintln!("Results in {}", dir.path.display());
+    let mut log = String::new();
+    let _ = writeln!(log, "Test options: {config:?}");
+    let code = match run_checked(config, &dir, &mut log) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("{message}");
             eprintln!("Test crashed (seed {}).", config.seed);
+            let _ = writeln!(log, "{message}\nTest crashed (seed {}).", config.seed);
             EXIT_CRASH
         }
+    };
+    if let Err(e) = std::fs::write(dir.path.join("jepsen.log"), log) {
+        eprintln!("warning: cannot write jepsen.log: {e}");
     }
+    code
 }
 
-fn run_checked(config: &TestConfig) -> Result<i32, String> {
-    let dir = RunDir::create(&config.store, &config.workload)
-        .map_err(|e| format!("cannot create the store directory: {e}"))?;
-    eprintln!("Results in {}", dir.path.display());
+/// Runs, checks and writes results; `log` collects the jepsen.log text (options, one line
+/// per op as Maelstrom logs them, the results summary).
+fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i32, String> {
     let mut rng = Rng::new(config.seed);
     let services = SERVICE_NAMES
         .iter()
@@ -144,6 +159,10 @@ fn run_checked(config: &TestConfig) -> Result<i32, String> {
         .map_err(|e| e.to_string())?;
     results::write_history(&dir.path, &output.history)
         .map_err(|e| format!("cannot write the history: {e}"))?;
+    for op in &output.history.ops {
+        log.push_str(&results::history_txt_line(op));
+        log.push('\n');
+    }
     let input = CheckInput {
         workload: &config.workload,
         history: &output.history,
@@ -157,6 +176,7 @@ fn run_checked(config: &TestConfig) -> Result<i32, String> {
     if let Err(e) = plot::write_plots(&dir.path, &output.history) {
         eprintln!("warning: cannot write plots: {e}");
     }
+    log.push_str(&results::console_summary(&analysis));
     let validity: Validity = validity_of(&analysis);
     Ok(console::summarize(&analysis, validity))
 }
