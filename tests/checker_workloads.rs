@@ -261,7 +261,7 @@ fn msgs_per_op_is_single_precision_over_client_invocations() {
 
 #[test]
 fn unknown_workloads_and_failing_checkers_are_unknown() {
-    let r = check("txn-rw-register", &History::default(), Availability::Any);
+    let r = check("no-such-workload", &History::default(), Availability::Any);
     assert_eq!(valid(&r, &["workload", "valid?"]), Validity::Unknown);
     assert!(at(&r, &["workload", "error"]).as_str().is_some_and(|e| e.contains("no checker")));
     assert_eq!(validity_of(&r), Validity::Unknown);

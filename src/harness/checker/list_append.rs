@@ -221,7 +221,8 @@ impl Checker for ListAppend {
         }
         // Only prohibited anomalies are reported; cycle_anomalies returns only prohibited ones.
         found.0.retain(|kind, _| banned.contains(&kind.as_str()));
-        let (cycles, unknown) = cycle_anomalies(&mut graph, &txns, model);
+        let nodes: Vec<(&Op, &Op)> = txns.iter().map(|t| (t.invoke, t.op)).collect();
+        let (cycles, unknown) = cycle_anomalies(&mut graph, &nodes, model);
         for (kind, detail) in cycles {
             found.add(&kind, detail);
         }
@@ -274,12 +275,12 @@ fn read_anomalies(
 /// Adds real-time order as a chain of history events: `txn → its completion → … later
 /// events … → an invocation → txn`, so a path exists exactly when one txn completed before
 /// the other was invoked.
-fn add_realtime(graph: &mut Graph, txns: &[Txn]) {
+fn add_realtime(graph: &mut Graph, txns: &[(&Op, &Op)]) {
     let mut events: Vec<(u64, usize, bool)> = Vec::new(); // (history index, txn, is completion)
-    for (i, t) in txns.iter().enumerate() {
-        events.push((t.invoke.index, i, false));
-        if t.op.op_type == OpType::Ok {
-            events.push((t.op.index, i, true));
+    for (i, (invoke, done)) in txns.iter().enumerate() {
+        events.push((invoke.index, i, false));
+        if done.op_type == OpType::Ok {
+            events.push((done.index, i, true));
         }
     }
     events.sort_unstable();
@@ -294,7 +295,7 @@ fn add_realtime(graph: &mut Graph, txns: &[Txn]) {
 }
 
 /// Names a cycle (txn nodes below `n`, chain nodes above) the way Elle does.
-fn describe(cycle: &[(usize, Kind)], txns: &[Txn]) -> (String, OwnedValue) {
+fn describe(cycle: &[(usize, Kind)], txns: &[(&Op, &Op)]) -> (String, OwnedValue) {
     let n = txns.len();
     // Collapse chain nodes: steps between consecutive txn nodes.
     let mut steps: Vec<Kind> = Vec::new();
@@ -319,15 +320,16 @@ fn describe(cycle: &[(usize, Kind)], txns: &[Txn]) -> (String, OwnedValue) {
     };
     let name = if steps.contains(&Kind::Rt) { format!("{base}-realtime") } else { base.to_string() };
     let detail = obj([
-        ("cycle", arr(nodes.iter().map(|&v| op_value(txns[v].op, None)).collect())),
+        ("cycle", arr(nodes.iter().map(|&v| op_value(txns[v].1, None)).collect())),
         ("steps", arr(steps.iter().map(|k| OwnedValue::from(k.name())).collect())),
     ]);
     (name, detail)
 }
 
-/// Prohibited dependency cycles for `model`, and whether the answer is unknown (snapshot
-/// isolation with rw cycles we cannot classify).
-fn cycle_anomalies(graph: &mut Graph, txns: &[Txn], model: &str) -> (Vec<(String, OwnedValue)>, bool) {
+/// Prohibited dependency cycles for `model` over txn nodes `0..txns.len()` (invocation,
+/// completion), and whether the answer is unknown (snapshot isolation with rw cycles we
+/// cannot classify). Shared with the rw-register checker.
+pub(super) fn cycle_anomalies(graph: &mut Graph, txns: &[(&Op, &Op)], model: &str) -> (Vec<(String, OwnedValue)>, bool) {
     use Kind::{Rt, Rw, Wr, Ww};
     let kinds: &[Kind] = match model {
         "read-uncommitted" => &[Ww],

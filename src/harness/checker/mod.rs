@@ -72,6 +72,7 @@ pub mod graph;
 pub mod kafka;
 pub mod lin_kv;
 pub mod list_append;
+pub mod rw_register;
 pub mod set_full;
 pub mod stats;
 pub mod unique_ids;
@@ -134,9 +135,9 @@ pub fn validity_of(results: &OwnedValue) -> Validity {
 }
 
 /// One workload checker (Jepsen's `Checker` protocol). Implementations exist for echo,
-/// unique-ids, set-full (broadcast, g-set), the counters, lin-kv (WGL), kafka and
-/// txn-list-append; txn-rw-register (Elle's sparse version inference) plugs in here by
-/// adding a type and a line in [`workload_checker`].
+/// unique-ids, set-full (broadcast, g-set), the counters, lin-kv (WGL), kafka and the two
+/// txn workloads (Elle-style); a new workload plugs in by adding a type and a line in
+/// [`workload_checker`].
 pub trait Checker {
     /// Checks the history and returns the workload's result map, which must carry
     /// `"valid?"`. An `Err` is reported as `{valid? unknown, error …}`, as Jepsen reports a
@@ -155,6 +156,7 @@ pub fn workload_checker(workload: &str) -> Option<Box<dyn Checker>> {
         "lin-kv" => Some(Box::new(lin_kv::LinKv)),
         "kafka" => Some(Box::new(kafka::Kafka)),
         "txn-list-append" => Some(Box::new(list_append::ListAppend)),
+        "txn-rw-register" => Some(Box::new(rw_register::RwRegister)),
         _ => None,
     }
 }
