@@ -33,7 +33,8 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(argv) {
+    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_BAD_ARGS } else { 0 };
@@ -64,9 +65,38 @@ where
             run.seed = seeds.next_u64();
         }
         let code = run_once(&run);
+        if code != 0 {
+            eprintln!("Replay: {}", replay_command(&argv, run.seed));
+        }
         worst = worse(worst, code);
     }
     worst
+}
+
+/// The command line with `--seed` pinned (TigerBeetle style: a failure says how to replay).
+fn replay_command(argv: &[OsString], seed: u64) -> String {
+    let mut words: Vec<String> = Vec::with_capacity(argv.len() + 2);
+    let mut skip_value = false;
+    let mut literal = false;
+    for word in argv.iter().map(|w| w.to_string_lossy().into_owned()) {
+        if skip_value {
+            skip_value = false;
+            continue;
+        }
+        if !literal && word == "--seed" {
+            skip_value = true;
+            continue;
+        }
+        if !literal && (word.starts_with("--seed=") || word.starts_with("--test-count")) {
+            skip_value = word == "--test-count";
+            continue;
+        }
+        literal |= word == "--";
+        words.push(word);
+    }
+    let position = words.iter().position(|w| w == "--").unwrap_or(words.len());
+    words.insert(position, format!("--seed {seed}"));
+    words.join(" ")
 }
 
 fn workload_options(config: &TestConfig) -> WorkloadOptions {
