@@ -105,3 +105,13 @@ fn healthy_serial_history_is_valid_under_strict_serializability() {
     );
     assert_eq!(judge(&h, "strict-serializable"), (Validity::Valid, vec![]));
 }
+
+#[test]
+fn several_models_are_checked_as_their_union() {
+    let skew = history(&[ok(json!([["r", "x", null], ["w", "y", 1]])), ok(json!([["r", "y", null], ["w", "x", 1]]))], true);
+    let models = ["read-committed".to_string(), "serializable".to_string()];
+    let r = analyze(&CheckInput { workload: "txn-rw-register", history: &skew, net: NetStats::default(), availability: Availability::Any, consistency_models: &models });
+    let OwnedValue::Object(top) = &r else { panic!() };
+    let Some(OwnedValue::Object(w)) = top.get("workload") else { panic!() };
+    assert_eq!(Validity::from_value(w.get("valid?")), Validity::Invalid);
+}

@@ -127,11 +127,13 @@ fn internal(t: &Txn, found: &mut Found) {
 
 impl Checker for ListAppend {
     fn check(&self, input: &CheckInput) -> Result<OwnedValue, String> {
-        let model = match input.consistency_models {
-            [] => "strict-serializable",
-            [m] => m.as_str(),
-            _ => return Err("pass exactly one consistency model".to_string()),
-        };
+        per_model(input, |model| self.check_model(input, model))
+    }
+}
+
+impl ListAppend {
+    /// The analysis under one consistency model.
+    fn check_model(&self, input: &CheckInput, model: &str) -> Result<OwnedValue, String> {
         let banned = prohibited(model).ok_or_else(|| format!("unknown consistency model {model:?}"))?;
         let mut txns: Vec<Txn> = Vec::new(); // ok and info: graph nodes
         let mut failed: ahash::AHashMap<(String, String), &Op> = ahash::AHashMap::new();
@@ -366,4 +368,25 @@ pub(super) fn cycle_anomalies(graph: &mut Graph, txns: &[(&Op, &Op)], model: &st
     }
     let rw_cycles = !graph.cyclic_components(&[Ww, Wr, Rw]).is_empty();
     (out, rw_cycles)
+}
+
+/// Runs `check` under each `--consistency-models` entry (default strict-serializable) and
+/// keeps the worst result, so several models are checked as their union.
+pub(super) fn per_model(input: &CheckInput, check: impl Fn(&str) -> Result<OwnedValue, String>) -> Result<OwnedValue, String> {
+    let models: Vec<&str> = match input.consistency_models {
+        [] => vec!["strict-serializable"],
+        ms => ms.iter().map(String::as_str).collect(),
+    };
+    let mut worst: Option<(Validity, OwnedValue)> = None;
+    for model in models {
+        let result = check(model)?;
+        let v = Validity::from_value(match &result {
+            OwnedValue::Object(m) => m.get("valid?"),
+            _ => None,
+        });
+        if worst.as_ref().is_none_or(|(w, _)| w.merge(v) != *w) {
+            worst = Some((v, result));
+        }
+    }
+    worst.map(|(_, r)| r).ok_or_else(|| "no consistency model".to_string())
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use simd_json::OwnedValue;
 
 use super::graph::{Graph, Kind};
-use super::list_append::cycle_anomalies;
+use super::list_append::{cycle_anomalies, per_model};
 use super::value::{arr, identity_key, null, obj, op_value};
 use super::{CheckInput, Checker, Validity};
 use crate::harness::history::{Op, OpType};
@@ -103,11 +103,13 @@ fn txn<'a>(invoke: &'a Op, op: &'a Op, mops: &[Mop], found: &mut BTreeMap<String
 
 impl Checker for RwRegister {
     fn check(&self, input: &CheckInput) -> Result<OwnedValue, String> {
-        let model = match input.consistency_models {
-            [] => "strict-serializable",
-            [m] => m.as_str(),
-            _ => return Err("pass exactly one consistency model".to_string()),
-        };
+        per_model(input, |model| self.check_model(input, model))
+    }
+}
+
+impl RwRegister {
+    /// The analysis under one consistency model.
+    fn check_model(&self, input: &CheckInput, model: &str) -> Result<OwnedValue, String> {
         let banned = prohibited(model).ok_or_else(|| format!("unknown consistency model {model:?}"))?;
         let mut found: BTreeMap<String, Vec<OwnedValue>> = BTreeMap::new();
         let mut txns: Vec<Txn> = Vec::new();
