@@ -45,7 +45,7 @@ impl NodeHost for VirtualEcho {
         }
         if kind == "echo" {
             self.echoes += 1;
-            if self.drop_every > 0 && self.echoes % self.drop_every == 0 {
+            if self.drop_every > 0 && self.echoes.is_multiple_of(self.drop_every) {
                 return Ok(());
             }
         }
