@@ -5,6 +5,7 @@
 
 pub mod core;
 pub mod ctx;
+pub mod dyn_node;
 pub mod kv;
 pub mod message;
 pub mod rng;
@@ -13,6 +14,7 @@ pub mod workload;
 
 pub use self::core::NodeCore;
 pub use ctx::{Ctx, RpcRefused};
+pub use dyn_node::DynNode;
 pub use message::{Message, RequestError};
 pub use rng::Rng;
 pub use timers::Millis;

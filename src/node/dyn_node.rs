@@ -1,0 +1,36 @@
+//! [`DynNode`]: an object-safe view of a [`NodeCore`], so a driver (the simulator) can
+//! hold nodes of any workload behind one type and feed them bytes and time.
+
+use super::core::NodeCore;
+use super::timers::Millis;
+use super::workload::Workload;
+
+/// The driver-facing verbs of [`NodeCore`], without its type parameter.
+pub trait DynNode: Send {
+    /// See [`NodeCore::handle_input`].
+    fn handle_input(&mut self, now: Millis, bytes: &[u8]);
+    /// See [`NodeCore::handle_timeout`].
+    fn handle_timeout(&mut self, now: Millis);
+    /// See [`NodeCore::next_deadline`].
+    fn next_deadline(&self) -> Option<Millis>;
+    /// See [`NodeCore::take_output`].
+    fn take_output(&mut self, into: &mut Vec<u8>);
+}
+
+impl<W: Workload + Send> DynNode for NodeCore<W> {
+    fn handle_input(&mut self, now: Millis, bytes: &[u8]) {
+        NodeCore::handle_input(self, now, bytes)
+    }
+
+    fn handle_timeout(&mut self, now: Millis) {
+        NodeCore::handle_timeout(self, now)
+    }
+
+    fn next_deadline(&self) -> Option<Millis> {
+        NodeCore::next_deadline(self)
+    }
+
+    fn take_output(&mut self, into: &mut Vec<u8>) {
+        NodeCore::take_output(self, into)
+    }
+}
