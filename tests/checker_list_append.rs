@@ -140,7 +140,21 @@ fn anti_dependency_cycles_by_model() {
     );
     assert_eq!(judge(&write_skew, "serializable"), (Validity::Invalid, vec!["G2-item".to_string()]));
     assert_eq!(judge(&write_skew, "repeatable-read").0, Validity::Invalid);
-    assert_eq!(judge(&write_skew, "snapshot-isolation").0, Validity::Unknown);
+    assert_eq!(judge(&write_skew, "snapshot-isolation").0, Validity::Valid);
+    // Two rw edges separated by wr edges: G-nonadjacent, banned by SI.
+    let nonadjacent = history(
+        &[
+            // T1 -rw-> T2 -wr-> T3 -rw-> T4 -wr-> T1
+            ok(json!([["r", "a", []], ["r", "d", [1]]])),
+            ok(json!([["append", "a", 1], ["append", "b", 1]])),
+            ok(json!([["r", "b", [1]], ["r", "c", []]])),
+            ok(json!([["append", "c", 1], ["append", "d", 1]])),
+            ok(json!([["r", "a", [1]], ["r", "c", [1]]])),
+        ],
+        true,
+    );
+    assert_eq!(judge(&nonadjacent, "snapshot-isolation"), (Validity::Invalid, vec!["G-nonadjacent-item".to_string()]));
+    assert_eq!(judge(&nonadjacent, "read-committed").0, Validity::Valid);
 }
 
 #[test]

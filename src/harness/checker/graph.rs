@@ -114,6 +114,11 @@ impl Graph {
         first
     }
 
+    /// The number of nodes.
+    pub fn edges_len(&self) -> usize {
+        self.out.len()
+    }
+
     /// The outgoing edges of `v`.
     pub fn edges(&self, v: usize) -> &[(usize, Kind)] {
         self.out.get(v).map_or(&[], |e| e.as_slice())

@@ -16,9 +16,7 @@
 //! One addition: `perf` → `latencies`, `ok` latency quantiles per `f` in milliseconds.
 //!
 //! Known gaps against Jepsen: kafka omits `worst-realtime-lag`; lin-kv and the txn checkers
-//! report one witness per failure rather than Knossos' / Elle's full explanations; under
-//! `snapshot-isolation` a cycle with several rw edges that is neither G1c nor G-single is
-//! reported as `unknown` rather than classified.
+//! report one witness per failure rather than Knossos' / Elle's full explanations.
 
 use simd_json::OwnedValue;
 
