@@ -124,33 +124,6 @@ impl Graph {
         self.out.get(v).map_or(&[], |e| e.as_slice())
     }
 
-    /// A shortest path `from ⇝ to` using only `kinds`, as (node, kind of the step leaving it).
-    pub fn path(&self, from: usize, to: usize, kinds: &[Kind]) -> Option<Vec<(usize, Kind)>> {
-        let mut parent: ahash::AHashMap<usize, (usize, Kind)> = ahash::AHashMap::new();
-        let mut queue = VecDeque::from([from]);
-        while let Some(v) = queue.pop_front() {
-            for &(w, kind) in self.edges(v) {
-                if !kinds.contains(&kind) || w == from || parent.contains_key(&w) {
-                    continue;
-                }
-                parent.insert(w, (v, kind));
-                if w == to {
-                    let mut path = Vec::new();
-                    let mut cur = to;
-                    while cur != from {
-                        let (p, k) = *parent.get(&cur)?;
-                        path.push((p, k));
-                        cur = p;
-                    }
-                    path.reverse();
-                    return Some(path);
-                }
-                queue.push_back(w);
-            }
-        }
-        None
-    }
-
     /// A shortest cycle through `start` within `component`, using only `kinds`: the nodes
     /// visited and the kind of each step.
     pub fn cycle_through(&self, start: usize, component: &[usize], kinds: &[Kind]) -> Option<Vec<(usize, Kind)>> {
