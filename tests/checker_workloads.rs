@@ -359,3 +359,16 @@ fn duplicated_string_ids_print_as_string_keys() {
     assert!(text.contains(":duplicated {\"n0-1\" 2}"), "{text}");
     assert!(text.contains(":range [\"n0-1\" \"n1-7\"]"), "{text}");
 }
+
+#[test]
+fn faithful_echoes_are_valid() {
+    let h = history(&[
+        (0, Invoke, 0, "echo", json!("Please echo 6"), false),
+        (1, Ok, 0, "echo", json!({"type": "echo_ok", "in_reply_to": 1, "echo": "Please echo 6"}), false),
+        (2, Invoke, 1, "echo", json!("Please echo 7"), false),
+        (3, Ok, 1, "echo", json!({"type": "echo_ok", "in_reply_to": 1, "echo": "Please echo 7"}), false),
+    ]);
+    let r = check("echo", &h, Availability::Total);
+    assert_eq!(validity_of(&r), Validity::Valid);
+    same(at(&r, &["workload"]), json!({"valid?": true, "errors": []}));
+}
