@@ -20,3 +20,4 @@ pub mod topology;
 mod workers;
 pub mod envelope;
 pub mod session;
+pub mod sim;

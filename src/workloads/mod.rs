@@ -5,6 +5,7 @@ pub mod echo;
 pub mod g_counter;
 pub mod g_set;
 pub mod pn_counter;
+pub mod registry;
 pub mod unique_ids;
 
 pub use echo::Echo;

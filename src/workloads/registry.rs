@@ -1,0 +1,25 @@
+//! Workload name → node, configured exactly as its binary configures it (the same
+//! environment variables), for drivers that run nodes in-process (the simulator).
+
+use crate::node::{DynNode, NodeCore};
+
+use super::g_counter::{GCounter, GCounterStrategy, STRATEGY_ENV};
+use super::g_counter::SyncConfig;
+use super::{Echo, GSet, PnCounter, UniqueIds};
+
+/// The node for Maelstrom workload `workload` (the `-w` name), seeded with `seed`;
+/// `None` for workloads we do not implement.
+pub fn in_process_node(workload: &str, seed: u64) -> Option<Box<dyn DynNode>> {
+    let node: Box<dyn DynNode> = match workload {
+        "echo" => Box::new(NodeCore::new(Echo, seed)),
+        "unique-ids" => Box::new(NodeCore::new(UniqueIds::default(), seed)),
+        "g-counter" => {
+            let name = std::env::var(STRATEGY_ENV).ok();
+            Box::new(NodeCore::new(GCounter::new(GCounterStrategy::from_name(name.as_deref())), seed))
+        }
+        "g-set" => Box::new(NodeCore::new(GSet::new(SyncConfig::default()), seed)),
+        "pn-counter" => Box::new(NodeCore::new(PnCounter::new(SyncConfig::default()), seed)),
+        _ => return None,
+    };
+    Some(node)
+}
