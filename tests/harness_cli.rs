@@ -85,3 +85,14 @@ fn option_parsing_quirks() {
     assert_eq!(parse_availability(None), Ok(Availability::Any));
     assert!(parse_availability(Some("1.5")).is_err());
 }
+
+#[test]
+fn store_directory_names_use_jodas_basic_format() {
+    use glomers::harness::store::timestamp;
+    use std::time::{Duration, UNIX_EPOCH};
+    let at = UNIX_EPOCH + Duration::from_millis(1_706_711_101_123);
+    assert_eq!(timestamp(at), "20240131T142501.123Z");
+    assert_eq!(timestamp(UNIX_EPOCH), "19700101T000000.000Z");
+    let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
+    assert_eq!(timestamp(leap), "20000229T000000.000Z");
+}
