@@ -1,6 +1,7 @@
 //! One module per Maelstrom workload. Each is a [`crate::node::Workload`]: plain state
 //! plus handlers, with any strategy knobs as data.
 
+pub mod broadcast;
 pub mod echo;
 pub mod g_counter;
 pub mod g_set;
@@ -8,6 +9,7 @@ pub mod pn_counter;
 pub mod registry;
 pub mod unique_ids;
 
+pub use broadcast::Broadcast;
 pub use echo::Echo;
 pub use g_counter::GCounter;
 pub use g_set::GSet;

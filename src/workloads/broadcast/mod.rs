@@ -1,0 +1,353 @@
+//! Challenge 3a–3e, `broadcast`: every node must end up knowing every value broadcast to any
+//! node, despite partitions, with few messages and low latency.
+//!
+//! Messages accepted:
+//! * `topology {topology}` → `topology_ok` (used only by [`Peers::Given`]);
+//! * `broadcast {message}` → `broadcast_ok` at once (the value is stored locally first, so
+//!   it is never lost: the node keeps retrying until each peer acknowledged it);
+//! * `read` → `read_ok {messages}` from a cached JSON array ([`Values`]);
+//! * `gossip {seq, ack, values}` from peers (see [`gossip`]).
+//!
+//! How values travel is a [`Strategy`] (plain data, from `GLOMERS_BROADCAST`): who talks to
+//! whom ([`Peers`]) and when queued values are sent ([`Flush`]). A value learnt from peer p
+//! is queued for every other peer, never back to p; each peer link batches and
+//! acknowledges independently. Nothing is sent while there is nothing new and nothing
+//! owed, so an idle cluster is silent.
+//!
+//! Timers: [`FLUSH`] (send queued values, per the flush policy) and [`MAINTENANCE`]
+//! (resend unacknowledged values, send owed acks; armed only while something is owed).
+
+pub mod gossip;
+pub mod state;
+pub mod strategy;
+
+pub use gossip::Link;
+pub use state::Values;
+pub use strategy::{Flush, Peers, Strategy};
+
+use crate::node::{Ctx, Message, Millis, RequestError, Workload};
+use crate::wire::Json;
+
+/// Timer tag: send queued values.
+pub const FLUSH: u64 = 1;
+/// Timer tag: retransmits and lone acks.
+pub const MAINTENANCE: u64 = 2;
+
+/// The broadcast node.
+#[derive(Debug)]
+pub struct Broadcast {
+    strategy: Strategy,
+    values: Values,
+    /// Node ids, copied at init so a send can borrow a name while a link is mutated.
+    names: Vec<String>,
+    me: usize,
+    /// Index of the star's hub (only meaningful for [`Peers::Star`]).
+    hub: usize,
+    /// Peers we forward new values to.
+    neighbours: Vec<usize>,
+    /// One per node (indexed like `names`); our own entry stays unused.
+    links: Vec<Link>,
+    flush_armed: bool,
+    maintenance_armed: bool,
+    /// A time (our clock) at which the hub's grid ticked, estimated from its periodic
+    /// sends (star leaves with [`Flush::Aligned`]).
+    hub_tick: Option<Millis>,
+}
+
+impl Broadcast {
+    /// A node following `strategy`.
+    pub fn new(strategy: Strategy) -> Self {
+        Broadcast {
+            strategy,
+            values: Values::default(),
+            names: Vec::new(),
+            me: 0,
+            hub: 0,
+            neighbours: Vec::new(),
+            links: Vec::new(),
+            flush_armed: false,
+            maintenance_armed: false,
+            hub_tick: None,
+        }
+    }
+
+    /// The values this node knows.
+    pub fn values(&self) -> &Values {
+        &self.values
+    }
+
+    /// The peers this node forwards to (node indices).
+    pub fn neighbours(&self) -> &[usize] {
+        &self.neighbours
+    }
+
+    /// Values queued for peers and not yet acknowledged, summed over links.
+    pub fn unacknowledged(&self) -> usize {
+        self.links.iter().map(Link::pending_len).sum()
+    }
+
+    /// The strategy in use.
+    pub fn strategy(&self) -> &Strategy {
+        &self.strategy
+    }
+
+    fn is_leaf(&self) -> bool {
+        matches!(self.strategy.peers, Peers::Star { .. }) && self.me != self.hub
+    }
+
+    fn index_of(&self, id: &str) -> Option<usize> {
+        self.names.iter().position(|name| name == id)
+    }
+
+    /// Stores `value`; if new, queues it for every neighbour except `from`. Sends nothing.
+    fn learn(&mut self, value: u64, from: Option<usize>) -> bool {
+        if !self.values.insert(value) {
+            return false;
+        }
+        for &peer in &self.neighbours {
+            if Some(peer) != from
+                && let Some(link) = self.links.get_mut(peer)
+            {
+                link.queue(value);
+            }
+        }
+        true
+    }
+
+    /// `topology`: adopt our neighbour list if the strategy follows the given topology.
+    /// Emits `topology_ok`, and queues known values for new neighbours.
+    fn on_topology(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+        let topology = msg.field("topology")?;
+        if self.strategy.peers == Peers::Given {
+            let mine = self.names.get(self.me).and_then(|me| topology.get(me));
+            let listed = mine.into_iter().flat_map(|list| list.items());
+            let list: Vec<usize> = listed.filter_map(|peer| self.peer_index(peer)).collect();
+            for &peer in &list {
+                if !self.neighbours.contains(&peer) && peer != self.me {
+                    self.neighbours.push(peer);
+                    if let Some(link) = self.links.get_mut(peer) {
+                        self.values.iter().for_each(|value| link.queue(value));
+                    }
+                }
+            }
+            self.schedule_flush(ctx);
+        }
+        drop(ctx.reply(msg, "topology_ok"));
+        Ok(())
+    }
+
+    fn peer_index(&self, peer: Json<'_>) -> Option<usize> {
+        let name = peer.as_str()?;
+        let found = self.index_of(name);
+        if found.is_none() {
+            eprintln!("broadcast: topology names unknown node {name:?}; ignored");
+        }
+        found
+    }
+
+    /// `gossip` from a peer: take its ack, owe it ours, learn its values, then flush per
+    /// policy (which may emit `gossip` messages at once).
+    fn on_gossip(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+        let from = self
+            .index_of(msg.src)
+            .filter(|&from| from != self.me)
+            .ok_or_else(|| RequestError::malformed("gossip from an unknown node"))?;
+        let seq = msg.u64("seq")?;
+        let ack = msg.u64("ack")?;
+        let values = msg.field("values")?;
+        if let Some(link) = self.links.get_mut(from) {
+            link.on_ack(ack);
+            link.on_received(seq, ctx.now());
+        }
+        if let Some(late) = msg.body.get("grid").and_then(|g| g.as_u64())
+            && from == self.hub
+        {
+            self.observe_hub_tick(ctx.now(), late);
+        }
+        let mut learnt = false;
+        for value in values.items() {
+            match value.as_u64() {
+                Some(value) => learnt |= self.learn(value, Some(from)),
+                None => eprintln!("broadcast: ignored a non-integer value from {}", msg.src),
+            }
+        }
+        if learnt {
+            self.schedule_flush(ctx);
+        }
+        self.arm_maintenance(ctx);
+        Ok(())
+    }
+
+    /// A periodic hub send that went out `late` ms after its tick arrived `now`: the tick
+    /// was at most `now − late − hop`. Delivery only ever adds delay, so keep the earliest
+    /// estimate (in phase), drifting up slowly in case the grid itself moved.
+    fn observe_hub_tick(&mut self, now: Millis, late: u64) {
+        let Flush::Period(period) = self.strategy.flush else {
+            return;
+        };
+        let seen = now
+            .saturating_sub(late)
+            .saturating_sub(self.strategy.hop_ms);
+        let Some(tick) = self.hub_tick else {
+            self.hub_tick = Some(seen);
+            return;
+        };
+        let period = period.max(1) as i128;
+        let half = period / 2;
+        let behind = (seen as i128 - tick as i128 + half).rem_euclid(period) - half;
+        self.hub_tick = Some(if behind <= 0 {
+            seen
+        } else {
+            tick + (behind / 8) as u64
+        });
+    }
+
+    /// The flush policy for this node's role.
+    fn policy(&self) -> Flush {
+        if self.is_leaf() {
+            self.strategy.leaf_flush
+        } else {
+            self.strategy.flush
+        }
+    }
+
+    /// Sends now, or arms [`FLUSH`] for when the policy says.
+    fn schedule_flush(&mut self, ctx: &mut Ctx<'_>) {
+        let delay = match self.flush_delay(ctx.now()) {
+            0 => return self.flush(ctx),
+            delay => delay,
+        };
+        if !self.flush_armed {
+            self.flush_armed = ctx.set_timer(delay, FLUSH);
+            if !self.flush_armed {
+                self.flush(ctx); // timer table full: better early than never
+            }
+        }
+    }
+
+    /// Milliseconds until the next send under the current policy (0: now).
+    fn flush_delay(&self, now: Millis) -> u64 {
+        match self.policy() {
+            Flush::Delay(delay) => delay,
+            Flush::Period(period) => period - now % period,
+            Flush::Aligned => {
+                let (Flush::Period(period), Some(tick)) = (self.strategy.flush, self.hub_tick)
+                else {
+                    return 0; // no grid known yet: send at once
+                };
+                // Land `margin` ms before one of the hub's later ticks.
+                let hop = self.strategy.hop_ms as i128;
+                let anchor = tick as i128 - hop - self.strategy.margin_ms as i128;
+                (anchor - now as i128).rem_euclid(period.max(1) as i128) as u64
+            }
+        }
+    }
+
+    /// Sends every link's unsent values (with our ack). Emits one `gossip` per such link.
+    fn flush(&mut self, ctx: &mut Ctx<'_>) {
+        let batch = self.strategy.batch;
+        let grid = match self.policy() {
+            Flush::Period(period) => Some(ctx.now() % period.max(1)),
+            _ => None,
+        };
+        for (peer, link) in self.links.iter_mut().enumerate() {
+            if link.has_unsent() {
+                let name = self.names.get(peer).map(String::as_str).unwrap_or("");
+                link.send(ctx, name, batch, grid);
+            }
+        }
+        self.arm_maintenance(ctx);
+    }
+
+    /// Resends values unacknowledged for the backoff, and lone acks owed for `ack` ms.
+    /// Emits at most one `gossip` per link; re-arms itself while anything is owed.
+    fn maintain(&mut self, ctx: &mut Ctx<'_>) {
+        let s = &self.strategy;
+        let now = ctx.now();
+        for (peer, link) in self.links.iter_mut().enumerate() {
+            if link.maintenance_due(now, s.ack_ms, s.retry_ms, s.retry_max_ms) {
+                link.note_retry();
+                let name = self.names.get(peer).map(String::as_str).unwrap_or("");
+                link.send(ctx, name, s.batch, None);
+            }
+        }
+        self.arm_maintenance(ctx);
+    }
+
+    fn arm_maintenance(&mut self, ctx: &mut Ctx<'_>) {
+        if self.maintenance_armed || !self.links.iter().any(|l| l.in_flight() || l.ack_owed()) {
+            return;
+        }
+        let tick = (self.strategy.ack_ms.min(self.strategy.retry_ms) / 4).clamp(10, 250);
+        self.maintenance_armed = ctx.set_timer(tick, MAINTENANCE);
+    }
+}
+
+impl Workload for Broadcast {
+    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
+        self.names = ctx.node_ids().to_vec();
+        self.me = ctx.node_index();
+        let n = self.names.len();
+        self.links = vec![Link::default(); n];
+        self.hub = match &self.strategy.peers {
+            Peers::Star { hub: Some(hub) } => self.index_of(hub).unwrap_or_else(|| {
+                eprintln!("broadcast: hub {hub:?} is not a node; using the first node");
+                0
+            }),
+            _ => 0,
+        };
+        self.neighbours = neighbours(&self.strategy.peers, self.me, self.hub, n);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+        match msg.kind {
+            "broadcast" => {
+                let value = msg.u64("message")?;
+                drop(ctx.reply(msg, "broadcast_ok"));
+                if self.learn(value, None) {
+                    self.schedule_flush(ctx);
+                }
+                Ok(())
+            }
+            "read" => {
+                ctx.reply(msg, "read_ok")
+                    .raw("messages", self.values.json());
+                Ok(())
+            }
+            "gossip" => self.on_gossip(ctx, msg),
+            "topology" => self.on_topology(ctx, msg),
+            other => Err(RequestError::not_supported(other)),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
+        match tag {
+            FLUSH => {
+                self.flush_armed = false;
+                self.flush(ctx);
+            }
+            MAINTENANCE => {
+                self.maintenance_armed = false;
+                self.maintain(ctx);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The fixed peer lists of the computed shapes (empty for [`Peers::Given`] until
+/// `topology` arrives).
+pub fn neighbours(peers: &Peers, me: usize, hub: usize, n: usize) -> Vec<usize> {
+    match peers {
+        Peers::Given => Vec::new(),
+        Peers::Total => (0..n).filter(|&i| i != me).collect(),
+        Peers::Star { .. } if me == hub => (0..n).filter(|&i| i != me).collect(),
+        Peers::Star { .. } => vec![hub],
+        Peers::Tree { fanout } => {
+            let k = (*fanout).max(1);
+            let parent = (me > 0).then(|| (me - 1) / k);
+            let children = (k * me + 1..=k * me + k).filter(|&child| child < n);
+            parent.into_iter().chain(children).collect()
+        }
+    }
+}

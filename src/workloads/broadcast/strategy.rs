@@ -1,0 +1,299 @@
+//! How a broadcast node spreads values: plain data, parsed from `GLOMERS_BROADCAST`.
+//!
+//! Maelstrom passes no arguments, so the strategy comes from an environment variable.
+//! The grammar (also the README text):
+//!
+//! ```text
+//! GLOMERS_BROADCAST = [base] [":" key "=" value ("," key "=" value)*]
+//!
+//! base (default: `default`)
+//!   default   star, leaves send at once, hub sends 80 ms after its first unsent value
+//!   3d        the same with flush=40ms: lower latency for more messages (msgs-per-op ≤ 6,
+//!             median ≤ 195 ms, max ≤ 280 ms at 25 nodes, 100 ms latency)
+//!   3e        star tuned for msgs-per-op ≤ 1, max ≤ 700 ms: the hub sends on a 500 ms grid,
+//!             leaves time their sends to land just before its ticks
+//!   flood     the `topology` message's neighbours, every value forwarded at once
+//!   gossip    same as flood; meant to be used with options
+//!   tree      a 4-ary spanning tree over the node list, forwarded at once
+//!   star      every node talks only to a hub (the first node), forwarded at once
+//!   total     every node sends straight to every other node, at once
+//!
+//! keys (durations: `40`, `40ms` or `2s`)
+//!   topology = given | star | total | tree | tree<k>   peers to gossip with
+//!   hub      = <node id>    centre of the star (default: first node; unknown → first)
+//!   flush    = <ms>         send <ms> after the first unsent value (0 = at once)
+//!   period   = <ms>         instead send on a fixed <ms> grid, only when something is unsent
+//!   leaf     = <ms> | aligned   star leaves → hub: delay, or time sends so they reach the
+//!                           hub just before its next `period` tick
+//!   hop      = <ms>         expected one-way latency, for `leaf=aligned` (default 100)
+//!   margin   = <ms>         how early an aligned leaf's batch should land (default 30)
+//!   ack      = <ms>         longest an owed ack waits for a ride on gossip before it is sent
+//!                           alone (default 500)
+//!   retry    = <ms>         first retransmit of unacknowledged values; doubles per attempt
+//!   retry-max = <ms>        cap of that backoff (defaults 1000 and 4000)
+//!   batch    = <n>          most values in one gossip message (1..=65536, default 4096)
+//!
+//! examples: `star:hub=n3,flush=60ms`  `gossip:topology=tree3,flush=40ms`  `3e:period=400`
+//! ```
+//!
+//! An unknown or malformed value prints one line to stderr and falls back to `default`;
+//! the node never fails to start because of it.
+
+/// Name of the environment variable read by [`Strategy::from_env`].
+pub const ENV_VAR: &str = "GLOMERS_BROADCAST";
+
+/// Largest `batch` accepted, so one gossip message stays well under the line limit.
+pub const MAX_BATCH: usize = 1 << 16;
+
+/// Which nodes a node gossips with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Peers {
+    /// The neighbours from the `topology` message.
+    Given,
+    /// A spanning tree over `node_ids` in order: node i's parent is (i−1)/fanout.
+    Tree {
+        /// Children per node (≥ 1).
+        fanout: usize,
+    },
+    /// Leaves talk only to the hub; the hub talks to every leaf.
+    Star {
+        /// The hub's node id; `None` (or an unknown id) means the first node.
+        hub: Option<String>,
+    },
+    /// Everyone talks to everyone.
+    Total,
+}
+
+/// When a node sends what it has queued for its peers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flush {
+    /// This many ms after the first unsent value was queued (0: at once, in the handler).
+    Delay(u64),
+    /// On the next multiple of this many ms of the node's clock, if anything is unsent.
+    Period(u64),
+    /// Star leaves only: so that the batch reaches the hub `margin` ms before the hub's next
+    /// `Period` tick, inferred from when the hub's last batch arrived.
+    Aligned,
+}
+
+/// A complete broadcast strategy: peers, batching and the reliability timers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Strategy {
+    /// Who gossips with whom.
+    pub peers: Peers,
+    /// Batching for every node, except star leaves.
+    pub flush: Flush,
+    /// Batching for star leaves (their one link, to the hub).
+    pub leaf_flush: Flush,
+    /// Expected one-way node-to-node latency, for [`Flush::Aligned`].
+    pub hop_ms: u64,
+    /// How early an aligned batch should reach the hub.
+    pub margin_ms: u64,
+    /// Longest an owed acknowledgement waits for a gossip message to ride on.
+    pub ack_ms: u64,
+    /// First retransmit delay for unacknowledged values (doubles per attempt).
+    pub retry_ms: u64,
+    /// Cap of the retransmit backoff.
+    pub retry_max_ms: u64,
+    /// Most values per gossip message.
+    pub batch: usize,
+}
+
+impl Default for Strategy {
+    fn default() -> Self {
+        Strategy {
+            peers: Peers::Star { hub: None },
+            flush: Flush::Delay(80),
+            leaf_flush: Flush::Delay(0),
+            hop_ms: 100,
+            margin_ms: 30,
+            ack_ms: 500,
+            retry_ms: 1000,
+            retry_max_ms: 4000,
+            batch: 4096,
+        }
+    }
+}
+
+impl Strategy {
+    /// The strategy named by `GLOMERS_BROADCAST`, or the default (with a stderr line
+    /// saying why) when it is unset, unknown or malformed.
+    pub fn from_env() -> Strategy {
+        match std::env::var(ENV_VAR) {
+            Err(std::env::VarError::NotPresent) => Strategy::default(),
+            Err(error) => fall_back(&error.to_string()),
+            Ok(text) => Strategy::parse(&text).unwrap_or_else(|error| fall_back(&error)),
+        }
+    }
+
+    /// Parses the grammar in the module docs.
+    pub fn parse(text: &str) -> Result<Strategy, String> {
+        let text = text.trim();
+        let (base, options) = match text.split_once(':') {
+            Some((base, options)) => (base.trim(), Some(options)),
+            None => (text, None),
+        };
+        let mut strategy = Strategy::base(base)?;
+        for option in options
+            .into_iter()
+            .flat_map(|o| o.split(','))
+            .map(str::trim)
+        {
+            if option.is_empty() {
+                continue;
+            }
+            let (key, value) = option
+                .split_once('=')
+                .ok_or_else(|| format!("option {option:?} is not key=value"))?;
+            strategy.set(key.trim(), value.trim())?;
+        }
+        strategy.check()?;
+        Ok(strategy)
+    }
+
+    fn base(name: &str) -> Result<Strategy, String> {
+        let at_once = |peers| Strategy {
+            peers,
+            flush: Flush::Delay(0),
+            ..Strategy::default()
+        };
+        Ok(match name {
+            "" | "default" => Strategy::default(),
+            "3d" => Strategy {
+                flush: Flush::Delay(40),
+                ..Strategy::default()
+            },
+            "3e" => Strategy {
+                flush: Flush::Period(500),
+                leaf_flush: Flush::Aligned,
+                ack_ms: 1500,
+                retry_ms: 2000,
+                retry_max_ms: 4000,
+                ..Strategy::default()
+            },
+            "flood" | "gossip" => at_once(Peers::Given),
+            "tree" => at_once(Peers::Tree { fanout: 4 }),
+            "star" => at_once(Peers::Star { hub: None }),
+            "total" => at_once(Peers::Total),
+            other => return Err(format!("unknown strategy {other:?}")),
+        })
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "topology" => self.peers = parse_peers(value, &self.peers)?,
+            "hub" => match &mut self.peers {
+                Peers::Star { hub } => *hub = Some(value.to_string()),
+                _ => return Err("hub= needs a star topology".to_string()),
+            },
+            "flush" => self.flush = Flush::Delay(parse_ms(value)?),
+            "period" => self.flush = Flush::Period(parse_ms(value)?.max(1)),
+            "leaf" if value == "aligned" => self.leaf_flush = Flush::Aligned,
+            "leaf" => self.leaf_flush = Flush::Delay(parse_ms(value)?),
+            "hop" => self.hop_ms = parse_ms(value)?,
+            "margin" => self.margin_ms = parse_ms(value)?,
+            "ack" => self.ack_ms = parse_ms(value)?,
+            "retry" => self.retry_ms = parse_ms(value)?.max(1),
+            "retry-max" => self.retry_max_ms = parse_ms(value)?,
+            "batch" => {
+                self.batch = value
+                    .parse()
+                    .map_err(|_| format!("batch={value:?} is not a count"))?
+            }
+            other => return Err(format!("unknown option {other:?}")),
+        }
+        Ok(())
+    }
+
+    fn check(&mut self) -> Result<(), String> {
+        if !(1..=MAX_BATCH).contains(&self.batch) {
+            return Err(format!("batch must be in 1..={MAX_BATCH}"));
+        }
+        if self.leaf_flush == Flush::Aligned && !matches!(self.flush, Flush::Period(_)) {
+            return Err("leaf=aligned needs the hub on a grid (period=…)".to_string());
+        }
+        self.retry_max_ms = self.retry_max_ms.max(self.retry_ms);
+        Ok(())
+    }
+}
+
+fn fall_back(why: &str) -> Strategy {
+    eprintln!("broadcast: {ENV_VAR}: {why}; using the default strategy");
+    Strategy::default()
+}
+
+fn parse_peers(value: &str, current: &Peers) -> Result<Peers, String> {
+    Ok(match value {
+        "given" | "flood" => Peers::Given,
+        "total" => Peers::Total,
+        "star" => match current {
+            Peers::Star { hub } => Peers::Star { hub: hub.clone() },
+            _ => Peers::Star { hub: None },
+        },
+        "tree" => Peers::Tree { fanout: 4 },
+        other => {
+            let fanout = other
+                .strip_prefix("tree")
+                .and_then(|k| k.parse::<usize>().ok())
+                .filter(|&k| (1..=1024).contains(&k))
+                .ok_or_else(|| format!("unknown topology {other:?}"))?;
+            Peers::Tree { fanout }
+        }
+    })
+}
+
+/// `40`, `40ms` or `2s` → milliseconds (at most one day).
+fn parse_ms(value: &str) -> Result<u64, String> {
+    let (digits, scale) = match value.strip_suffix("ms") {
+        Some(digits) => (digits, 1),
+        None => match value.strip_suffix('s') {
+            Some(digits) => (digits, 1000),
+            None => (value, 1),
+        },
+    };
+    digits
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|&ms| ms <= 86_400_000)
+        .ok_or_else(|| format!("{value:?} is not a duration (e.g. 40ms, 2s)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bases_options_and_rejects_nonsense() {
+        assert_eq!(Strategy::parse("").ok(), Some(Strategy::default()));
+        let s = Strategy::parse("star:hub=n3,flush=60ms").expect("valid");
+        assert_eq!(
+            s.peers,
+            Peers::Star {
+                hub: Some("n3".into())
+            }
+        );
+        assert_eq!(s.flush, Flush::Delay(60));
+        let s = Strategy::parse("gossip:topology=tree3,flush=2s").expect("valid");
+        assert_eq!(
+            (s.peers, s.flush),
+            (Peers::Tree { fanout: 3 }, Flush::Delay(2000))
+        );
+        let s = Strategy::parse("3e:period=400").expect("valid");
+        assert_eq!(
+            (s.flush, s.leaf_flush),
+            (Flush::Period(400), Flush::Aligned)
+        );
+        for bad in [
+            "ring",
+            "star:flush=fast",
+            "flood:hub=n1",
+            "star:leaf=aligned",
+            "tree:batch=0",
+            "x=1",
+        ] {
+            assert!(Strategy::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
