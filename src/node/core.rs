@@ -305,19 +305,23 @@ impl<W: Workload> Inner<W> {
     }
 }
 
+/// The fields of an `init` body we need (serde derive over the parsed tape: `init` is
+/// once per run, so clarity beats speed here).
+#[derive(serde::Deserialize)]
+struct InitBody<'a> {
+    #[serde(borrow)]
+    node_id: &'a str,
+    #[serde(borrow)]
+    node_ids: Vec<&'a str>,
+}
+
 /// `node_id` and `node_ids` from an `init` body.
 fn init_ids<'a>(msg: &Message<'a>) -> Result<(&'a str, Vec<String>), RequestError> {
-    let node_id = msg.str("node_id")?;
-    let list = msg.field("node_ids")?;
-    let mut node_ids = Vec::with_capacity(list.len());
-    for id in list.items() {
-        let id = id.as_str().ok_or_else(|| RequestError::malformed("node_ids must be strings"))?;
-        node_ids.push(id.to_string());
-    }
-    if list.kind() != crate::wire::JsonKind::Array {
-        return Err(RequestError::malformed("node_ids must be an array"));
-    }
-    Ok((node_id, node_ids))
+    let body: InitBody<'a> = msg
+        .body
+        .deserialize()
+        .map_err(|e| RequestError::malformed(format!("bad init: {e}")))?;
+    Ok((body.node_id, body.node_ids.into_iter().map(str::to_string).collect()))
 }
 
 fn rpc_reply<'a>(msg: &'a Message<'a>) -> RpcReply<'a> {

@@ -147,6 +147,14 @@ impl<'a> Json<'a> {
         Entries { rest }
     }
 
+    /// Deserialises this value into a serde type, borrowing strings from the input where
+    /// the type allows (`&'a str`). For cold-path messages with structure (init, topology,
+    /// transactions): it copies the value's tape nodes once, so keep it off hot paths.
+    pub fn deserialize<T: serde::Deserialize<'a>>(&self) -> Result<T, simd_json::Error> {
+        let tape = simd_json::tape::Tape(self.nodes.to_vec());
+        T::deserialize(&mut simd_json::Deserializer::from_tape(tape))
+    }
+
     /// The elements of an array in order; empty for anything else.
     pub fn items(&self) -> Items<'a> {
         let rest = match self.head() {
