@@ -20,6 +20,8 @@ fn net(latency_ms: u64) -> Network {
         dist: LatencyDist::Constant,
         log_send: false,
         log_recv: false,
+        faults: Default::default(),
+        fault_rng: Rng::new(0),
     };
     let mut net = Network::new(&nodes, &["lin-kv", "seq-kv"], options, Rng::new(1));
     net.register_client("c0".to_string(), ClientRole::Worker(0));
@@ -135,6 +137,8 @@ fn deadline_order_not_fifo_with_uniform_latency() {
         dist: LatencyDist::Uniform,
         log_send: false,
         log_recv: false,
+        faults: Default::default(),
+        fault_rng: Rng::new(0),
     };
     let mut net = Network::new(&nodes, &[], options, Rng::new(3));
     for _ in 0..50 {

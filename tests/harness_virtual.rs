@@ -106,6 +106,9 @@ fn config(seed: u64) -> TestConfig {
     TestConfig {
         workload: "echo".into(),
         bin: "/dev/null".into(),
+        sim: false,
+        faults: Default::default(),
+        quiet: false,
         args: vec![],
         nodes: (0..3).map(|i| format!("n{i}")).collect(),
         concurrency: 6,
@@ -147,6 +150,8 @@ fn run_with(config: TestConfig, drop_every: u64) -> (History, Vec<String>) {
         dist: LatencyDist::Constant,
         log_send: false,
         log_recv: false,
+        faults: Default::default(),
+        fault_rng: Rng::new(0),
     };
     let net = Network::new(&config.nodes, &SERVICE_NAMES, options, rng.fork());
     let host = VirtualEcho {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use super::checker::Availability;
+use super::faults::Faults;
 use super::generator::WORKLOAD_NAMES;
 use super::network::LatencyDist;
 use super::topology::TopologyKind;
@@ -22,8 +23,65 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run a Maelstrom test against a node binary.
+    /// Run a Maelstrom test against a node binary, or our own node in-process (`--sim`).
     Test(TestArgs),
+    /// Run a `--sim` test for many seeds in parallel; report the failing seeds.
+    Sweep(SweepArgs),
+    /// Print the summary of a past run (ours, or a Maelstrom store directory).
+    Report(ReportArgs),
+}
+
+/// `glomers sweep` flags: the seed count, the parallelism, then any `test` flags.
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// Number of seeds to run: `--seed`, `--seed`+1, … (`--seed` defaults to the clock).
+    #[arg(long)]
+    pub seeds: u64,
+    /// Seeds run at once (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// The test.
+    #[command(flatten)]
+    pub test: TestArgs,
+}
+
+/// `glomers report DIR`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A run directory holding results.edn (and history.edn), e.g. `store/latest`.
+    pub dir: PathBuf,
+}
+
+/// Fault knobs beyond Maelstrom's, all off by default (see [`Faults`]).
+#[derive(Args, Debug, Clone, Copy)]
+pub struct FaultArgs {
+    /// Probability that an inter-server message is lost.
+    #[arg(long, default_value_t = 0.0)]
+    pub loss: f64,
+    /// Probability that an inter-server message is delivered twice.
+    #[arg(long, default_value_t = 0.0)]
+    pub duplicate: f64,
+    /// Extra uniform delay in [0, MS] ms on inter-server messages (reordering).
+    #[arg(long, default_value_t = 0)]
+    pub reorder_ms: u64,
+    /// Per-node timer clock rate 1 ± up to this fraction (`--sim` only).
+    #[arg(long, default_value_t = 0.0)]
+    pub clock_skew: f64,
+    /// The partition nemesis also makes one-way partitions.
+    #[arg(long)]
+    pub asymmetric_partitions: bool,
+}
+
+impl FaultArgs {
+    fn faults(self) -> Faults {
+        Faults {
+            loss: self.loss,
+            duplicate: self.duplicate,
+            reorder_ms: self.reorder_ms,
+            clock_skew: self.clock_skew,
+            asymmetric_partitions: self.asymmetric_partitions,
+        }
+    }
 }
 
 /// The `nemesis` names Maelstrom accepts.
@@ -39,9 +97,12 @@ pub struct TestArgs {
     /// Workload name.
     #[arg(short = 'w', long, default_value = "lin-kv")]
     pub workload: String,
-    /// Node binary.
+    /// Node binary (not with `--sim`).
     #[arg(long)]
-    pub bin: PathBuf,
+    pub bin: Option<PathBuf>,
+    /// Run our own node for the workload in-process, in virtual time, instead of `--bin`.
+    #[arg(long)]
+    pub sim: bool,
     /// Nodes n0..n{N-1}; overrides --nodes.
     #[arg(long)]
     pub node_count: Option<usize>,
@@ -115,6 +176,9 @@ pub struct TestArgs {
     /// Store directory root.
     #[arg(long, default_value = "store", hide = true)]
     pub store: PathBuf,
+    /// Faults beyond Maelstrom's.
+    #[command(flatten)]
+    pub faults: FaultArgs,
     /// Arguments passed to the node binary.
     #[arg(allow_hyphen_values = false)]
     pub args: Vec<String>,
@@ -125,8 +189,14 @@ pub struct TestArgs {
 pub struct TestConfig {
     /// Workload name.
     pub workload: String,
-    /// Canonical node binary path.
+    /// Canonical node binary path (empty with `sim`).
     pub bin: PathBuf,
+    /// Run our in-process nodes on a virtual clock ([`super::sim::SimHost`]).
+    pub sim: bool,
+    /// Faults beyond Maelstrom's (none by default).
+    pub faults: Faults,
+    /// No progress line or phase messages on stderr (set by sweeps).
+    pub quiet: bool,
     /// argv for the binary.
     pub args: Vec<String>,
     /// Node ids.
@@ -182,10 +252,19 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
             WORKLOAD_NAMES.join(", ")
         ));
     }
-    let bin = args
-        .bin
-        .canonicalize()
-        .map_err(|e| format!("--bin {}: {e}", args.bin.display()))?;
+    let bin = match (&args.bin, args.sim) {
+        (Some(_), true) => return Err("--bin and --sim exclude each other".to_string()),
+        (None, true) => PathBuf::new(),
+        (None, false) => return Err("--bin FILE is required (or --sim)".to_string()),
+        (Some(bin), false) => bin
+            .canonicalize()
+            .map_err(|e| format!("--bin {}: {e}", bin.display()))?,
+    };
+    if args.sim && !args.args.is_empty() {
+        return Err("node arguments make no sense with --sim".to_string());
+    }
+    let faults = args.faults.faults();
+    faults.validate(args.sim, !args.nemesis.is_empty())?;
     let nodes = resolve_nodes(&args)?;
     let concurrency = parse_concurrency(&args.concurrency, nodes.len())?;
     if !(args.rate >= 0.0 && args.rate.is_finite()) {
@@ -206,6 +285,9 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
     Ok(TestConfig {
         workload: args.workload,
         bin,
+        sim: args.sim,
+        faults,
+        quiet: false,
         args: args.args,
         nodes,
         concurrency,

@@ -61,6 +61,29 @@ pub struct Outcome {
     pub value: OwnedValue,
     /// Jepsen's `:error`.
     pub error: Option<OwnedValue>,
+    /// Jepsen's `:exception`, when Maelstrom's client would have thrown.
+    pub exception: Option<OwnedValue>,
+}
+
+/// The class Maelstrom's client exceptions have (`ex-info`).
+pub const EXCEPTION_CLASS: &str = "clojure.lang.ExceptionInfo";
+
+/// An `:exception` map shaped like Clojure's `Throwable->map`: `{via [{type message
+/// [data]}] cause}`; the exceptions checker groups by the last `via` entry's `type`.
+pub fn exception(message: &str, data: Option<OwnedValue>) -> OwnedValue {
+    let mut via = simd_json::owned::Object::new();
+    via.insert("type".to_string(), EXCEPTION_CLASS.into());
+    via.insert("message".to_string(), message.into());
+    if let Some(data) = data {
+        via.insert("data".to_string(), data);
+    }
+    let mut map = simd_json::owned::Object::new();
+    map.insert(
+        "via".to_string(),
+        OwnedValue::Array(Box::new(vec![OwnedValue::Object(Box::new(via))])),
+    );
+    map.insert("cause".to_string(), message.into());
+    OwnedValue::Object(Box::new(map))
 }
 
 fn pair(name: &str, text: OwnedValue) -> OwnedValue {
@@ -87,6 +110,7 @@ pub fn error_outcome(workload: &dyn Workload, op: &OpSpec, body: &OwnedValue) ->
             op_type: OpType::Info,
             value: op.value.clone(),
             error: Some(message.into()),
+            exception: Some(exception(&format!("RPC error: {name}"), Some(body.clone()))),
         };
     }
     let definite = body.get("code").is_some() && code.is_definite();
@@ -99,6 +123,7 @@ pub fn error_outcome(workload: &dyn Workload, op: &OpSpec, body: &OwnedValue) ->
         op_type,
         value: op.value.clone(),
         error: Some(pair(name, text)),
+        exception: None,
     }
 }
 
@@ -109,6 +134,7 @@ pub fn timeout_outcome(workload: &dyn Workload, op: &OpSpec) -> Outcome {
             op_type: OpType::Info,
             value: op.value.clone(),
             error: Some("indeterminate: net-timeout".into()),
+            exception: None,
         };
     }
     let op_type = if workload.idempotent(op.f) {
@@ -120,14 +146,17 @@ pub fn timeout_outcome(workload: &dyn Workload, op: &OpSpec) -> Outcome {
         op_type,
         value: op.value.clone(),
         error: Some("net-timeout".into()),
+        exception: None,
     }
 }
 
-/// A reply that failed its schema: info, "indeterminate: <message>".
+/// A reply that failed its schema: info, "indeterminate: <message>", with the
+/// "Malformed RPC response" exception Maelstrom's client throws (MAELSTROM.md §1.7).
 pub fn malformed_outcome(op: &OpSpec, message: &str) -> Outcome {
     Outcome {
         op_type: OpType::Info,
         value: op.value.clone(),
         error: Some(format!("indeterminate: {message}").into()),
+        exception: Some(exception(&format!("Malformed RPC response: {message}"), None)),
     }
 }

@@ -20,10 +20,10 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// A progress line for a test of `limit_s` seconds.
-    pub fn new(limit_s: u64) -> Progress {
+    /// A progress line for a test of `limit_s` seconds; `quiet` silences it (sweeps).
+    pub fn new(limit_s: u64, quiet: bool) -> Progress {
         Progress {
-            enabled: std::io::stderr().is_terminal(),
+            enabled: !quiet && std::io::stderr().is_terminal(),
             drawn: false,
             last: None,
             limit_s,

@@ -395,6 +395,7 @@ fn op_from_pairs(pairs: &[(Edn, Edn)], position: usize) -> Result<Op, String> {
         f,
         value: get("value").map_or(OwnedValue::Static(simd_json::StaticNode::Null), to_json),
         error: get("error").map(to_json),
+        exception: get("exception").map(to_json),
         is_final: matches!(get("final?"), Some(Edn::Bool(true))),
     })
 }

@@ -58,6 +58,10 @@ pub struct Op {
     pub value: OwnedValue,
     /// Jepsen's `:error`, when the op failed or is indeterminate.
     pub error: Option<OwnedValue>,
+    /// Jepsen's `:exception` (a `Throwable->map`-like `{via [{type message}] cause}`), when
+    /// the client threw: a reply that failed its schema, or an error reply of a workload
+    /// without error wrapper. The exceptions checker counts these.
+    pub exception: Option<OwnedValue>,
     /// Jepsen's `:final?` flag, set on final-phase reads.
     pub is_final: bool,
 }
@@ -88,6 +92,7 @@ impl History {
             f: f.to_string(),
             value,
             error: None,
+            exception: None,
             is_final: false,
         });
         index

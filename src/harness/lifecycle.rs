@@ -220,7 +220,9 @@ impl<H: NodeHost> Runner<'_, H> {
         if self.config.nemesis {
             self.stop_partition(now);
         }
-        eprintln!("Waiting for recovery...");
+        if !self.config.quiet {
+            eprintln!("Waiting for recovery...");
+        }
         let sleep = (self.config.recovery_s * SECOND as f64) as Time;
         self.phase = Phase::Recovery { until: now + sleep };
     }
@@ -230,7 +232,13 @@ impl<H: NodeHost> Runner<'_, H> {
             self.stop_partition(now);
             return;
         }
-        let shape = Shape::ALL[self.nemesis_rng.below(4) as usize];
+        let shapes: &[Shape] = if self.config.faults.asymmetric_partitions {
+            &Shape::WITH_ASYMMETRIC
+        } else {
+            &Shape::ALL
+        };
+        let pick = self.nemesis_rng.below(shapes.len() as u64) as usize;
+        let shape = shapes.get(pick).copied().unwrap_or(Shape::One);
         let rel = self.relative(now);
         self.history.push(
             rel,

@@ -19,5 +19,7 @@ pub mod store;
 pub mod topology;
 mod workers;
 pub mod envelope;
+pub mod faults;
 pub mod session;
 pub mod sim;
+pub mod sweep;

@@ -19,6 +19,13 @@ pub enum Shape {
     MinorityThird,
     /// Every node sees a different majority.
     MajoritiesRing,
+    /// Not Maelstrom (`--asymmetric-partitions`): split into ⌊n/2⌋ and ⌈n/2⌉; the second
+    /// half drops messages from the first, which still hears the second.
+    OneWayMajority,
+    /// Not Maelstrom: one node's messages reach nobody, but it hears everyone.
+    MuteOne,
+    /// Not Maelstrom: one node hears nobody, but everyone hears it.
+    DeafOne,
 }
 
 impl Shape {
@@ -30,6 +37,17 @@ impl Shape {
         Shape::MajoritiesRing,
     ];
 
+    /// Maelstrom's shapes plus the one-way ones (`--asymmetric-partitions`).
+    pub const WITH_ASYMMETRIC: [Shape; 7] = [
+        Shape::One,
+        Shape::Majority,
+        Shape::MinorityThird,
+        Shape::MajoritiesRing,
+        Shape::OneWayMajority,
+        Shape::MuteOne,
+        Shape::DeafOne,
+    ];
+
     /// Jepsen's keyword for it.
     pub fn name(self) -> &'static str {
         match self {
@@ -37,6 +55,9 @@ impl Shape {
             Shape::Majority => "majority",
             Shape::MinorityThird => "minority-third",
             Shape::MajoritiesRing => "majorities-ring",
+            Shape::OneWayMajority => "one-way-majority",
+            Shape::MuteOne => "mute-one",
+            Shape::DeafOne => "deaf-one",
         }
     }
 }
@@ -53,7 +74,22 @@ pub fn grudge(shape: Shape, n: usize, rng: &mut Rng) -> Grudge {
         Shape::Majority => complete(n, &order[..n / 2]),
         Shape::MinorityThird => complete(n, &order[..n.saturating_sub(1) / 3]),
         Shape::MajoritiesRing => ring(n, &order),
+        Shape::OneWayMajority => one_way(n, &order[..n / 2], &order[n / 2..]),
+        Shape::MuteOne => one_way(n, &order[..n.min(1)], &order[n.min(1)..]),
+        Shape::DeafOne => one_way(n, &order[n.min(1)..], &order[..n.min(1)]),
     }
+}
+
+/// Every node in `deaf` drops messages from every node in `from`; nothing else is cut.
+fn one_way(n: usize, from: &[usize], deaf: &[usize]) -> Grudge {
+    let mut drops = vec![Vec::new(); n];
+    for &dest in deaf {
+        if let Some(list) = drops.get_mut(dest) {
+            list.extend(from.iter().copied().filter(|&s| s != dest));
+            list.sort_unstable();
+        }
+    }
+    drops
 }
 
 /// A complete bidirectional split between `side` and everyone else.

@@ -9,7 +9,9 @@
 //! holds it until its deadline, delivers it (journaling the receive) and dequeues the next.
 //! So a message sent to an idle writer is checked at send time, one queued behind another
 //! is checked when the previous one is delivered, and delays that vary give no FIFO order.
-//! There is no random loss and no duplication.
+//! By default there is no random loss and no duplication. [`Faults`] can add loss,
+//! duplication and extra delay to inter-server messages (those latency applies to); their
+//! draws come from a separate PRNG so that the default streams stay the same.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -21,6 +23,7 @@ use simd_json::prelude::*;
 
 use super::checker::{NetCounts, NetStats};
 use super::envelope::envelope;
+use super::faults::Faults;
 use super::host::{MS, Time};
 use crate::node::rng::Rng;
 
@@ -120,6 +123,8 @@ pub struct Network {
     latency_ms: u64,
     dist: LatencyDist,
     rng: Rng,
+    faults: Faults,
+    fault_rng: Rng,
     next_id: u64,
     seq: u64,
     stats: NetStats,
@@ -138,6 +143,10 @@ pub struct NetOptions {
     pub log_send: bool,
     /// Print every receive to stderr.
     pub log_recv: bool,
+    /// Loss, duplication and extra delay (none by default).
+    pub faults: Faults,
+    /// The stream fault draws come from.
+    pub fault_rng: Rng,
 }
 
 impl Network {
@@ -161,6 +170,8 @@ impl Network {
             latency_ms: options.latency_ms,
             dist: options.dist,
             rng,
+            faults: options.faults,
+            fault_rng: options.fault_rng,
             next_id: 0,
             seq: 0,
             stats: NetStats::default(),
@@ -212,17 +223,7 @@ impl Network {
     }
 
     fn delay(&mut self) -> Time {
-        let mean = self.latency_ms;
-        let ms = match self.dist {
-            LatencyDist::Constant => mean,
-            LatencyDist::Uniform if mean == 0 => 0,
-            LatencyDist::Uniform => self.rng.below(2 * mean),
-            LatencyDist::Exponential => {
-                let u = 1.0 - self.rng.unit_f64();
-                (-(mean as f64) * u.ln()) as u64
-            }
-        };
-        ms * MS
+        draw_delay(self.dist, self.latency_ms, &mut self.rng)
     }
 
     /// Sends a message whose src and dest are registered. Client-bound messages are
@@ -258,12 +259,40 @@ impl Network {
             Endpoint::Node(i) => i,
             Endpoint::Service(s) => self.node_count + s,
         };
+        if client {
+            self.enqueue(queue, now, message)?;
+            return Ok(None);
+        }
+        let deadline = now + self.delay();
+        if !self.faults.network() {
+            self.enqueue(queue, deadline, message)?;
+            return Ok(None);
+        }
+        // Fault draws, in a fixed order, all from the fault stream.
+        let lost = self.faults.loss > 0.0 && self.fault_rng.unit_f64() < self.faults.loss;
+        let duplicate =
+            self.faults.duplicate > 0.0 && self.fault_rng.unit_f64() < self.faults.duplicate;
+        if lost {
+            return Ok(None);
+        }
+        if duplicate {
+            let copy_delay = draw_delay(self.dist, self.latency_ms, &mut self.fault_rng);
+            let copy_deadline = now + copy_delay + self.extra_delay();
+            self.enqueue(queue, copy_deadline, message.clone())?;
+        }
+        let deadline = deadline + self.extra_delay();
+        self.enqueue(queue, deadline, message)?;
+        Ok(None)
+    }
+
+    /// Queues a message for destination queue `queue`; past [`MAX_IN_FLIGHT`] the run
+    /// fails loudly.
+    fn enqueue(&mut self, queue: usize, deadline: Time, message: Message) -> io::Result<()> {
         if self.in_flight >= MAX_IN_FLIGHT {
             return Err(io::Error::other(
                 "network overloaded: too many messages in flight",
             ));
         }
-        let deadline = if client { now } else { now + self.delay() };
         self.seq += 1;
         self.in_flight += 1;
         if let Some(q) = self.queues.get_mut(queue) {
@@ -274,7 +303,15 @@ impl Network {
             }));
         }
         self.dequeue(queue);
-        Ok(None)
+        Ok(())
+    }
+
+    /// `--reorder-ms`: uniform extra delay in [0, reorder_ms] ms.
+    fn extra_delay(&mut self) -> Time {
+        match self.faults.reorder_ms {
+            0 => 0,
+            max => self.fault_rng.below(max + 1) * MS,
+        }
     }
 
     /// An idle writer takes the earliest queued message, dropping partitioned ones now.
@@ -364,6 +401,20 @@ impl Network {
             None => Ok(()),
         }
     }
+}
+
+/// One latency draw, in ns (MAELSTROM.md §5.1).
+fn draw_delay(dist: LatencyDist, mean: u64, rng: &mut Rng) -> Time {
+    let ms = match dist {
+        LatencyDist::Constant => mean,
+        LatencyDist::Uniform if mean == 0 => 0,
+        LatencyDist::Uniform => rng.below(2 * mean),
+        LatencyDist::Exponential => {
+            let u = 1.0 - rng.unit_f64();
+            (-(mean as f64) * u.ln()) as u64
+        }
+    };
+    ms * MS
 }
 
 fn involves_client(message: &Message) -> bool {

@@ -105,6 +105,9 @@ pub fn history_edn_line(op: &Op) -> String {
     if let Some(error) = &op.error {
         let _ = write!(line, ", :error {}", single_line(error, Mode::Error));
     }
+    if let Some(exception) = &op.exception {
+        let _ = write!(line, ", :exception {}", single_line(exception, Mode::OpValue));
+    }
     if op.is_final {
         line.push_str(", :final? true");
     }

@@ -144,7 +144,7 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             next_op_at: None,
             nemesis: Schedule::new(config.nemesis, config.nemesis_interval_s),
             counts: Counts::default(),
-            progress: Progress::new(config.time_limit_s),
+            progress: Progress::new(config.time_limit_s, config.quiet),
         }
     }
 

@@ -1,5 +1,7 @@
-//! `glomers test` from argv to exit status: parse, then per repetition create the store
-//! directory, start the nodes, run, check, write results and print the verdict.
+//! The `glomers` commands from argv to exit status. `test`: parse, then per repetition
+//! create the store directory, start the nodes (processes, or in-process with `--sim`),
+//! run, check, write results and print the verdict. `sweep` lives in [`super::sweep`];
+//! `report` prints a past run's summary.
 //!
 //! Exit statuses follow Maelstrom (MAELSTROM.md §5.5): 0 valid, 1 invalid, 2 unknown,
 //! 254 bad arguments, 255 crash or internal error.
@@ -7,20 +9,27 @@
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
+use std::path::Path;
 
 use clap::Parser;
+use simd_json::OwnedValue;
 
 use super::checker::{CheckInput, Validity, analyze, validity_of};
 use super::cli::{Cli, Command, TestConfig, resolve};
+use super::faults::{FAULT_STREAM, SIM_STREAM};
 use super::generator::{WorkloadOptions, workload_with};
+use super::history::History;
 use super::network::{NetOptions, Network};
 use super::process::{Launch, ProcessHost};
 use super::runner::Runner;
 use super::services::{SERVICE_NAMES, service};
+use super::sim::SimHost;
 use super::store::RunDir;
 use super::{console, plot, results};
+use crate::node::DynNode;
 use crate::node::rng::Rng;
+use crate::workloads::registry::{IN_PROCESS_WORKLOADS, in_process_node};
 
 /// Exit status for bad arguments.
 pub const EXIT_BAD_ARGS: i32 = 254;
@@ -42,21 +51,40 @@ where
             return code;
         }
     };
-    let Command::Test(args) = cli.command;
-    let config = match resolve(args, clock_seed()) {
-        Ok(config) => config,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return EXIT_BAD_ARGS;
-        }
-    };
-    if workload_with(&config.workload, &workload_options(&config)).is_none() {
-        eprintln!(
-            "error: workload {:?} is not supported by this harness yet",
-            config.workload
-        );
-        return EXIT_BAD_ARGS;
+    match cli.command {
+        Command::Test(args) => match resolve(args, clock_seed()).and_then(check_supported) {
+            Ok(config) => test_rounds(&argv, &config),
+            Err(message) => {
+                eprintln!("error: {message}");
+                EXIT_BAD_ARGS
+            }
+        },
+        Command::Sweep(args) => super::sweep::main(&argv, args, clock_seed()),
+        Command::Report(args) => report(&args.dir),
     }
+}
+
+/// Rejects workloads this harness (or, with `--sim`, the in-process registry) cannot run.
+pub fn check_supported(config: TestConfig) -> Result<TestConfig, String> {
+    if workload_with(&config.workload, &workload_options(&config)).is_none() {
+        return Err(format!(
+            "workload {:?} is not supported by this harness yet",
+            config.workload
+        ));
+    }
+    if config.sim && in_process_node(&config.workload, 0).is_none() {
+        return Err(format!(
+            "--sim has no in-process node for workload {:?} (it has: {})",
+            config.workload,
+            IN_PROCESS_WORKLOADS.join(", ")
+        ));
+    }
+    Ok(config)
+}
+
+/// `glomers test`: `--test-count` runs, the first with the seed, later ones with seeds
+/// drawn from it; every failing run prints the command that replays it.
+fn test_rounds(argv: &[OsString], config: &TestConfig) -> i32 {
     let mut worst = 0;
     let mut seeds = Rng::new(config.seed);
     for round in 0..config.test_count {
@@ -66,40 +94,84 @@ where
         }
         let code = run_once(&run);
         if code != 0 {
-            eprintln!("Replay: {}", replay_command(&argv, run.seed));
+            eprintln!("Replay: {}", replay_command(argv, run.seed));
         }
         worst = worse(worst, code);
     }
     worst
 }
 
-/// The command line with `--seed` pinned (TigerBeetle style: a failure says how to replay).
-fn replay_command(argv: &[OsString], seed: u64) -> String {
+/// `glomers report DIR`: the console summary of a past run; exit status from its verdict
+/// (254 when the directory cannot be read).
+fn report(dir: &Path) -> i32 {
+    let summary = match results::report_store_dir(dir) {
+        Ok(summary) => summary,
+        Err(message) => {
+            eprintln!("error: {}: {message}", dir.display());
+            return EXIT_BAD_ARGS;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(summary.as_bytes());
+    let _ = out.flush();
+    match results::read_results_edn(&dir.join("results.edn")) {
+        Ok(value) => console::exit_code(validity_of(&value)),
+        Err(_) => EXIT_BAD_ARGS,
+    }
+}
+
+/// The command line that replays one run: `--seed` pinned, `--test-count` dropped, and a
+/// sweep's command turned into `test --sim` without `--seeds`/`--jobs` (TigerBeetle style:
+/// a failure says how to reproduce it). Words are shell-quoted where needed.
+pub fn replay_command(argv: &[OsString], seed: u64) -> String {
     let mut words: Vec<String> = Vec::with_capacity(argv.len() + 2);
     let mut skip_value = false;
     let mut literal = false;
-    for word in argv.iter().map(|w| w.to_string_lossy().into_owned()) {
+    let mut sweep = false;
+    for (position, word) in argv.iter().map(|w| w.to_string_lossy().into_owned()).enumerate() {
         if skip_value {
             skip_value = false;
             continue;
         }
-        if !literal && word == "--seed" {
+        if position == 1 && word == "sweep" {
+            sweep = true;
+            words.push("test".to_string());
+            continue;
+        }
+        let dropped = ["--seed", "--test-count", "--seeds", "--jobs"];
+        if !literal && dropped.contains(&word.as_str()) {
             skip_value = true;
             continue;
         }
-        if !literal && (word.starts_with("--seed=") || word.starts_with("--test-count")) {
-            skip_value = word == "--test-count";
+        if !literal && dropped.iter().any(|d| word.starts_with(&format!("{d}="))) {
             continue;
         }
         literal |= word == "--";
         words.push(word);
     }
     let position = words.iter().position(|w| w == "--").unwrap_or(words.len());
-    words.insert(position, format!("--seed {seed}"));
-    words.join(" ")
+    words.insert(position, seed.to_string());
+    words.insert(position, "--seed".to_string());
+    if sweep && !words.iter().any(|w| w == "--sim") {
+        words.insert(position, "--sim".to_string());
+    }
+    words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" ")
 }
 
-fn workload_options(config: &TestConfig) -> WorkloadOptions {
+/// `word` as a POSIX shell word: unchanged when it is plain, else single-quoted.
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+pub(super) fn workload_options(config: &TestConfig) -> WorkloadOptions {
     WorkloadOptions {
         node_count: config.nodes.len(),
         concurrency: config.concurrency,
@@ -111,7 +183,7 @@ fn workload_options(config: &TestConfig) -> WorkloadOptions {
 }
 
 /// Orders exit statuses: crash > invalid > unknown > valid.
-fn worse(a: i32, b: i32) -> i32 {
+pub fn worse(a: i32, b: i32) -> i32 {
     let rank = |c: i32| match c {
         0 => 0,
         2 => 1,
@@ -121,11 +193,30 @@ fn worse(a: i32, b: i32) -> i32 {
     if rank(b) > rank(a) { b } else { a }
 }
 
-fn clock_seed() -> u64 {
+/// A seed from the clock, for runs without `--seed` (always printed, so replayable).
+pub fn clock_seed() -> u64 {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     now.as_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32)
+}
+
+/// What one run produced, before anything is written.
+pub struct Outcome {
+    /// The history.
+    pub history: History,
+    /// The results map (MAELSTROM.md §7.2), plus `faults` when any is on.
+    pub results: OwnedValue,
+    /// Its verdict.
+    pub validity: Validity,
+}
+
+/// Where a run's by-products go: the network journal and the node logs (process mode).
+pub struct Sinks<'a> {
+    /// JSONL journal of every send and receive; `None` keeps no journal.
+    pub journal: Option<Box<dyn Write + Send>>,
+    /// Directory for `<node>.log` (process mode only).
+    pub node_logs: &'a Path,
 }
 
 /// One test run; returns its exit status.
@@ -159,6 +250,64 @@ pub fn run_once(config: &TestConfig) -> i32 {
 /// Runs, checks and writes results; `log` collects the jepsen.log text (options, one line
 /// per op as Maelstrom logs them, the results summary).
 fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i32, String> {
+    let journal =
+        File::create(dir.journal()).map_err(|e| format!("cannot create the journal: {e}"))?;
+    let sinks = Sinks {
+        journal: Some(Box::new(BufWriter::with_capacity(1 << 20, journal))),
+        node_logs: &dir.node_logs(),
+    };
+    let outcome = execute(config, sinks)?;
+    results::write_history(&dir.path, &outcome.history)
+        .map_err(|e| format!("cannot write the history: {e}"))?;
+    for op in &outcome.history.ops {
+        log.push_str(&results::history_txt_line(op));
+        log.push('\n');
+    }
+    results::write_results(&dir.path, &outcome.results)
+        .map_err(|e| format!("cannot write results: {e}"))?;
+    if let Err(e) = plot::write_plots(&dir.path, &outcome.history) {
+        eprintln!("warning: cannot write plots: {e}");
+    }
+    log.push_str(&results::console_summary(&outcome.results));
+    Ok(console::summarize(&outcome.results, outcome.validity))
+}
+
+/// A resolved, supported configuration from `glomers test` flags (without the leading
+/// `glomers test`), for tests, benchmarks and tools that drive runs in-process.
+pub fn test_config(flags: &[&str], default_seed: u64) -> Result<TestConfig, String> {
+    let argv = ["glomers", "test"].iter().chain(flags);
+    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    let Command::Test(args) = cli.command else {
+        return Err("not a test command".to_string());
+    };
+    resolve(args, default_seed).and_then(check_supported)
+}
+
+/// Builds node `index`'s in-process node from its seed (see [`execute_with_nodes`]).
+pub type NodeFactory<'a> = &'a dyn Fn(usize, u64) -> Box<dyn DynNode>;
+
+/// [`execute`] for a `--sim` config whose nodes come from `nodes` instead of the workload
+/// registry: tests run deliberately broken nodes under the real harness this way.
+pub fn execute_with_nodes(
+    config: &TestConfig,
+    sinks: Sinks<'_>,
+    nodes: NodeFactory<'_>,
+) -> Result<Outcome, String> {
+    execute_inner(config, sinks, Some(nodes))
+}
+
+/// Runs one test (nodes as processes, or in-process with `config.sim`) and checks it,
+/// writing nothing but the journal. An `Err` is a crash: a node died or broke the
+/// protocol, or the harness failed.
+pub fn execute(config: &TestConfig, sinks: Sinks<'_>) -> Result<Outcome, String> {
+    execute_inner(config, sinks, None)
+}
+
+fn execute_inner(
+    config: &TestConfig,
+    sinks: Sinks<'_>,
+    factory: Option<NodeFactory<'_>>,
+) -> Result<Outcome, String> {
     let mut rng = Rng::new(config.seed);
     let services = SERVICE_NAMES
         .iter()
@@ -169,30 +318,38 @@ fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i3
         dist: config.latency_dist,
         log_send: config.log_net_send,
         log_recv: config.log_net_recv,
+        faults: config.faults,
+        fault_rng: Rng::new(config.seed ^ FAULT_STREAM),
     };
     let mut net = Network::new(&config.nodes, &SERVICE_NAMES, options, rng.fork());
-    let journal =
-        File::create(dir.journal()).map_err(|e| format!("cannot create the journal: {e}"))?;
-    net.set_journal(Box::new(BufWriter::with_capacity(1 << 20, journal)));
-    let launch = Launch {
-        bin: &config.bin,
-        args: &config.args,
-        names: &config.nodes,
-        log_dir: &dir.node_logs(),
-        log_stderr: config.log_stderr,
-    };
-    let host = ProcessHost::spawn(&launch).map_err(|e| e.to_string())?;
+    if let Some(journal) = sinks.journal {
+        net.set_journal(journal);
+    }
     let workload =
         workload_with(&config.workload, &workload_options(config)).ok_or("unsupported workload")?;
-    let output = Runner::new(config, host, net, services, workload, rng)
-        .run()
-        .map_err(|e| e.to_string())?;
-    results::write_history(&dir.path, &output.history)
-        .map_err(|e| format!("cannot write the history: {e}"))?;
-    for op in &output.history.ops {
-        log.push_str(&results::history_txt_line(op));
-        log.push('\n');
-    }
+    let output = if config.sim {
+        let mut sim_rng = Rng::new(config.seed ^ SIM_STREAM);
+        let mut host = match factory {
+            Some(make) => SimHost::from_nodes(
+                (0..config.nodes.len()).map(|i| make(i, sim_rng.next_u64())).collect(),
+            ),
+            None => SimHost::new(&config.workload, config.nodes.len(), &mut sim_rng)
+                .ok_or_else(|| format!("no in-process node for {:?}", config.workload))?,
+        };
+        host.skew_clocks(config.faults.clock_skew, &mut sim_rng);
+        Runner::new(config, host, net, services, workload, rng).run()
+    } else {
+        let launch = Launch {
+            bin: &config.bin,
+            args: &config.args,
+            names: &config.nodes,
+            log_dir: sinks.node_logs,
+            log_stderr: config.log_stderr,
+        };
+        let host = ProcessHost::spawn(&launch).map_err(|e| e.to_string())?;
+        Runner::new(config, host, net, services, workload, rng).run()
+    };
+    let output = output.map_err(|e| e.to_string())?;
     let input = CheckInput {
         workload: &config.workload,
         history: &output.history,
@@ -200,13 +357,12 @@ fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i3
         availability: config.availability,
         consistency_models: &config.consistency_models,
     };
-    let analysis = analyze(&input);
-    results::write_results(&dir.path, &analysis)
-        .map_err(|e| format!("cannot write results: {e}"))?;
-    if let Err(e) = plot::write_plots(&dir.path, &output.history) {
-        eprintln!("warning: cannot write plots: {e}");
+    let mut results = analyze(&input);
+    if !config.faults.is_none()
+        && let OwnedValue::Object(map) = &mut results
+    {
+        map.insert("faults".to_string(), config.faults.to_value());
     }
-    log.push_str(&results::console_summary(&analysis));
-    let validity: Validity = validity_of(&analysis);
-    Ok(console::summarize(&analysis, validity))
+    let validity = validity_of(&results);
+    Ok(Outcome { history: output.history, results, validity })
 }

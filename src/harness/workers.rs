@@ -58,6 +58,7 @@ impl<H: NodeHost> Runner<'_, H> {
                     op_type: OpType::Ok,
                     value,
                     error: None,
+                    exception: None,
                 },
                 Reply::Malformed(message) => malformed_outcome(&pending.op, &message),
                 Reply::Next(request) => return self.send_request(now, thread, pending.op, request),
@@ -161,6 +162,7 @@ impl<H: NodeHost> Runner<'_, H> {
             .push(rel, outcome.op_type, process, op.f, outcome.value);
         if let Some(record) = self.history.ops.get_mut(index as usize) {
             record.error = outcome.error;
+            record.exception = outcome.exception;
             record.is_final = op.is_final;
         }
         match outcome.op_type {

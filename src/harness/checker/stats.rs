@@ -45,9 +45,48 @@ fn micros_to_ms(q: OwnedValue) -> OwnedValue {
     }
 }
 
-/// `:exceptions`: our history carries no JVM exceptions, so this is always valid.
-pub fn exceptions(_history: &History) -> OwnedValue {
-    obj([("valid?", OwnedValue::from(true))])
+/// `:exceptions` (Jepsen's `checker/unhandled-exceptions`): ops whose client threw,
+/// grouped by the class of the exception's last `via` entry, most frequent first, each
+/// with its count and first op as example. Always valid; the key `exceptions` appears only
+/// when there is one.
+pub fn exceptions(history: &History) -> OwnedValue {
+    let mut groups: Vec<(String, u64, &crate::harness::history::Op)> = Vec::new();
+    for op in history.client_ops() {
+        let Some(exception) = &op.exception else { continue };
+        let class = exception_class(exception);
+        match groups.iter_mut().find(|(c, _, _)| *c == class) {
+            Some(group) => group.1 += 1,
+            None => groups.push((class, 1, op)),
+        }
+    }
+    if groups.is_empty() {
+        return obj([("valid?", OwnedValue::from(true))]);
+    }
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let list = groups
+        .into_iter()
+        .map(|(class, count, example)| {
+            obj([
+                ("count", OwnedValue::from(count)),
+                ("class", OwnedValue::from(class)),
+                ("example", super::value::op_value(example, None)),
+            ])
+        })
+        .collect();
+    obj([("valid?", OwnedValue::from(true)), ("exceptions", OwnedValue::Array(Box::new(list)))])
+}
+
+/// `(-> exception :via last :type)`, or `"unknown"`.
+fn exception_class(exception: &OwnedValue) -> String {
+    use simd_json::prelude::*;
+    exception
+        .get("via")
+        .and_then(|via| via.as_array())
+        .and_then(|via| via.last())
+        .and_then(|last| last.get("type"))
+        .and_then(|t| t.as_str())
+        .unwrap_or("unknown")
+        .to_string()
 }
 
 #[derive(Default)]

@@ -189,6 +189,9 @@ pub fn op_value(op: &Op, f: Option<&str>) -> OwnedValue {
     if let Some(error) = &op.error {
         pairs.push(("error", error.clone()));
     }
+    if let Some(exception) = &op.exception {
+        pairs.push(("exception", exception.clone()));
+    }
     if op.is_final {
         pairs.push(("final?", OwnedValue::from(true)));
     }

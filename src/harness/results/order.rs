@@ -9,7 +9,8 @@ use simd_json::owned::Object;
 
 /// `(marker key, order)`: a map containing the marker is printed in that order.
 const SCHEMAS: &[(&str, &[&str])] = &[
-    ("workload", &["perf", "timeline", "exceptions", "stats", "availability", "net", "workload", "error", "valid?"]),
+    ("workload", &["perf", "timeline", "exceptions", "stats", "availability", "net", "workload", "faults", "error", "valid?"]),
+    ("asymmetric-partitions", &["loss", "duplicate", "reorder-ms", "clock-skew", "asymmetric-partitions"]),
     ("latency-graph", &["latency-graph", "rate-graph", "latencies", "valid?"]),
     ("servers", &["all", "clients", "servers", "valid?"]),
     ("send-count", &["send-count", "recv-count", "msg-count", "msgs-per-op"]),
@@ -23,7 +24,7 @@ const SCHEMAS: &[(&str, &[&str])] = &[
     ("outcome", &["element", "outcome", "stable-latency", "lost-latency", "known", "last-absent"]),
     ("acceptable", &["valid?", "errors", "final-reads", "acceptable"]),
     ("attempted-count", &["valid?", "attempted-count", "acknowledged-count", "duplicated-count", "duplicated", "range"]),
-    ("index", &["index", "time", "type", "process", "f", "value", "error", "final?"]),
+    ("index", &["index", "time", "type", "process", "f", "value", "error", "exception", "final?"]),
     ("failures", &["valid?", "results", "failures"]),
     ("bad-error-types", &["valid?", "worst-realtime-lag", "bad-error-types", "error-types", "info-txn-causes"]),
     ("linearizable", &["linearizable", "timeline", "valid?"]),

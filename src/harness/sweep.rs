@@ -1,0 +1,156 @@
+//! `glomers sweep --seeds N [--jobs J] <test flags…>`: one `--sim` test, N seeds, run on
+//! J threads (VOPR style). Runs write nothing; a failing seed is printed with the one
+//! command that replays it, with the full store directory, through `glomers test`.
+//!
+//! Exit status: 0 when every seed is valid, 1 when any is invalid, unknown or crashed,
+//! 254 for bad arguments.
+
+use std::ffi::OsString;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use parking_lot::Mutex;
+
+use super::checker::Validity;
+use super::cli::{SweepArgs, TestConfig, resolve};
+use super::session::{EXIT_BAD_ARGS, Sinks, check_supported, execute, replay_command};
+
+/// Most seeds one sweep may run.
+pub const SEEDS_MAX: u64 = 10_000_000;
+/// Most threads one sweep may use.
+pub const JOBS_MAX: usize = 256;
+/// Failing seeds listed in full at the end (the count is always exact).
+const LISTED_MAX: usize = 50;
+
+/// How one seed ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SeedResult {
+    /// Valid.
+    Valid,
+    /// The checkers found an anomaly (exit 1 under `test`).
+    Invalid,
+    /// The analysis could not decide (exit 2).
+    Unknown,
+    /// A node crashed or broke the protocol, or the harness failed (exit 255).
+    Crashed(String),
+}
+
+/// The end of a sweep.
+#[derive(Debug, Default)]
+pub struct SweepReport {
+    /// Seeds run.
+    pub runs: u64,
+    /// `(seed, result)` of every seed that was not valid, by seed.
+    pub failures: Vec<(u64, SeedResult)>,
+}
+
+/// Runs `config` for each of `seeds` on `jobs` threads. Each run is one deterministic
+/// simulation; a panic in the harness itself counts as a crash of that seed.
+pub fn sweep(config: &TestConfig, seeds: &[u64], jobs: usize) -> SweepReport {
+    let next = AtomicU64::new(0);
+    let failures = Mutex::new(Vec::new());
+    let jobs = jobs.clamp(1, JOBS_MAX).min(seeds.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&seed) = seeds.get(index as usize) else { break };
+                    let result = run_seed(config, seed);
+                    if result != SeedResult::Valid {
+                        on_failure(config, seed, &result);
+                        failures.lock().push((seed, result));
+                    }
+                }
+            });
+        }
+    });
+    let mut failures = failures.into_inner();
+    failures.sort_by_key(|(seed, _)| *seed);
+    SweepReport { runs: seeds.len() as u64, failures }
+}
+
+/// One seed, quietly, with no journal.
+pub fn run_seed(config: &TestConfig, seed: u64) -> SeedResult {
+    let mut run = config.clone();
+    run.seed = seed;
+    run.quiet = true;
+    run.test_count = 1;
+    let sinks = Sinks { journal: None, node_logs: std::path::Path::new("") };
+    match catch_unwind(AssertUnwindSafe(|| execute(&run, sinks))) {
+        Ok(Ok(outcome)) => match outcome.validity {
+            Validity::Valid => SeedResult::Valid,
+            Validity::Invalid => SeedResult::Invalid,
+            Validity::Unknown => SeedResult::Unknown,
+        },
+        Ok(Err(message)) => SeedResult::Crashed(message),
+        Err(_) => SeedResult::Crashed("the harness panicked".to_string()),
+    }
+}
+
+fn on_failure(config: &TestConfig, seed: u64, result: &SeedResult) {
+    let what = match result {
+        SeedResult::Crashed(message) => {
+            format!("crashed: {}", message.lines().next().unwrap_or_default())
+        }
+        other => format!("{other:?}").to_lowercase(),
+    };
+    if !config.quiet {
+        eprintln!("seed {seed}: {what}");
+    }
+}
+
+/// `glomers sweep`: parses, sweeps, prints the failures with replay commands.
+pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
+    let mut test = args.test;
+    test.sim = true;
+    let config = match resolve(test, default_seed).and_then(check_supported) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_BAD_ARGS;
+        }
+    };
+    if args.seeds == 0 || args.seeds > SEEDS_MAX {
+        eprintln!("error: --seeds must be in 1..={SEEDS_MAX}");
+        return EXIT_BAD_ARGS;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = args.jobs.unwrap_or(cores);
+    if jobs == 0 || jobs > JOBS_MAX {
+        eprintln!("error: --jobs must be in 1..={JOBS_MAX}");
+        return EXIT_BAD_ARGS;
+    }
+    let seeds: Vec<u64> = (0..args.seeds).map(|i| config.seed.wrapping_add(i)).collect();
+    eprintln!(
+        "Sweeping {} seeds from {} on {} threads: -w {} --sim",
+        seeds.len(),
+        config.seed,
+        jobs.min(seeds.len()),
+        config.workload
+    );
+    let started = Instant::now();
+    let report = sweep(&config, &seeds, jobs);
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "{} seeds, {} failed ({:.2} s, {:.1} ms/seed)",
+        report.runs,
+        report.failures.len(),
+        elapsed,
+        elapsed * 1000.0 / report.runs.max(1) as f64
+    );
+    for (seed, result) in report.failures.iter().take(LISTED_MAX) {
+        let label = match result {
+            SeedResult::Crashed(_) => "crashed",
+            SeedResult::Invalid => "invalid",
+            SeedResult::Unknown => "unknown",
+            SeedResult::Valid => "valid",
+        };
+        println!("  seed {seed} {label}: {}", replay_command(argv, *seed));
+    }
+    if report.failures.len() > LISTED_MAX {
+        println!("  … and {} more", report.failures.len() - LISTED_MAX);
+    }
+    i32::from(!report.failures.is_empty())
+}
