@@ -1,0 +1,213 @@
+//! Every workload we implement, under the real harness in simulation (`--sim`): a modest
+//! seed sweep per configuration, each seed a full Maelstrom-style test (same generators,
+//! network, nemesis and checkers as `glomers test`). A failing seed is printed with the
+//! command that replays it.
+//!
+//! Strategies chosen by environment variable (GLOMERS_G_COUNTER, GLOMERS_BROADCAST) run
+//! through the `glomers sweep` binary, so the variable is set for that process only.
+
+use std::process::Command;
+
+use glomers::harness::session::{Sinks, execute, test_config};
+use glomers::harness::sweep::{SeedResult, sweep};
+use simd_json::prelude::*;
+
+/// Sweeps `seeds` seeds from 1 in-process; panics listing failing seeds and their replay.
+fn sweep_ok(flags: &[&str], seeds: u64) {
+    let config = test_config(flags, 1).expect("config");
+    let seeds: Vec<u64> = (1..=seeds).collect();
+    let report = sweep(&config, &seeds, 2);
+    assert_eq!(report.runs, seeds.len() as u64);
+    let failures: Vec<String> = report
+        .failures
+        .iter()
+        .map(|(seed, result)| {
+            let why = match result {
+                SeedResult::Crashed(m) => m.clone(),
+                other => format!("{other:?}"),
+            };
+            format!("seed {seed} ({why}): glomers test {} --seed {seed}", flags.join(" "))
+        })
+        .collect();
+    assert!(failures.is_empty(), "failing seeds:\n{}", failures.join("\n"));
+}
+
+/// `glomers sweep` with an environment variable; asserts exit 0 and prints its output.
+fn sweep_binary(env: (&str, &str), flags: &[&str], seeds: u64) {
+    let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
+        .args(["sweep", "--seeds", &seeds.to_string(), "--jobs", "2", "--seed", "1"])
+        .args(flags)
+        .env(env.0, env.1)
+        .output()
+        .expect("glomers sweep");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}={} {flags:?}:\n{stdout}\n{}",
+        env.0,
+        env.1,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(&format!("{seeds} seeds, 0 failed")), "{stdout}");
+}
+
+#[test]
+fn echo() {
+    sweep_ok(&["-w", "echo", "--sim", "--node-count", "3", "--time-limit", "5", "--rate", "50"], 10);
+}
+
+#[test]
+fn unique_ids_totally_available_under_partitions() {
+    sweep_ok(
+        &[
+            "-w", "unique-ids", "--sim", "--node-count", "3", "--time-limit", "10", "--rate",
+            "100", "--availability", "total", "--nemesis", "partition", "--nemesis-interval", "2",
+        ],
+        10,
+    );
+}
+
+#[test]
+fn g_set_with_partitions() {
+    sweep_ok(
+        &[
+            "-w", "g-set", "--sim", "--node-count", "3", "--time-limit", "10", "--rate", "20",
+            "--latency", "10", "--nemesis", "partition", "--nemesis-interval", "2",
+            "--recovery-time", "3",
+        ],
+        10,
+    );
+}
+
+#[test]
+fn pn_counter_with_partitions() {
+    sweep_ok(
+        &[
+            "-w", "pn-counter", "--sim", "--node-count", "3", "--time-limit", "10", "--rate",
+            "20", "--latency", "10", "--nemesis", "partition", "--nemesis-interval", "2",
+            "--recovery-time", "3",
+        ],
+        10,
+    );
+}
+
+#[test]
+fn g_counter_on_seq_kv() {
+    sweep_ok(
+        &[
+            "-w", "g-counter", "--sim", "--node-count", "3", "--time-limit", "10", "--rate",
+            "20", "--latency", "10", "--nemesis", "partition", "--recovery-time", "3",
+        ],
+        10,
+    );
+}
+
+#[test]
+fn g_counter_as_crdt() {
+    sweep_binary(
+        ("GLOMERS_G_COUNTER", "crdt"),
+        &[
+            "-w", "g-counter", "--node-count", "3", "--time-limit", "10", "--rate", "20",
+            "--latency", "10", "--nemesis", "partition", "--recovery-time", "3",
+        ],
+        10,
+    );
+}
+
+/// 3b: five nodes, no faults, each strategy.
+#[test]
+fn broadcast_3b_strategies() {
+    for strategy in ["default", "flood", "tree", "star", "total", "3e"] {
+        sweep_binary(
+            ("GLOMERS_BROADCAST", strategy),
+            &[
+                "-w", "broadcast", "--node-count", "5", "--time-limit", "5", "--rate", "10",
+                "--recovery-time", "2",
+            ],
+            5,
+        );
+    }
+}
+
+/// 3c: partitions, Maelstrom's 10 s recovery; plus our faults on top for the default.
+#[test]
+fn broadcast_3c_partitions() {
+    for strategy in ["default", "flood", "3e"] {
+        sweep_binary(
+            ("GLOMERS_BROADCAST", strategy),
+            &[
+                "-w", "broadcast", "--node-count", "5", "--time-limit", "10", "--rate", "10",
+                "--nemesis", "partition", "--nemesis-interval", "2",
+            ],
+            5,
+        );
+    }
+    sweep_binary(
+        ("GLOMERS_BROADCAST", "default"),
+        &[
+            "-w", "broadcast", "--node-count", "5", "--time-limit", "10", "--rate", "10",
+            "--latency", "20", "--nemesis", "partition", "--nemesis-interval", "2", "--loss",
+            "0.1", "--duplicate", "0.05", "--reorder-ms", "50", "--clock-skew", "0.2",
+            "--asymmetric-partitions",
+        ],
+        5,
+    );
+}
+
+/// 3d/3e: 25 nodes, 100 ms latency, rate 100, 20 s — valid, and within the Fly.io
+/// targets, which in virtual time are exact numbers rather than noisy measurements.
+#[test]
+fn broadcast_3d_3e_targets() {
+    // (strategy, msgs-per-op, median ms, max ms) — the challenge's limits.
+    let targets = [("default", 30.0, 400, 600), ("3e", 20.0, 1000, 2000)];
+    for (strategy, per_op_max, median_max, max_max) in targets {
+        for seed in ["1", "2"] {
+            let flags = [
+                "-w", "broadcast", "--sim", "--node-count", "25", "--time-limit", "20",
+                "--rate", "100", "--latency", "100", "--seed", seed,
+            ];
+            let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
+                .args(["test", "--store"])
+                .arg(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sim-3d"))
+                .args(flags)
+                .env("GLOMERS_BROADCAST", strategy)
+                .output()
+                .expect("glomers test");
+            assert_eq!(out.status.code(), Some(0), "{strategy} seed {seed}");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let per_op = number_after(&stdout, ":servers", ":msgs-per-op");
+            let median = number_after(&stdout, ":stable-latencies", "0.5");
+            let max = number_after(&stdout, ":stable-latencies", " 1 ");
+            assert!(
+                per_op < per_op_max && median < median_max as f64 && max < max_max as f64,
+                "{strategy} seed {seed}: msgs-per-op {per_op}, median {median} ms, max {max} ms"
+            );
+        }
+    }
+}
+
+/// The number after `key` that follows `section` in the console summary.
+fn number_after(text: &str, section: &str, key: &str) -> f64 {
+    let rest = text.split_once(section).map(|(_, r)| r).unwrap_or_default();
+    let rest = rest.split_once(key).map(|(_, r)| r).unwrap_or_default();
+    rest.trim_start()
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(f64::INFINITY)
+}
+
+#[test]
+fn every_registered_workload_runs_in_sim() {
+    for workload in glomers::workloads::registry::IN_PROCESS_WORKLOADS {
+        let config = test_config(
+            &["-w", workload, "--sim", "--node-count", "2", "--time-limit", "2", "--rate", "10", "--recovery-time", "1"],
+            3,
+        )
+        .expect("config");
+        let sinks = Sinks { journal: None, node_logs: std::path::Path::new("") };
+        let outcome = execute(&config, sinks).expect("run");
+        assert_eq!(outcome.results["valid?"].as_bool(), Some(true), "{workload}");
+    }
+}
