@@ -22,21 +22,22 @@ done
 
 # GLOMERS_BROADCAST values to compare (see src/workloads/broadcast/strategy.rs).
 strategies=(
-    "flood" "flood:flush=100ms" "tree" "total:flush=100ms" "star"
-    "star:flush=20ms" "default" "star:flush=80ms" "star:flush=150ms" "3d"
-    "3e:period=430ms" "3e" "3e:period=580ms" "gossip:topology=tree4,flush=40ms"
+    "flood" "flood:flush=100ms" "tree" "gossip:topology=tree4,flush=40ms" "total:flush=100ms"
+    "star" "star:flush=20ms" "3d" "star:flush=60ms" "default" "star:flush=150ms"
+    "3e:period=400ms" "3e" "3e:period=600ms" "3e:margin=60ms"
 )
 if [[ -n "$only" ]]; then read -r -a strategies <<<"$only"; fi
 
 cargo build --release --bins >&2
+bin="${CARGO_TARGET_DIR:-target}/release"
 store=$(mktemp -d /tmp/glomers-sweep.XXXXXX)
 rows="$store/rows.tsv"
 : >"$rows"
 for spec in "${strategies[@]}"; do
     echo "== $spec" >&2
     status=0
-    GLOMERS_BROADCAST="$spec" ./target/release/glomers test -w broadcast \
-        --bin target/release/broadcast --node-count 25 --time-limit "$time_limit" \
+    GLOMERS_BROADCAST="$spec" "$bin/glomers" test -w broadcast \
+        --bin "$bin/broadcast" --node-count 25 --time-limit "$time_limit" \
         --rate 100 --latency 100 --store "$store/runs" >"$store/last.log" 2>&1 || status=$?
     python3 - "$spec" "$store/runs/latest/results.json" "$status" >>"$rows" <<'EOF'
 import json, sys
