@@ -49,6 +49,15 @@ fn bad_arguments_exit_254_with_a_message() {
         &["test", "-w", "echo", "--bin", "/nonexistent/node"],
         &["test", "-w", "echo", "--bin", ECHO, "--rate", "-1"],
         &["frobnicate"],
+        &["test", "-w", "echo", "--sim", "--bin", ECHO],
+        &["test", "-w", "lin-kv", "--sim"],
+        &["test", "-w", "echo", "--sim", "--loss", "2"],
+        &["test", "-w", "echo", "--sim", "--asymmetric-partitions"],
+        &["test", "-w", "echo", "--bin", ECHO, "--clock-skew", "0.1"],
+        &["sweep", "--seeds", "0", "-w", "echo"],
+        &["sweep", "--seeds", "3", "--jobs", "0", "-w", "echo"],
+        &["sweep", "-w", "echo"],
+        &["report"],
     ];
     for args in cases {
         let (code, stderr) = glomers(args);
@@ -95,4 +104,32 @@ fn store_directory_names_use_jodas_basic_format() {
     assert_eq!(timestamp(UNIX_EPOCH), "19700101T000000.000Z");
     let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
     assert_eq!(timestamp(leap), "20000229T000000.000Z");
+}
+
+#[test]
+fn sweep_reports_failing_seeds_with_replay_commands_and_exits_1() {
+    let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
+        .args(["sweep", "--seeds", "3", "--jobs", "2", "--seed", "10", "-w", "broadcast"])
+        .args(["--node-count", "3", "--time-limit", "2", "--rate", "20", "--loss", "1"])
+        .args(["--recovery-time", "1"])
+        .output()
+        .expect("run glomers");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("3 seeds, 3 failed"), "{stdout}");
+    for seed in 10..13 {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(&format!("seed {seed} invalid")))
+            .unwrap_or_else(|| panic!("seed {seed} listed: {stdout}"));
+        assert!(line.contains(" test -w broadcast ") && line.contains("--sim"), "{line}");
+        assert!(line.ends_with(&format!("--seed {seed}")), "{line}");
+        assert!(!line.contains("--seeds") && !line.contains("--jobs"), "{line}");
+    }
+    let ok = Command::new(env!("CARGO_BIN_EXE_glomers"))
+        .args(["sweep", "--seeds", "4", "-w", "echo", "--node-count", "2", "--time-limit", "2"])
+        .output()
+        .expect("run glomers");
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("4 seeds, 0 failed"));
 }
