@@ -2,9 +2,10 @@
 //!
 //! The runner is a discrete-event loop: it asks every component for its next due time and
 //! then calls [`NodeHost::poll`] with that time. A real-time host ([`super::process`]) waits
-//! on child-process output with a timeout; a virtual-time host (later: our own nodes run
-//! in-process) just jumps its clock to `until` when no node has anything to say. Nothing in
-//! the runner reads the system clock, so the same loop serves both.
+//! on child-process output with a timeout; a virtual-time host ([`super::sim::SimHost`]:
+//! our own nodes in-process, `--sim`) just jumps its clock to `until` when no node has
+//! anything to say. Nothing in the runner reads the system clock, so the same loop serves
+//! both.
 
 use std::fmt;
 
