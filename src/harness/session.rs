@@ -293,6 +293,9 @@ pub fn execute_with_nodes(
     sinks: Sinks<'_>,
     nodes: NodeFactory<'_>,
 ) -> Result<Outcome, String> {
+    if !config.sim {
+        return Err("execute_with_nodes needs a --sim config".to_string());
+    }
     execute_inner(config, sinks, Some(nodes))
 }
 
