@@ -129,6 +129,16 @@ impl Link {
         self.ack_owed_since.get_or_insert(now);
     }
 
+    /// Values in flight for at least `retry_ms` without an ack (probably lost).
+    pub fn overdue(&self, now: Millis, retry_ms: u64) -> bool {
+        self.in_flight() && now.saturating_sub(self.last_sent) >= retry_ms
+    }
+
+    /// The peer is reachable again: restart the retransmit backoff.
+    pub fn revive(&mut self) {
+        self.attempts = 0;
+    }
+
     /// Whether a resend (values in flight, silence for the backoff) or a lone ack is due.
     pub fn maintenance_due(
         &self,

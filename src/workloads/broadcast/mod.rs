@@ -146,7 +146,8 @@ impl Broadcast {
     }
 
     /// `gossip` from a peer: take its ack, owe it ours, learn its values, then flush per
-    /// policy (which may emit `gossip` messages at once).
+    /// policy (which may emit `gossip` messages at once). If values to that peer were
+    /// overdue (a healed partition), emits one resend to it at once.
     fn on_gossip(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let from = self
             .index_of(msg.src)
@@ -158,6 +159,13 @@ impl Broadcast {
         if let Some(link) = self.links.get_mut(from) {
             link.on_ack(ack);
             link.on_received(seq, ctx.now());
+            // Hearing from a peer whose values are overdue means the link just healed:
+            // resend now instead of waiting out the backoff.
+            if link.overdue(ctx.now(), self.strategy.retry_ms) {
+                link.revive();
+                let name = self.names.get(from).map(String::as_str).unwrap_or("");
+                link.send(ctx, name, self.strategy.batch, None);
+            }
         }
         if let Some(late) = msg.body.get("grid").and_then(|g| g.as_u64())
             && from == self.hub
