@@ -355,3 +355,31 @@ fn strategy_grammar_falls_back_on_nonsense() {
         assert!(Strategy::parse(bad).is_err(), "{bad} should be rejected");
     }
 }
+
+/// `3e` in virtual time with Maelstrom's 100 ms latency: leaves time their batches to land
+/// just before the hub's 500 ms tick, so every value is everywhere within one period plus
+/// two hops and the margin, at under two messages per value.
+#[test]
+fn aligned_leaves_deliver_within_one_period_and_two_hops() {
+    let mut cluster = Cluster::new(25, "3e", 100, 5);
+    let mut rng = Rng::new(5);
+    let (gap, bound) = (20, 500 + 2 * 100 + 30 + 10);
+    let mut due: Vec<(u64, u64)> = Vec::new();
+    let start_sent = cluster.sent;
+    for value in 0..150u64 {
+        cluster.broadcast(rng.below(25) as usize, value);
+        due.push((cluster.now + bound, value));
+        let until = cluster.now + gap;
+        cluster.run_until(until);
+        while let Some(&(at, value)) = due.first().filter(|(at, _)| *at <= cluster.now) {
+            // Skip the first second: leaves learn the hub's grid from its first ticks.
+            if value >= 50 {
+                let context = format!("value {value} (checked at {at} ms)");
+                cluster.assert_everyone_knows(&BTreeSet::from([value]), &context);
+            }
+            due.remove(0);
+        }
+    }
+    let per_value = (cluster.sent - start_sent) as f64 / 150.0;
+    assert!(per_value < 2.2, "{per_value} messages per value");
+}
