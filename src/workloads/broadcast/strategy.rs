@@ -11,7 +11,8 @@
 //!   3d        the same with flush=40ms: lower latency for more messages (msgs-per-op ≤ 6,
 //!             median ≤ 195 ms, max ≤ 280 ms at 25 nodes, 100 ms latency)
 //!   3e        star tuned for msgs-per-op ≤ 1, max ≤ 700 ms: the hub sends on a 500 ms grid,
-//!             leaves time their sends to land just before its ticks
+//!             leaves time their sends to land just before its ticks (ack=1500ms,
+//!             retry=2000ms, since leaves talk to the hub only every period)
 //!   flood     the `topology` message's neighbours, every value forwarded at once
 //!   gossip    same as flood; meant to be used with options
 //!   tree      a 4-ary spanning tree over the node list, forwarded at once
