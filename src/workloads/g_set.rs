@@ -198,10 +198,15 @@ impl GSet {
 
     fn flush(&mut self, ctx: &mut Ctx<'_>) {
         let timeout = self.sync.config().rpc_timeout_ms;
-        for peer in 0..self.ids.len() {
+        let mut budget = self.sync.config().fanout;
+        for peer in self.sync.flush_order() {
+            if budget == 0 {
+                break;
+            }
             if !self.sync.should_send(peer, ctx.now(), &self.lengths) {
                 continue;
             }
+            budget -= 1;
             let Some(dest) = self.ids.get(peer) else { continue };
             let Ok(mut body) = ctx.rpc(dest, "set_sync", timeout, peer as u64) else { break };
             let mut reached = std::mem::take(&mut self.reached);

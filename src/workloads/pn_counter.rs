@@ -108,10 +108,15 @@ impl PnCounter {
     }
 
     fn flush(&mut self, ctx: &mut Ctx<'_>) {
-        for peer in 0..self.nodes {
+        let mut budget = self.sync.config().fanout;
+        for peer in self.sync.flush_order() {
+            if budget == 0 {
+                break;
+            }
             if !self.sync.should_send(peer, ctx.now(), &self.vector) {
                 continue;
             }
+            budget -= 1;
             let Some(dest) = self.ids.get(peer) else { continue };
             let timeout = self.sync.config().rpc_timeout_ms;
             let Ok(mut body) = ctx.rpc(dest, "counter_sync", timeout, peer as u64) else { break };

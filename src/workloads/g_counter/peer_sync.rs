@@ -12,7 +12,10 @@
 //!   sees us lacking its state), and every later reply carries at least as much.
 //!
 //! A peer is sent to when our vector exceeds `assumed` somewhere, at most one exchange in
-//! flight per peer, at most once per flush delay (changes in between are batched). A
+//! flight per peer, at most once per flush delay (changes in between are batched), and to
+//! at most `fanout` peers per flush, round-robin: an exchange syncs both directions, so a
+//! small fanout bounds the traffic at about 2 × fanout × nodes messages per flush, and the
+//! state still spreads epidemically (the peers relay what they learn). A
 //! request that times out (partition) is retried with exponential backoff. Once every peer
 //! has everything, nothing is sent and no timer runs: idle nodes are quiet, and a
 //! partition heals by the retries, with no separate anti-entropy traffic.
@@ -30,11 +33,13 @@ pub struct SyncConfig {
     pub rpc_timeout_ms: Millis,
     /// Longest wait between retries to an unreachable peer.
     pub retry_max_ms: Millis,
+    /// Most requests one flush sends (peers taken round-robin).
+    pub fanout: usize,
 }
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        SyncConfig { flush_delay_ms: 100, rpc_timeout_ms: 500, retry_max_ms: 2000 }
+        SyncConfig { flush_delay_ms: 100, rpc_timeout_ms: 500, retry_max_ms: 2000, fanout: 1 }
     }
 }
 
@@ -55,6 +60,8 @@ pub struct PeerSync {
     me: usize,
     peers: Vec<Peer>,
     timer_armed: bool,
+    /// The peer a flush considers first (the one after the last sent to).
+    cursor: usize,
 }
 
 fn merge_max(into: &mut [u64], from: &[u64]) {
@@ -71,7 +78,7 @@ fn exceeds(mine: &[u64], known: &[u64]) -> bool {
 impl PeerSync {
     /// A schedule that arms its flush timer with `timer_tag`.
     pub fn new(config: SyncConfig, timer_tag: u64) -> Self {
-        PeerSync { config, timer_tag, me: 0, peers: Vec::new(), timer_armed: false }
+        PeerSync { config, timer_tag, me: 0, peers: Vec::new(), timer_armed: false, cursor: 0 }
     }
 
     /// Sizes the tables: `nodes` peers (including this node, `me`, which is never sent
@@ -103,10 +110,18 @@ impl PeerSync {
         peer != self.me && !p.in_flight && now >= p.retry_at && exceeds(mine, &p.assumed)
     }
 
+    /// The peers in the order a flush should consider them (round-robin from the last
+    /// one sent to); stop after [`SyncConfig::fanout`] sends.
+    pub fn flush_order(&self) -> impl Iterator<Item = usize> + use<> {
+        let (start, count) = (self.cursor, self.peers.len());
+        (0..count).map(move |k| (start + k) % count)
+    }
+
     /// A request to `peer` went out.
     pub fn sent(&mut self, peer: usize) {
         if let Some(p) = self.peers.get_mut(peer) {
             p.in_flight = true;
+            self.cursor = (peer + 1) % self.peers.len();
         }
     }
 
