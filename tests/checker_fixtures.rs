@@ -1,5 +1,6 @@
-//! Feeds the histories of real Maelstrom runs (shared/fixtures/maelstrom-runs) to our
-//! checkers and compares the results with the `results.edn` Maelstrom wrote for them.
+//! Feeds the histories of real Maelstrom runs (tests/fixtures/maelstrom-runs, a copy of
+//! the project's shared/fixtures) to our checkers and compares the results with the
+//! `results.edn` Maelstrom wrote for them.
 
 use std::path::PathBuf;
 
@@ -10,14 +11,13 @@ use glomers::harness::checker::{
 use glomers::harness::edn::{read_history_edn, read_results_edn};
 use simd_json::OwnedValue;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/maelstrom-runs");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/maelstrom-runs");
 
 fn fixture(name: &str) -> PathBuf {
     let dir = PathBuf::from(FIXTURES).join(name);
     assert!(
         dir.is_dir(),
-        "fixture directory {} is missing: these tests need shared/fixtures/maelstrom-runs \
-         checked out beside the repository (as in CI)",
+        "fixture directory {} is missing (tests/fixtures/maelstrom-runs)",
         dir.display()
     );
     dir

@@ -10,11 +10,11 @@ use glomers::harness::history::History;
 use glomers::harness::plot::write_plots;
 use glomers::harness::results::{console_summary, write_history, write_results};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/maelstrom-runs");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/maelstrom-runs");
 
 fn history(name: &str) -> History {
     let dir = PathBuf::from(FIXTURES).join(name);
-    assert!(dir.is_dir(), "fixture directory {} is missing (shared/ must sit beside the repo)", dir.display());
+    assert!(dir.is_dir(), "fixture directory {} is missing (tests/fixtures/maelstrom-runs)", dir.display());
     read_history_edn(&dir.join("history.edn")).expect("history parses")
 }
 
