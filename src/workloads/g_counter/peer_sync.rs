@@ -183,3 +183,33 @@ impl PeerSync {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sends_only_what_peers_lack_backs_off_and_recovers_when_heard() {
+        let config = SyncConfig { flush_delay_ms: 100, rpc_timeout_ms: 500, retry_max_ms: 400, fanout: 1 };
+        let mut sync = PeerSync::new(config, 9);
+        sync.init(3, 1, 2);
+        let mine = [0, 5];
+        assert!(!sync.should_send(1, 0, &mine), "never to itself");
+        assert!(sync.should_send(0, 0, &mine) && sync.should_send(2, 0, &mine));
+        sync.sent(0);
+        assert!(!sync.should_send(0, 0, &mine), "one exchange in flight per peer");
+        assert_eq!(sync.flush_order().collect::<Vec<_>>(), [1, 2, 0], "round-robin after peer 0");
+        sync.timed_out(0, 1000);
+        assert!(!sync.should_send(0, 1099, &mine) && sync.should_send(0, 1100, &mine));
+        for _ in 0..5 {
+            sync.timed_out(0, 2000);
+        }
+        assert!(sync.should_send(0, 2400, &mine), "backoff capped at retry_max_ms");
+        sync.heard(0, &[0, 3]);
+        assert!(sync.should_send(0, 0, &mine), "hearing from a peer resets its backoff");
+        assert_eq!(sync.confirmed(0), [0, 3]);
+        sync.assume(0, &[0, 5]);
+        assert!(!sync.should_send(0, 0, &mine), "what we replied with is assumed");
+        assert_eq!(sync.confirmed(0), [0, 3], "but requests still start from the confirmed");
+    }
+}
