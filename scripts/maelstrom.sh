@@ -79,6 +79,6 @@ fi
 
 if [[ -d "$store_root/latest" ]]; then
     echo
-    ./target/release/glomers report "$store_root/latest" || true
+    ./target/release/glomers report --brief "$store_root/latest" || true
 fi
 exit "$status"

@@ -1,11 +1,19 @@
-//! `glomers report DIR` on a real Maelstrom store directory (tests/fixtures/maelstrom-store:
-//! results.edn + history.edn of a valid 5-node broadcast run) and on bad input.
+//! `glomers report DIR` on a real Maelstrom store directory
+//! (tests/fixtures/maelstrom-runs/broadcast-5n-valid: results.edn + history.edn of a valid
+//! 5-node broadcast run) and on bad input.
 
 use std::process::Command;
 
+const MAELSTROM_RUN: &str = "tests/fixtures/maelstrom-runs/broadcast-5n-valid";
+
 fn report(dir: &str) -> (Option<i32>, String, String) {
+    report_with(&[dir])
+}
+
+fn report_with(args: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
-        .args(["report", dir])
+        .arg("report")
+        .args(args)
         .output()
         .expect("run glomers");
     (
@@ -17,7 +25,7 @@ fn report(dir: &str) -> (Option<i32>, String, String) {
 
 #[test]
 fn report_prints_a_maelstrom_runs_summary() {
-    let (code, stdout, stderr) = report("tests/fixtures/maelstrom-store");
+    let (code, stdout, stderr) = report(MAELSTROM_RUN);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains(":valid? true"), "{stdout}");
     // :net :servers :msgs-per-op as Maelstrom computed it.
@@ -45,4 +53,17 @@ fn report_exit_status_follows_the_verdict() {
     assert_eq!(code, Some(1), "{stdout}");
     std::fs::write(dir.join("results.edn"), "{:workload {:valid? :unknown}, :valid? :unknown}\n").expect("write");
     assert_eq!(report(&dir.to_string_lossy()).0, Some(2));
+}
+
+#[test]
+fn brief_report_is_the_headline() {
+    let (code, stdout, stderr) = report_with(&["--brief", MAELSTROM_RUN]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "valid?            true", "{stdout}");
+    assert!(stdout.contains("ops               214 (214 ok, 0 fail, 0 info)"), "{stdout}");
+    assert!(stdout.contains("msgs-per-op       servers 9.53271, all 11.626168"), "{stdout}");
+    assert!(stdout.contains("stable latency    median 0 ms, p95 0 ms, max 0 ms"), "{stdout}");
+    assert!(stdout.contains("latency broadcast median 2.72 ms"), "{stdout}");
+    assert!(lines.len() <= 8, "brief means brief: {stdout}");
 }

@@ -50,6 +50,9 @@ pub struct SweepArgs {
 pub struct ReportArgs {
     /// A run directory holding results.edn (and history.edn), e.g. `store/latest`.
     pub dir: PathBuf,
+    /// Only the headline: verdict, op counts, msgs-per-op, stable and per-op latencies.
+    #[arg(long)]
+    pub brief: bool,
 }
 
 /// Fault knobs beyond Maelstrom's, all off by default (see [`Faults`]).

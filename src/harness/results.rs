@@ -6,6 +6,7 @@
 //! and diff well between runs.
 
 pub mod edn_write;
+pub mod headline;
 pub mod order;
 
 use std::fmt::Write as _;
@@ -211,10 +212,15 @@ fn json_string(s: &str, out: &mut String) {
 }
 
 /// Summarises a store directory (ours or a real Maelstrom one) for `glomers report DIR`:
-/// reads `results.edn`, adds per-`f` latency quantiles under `perf` → `latencies` from
-/// `history.edn` when the results lack them (Maelstrom only draws them), and returns the
-/// console summary.
+/// the console summary of [`load_store_dir`].
 pub fn report_store_dir(dir: &Path) -> Result<String, String> {
+    load_store_dir(dir).map(|results| console_summary(&results))
+}
+
+/// Reads a store directory's `results.edn` and adds per-`f` latency quantiles under
+/// `perf` → `latencies` from `history.edn` when the results lack them (Maelstrom only
+/// draws them).
+pub fn load_store_dir(dir: &Path) -> Result<OwnedValue, String> {
     let mut results = read_results_edn(&dir.join("results.edn"))?;
     let history_path = dir.join("history.edn");
     if history_path.is_file()
@@ -229,5 +235,5 @@ pub fn report_store_dir(dir: &Path) -> Result<String, String> {
             perf.insert("latencies".to_string(), latencies.clone());
         }
     }
-    Ok(console_summary(&results))
+    Ok(results)
 }

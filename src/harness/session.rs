@@ -60,7 +60,7 @@ where
             }
         },
         Command::Sweep(args) => super::sweep::main(&argv, args, clock_seed()),
-        Command::Report(args) => report(&args.dir),
+        Command::Report(args) => report(&args.dir, args.brief),
     }
 }
 
@@ -101,11 +101,13 @@ fn test_rounds(argv: &[OsString], config: &TestConfig) -> i32 {
     worst
 }
 
-/// `glomers report DIR`: the console summary of a past run; exit status from its verdict
-/// (254 when the directory cannot be read).
-fn report(dir: &Path) -> i32 {
-    let summary = match results::report_store_dir(dir) {
-        Ok(summary) => summary,
+/// `glomers report [--brief] DIR`: the console summary (or just its headline) of a past
+/// run; exit status from its verdict (254 when the directory cannot be read).
+fn report(dir: &Path, brief: bool) -> i32 {
+    let loaded = results::load_store_dir(dir);
+    let summary = match &loaded {
+        Ok(value) if brief => results::headline::headline(value),
+        Ok(value) => results::console_summary(value),
         Err(message) => {
             eprintln!("error: {}: {message}", dir.display());
             return EXIT_BAD_ARGS;
@@ -114,7 +116,7 @@ fn report(dir: &Path) -> i32 {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(summary.as_bytes());
     let _ = out.flush();
-    match results::read_results_edn(&dir.join("results.edn")) {
+    match loaded {
         Ok(value) => console::exit_code(validity_of(&value)),
         Err(_) => EXIT_BAD_ARGS,
     }

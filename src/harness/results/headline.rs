@@ -1,0 +1,71 @@
+//! A few-line headline of a results map: the figures people compare across runs
+//! (verdict, op counts, servers msgs-per-op, stable latencies, per-op latency quantiles).
+//! Used by `glomers report --brief` and scripts/maelstrom.sh.
+
+use std::fmt::Write;
+
+use simd_json::OwnedValue;
+use simd_json::prelude::*;
+
+/// The headline of `results` (a results map as read from results.edn or results.json).
+pub fn headline(results: &OwnedValue) -> String {
+    let mut out = String::new();
+    let text = |v: Option<&OwnedValue>| v.map(render).unwrap_or_else(|| "-".to_string());
+    let _ = writeln!(out, "valid?            {}", text(results.get("valid?")));
+    if let Some(stats) = results.get("stats") {
+        let _ = writeln!(
+            out,
+            "ops               {} ({} ok, {} fail, {} info)",
+            text(stats.get("count")),
+            text(stats.get("ok-count")),
+            text(stats.get("fail-count")),
+            text(stats.get("info-count"))
+        );
+    }
+    if let Some(net) = results.get("net") {
+        let per_op = |group: &str| text(net.get(group).and_then(|g| g.get("msgs-per-op")));
+        let _ = writeln!(out, "msgs-per-op       servers {}, all {}", per_op("servers"), per_op("all"));
+    }
+    if let Some(stable) = results.get("workload").and_then(|w| w.get("stable-latencies")) {
+        let _ = writeln!(
+            out,
+            "stable latency    median {} ms, p95 {} ms, max {} ms",
+            text(quantile(stable, "0.5")),
+            text(quantile(stable, "0.95")),
+            text(quantile(stable, "1"))
+        );
+    }
+    if let Some(latencies) = results.get("perf").and_then(|p| p.get("latencies")).and_then(|l| l.as_object()) {
+        let mut names: Vec<&str> = latencies.keys().map(|k| k.as_ref()).collect();
+        names.sort_unstable();
+        for name in names {
+            let Some(q) = latencies.get(name) else { continue };
+            let _ = writeln!(
+                out,
+                "latency {:<9} median {} ms, p99 {} ms, max {} ms",
+                name,
+                text(quantile(q, "0.5")),
+                text(quantile(q, "0.99")),
+                text(quantile(q, "1"))
+            );
+        }
+    }
+    out
+}
+
+/// A quantile entry; keys may be written `0.5` or `0.5` as a string, `1` or `1.0`.
+fn quantile<'v>(map: &'v OwnedValue, key: &str) -> Option<&'v OwnedValue> {
+    let object = map.as_object()?;
+    object.get(key).or_else(|| match key {
+        "1" => object.get("1.0"),
+        "0" => object.get("0.0"),
+        _ => None,
+    })
+}
+
+fn render(value: &OwnedValue) -> String {
+    match value.as_str() {
+        Some(text) => text.to_string(),
+        None => value.encode(),
+    }
+}
