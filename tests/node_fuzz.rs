@@ -85,7 +85,11 @@ fn check_output(node: &mut dyn DynNode, workload: &str) -> Result<(), TestCaseEr
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    // 200 cases per property in CI; `PROPTEST_CASES=20000 cargo test --release --test node_fuzz`
+    // for a deeper local run.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
+    ))]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
