@@ -1,6 +1,7 @@
 //! g-counter (both strategies) and pn-counter in a simulated cluster: random latency,
 //! partitions toggled every 1–4 s, closed-loop clients, then heal and final reads, which
-//! must lie in Maelstrom's acceptable set. Several seeds each; a failure names its seed.
+//! must lie in Maelstrom's acceptable set. Seeds 1–4 (`GLOMERS_SEEDS=n` for more,
+//! `GLOMERS_SEED=s` to replay one); a failure names its seed.
 
 mod counters_support;
 
@@ -41,7 +42,7 @@ fn assert_idle_quiet<W: glomers::node::Workload>(cluster: &mut Cluster<W>, what:
 
 #[test]
 fn g_counter_on_seq_kv_final_reads_exact_and_every_read_fresh() {
-    for seed in 1..=4 {
+    for seed in counters_support::seeds() {
         let nodes = (0..3).map(|_| GCounter::new(GCounterStrategy::SeqKv(SeqKvConfig::default()))).collect();
         let mut cluster = Cluster::new(nodes, seed, 5);
         cluster.add_clients(6);
@@ -66,7 +67,7 @@ fn g_counter_on_seq_kv_final_reads_exact_and_every_read_fresh() {
 
 #[test]
 fn g_counter_crdt_final_reads_exact_and_quiet_when_idle() {
-    for seed in 1..=4 {
+    for seed in counters_support::seeds() {
         let nodes = (0..3).map(|_| GCounter::new(GCounterStrategy::Crdt(SyncConfig::default()))).collect();
         let mut cluster = Cluster::new(nodes, seed, 5);
         cluster.add_clients(6);
@@ -78,7 +79,7 @@ fn g_counter_crdt_final_reads_exact_and_quiet_when_idle() {
 
 #[test]
 fn pn_counter_final_reads_exact_with_five_nodes_and_quiet_when_idle() {
-    for seed in 1..=4 {
+    for seed in counters_support::seeds() {
         let nodes = (0..5).map(|_| PnCounter::new(SyncConfig::default())).collect();
         let mut cluster = Cluster::new(nodes, seed, 20);
         cluster.add_clients(10);

@@ -1,7 +1,8 @@
 //! g-set in a simulated five-node cluster: random latency, partitions toggled every 1–4 s,
 //! then heal and final reads, which must hold every acknowledged element and nothing
 //! never added. Also: a large backlog crosses a healed partition in capped batches, and a
-//! converged cluster is silent. Several seeds; a failure names its seed.
+//! converged cluster is silent. Seeds 1–4 (`GLOMERS_SEEDS=n` for more, `GLOMERS_SEED=s` to
+//! replay one); a failure names its seed.
 
 mod counters_support;
 
@@ -28,7 +29,7 @@ fn set_of(value: &Value) -> Vec<String> {
 
 #[test]
 fn g_set_keeps_every_acknowledged_element_across_partitions() {
-    for seed in 1..=4 {
+    for seed in counters_support::seeds() {
         let nodes = (0..5).map(|_| GSet::new(SyncConfig::default())).collect();
         let mut cluster = Cluster::new(nodes, seed, 20);
         cluster.add_clients(10);

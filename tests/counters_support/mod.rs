@@ -332,3 +332,15 @@ pub fn acceptable_counter_values(completed: &[Completed]) -> std::collections::B
     }
     sums
 }
+
+/// The seeds a sweep runs: `GLOMERS_SEED=s` replays one, `GLOMERS_SEEDS=n` runs 1..=n,
+/// otherwise 1..=4. Failures name their seed; replay with
+/// `GLOMERS_SEED=<seed> cargo test --test <file> <test>`.
+pub fn seeds() -> Vec<u64> {
+    let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    match (number("GLOMERS_SEED"), number("GLOMERS_SEEDS")) {
+        (Some(seed), _) => vec![seed],
+        (None, Some(count)) => (1..=count).collect(),
+        (None, None) => (1..=4).collect(),
+    }
+}
