@@ -20,7 +20,7 @@
 
 use ahash::{AHashMap, RandomState};
 
-use super::g_counter::peer_sync::{PeerSync, SyncConfig};
+use super::peer_sync::{PeerSync, SyncConfig};
 use super::pn_counter::peer_index;
 use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
 use crate::wire::writer::write_json;

@@ -5,6 +5,7 @@ pub mod broadcast;
 pub mod echo;
 pub mod g_counter;
 pub mod g_set;
+pub mod peer_sync;
 pub mod pn_counter;
 pub mod registry;
 pub mod unique_ids;

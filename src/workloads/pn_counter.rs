@@ -12,7 +12,7 @@
 //! `counter_sync {p, n}` → `counter_sync_ok {p, n}` (the receiver's merged vector; `n`
 //! is left out while all zero). Timers: the [`PeerSync`] flush timer.
 
-use super::g_counter::peer_sync::{PeerSync, SyncConfig};
+use super::peer_sync::{PeerSync, SyncConfig};
 use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
 use crate::wire::{Json, ObjectWriter};
 

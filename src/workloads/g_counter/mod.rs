@@ -8,10 +8,9 @@
 //! The binary reads the choice from `GLOMERS_G_COUNTER` (`seq-kv` or `crdt`), so the
 //! harness can compare them on the same command line.
 
-pub mod peer_sync;
 pub mod seq_kv;
 
-pub use peer_sync::SyncConfig;
+pub use super::peer_sync::SyncConfig;
 pub use seq_kv::{SeqKvConfig, SeqKvCounter};
 
 use super::PnCounter;
