@@ -5,8 +5,6 @@
 //! plays seq-kv and the peers with serde_json) is not. One test in this file, so no other
 //! test thread allocates while we count.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use glomers::harness::services::{Service, service};
 use glomers::node::{NodeCore, Rng, Workload};
@@ -14,27 +12,10 @@ use glomers::workloads::g_counter::{GCounter, GCounterStrategy, SeqKvConfig, Syn
 use glomers::workloads::{GSet, PnCounter};
 use serde_json::{Value, json};
 
-struct Counting;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: defers to the system allocator; only counts calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+use counting_alloc::allocations;
 
 /// One node of `["n0","n1"]`, with the test playing seq-kv and n1.
 struct Driver<W: Workload> {
@@ -64,11 +45,11 @@ impl<W: Workload> Driver<W> {
     }
 
     fn measured(&mut self, now: u64, input: &[u8]) {
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = allocations();
         self.core.handle_input(now, input);
         self.core.handle_timeout(now);
         self.core.take_output(&mut self.out);
-        self.counted += ALLOCATIONS.load(Ordering::Relaxed) - before;
+        self.counted += allocations() - before;
     }
 
     /// Feeds `input`, then answers the node's seq-kv and peer requests until it is idle.
