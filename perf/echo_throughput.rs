@@ -23,15 +23,24 @@ fn main() {
     };
     let lines = flag("--lines", 1_000_000);
     let runs = flag("--runs", 5);
-    let release = std::env::current_exe().ok().and_then(|p| p.parent()?.parent().map(|d| d.to_path_buf()));
+    let release = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent()?.parent().map(|d| d.to_path_buf()));
     let release = release.expect("target/release directory");
     let ours = release.join("echo");
     let naive = release.join("examples").join("naive-echo");
     for binary in [&ours, &naive] {
-        assert!(binary.exists(), "{} missing: cargo build --release --bin echo --example naive-echo", binary.display());
+        assert!(
+            binary.exists(),
+            "{} missing: cargo build --release --bin echo --example naive-echo",
+            binary.display()
+        );
     }
     let input = session(lines);
-    println!("echo throughput: {lines} requests ({} MB) per run, {runs} runs each", input.len() >> 20);
+    println!(
+        "echo throughput: {lines} requests ({} MB) per run, {runs} runs each",
+        input.len() >> 20
+    );
     let (mut ours_rates, mut naive_rates) = (Vec::new(), Vec::new());
     let (mut ours_cpu, mut naive_cpu) = (Vec::new(), Vec::new());
     for run in 1..=runs {
@@ -47,8 +56,14 @@ fn main() {
     }
     let (a, b) = (median(&mut ours_rates), median(&mut naive_rates));
     let (a_cpu, b_cpu) = (median(&mut ours_cpu), median(&mut naive_cpu));
-    println!("median wall: glomers {a:.0} msgs/s, naive {b:.0} msgs/s, ratio {:.1}x", a / b);
-    println!("median CPU:  glomers {a_cpu:.0} ns/msg, naive {b_cpu:.0} ns/msg, ratio {:.1}x", b_cpu / a_cpu);
+    println!(
+        "median wall: glomers {a:.0} msgs/s, naive {b:.0} msgs/s, ratio {:.1}x",
+        a / b
+    );
+    println!(
+        "median CPU:  glomers {a_cpu:.0} ns/msg, naive {b_cpu:.0} ns/msg, ratio {:.1}x",
+        b_cpu / a_cpu
+    );
 }
 
 fn session(lines: usize) -> Vec<u8> {
@@ -92,7 +107,13 @@ fn measure(binary: &std::path::Path, input: &[u8], lines: usize) -> (f64, f64) {
     let elapsed = start.elapsed().as_secs_f64();
     let _ = writer.join();
     let cpu_seconds = wait_for_cpu_seconds(child.id() as libc::pid_t);
-    assert_eq!(replies, lines + 1, "{} answered {replies} of {} lines", binary.display(), lines + 1);
+    assert_eq!(
+        replies,
+        lines + 1,
+        "{} answered {replies} of {} lines",
+        binary.display(),
+        lines + 1
+    );
     (lines as f64 / elapsed, cpu_seconds * 1e9 / lines as f64)
 }
 

@@ -8,9 +8,15 @@ use std::io::Write;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+    };
     let workload = value("--workload").map(String::as_str).unwrap_or("echo");
-    let requests: usize = value("--requests").and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let requests: usize = value("--requests")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     let mut line = |text: String| {
@@ -26,12 +32,23 @@ fn main() {
         let client = 10 + i % 25;
         let msg_id = i + 2;
         let body = match workload {
-            "echo" => format!(r#"{{"type":"echo","echo":"Please echo {}","msg_id":{msg_id}}}"#, i % 128),
+            "echo" => format!(
+                r#"{{"type":"echo","echo":"Please echo {}","msg_id":{msg_id}}}"#,
+                i % 128
+            ),
             "unique-ids" => format!(r#"{{"type":"generate","msg_id":{msg_id}}}"#),
             // Reads return the whole set, so keep them rare (1%) or output grows quadratically.
             "broadcast" | "g-set" if i % 100 != 99 => {
-                let key = if workload == "broadcast" { "message" } else { "element" };
-                let kind = if workload == "broadcast" { "broadcast" } else { "add" };
+                let key = if workload == "broadcast" {
+                    "message"
+                } else {
+                    "element"
+                };
+                let kind = if workload == "broadcast" {
+                    "broadcast"
+                } else {
+                    "add"
+                };
                 format!(r#"{{"type":"{kind}","{key}":{i},"msg_id":{msg_id}}}"#)
             }
             "broadcast" | "g-set" => format!(r#"{{"type":"read","msg_id":{msg_id}}}"#),
@@ -44,6 +61,9 @@ fn main() {
                 std::process::exit(2);
             }
         };
-        line(format!(r#"{{"id":{},"src":"c{client}","dest":"n0","body":{body}}}"#, i + 2));
+        line(format!(
+            r#"{{"id":{},"src":"c{client}","dest":"n0","body":{body}}}"#,
+            i + 2
+        ));
     }
 }

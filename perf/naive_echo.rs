@@ -13,14 +13,18 @@ fn main() {
     let mut node_id = String::new();
     for line in stdin.lock().lines() {
         let Ok(line) = line else { break };
-        let Ok(message) = serde_json::from_str::<Value>(&line) else { continue };
+        let Ok(message) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
         let body = &message["body"];
         let reply_body = match body["type"].as_str() {
             Some("init") => {
                 node_id = body["node_id"].as_str().unwrap_or_default().to_string();
                 json!({"type": "init_ok", "in_reply_to": body["msg_id"]})
             }
-            Some("echo") => json!({"type": "echo_ok", "in_reply_to": body["msg_id"], "echo": body["echo"]}),
+            Some("echo") => {
+                json!({"type": "echo_ok", "in_reply_to": body["msg_id"], "echo": body["echo"]})
+            }
             _ => continue,
         };
         let reply = json!({"src": node_id, "dest": message["src"], "body": reply_body});

@@ -21,9 +21,33 @@ const SETUPS: [(&str, &str, &[&str]); 2] = [
     (
         "3d broadcast",
         "broadcast",
-        &["-w", "broadcast", "--node-count", "25", "--time-limit", "20", "--rate", "100", "--latency", "100"],
+        &[
+            "-w",
+            "broadcast",
+            "--node-count",
+            "25",
+            "--time-limit",
+            "20",
+            "--rate",
+            "100",
+            "--latency",
+            "100",
+        ],
     ),
-    ("echo", "echo", &["-w", "echo", "--node-count", "5", "--time-limit", "10", "--rate", "100"]),
+    (
+        "echo",
+        "echo",
+        &[
+            "-w",
+            "echo",
+            "--node-count",
+            "5",
+            "--time-limit",
+            "10",
+            "--rate",
+            "100",
+        ],
+    ),
 ];
 
 fn main() {
@@ -49,8 +73,14 @@ fn main() {
         let mut summary = String::new();
         for _ in 0..runs {
             let started = Instant::now();
-            let outcome = execute(&config, Sinks { journal: None, node_logs: Path::new("") })
-                .expect("sim run");
+            let outcome = execute(
+                &config,
+                Sinks {
+                    journal: None,
+                    node_logs: Path::new(""),
+                },
+            )
+            .expect("sim run");
             walls.push(started.elapsed().as_secs_f64());
             summary = format!(
                 "valid? {}, {} ops, servers msgs-per-op {}",
@@ -61,13 +91,29 @@ fn main() {
         }
         walls.sort_by(f64::total_cmp);
         let median = walls[walls.len() / 2];
-        println!("{name}: in-process --sim, median of {runs}: {:.1} ms ({summary})", median * 1e3);
-        let cli = timed(&release.join("glomers"), &["test", "--sim", "--seed", "1"], flags, &store);
-        println!("{name}: glomers test --sim (writes the store): {:.1} ms", cli * 1e3);
+        println!(
+            "{name}: in-process --sim, median of {runs}: {:.1} ms ({summary})",
+            median * 1e3
+        );
+        let cli = timed(
+            &release.join("glomers"),
+            &["test", "--sim", "--seed", "1"],
+            flags,
+            &store,
+        );
+        println!(
+            "{name}: glomers test --sim (writes the store): {:.1} ms",
+            cli * 1e3
+        );
         if process {
             let bin = release.join(bin);
             let bin = bin.to_string_lossy().into_owned();
-            let real = timed(&release.join("glomers"), &["test", "--seed", "1", "--bin", &bin], flags, &store);
+            let real = timed(
+                &release.join("glomers"),
+                &["test", "--seed", "1", "--bin", &bin],
+                flags,
+                &store,
+            );
             println!(
                 "{name}: glomers test --bin (processes, real time): {:.1} s = {:.0}× the in-process sim",
                 real,
@@ -88,6 +134,10 @@ fn timed(glomers: &PathBuf, head: &[&str], flags: &[&str], store: &Path) -> f64 
         .output()
         .expect("run glomers");
     let wall = started.elapsed().as_secs_f64();
-    assert!(out.status.success(), "{head:?} {flags:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{head:?} {flags:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     wall
 }

@@ -3,7 +3,6 @@
 //! A counting global allocator wraps the system one; this file holds one test so that no
 //! other test thread allocates while we count.
 
-
 use glomers::node::NodeCore;
 use glomers::workloads::{Echo, UniqueIds};
 
@@ -15,7 +14,10 @@ use counting_alloc::allocations;
 const INIT: &[u8] = b"{\"id\":0,\"src\":\"c0\",\"dest\":\"n0\",\"body\":{\"type\":\"init\",\"node_id\":\"n0\",\"node_ids\":[\"n0\",\"n1\"],\"msg_id\":1}}\n";
 
 /// Allocations made while handling `rounds` batches of `batch` (after the same warm-up).
-fn allocations_per_request<W: glomers::node::Workload>(core: &mut NodeCore<W>, batch: &[u8]) -> u64 {
+fn allocations_per_request<W: glomers::node::Workload>(
+    core: &mut NodeCore<W>,
+    batch: &[u8],
+) -> u64 {
     let mut out = Vec::with_capacity(1 << 20);
     core.handle_input(0, INIT);
     for now in 0..200 {
@@ -38,10 +40,14 @@ fn echo_and_generate_allocate_nothing_after_warm_up() {
         .collect::<String>()
         .into_bytes();
     let echo_allocations = allocations_per_request(&mut NodeCore::new(Echo, 1), &echo);
-    let generate = b"{\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"generate\",\"msg_id\":2}}\n".repeat(50);
+    let generate =
+        b"{\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"generate\",\"msg_id\":2}}\n"
+            .repeat(50);
     let generate_allocations =
         allocations_per_request(&mut NodeCore::new(UniqueIds::default(), 1), &generate);
-    eprintln!("allocations over 50,000 requests: echo {echo_allocations}, generate {generate_allocations}");
+    eprintln!(
+        "allocations over 50,000 requests: echo {echo_allocations}, generate {generate_allocations}"
+    );
     assert_eq!(echo_allocations, 0, "echo allocated after warm-up");
     assert_eq!(generate_allocations, 0, "generate allocated after warm-up");
 }

@@ -25,7 +25,9 @@ fn fixture(name: &str) -> PathBuf {
 
 fn get<'a>(v: &'a OwnedValue, path: &[&str]) -> &'a OwnedValue {
     path.iter().fold(v, |v, k| match v {
-        OwnedValue::Object(m) => m.get(*k).unwrap_or_else(|| panic!("missing key {k} in {path:?}")),
+        OwnedValue::Object(m) => m
+            .get(*k)
+            .unwrap_or_else(|| panic!("missing key {k} in {path:?}")),
         _ => panic!("not a map at {k} in {path:?}"),
     })
 }
@@ -86,14 +88,24 @@ fn check_common(name: &str, ours: &OwnedValue, theirs: &OwnedValue) {
         assert_same(name, key, get(ours, &[key]), get(theirs, &[key]));
     }
     for key in ["latency-graph", "rate-graph", "valid?"] {
-        assert_same(name, key, get(ours, &["perf", key]), get(theirs, &["perf", key]));
+        assert_same(
+            name,
+            key,
+            get(ours, &["perf", key]),
+            get(theirs, &["perf", key]),
+        );
     }
 }
 
 fn check_full(name: &str, workload: &str) {
     let (ours, theirs) = run(name, workload);
     check_common(name, &ours, &theirs);
-    assert_same(name, "workload", get(&ours, &["workload"]), get(&theirs, &["workload"]));
+    assert_same(
+        name,
+        "workload",
+        get(&ours, &["workload"]),
+        get(&theirs, &["workload"]),
+    );
     assert_eq!(validity_of(&ours), validity_of(&theirs), "{name}: verdict");
 }
 
@@ -119,7 +131,12 @@ fn counter_fixtures_match() {
 fn check_echo(name: &str) {
     let (ours, theirs) = run(name, "echo");
     check_common(name, &ours, &theirs);
-    assert_same(name, "valid?", get(&ours, &["workload", "valid?"]), get(&theirs, &["workload", "valid?"]));
+    assert_same(
+        name,
+        "valid?",
+        get(&ours, &["workload", "valid?"]),
+        get(&theirs, &["workload", "valid?"]),
+    );
     let list = |v: &OwnedValue| match get(v, &["workload", "errors"]) {
         OwnedValue::Array(a) => a.as_ref().clone(),
         other => panic!("errors is not a list: {other:?}"),
@@ -127,7 +144,10 @@ fn check_echo(name: &str) {
     let (mut mine, other) = (list(&ours), list(&theirs));
     assert_eq!(mine.len(), other.len(), "{name}: error count");
     for e in &other {
-        let at = mine.iter().position(|m| clj_eq(m, e)).unwrap_or_else(|| panic!("{name}: missing error {e:?}"));
+        let at = mine
+            .iter()
+            .position(|m| clj_eq(m, e))
+            .unwrap_or_else(|| panic!("{name}: missing error {e:?}"));
         mine.swap_remove(at);
     }
     assert_eq!(validity_of(&ours), validity_of(&theirs), "{name}: verdict");
@@ -145,17 +165,20 @@ fn echo_fixtures_match() {
 /// unknown workload verdict.
 #[test]
 fn other_fixtures_match_stats_availability_and_net() {
-    for (name, workload) in [
-    ] {
+    for (name, workload) in [] {
         let (ours, theirs) = run(name, workload);
         check_common(name, &ours, &theirs);
-        assert_eq!(Validity::from_value(Some(get(&ours, &["workload", "valid?"]))), Validity::Unknown);
+        assert_eq!(
+            Validity::from_value(Some(get(&ours, &["workload", "valid?"]))),
+            Validity::Unknown
+        );
     }
 }
 
 #[test]
 fn unique_ids_results_parse() {
-    let results = read_results_edn(&fixture("unique-ids-partition-valid").join("results.edn")).unwrap();
+    let results =
+        read_results_edn(&fixture("unique-ids-partition-valid").join("results.edn")).unwrap();
     assert_eq!(validity_of(&results), Validity::Valid);
     assert_eq!(int(&results, &["workload", "attempted-count"]), 26510);
 }
@@ -177,7 +200,8 @@ fn results_edn_text_is_identical_to_maelstrom() {
         {
             perf.remove("latencies");
         }
-        let dir = std::env::temp_dir().join(format!("glomers-results-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("glomers-results-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         glomers::harness::results::write_results(&dir, &ours).unwrap();
         let text = std::fs::read_to_string(dir.join("results.edn")).unwrap();
@@ -192,14 +216,33 @@ fn results_edn_text_is_identical_to_maelstrom() {
 #[test]
 fn unique_ids_result_has_maelstrom_shape() {
     use glomers::harness::history::{History, OpType, Process};
-    let theirs = read_results_edn(&fixture("unique-ids-partition-valid").join("results.edn")).unwrap();
+    let theirs =
+        read_results_edn(&fixture("unique-ids-partition-valid").join("results.edn")).unwrap();
     let mut h = History::default();
     for i in 0..10u64 {
-        h.push(2 * i, OpType::Invoke, Process::Client(i % 3), "generate", OwnedValue::Static(simd_json::StaticNode::Null));
+        h.push(
+            2 * i,
+            OpType::Invoke,
+            Process::Client(i % 3),
+            "generate",
+            OwnedValue::Static(simd_json::StaticNode::Null),
+        );
         let id = simd_json::json!([1795375346u64 + i / 4, i % 4, format!("n{}", i % 3)]);
-        h.push(2 * i + 1, OpType::Ok, Process::Client(i % 3), "generate", id);
+        h.push(
+            2 * i + 1,
+            OpType::Ok,
+            Process::Client(i % 3),
+            "generate",
+            id,
+        );
     }
-    let input = CheckInput { workload: "unique-ids", history: &h, net: NetStats::default(), availability: Availability::Total, consistency_models: &[] };
+    let input = CheckInput {
+        workload: "unique-ids",
+        history: &h,
+        net: NetStats::default(),
+        availability: Availability::Total,
+        consistency_models: &[],
+    };
     let ours = analyze(&input);
     let keys = |v: &OwnedValue| match get(v, &["workload"]) {
         OwnedValue::Object(m) => {
@@ -210,9 +253,19 @@ fn unique_ids_result_has_maelstrom_shape() {
         _ => panic!("workload is not a map"),
     };
     assert_eq!(keys(&ours), keys(&theirs));
-    assert_same("unique-ids", "range", get(&ours, &["workload", "range"]), &simd_json::json!([[1795375346u64, 0, "n0"], [1795375348u64, 1, "n0"]]));
+    assert_same(
+        "unique-ids",
+        "range",
+        get(&ours, &["workload", "range"]),
+        &simd_json::json!([[1795375346u64, 0, "n0"], [1795375348u64, 1, "n0"]]),
+    );
     assert_eq!(validity_of(&ours), Validity::Valid);
-    assert_same("unique-ids", "availability", get(&ours, &["availability"]), get(&theirs, &["availability"]));
+    assert_same(
+        "unique-ids",
+        "availability",
+        get(&ours, &["availability"]),
+        get(&theirs, &["availability"]),
+    );
 }
 
 /// lin-kv: same verdicts, per-key validity and failing keys as Knossos; for the invalid run,
@@ -223,14 +276,23 @@ fn lin_kv_fixtures_match() {
         let (ours, theirs) = run(name, "lin-kv");
         check_common(name, &ours, &theirs);
         assert_eq!(validity_of(&ours), validity_of(&theirs), "{name}: verdict");
-        for path in [&["workload", "valid?"][..], &["workload", "failures"], &["workload", "results", "0", "valid?"]] {
+        for path in [
+            &["workload", "valid?"][..],
+            &["workload", "failures"],
+            &["workload", "results", "0", "valid?"],
+        ] {
             assert_same(name, &path.join(" "), get(&ours, path), get(&theirs, path));
         }
     }
     let (ours, theirs) = run("lin-kv-unreplicated-invalid", "lin-kv");
     let op = |v: &OwnedValue| get(v, &["workload", "results", "0", "linearizable", "op"]).clone();
     for key in ["index", "value", "f", "type"] {
-        assert_same("unreplicated op", key, get(&op(&ours), &[key]), get(&op(&theirs), &[key]));
+        assert_same(
+            "unreplicated op",
+            key,
+            get(&op(&ours), &[key]),
+            get(&op(&theirs), &[key]),
+        );
     }
 }
 
@@ -240,8 +302,18 @@ fn kafka_fixture_matches() {
     let name = "kafka-2n-valid";
     let (ours, theirs) = run(name, "kafka");
     check_common(name, &ours, &theirs);
-    for key in ["valid?", "bad-error-types", "error-types", "info-txn-causes"] {
-        assert_same(name, key, get(&ours, &["workload", key]), get(&theirs, &["workload", key]));
+    for key in [
+        "valid?",
+        "bad-error-types",
+        "error-types",
+        "info-txn-causes",
+    ] {
+        assert_same(
+            name,
+            key,
+            get(&ours, &["workload", key]),
+            get(&theirs, &["workload", key]),
+        );
     }
     assert_eq!(validity_of(&ours), validity_of(&theirs));
 }
@@ -253,13 +325,34 @@ fn txn_list_append_fixture_matches() {
     let name = "txn-list-append-valid";
     let (ours, theirs) = run(name, "txn-list-append");
     check_common(name, &ours, &theirs);
-    assert_same(name, "workload", get(&ours, &["workload"]), get(&theirs, &["workload"]));
+    assert_same(
+        name,
+        "workload",
+        get(&ours, &["workload"]),
+        get(&theirs, &["workload"]),
+    );
     let history = read_history_edn(&fixture(name).join("history.edn")).unwrap();
-    for model in ["read-uncommitted", "read-committed", "repeatable-read", "snapshot-isolation", "serializable"] {
+    for model in [
+        "read-uncommitted",
+        "read-committed",
+        "repeatable-read",
+        "snapshot-isolation",
+        "serializable",
+    ] {
         let models = [model.to_string()];
-        let input = CheckInput { workload: "txn-list-append", history: &history, net: NetStats::default(), availability: Availability::Any, consistency_models: &models };
+        let input = CheckInput {
+            workload: "txn-list-append",
+            history: &history,
+            net: NetStats::default(),
+            availability: Availability::Any,
+            consistency_models: &models,
+        };
         let r = analyze(&input);
-        assert_eq!(Validity::from_value(Some(get(&r, &["workload", "valid?"]))), Validity::Valid, "{model}");
+        assert_eq!(
+            Validity::from_value(Some(get(&r, &["workload", "valid?"]))),
+            Validity::Valid,
+            "{model}"
+        );
     }
 }
 
@@ -268,13 +361,30 @@ fn txn_list_append_fixture_matches() {
 #[test]
 fn txn_rw_register_fixtures_match() {
     let rc = ["read-committed".to_string()];
-    let (ours, theirs) = run_models("txn-rw-register-read-committed-valid", "txn-rw-register", &rc);
+    let (ours, theirs) = run_models(
+        "txn-rw-register-read-committed-valid",
+        "txn-rw-register",
+        &rc,
+    );
     check_common("rw-rc", &ours, &theirs);
-    assert_same("rw-rc", "workload", get(&ours, &["workload"]), get(&theirs, &["workload"]));
+    assert_same(
+        "rw-rc",
+        "workload",
+        get(&ours, &["workload"]),
+        get(&theirs, &["workload"]),
+    );
     let ser = ["serializable".to_string()];
-    let (bad, theirs) = run_models("txn-rw-register-serializable-invalid", "txn-rw-register", &ser);
+    let (bad, theirs) = run_models(
+        "txn-rw-register-serializable-invalid",
+        "txn-rw-register",
+        &ser,
+    );
     check_common("rw-ser", &bad, &theirs);
     assert_eq!(validity_of(&bad), Validity::Invalid);
     let types = simd_json::to_string(get(&bad, &["workload", "anomaly-types"])).unwrap();
-    assert!(types.contains("lost-update") && (types.contains("G2-item") || types.contains("G-nonadjacent-item")), "{types}");
+    assert!(
+        types.contains("lost-update")
+            && (types.contains("G2-item") || types.contains("G-nonadjacent-item")),
+        "{types}"
+    );
 }

@@ -13,15 +13,29 @@ impl Script {
         Script(History::default())
     }
 
-    fn op(&mut self, p: u64, f: &str, invoke: OwnedValue, done: OpType, value: OwnedValue) -> &mut Script {
+    fn op(
+        &mut self,
+        p: u64,
+        f: &str,
+        invoke: OwnedValue,
+        done: OpType,
+        value: OwnedValue,
+    ) -> &mut Script {
         let t = self.0.ops.len() as u64 * 1_000;
-        self.0.push(t, OpType::Invoke, Process::Client(p), f, invoke);
+        self.0
+            .push(t, OpType::Invoke, Process::Client(p), f, invoke);
         self.0.push(t + 1, done, Process::Client(p), f, value);
         self
     }
 
     fn send(&mut self, p: u64, k: &str, v: i64, offset: i64) -> &mut Script {
-        self.op(p, "send", json!([["send", k, v]]), OpType::Ok, json!([["send", k, [offset, v]]]))
+        self.op(
+            p,
+            "send",
+            json!([["send", k, v]]),
+            OpType::Ok,
+            json!([["send", k, [offset, v]]]),
+        )
     }
 
     fn poll(&mut self, p: u64, k: &str, pairs: &[(i64, i64)]) -> &mut Script {
@@ -37,12 +51,25 @@ impl Script {
     }
 
     fn check(&self) -> (Validity, Vec<String>) {
-        let input = CheckInput { workload: "kafka", history: &self.0, net: NetStats::default(), availability: Availability::Any, consistency_models: &[] };
+        let input = CheckInput {
+            workload: "kafka",
+            history: &self.0,
+            net: NetStats::default(),
+            availability: Availability::Any,
+            consistency_models: &[],
+        };
         let r = analyze(&input);
-        let OwnedValue::Object(top) = &r else { panic!() };
-        let Some(OwnedValue::Object(w)) = top.get("workload") else { panic!() };
+        let OwnedValue::Object(top) = &r else {
+            panic!()
+        };
+        let Some(OwnedValue::Object(w)) = top.get("workload") else {
+            panic!()
+        };
         let types = match w.get("error-types") {
-            Some(OwnedValue::Array(a)) => a.iter().map(|t| t.to_string().trim_matches('"').to_string()).collect(),
+            Some(OwnedValue::Array(a)) => a
+                .iter()
+                .map(|t| t.to_string().trim_matches('"').to_string())
+                .collect(),
             _ => vec![],
         };
         (Validity::from_value(w.get("valid?")), types)
@@ -52,23 +79,38 @@ impl Script {
 fn expect(script: &Script, types: &[&str]) {
     let (v, got) = script.check();
     assert_eq!(got, types, "error types");
-    assert_eq!(v, if types.is_empty() { Validity::Valid } else { Validity::Invalid });
+    assert_eq!(
+        v,
+        if types.is_empty() {
+            Validity::Valid
+        } else {
+            Validity::Invalid
+        }
+    );
 }
 
 #[test]
 fn healthy_sends_and_polls_are_valid_even_with_sparse_offsets_and_reassignment() {
     let mut s = Script::new();
-    s.send(0, "1", 10, 0).send(0, "1", 11, 5).send(1, "1", 12, 9);
-    s.assign(2, &["1"]).poll(2, "1", &[(0, 10), (5, 11)]).poll(2, "1", &[(9, 12)]);
+    s.send(0, "1", 10, 0)
+        .send(0, "1", 11, 5)
+        .send(1, "1", 12, 9);
+    s.assign(2, &["1"])
+        .poll(2, "1", &[(0, 10), (5, 11)])
+        .poll(2, "1", &[(9, 12)]);
     // Dropping the key and assigning it again restarts from 0: no nonmonotonic-poll.
-    s.assign(2, &["2"]).assign(2, &["1"]).poll(2, "1", &[(0, 10), (5, 11), (9, 12)]);
+    s.assign(2, &["2"])
+        .assign(2, &["1"])
+        .poll(2, "1", &[(0, 10), (5, 11), (9, 12)]);
     expect(&s, &[]);
 }
 
 #[test]
 fn acknowledged_but_never_polled_is_unseen_and_below_the_read_bound_lost() {
     let mut s = Script::new();
-    s.send(0, "1", 10, 0).send(0, "1", 11, 1).send(0, "1", 12, 2);
+    s.send(0, "1", 10, 0)
+        .send(0, "1", 11, 1)
+        .send(0, "1", 12, 2);
     s.poll(1, "1", &[(0, 10)]).poll(2, "1", &[(2, 12)]);
     expect(&s, &["lost-write", "unseen"]);
 }
@@ -76,8 +118,12 @@ fn acknowledged_but_never_polled_is_unseen_and_below_the_read_bound_lost() {
 #[test]
 fn a_process_that_skips_or_rewinds_is_caught() {
     let mut s = Script::new();
-    s.send(0, "1", 10, 0).send(0, "1", 11, 1).send(0, "1", 12, 2);
-    s.poll(1, "1", &[(0, 10)]).poll(1, "1", &[(2, 12)]).poll(2, "1", &[(0, 10), (1, 11), (2, 12)]);
+    s.send(0, "1", 10, 0)
+        .send(0, "1", 11, 1)
+        .send(0, "1", 12, 2);
+    s.poll(1, "1", &[(0, 10)])
+        .poll(1, "1", &[(2, 12)])
+        .poll(2, "1", &[(0, 10), (1, 11), (2, 12)]);
     expect(&s, &["poll-skip"]);
     let mut s = Script::new();
     s.send(0, "1", 10, 0).send(0, "1", 11, 1);
@@ -109,7 +155,13 @@ fn offsets_must_be_consistent_and_sends_monotonic() {
 #[test]
 fn reading_failed_or_future_sends_is_an_anomaly() {
     let mut s = Script::new();
-    s.op(0, "send", json!([["send", "1", 10]]), OpType::Fail, json!([["send", "1", 10]]));
+    s.op(
+        0,
+        "send",
+        json!([["send", "1", 10]]),
+        OpType::Fail,
+        json!([["send", "1", 10]]),
+    );
     s.poll(1, "1", &[(0, 10)]);
     expect(&s, &["G1a"]);
     // The poll completes before the send of the value it returned is even invoked.
@@ -123,7 +175,13 @@ fn crashed_clients_start_fresh() {
     let mut s = Script::new();
     s.send(0, "1", 10, 0).send(0, "1", 11, 1);
     s.poll(1, "1", &[(0, 10), (1, 11)]);
-    s.op(1, "crash", OwnedValue::Static(simd_json::StaticNode::Null), OpType::Info, OwnedValue::Static(simd_json::StaticNode::Null));
+    s.op(
+        1,
+        "crash",
+        OwnedValue::Static(simd_json::StaticNode::Null),
+        OpType::Info,
+        OwnedValue::Static(simd_json::StaticNode::Null),
+    );
     // The new process (1 + concurrency) polls from the beginning again.
     s.poll(5, "1", &[(0, 10), (1, 11)]);
     expect(&s, &[]);

@@ -42,7 +42,13 @@ fn history(specs: &[Spec]) -> History {
 }
 
 fn verdict(h: &History) -> Validity {
-    let r = analyze(&CheckInput { workload: "lin-kv", history: h, net: NetStats::default(), availability: Availability::Any, consistency_models: &[] });
+    let r = analyze(&CheckInput {
+        workload: "lin-kv",
+        history: h,
+        net: NetStats::default(),
+        availability: Availability::Any,
+        consistency_models: &[],
+    });
     match &r {
         OwnedValue::Object(m) => match m.get("workload") {
             Some(OwnedValue::Object(w)) => Validity::from_value(w.get("valid?")),
@@ -52,8 +58,22 @@ fn verdict(h: &History) -> Validity {
     }
 }
 
-fn op(f: &'static str, arg: OwnedValue, done: OpType, read: OwnedValue, start: u64, end: u64) -> Spec {
-    Spec { f, arg, done, read, start, end }
+fn op(
+    f: &'static str,
+    arg: OwnedValue,
+    done: OpType,
+    read: OwnedValue,
+    start: u64,
+    end: u64,
+) -> Spec {
+    Spec {
+        f,
+        arg,
+        done,
+        read,
+        start,
+        end,
+    }
 }
 
 #[test]
@@ -102,16 +122,26 @@ fn indeterminate_writes_may_land_late_or_never() {
 /// Brute force: is there an order of all ok ops (plus any indeterminate ones) that respects
 /// real time and the register's rules?
 fn brute_force(specs: &[Spec]) -> bool {
-    let live: Vec<&Spec> = specs.iter().filter(|s| s.done != OpType::Fail && !(s.f == "read" && s.done == OpType::Info)).collect();
+    let live: Vec<&Spec> = specs
+        .iter()
+        .filter(|s| s.done != OpType::Fail && !(s.f == "read" && s.done == OpType::Info))
+        .collect();
     fn search(live: &[&Spec], used: &mut Vec<bool>, state: &OwnedValue) -> bool {
-        if live.iter().zip(used.iter()).all(|(s, u)| *u || s.done == OpType::Info) {
+        if live
+            .iter()
+            .zip(used.iter())
+            .all(|(s, u)| *u || s.done == OpType::Info)
+        {
             return true;
         }
         for i in 0..live.len() {
             if used[i] {
                 continue;
             }
-            let blocked = live.iter().enumerate().any(|(j, y)| !used[j] && j != i && y.done == OpType::Ok && y.end < live[i].start);
+            let blocked = live
+                .iter()
+                .enumerate()
+                .any(|(j, y)| !used[j] && j != i && y.done == OpType::Ok && y.end < live[i].start);
             if blocked {
                 continue;
             }
@@ -139,15 +169,28 @@ fn brute_force(specs: &[Spec]) -> bool {
 }
 
 fn spec_strategy() -> impl Strategy<Value = Spec> {
-    (0..3usize, 0..3i64, 0..3i64, 0..10usize, 0..4i64, 0..12u64, 0..6u64).prop_map(|(kind, a, b, done, read, start, len)| {
-        let done = match done { 0 => OpType::Fail, 1 | 2 => OpType::Info, _ => OpType::Ok };
-        let read = if read == 3 { NIL } else { json!(read) };
-        match kind {
-            0 => op("read", NIL, done, read, start, start + len),
-            1 => op("write", json!(a), done, NIL, start, start + len),
-            _ => op("cas", json!([a, b]), done, NIL, start, start + len),
-        }
-    })
+    (
+        0..3usize,
+        0..3i64,
+        0..3i64,
+        0..10usize,
+        0..4i64,
+        0..12u64,
+        0..6u64,
+    )
+        .prop_map(|(kind, a, b, done, read, start, len)| {
+            let done = match done {
+                0 => OpType::Fail,
+                1 | 2 => OpType::Info,
+                _ => OpType::Ok,
+            };
+            let read = if read == 3 { NIL } else { json!(read) };
+            match kind {
+                0 => op("read", NIL, done, read, start, start + len),
+                1 => op("write", json!(a), done, NIL, start, start + len),
+                _ => op("cas", json!([a, b]), done, NIL, start, start + len),
+            }
+        })
 }
 
 proptest! {

@@ -12,7 +12,9 @@ fn history(txns: &[(OpType, OwnedValue)], overlap: bool) -> History {
         OwnedValue::Array(mops) => OwnedValue::Array(Box::new(
             mops.iter()
                 .map(|m| match m {
-                    OwnedValue::Array(m) if m.first().and_then(|f| f.as_str_value()) == Some("r") => {
+                    OwnedValue::Array(m)
+                        if m.first().and_then(|f| f.as_str_value()) == Some("r") =>
+                    {
                         json!(["r", m[1].clone(), null])
                     }
                     other => other.clone(),
@@ -23,15 +25,39 @@ fn history(txns: &[(OpType, OwnedValue)], overlap: bool) -> History {
     };
     if overlap {
         for (i, (_, v)) in txns.iter().enumerate() {
-            h.push(i as u64, OpType::Invoke, Process::Client(i as u64), "txn", invoke_value(v));
+            h.push(
+                i as u64,
+                OpType::Invoke,
+                Process::Client(i as u64),
+                "txn",
+                invoke_value(v),
+            );
         }
         for (i, (t, v)) in txns.iter().enumerate() {
-            h.push(100 + i as u64, *t, Process::Client(i as u64), "txn", v.clone());
+            h.push(
+                100 + i as u64,
+                *t,
+                Process::Client(i as u64),
+                "txn",
+                v.clone(),
+            );
         }
     } else {
         for (i, (t, v)) in txns.iter().enumerate() {
-            h.push(2 * i as u64, OpType::Invoke, Process::Client(i as u64), "txn", invoke_value(v));
-            h.push(2 * i as u64 + 1, *t, Process::Client(i as u64), "txn", v.clone());
+            h.push(
+                2 * i as u64,
+                OpType::Invoke,
+                Process::Client(i as u64),
+                "txn",
+                invoke_value(v),
+            );
+            h.push(
+                2 * i as u64 + 1,
+                *t,
+                Process::Client(i as u64),
+                "txn",
+                v.clone(),
+            );
         }
     }
     h
@@ -52,11 +78,24 @@ impl AsStr for OwnedValue {
 
 fn judge(h: &History, model: &str) -> (Validity, Vec<String>) {
     let models = [model.to_string()];
-    let r = analyze(&CheckInput { workload: "txn-list-append", history: h, net: NetStats::default(), availability: Availability::Any, consistency_models: &models });
-    let OwnedValue::Object(top) = &r else { panic!() };
-    let Some(OwnedValue::Object(w)) = top.get("workload") else { panic!() };
+    let r = analyze(&CheckInput {
+        workload: "txn-list-append",
+        history: h,
+        net: NetStats::default(),
+        availability: Availability::Any,
+        consistency_models: &models,
+    });
+    let OwnedValue::Object(top) = &r else {
+        panic!()
+    };
+    let Some(OwnedValue::Object(w)) = top.get("workload") else {
+        panic!()
+    };
     let types = match w.get("anomaly-types") {
-        Some(OwnedValue::Array(a)) => a.iter().filter_map(|t| t.as_str_value().map(String::from)).collect(),
+        Some(OwnedValue::Array(a)) => a
+            .iter()
+            .filter_map(|t| t.as_str_value().map(String::from))
+            .collect(),
         _ => vec![],
     };
     (Validity::from_value(w.get("valid?")), types)
@@ -68,32 +107,67 @@ fn ok(v: OwnedValue) -> (OpType, OwnedValue) {
 
 #[test]
 fn aborted_and_intermediate_reads() {
-    let g1a = history(&[(OpType::Fail, json!([["append", 1, 5]])), ok(json!([["r", 1, [5]]]))], false);
-    assert_eq!(judge(&g1a, "read-committed"), (Validity::Invalid, vec!["G1a".to_string()]));
+    let g1a = history(
+        &[
+            (OpType::Fail, json!([["append", 1, 5]])),
+            ok(json!([["r", 1, [5]]])),
+        ],
+        false,
+    );
+    assert_eq!(
+        judge(&g1a, "read-committed"),
+        (Validity::Invalid, vec!["G1a".to_string()])
+    );
     assert_eq!(judge(&g1a, "read-uncommitted").0, Validity::Valid);
-    let g1b = history(&[ok(json!([["append", 1, 1], ["append", 1, 2]])), ok(json!([["r", 1, [1]]]))], false);
+    let g1b = history(
+        &[
+            ok(json!([["append", 1, 1], ["append", 1, 2]])),
+            ok(json!([["r", 1, [1]]])),
+        ],
+        false,
+    );
     assert_eq!(judge(&g1b, "serializable").1, vec!["G1b".to_string()]);
 }
 
 #[test]
 fn internal_and_incompatible_reads() {
     let internal = history(&[ok(json!([["append", 1, 3], ["r", 1, [1]]]))], false);
-    assert_eq!(judge(&internal, "serializable").1, vec!["internal".to_string()]);
+    assert_eq!(
+        judge(&internal, "serializable").1,
+        vec!["internal".to_string()]
+    );
     assert_eq!(judge(&internal, "read-committed").0, Validity::Valid);
     let incompatible = history(
-        &[ok(json!([["append", 1, 1]])), ok(json!([["append", 1, 2]])), ok(json!([["r", 1, [1, 2]]])), ok(json!([["r", 1, [2, 1]]]))],
+        &[
+            ok(json!([["append", 1, 1]])),
+            ok(json!([["append", 1, 2]])),
+            ok(json!([["r", 1, [1, 2]]])),
+            ok(json!([["r", 1, [2, 1]]])),
+        ],
         true,
     );
-    assert!(judge(&incompatible, "read-committed").1.contains(&"incompatible-order".to_string()));
+    assert!(
+        judge(&incompatible, "read-committed")
+            .1
+            .contains(&"incompatible-order".to_string())
+    );
 }
 
 #[test]
 fn lost_update() {
     let h = history(
-        &[ok(json!([["r", 1, []], ["append", 1, 1]])), ok(json!([["r", 1, []], ["append", 1, 2]])), ok(json!([["r", 1, [1, 2]]]))],
+        &[
+            ok(json!([["r", 1, []], ["append", 1, 1]])),
+            ok(json!([["r", 1, []], ["append", 1, 2]])),
+            ok(json!([["r", 1, [1, 2]]])),
+        ],
         true,
     );
-    assert!(judge(&h, "repeatable-read").1.contains(&"lost-update".to_string()));
+    assert!(
+        judge(&h, "repeatable-read")
+            .1
+            .contains(&"lost-update".to_string())
+    );
     assert_eq!(judge(&h, "read-committed").0, Validity::Valid);
 }
 
@@ -107,12 +181,21 @@ fn write_cycles_g0_and_g1c() {
         ],
         true,
     );
-    assert_eq!(judge(&g0, "read-uncommitted"), (Validity::Invalid, vec!["G0".to_string()]));
+    assert_eq!(
+        judge(&g0, "read-uncommitted"),
+        (Validity::Invalid, vec!["G0".to_string()])
+    );
     let g1c = history(
-        &[ok(json!([["append", "x", 1], ["r", "y", [1]]])), ok(json!([["append", "y", 1], ["r", "x", [1]]]))],
+        &[
+            ok(json!([["append", "x", 1], ["r", "y", [1]]])),
+            ok(json!([["append", "y", 1], ["r", "x", [1]]])),
+        ],
         true,
     );
-    assert_eq!(judge(&g1c, "read-committed"), (Validity::Invalid, vec!["G1c".to_string()]));
+    assert_eq!(
+        judge(&g1c, "read-committed"),
+        (Validity::Invalid, vec!["G1c".to_string()])
+    );
     assert_eq!(judge(&g1c, "read-uncommitted").0, Validity::Valid);
 }
 
@@ -127,7 +210,10 @@ fn anti_dependency_cycles_by_model() {
         ],
         true,
     );
-    assert_eq!(judge(&skew, "snapshot-isolation"), (Validity::Invalid, vec!["G-single-item".to_string()]));
+    assert_eq!(
+        judge(&skew, "snapshot-isolation"),
+        (Validity::Invalid, vec!["G-single-item".to_string()])
+    );
     assert_eq!(judge(&skew, "read-committed").0, Validity::Valid);
     // Write skew: two adjacent rw edges (G2-item), allowed by SI, banned by serializable.
     let write_skew = history(
@@ -138,7 +224,10 @@ fn anti_dependency_cycles_by_model() {
         ],
         true,
     );
-    assert_eq!(judge(&write_skew, "serializable"), (Validity::Invalid, vec!["G2-item".to_string()]));
+    assert_eq!(
+        judge(&write_skew, "serializable"),
+        (Validity::Invalid, vec!["G2-item".to_string()])
+    );
     assert_eq!(judge(&write_skew, "repeatable-read").0, Validity::Invalid);
     assert_eq!(judge(&write_skew, "snapshot-isolation").0, Validity::Valid);
     // Two rw edges separated by wr edges: G-nonadjacent, banned by SI.
@@ -153,14 +242,30 @@ fn anti_dependency_cycles_by_model() {
         ],
         true,
     );
-    assert_eq!(judge(&nonadjacent, "snapshot-isolation"), (Validity::Invalid, vec!["G-nonadjacent-item".to_string()]));
+    assert_eq!(
+        judge(&nonadjacent, "snapshot-isolation"),
+        (Validity::Invalid, vec!["G-nonadjacent-item".to_string()])
+    );
     assert_eq!(judge(&nonadjacent, "read-committed").0, Validity::Valid);
 }
 
 #[test]
 fn stale_reads_break_only_strict_serializability() {
     // T2 starts after T1 committed its append, yet reads the list without it.
-    let h = history(&[ok(json!([["append", "x", 1]])), ok(json!([["r", "x", []]])), ok(json!([["r", "x", [1]]]))], false);
-    assert_eq!(judge(&h, "strict-serializable"), (Validity::Invalid, vec!["G-single-item-realtime".to_string()]));
+    let h = history(
+        &[
+            ok(json!([["append", "x", 1]])),
+            ok(json!([["r", "x", []]])),
+            ok(json!([["r", "x", [1]]])),
+        ],
+        false,
+    );
+    assert_eq!(
+        judge(&h, "strict-serializable"),
+        (
+            Validity::Invalid,
+            vec!["G-single-item-realtime".to_string()]
+        )
+    );
     assert_eq!(judge(&h, "serializable").0, Validity::Valid);
 }

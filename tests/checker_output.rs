@@ -14,7 +14,11 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/mael
 
 fn history(name: &str) -> History {
     let dir = PathBuf::from(FIXTURES).join(name);
-    assert!(dir.is_dir(), "fixture directory {} is missing (tests/fixtures/maelstrom-runs)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "fixture directory {} is missing (tests/fixtures/maelstrom-runs)",
+        dir.display()
+    );
     read_history_edn(&dir.join("history.edn")).expect("history parses")
 }
 
@@ -47,17 +51,28 @@ fn results_round_trip_through_edn_and_json() {
         let dir = scratch(name);
         write_results(&dir, &results).expect("write results");
         let edn = read_results_edn(&dir.join("results.edn")).expect("our results.edn parses");
-        assert!(clj_eq(&edn, &results), "{name}: results.edn does not read back");
+        assert!(
+            clj_eq(&edn, &results),
+            "{name}: results.edn does not read back"
+        );
         let mut json = std::fs::read(dir.join("results.json")).expect("results.json");
         let back = simd_json::to_owned_value(&mut json).expect("results.json parses");
-        assert!(clj_eq(&back, &results), "{name}: results.json does not read back");
+        assert!(
+            clj_eq(&back, &results),
+            "{name}: results.json does not read back"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
 #[test]
 fn history_round_trips_and_plots_render() {
-    for name in ["broadcast-5n-partition-valid", "kafka-2n-valid", "txn-list-append-valid", "echo-valid"] {
+    for name in [
+        "broadcast-5n-partition-valid",
+        "kafka-2n-valid",
+        "txn-list-append-valid",
+        "echo-valid",
+    ] {
         let h = history(name);
         let dir = scratch(&format!("h-{name}"));
         write_history(&dir, &h).expect("write history");
@@ -65,8 +80,15 @@ fn history_round_trips_and_plots_render() {
         let back = parse_history(&text).expect("our history.edn parses");
         assert_eq!(back.ops.len(), h.ops.len());
         for (a, b) in back.ops.iter().zip(h.ops.iter()) {
-            assert!(clj_eq(&a.value, &b.value) && a.index == b.index && a.f == b.f, "{name}: op {} differs", b.index);
-            assert_eq!((a.op_type, a.process, a.time_ns, a.is_final), (b.op_type, b.process, b.time_ns, b.is_final));
+            assert!(
+                clj_eq(&a.value, &b.value) && a.index == b.index && a.f == b.f,
+                "{name}: op {} differs",
+                b.index
+            );
+            assert_eq!(
+                (a.op_type, a.process, a.time_ns, a.is_final),
+                (b.op_type, b.process, b.time_ns, b.is_final)
+            );
         }
         let txt = std::fs::read_to_string(dir.join("history.txt")).expect("history.txt");
         assert_eq!(txt.lines().count(), h.ops.len());
@@ -78,7 +100,10 @@ fn history_round_trips_and_plots_render() {
         write_plots(&dir, &h).expect("plots");
         for svg in ["latency-raw.svg", "latency-quantiles.svg", "rate.svg"] {
             let s = std::fs::read_to_string(dir.join(svg)).expect("svg written");
-            assert!(s.starts_with("<svg") && s.trim_end().ends_with("</svg>"), "{name}/{svg}");
+            assert!(
+                s.starts_with("<svg") && s.trim_end().ends_with("</svg>"),
+                "{name}/{svg}"
+            );
         }
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -90,10 +115,16 @@ fn console_summary_ends_with_the_verdict() {
     let summary = console_summary(&analyze_fixture("b", "broadcast", &h));
     println!("{summary}");
     assert!(summary.ends_with("}\n\nEverything looks good! ヽ(‘ー`)ノ\n"));
-    let bad = console_summary(&analyze_fixture("e", "echo", &history("echo-garbled-invalid")));
+    let bad = console_summary(&analyze_fixture(
+        "e",
+        "echo",
+        &history("echo-garbled-invalid"),
+    ));
     assert!(bad.ends_with("\n\nAnalysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻\n"));
     let unknown = console_summary(&analyze_fixture("t", "txn-rw-register", &h));
-    assert!(unknown.ends_with("\n\nErrors occurred during analysis, but no anomalies found. ಠ~ಠ\n"));
+    assert!(
+        unknown.ends_with("\n\nErrors occurred during analysis, but no anomalies found. ಠ~ಠ\n")
+    );
 }
 
 #[test]
@@ -102,11 +133,22 @@ fn edn_reader_handles_records_sets_and_odd_input() {
         .expect("parses");
     let json = to_json(&op);
     let text = simd_json::to_string(&json).unwrap();
-    assert!(text.contains("\"index\":3") && text.contains("[\"x\",null]") && text.contains("1500"), "{text}");
+    assert!(
+        text.contains("\"index\":3") && text.contains("[\"x\",null]") && text.contains("1500"),
+        "{text}"
+    );
     let discarded = parse("[1 #_2 #_ #_ 3 4] ; comment").expect("discards parse");
     assert_eq!(simd_json::to_string(&to_json(&discarded)).unwrap(), "[1]");
     assert!(parse("#_1").is_err(), "nothing left after a discard");
-    for bad in ["{:a", "[1 2", "\"abc", "{:a 1 :b}", ")", "#", &"[".repeat(10_000)] {
+    for bad in [
+        "{:a",
+        "[1 2",
+        "\"abc",
+        "{:a 1 :b}",
+        ")",
+        "#",
+        &"[".repeat(10_000),
+    ] {
         assert!(parse(bad).is_err(), "{bad:?} should not parse");
     }
 }
@@ -117,14 +159,28 @@ fn edn_reader_handles_records_sets_and_odd_input() {
 #[test]
 fn history_edn_lines_match_maelstrom() {
     for name in [
-        "broadcast-5n-valid", "broadcast-5n-partition-valid", "echo-valid", "g-set-partition-valid",
-        "g-counter-partition-valid", "pn-counter-partition-valid", "kafka-2n-valid", "lin-kv-raft-valid",
-        "txn-list-append-valid", "txn-rw-register-read-committed-valid",
+        "broadcast-5n-valid",
+        "broadcast-5n-partition-valid",
+        "echo-valid",
+        "g-set-partition-valid",
+        "g-counter-partition-valid",
+        "pn-counter-partition-valid",
+        "kafka-2n-valid",
+        "lin-kv-raft-valid",
+        "txn-list-append-valid",
+        "txn-rw-register-read-committed-valid",
     ] {
         let h = history(name);
-        let original = std::fs::read_to_string(PathBuf::from(FIXTURES).join(name).join("history.edn")).unwrap();
+        let original =
+            std::fs::read_to_string(PathBuf::from(FIXTURES).join(name).join("history.edn"))
+                .unwrap();
         let mut compared = 0;
-        for (ours, theirs) in h.ops.iter().map(glomers::harness::results::history_edn_line).zip(original.lines()) {
+        for (ours, theirs) in h
+            .ops
+            .iter()
+            .map(glomers::harness::results::history_edn_line)
+            .zip(original.lines())
+        {
             let extra_keys = [":unseen", ":seek-to-beginning?", ":poll-ms"];
             if theirs.contains("#{") || extra_keys.iter().any(|k| theirs.contains(k)) {
                 continue;
@@ -132,7 +188,10 @@ fn history_edn_lines_match_maelstrom() {
             assert_eq!(ours, theirs, "{name}");
             compared += 1;
         }
-        assert!(compared * 10 >= h.ops.len() * 9, "{name}: only {compared} lines compared");
+        assert!(
+            compared * 10 >= h.ops.len() * 9,
+            "{name}: only {compared} lines compared"
+        );
     }
 }
 

@@ -12,7 +12,9 @@ fn history(txns: &[(OpType, OwnedValue)], overlap: bool) -> History {
         OwnedValue::Array(mops) => OwnedValue::Array(Box::new(
             mops.iter()
                 .map(|m| match m {
-                    OwnedValue::Array(m) if m.first().and_then(|f| f.as_str_value()) == Some("r") => {
+                    OwnedValue::Array(m)
+                        if m.first().and_then(|f| f.as_str_value()) == Some("r") =>
+                    {
                         json!(["r", m[1].clone(), null])
                     }
                     other => other.clone(),
@@ -23,15 +25,39 @@ fn history(txns: &[(OpType, OwnedValue)], overlap: bool) -> History {
     };
     if overlap {
         for (i, (_, v)) in txns.iter().enumerate() {
-            h.push(i as u64, OpType::Invoke, Process::Client(i as u64), "txn", invoke_value(v));
+            h.push(
+                i as u64,
+                OpType::Invoke,
+                Process::Client(i as u64),
+                "txn",
+                invoke_value(v),
+            );
         }
         for (i, (t, v)) in txns.iter().enumerate() {
-            h.push(100 + i as u64, *t, Process::Client(i as u64), "txn", v.clone());
+            h.push(
+                100 + i as u64,
+                *t,
+                Process::Client(i as u64),
+                "txn",
+                v.clone(),
+            );
         }
     } else {
         for (i, (t, v)) in txns.iter().enumerate() {
-            h.push(2 * i as u64, OpType::Invoke, Process::Client(i as u64), "txn", invoke_value(v));
-            h.push(2 * i as u64 + 1, *t, Process::Client(i as u64), "txn", v.clone());
+            h.push(
+                2 * i as u64,
+                OpType::Invoke,
+                Process::Client(i as u64),
+                "txn",
+                invoke_value(v),
+            );
+            h.push(
+                2 * i as u64 + 1,
+                *t,
+                Process::Client(i as u64),
+                "txn",
+                v.clone(),
+            );
         }
     }
     h
@@ -52,11 +78,24 @@ impl AsStr for OwnedValue {
 
 fn judge(h: &History, model: &str) -> (Validity, Vec<String>) {
     let models = [model.to_string()];
-    let r = analyze(&CheckInput { workload: "txn-rw-register", history: h, net: NetStats::default(), availability: Availability::Any, consistency_models: &models });
-    let OwnedValue::Object(top) = &r else { panic!() };
-    let Some(OwnedValue::Object(w)) = top.get("workload") else { panic!() };
+    let r = analyze(&CheckInput {
+        workload: "txn-rw-register",
+        history: h,
+        net: NetStats::default(),
+        availability: Availability::Any,
+        consistency_models: &models,
+    });
+    let OwnedValue::Object(top) = &r else {
+        panic!()
+    };
+    let Some(OwnedValue::Object(w)) = top.get("workload") else {
+        panic!()
+    };
     let types = match w.get("anomaly-types") {
-        Some(OwnedValue::Array(a)) => a.iter().filter_map(|t| t.as_str_value().map(String::from)).collect(),
+        Some(OwnedValue::Array(a)) => a
+            .iter()
+            .filter_map(|t| t.as_str_value().map(String::from))
+            .collect(),
         _ => vec![],
     };
     (Validity::from_value(w.get("valid?")), types)
@@ -68,39 +107,100 @@ fn ok(v: OwnedValue) -> (OpType, OwnedValue) {
 
 #[test]
 fn aborted_intermediate_and_internal_reads() {
-    let g1a = history(&[(OpType::Fail, json!([["w", 1, 5]])), ok(json!([["r", 1, 5]]))], false);
-    assert_eq!(judge(&g1a, "read-committed"), (Validity::Invalid, vec!["G1a".to_string()]));
+    let g1a = history(
+        &[
+            (OpType::Fail, json!([["w", 1, 5]])),
+            ok(json!([["r", 1, 5]])),
+        ],
+        false,
+    );
+    assert_eq!(
+        judge(&g1a, "read-committed"),
+        (Validity::Invalid, vec!["G1a".to_string()])
+    );
     assert_eq!(judge(&g1a, "read-uncommitted").0, Validity::Valid);
-    let g1b = history(&[ok(json!([["w", 1, 1], ["w", 1, 2]])), ok(json!([["r", 1, 1]]))], false);
+    let g1b = history(
+        &[
+            ok(json!([["w", 1, 1], ["w", 1, 2]])),
+            ok(json!([["r", 1, 1]])),
+        ],
+        false,
+    );
     assert!(judge(&g1b, "read-committed").1.contains(&"G1b".to_string()));
     let internal = history(&[ok(json!([["w", 1, 3], ["r", 1, 4]]))], false);
-    assert_eq!(judge(&internal, "serializable").1, vec!["internal".to_string()]);
+    assert_eq!(
+        judge(&internal, "serializable").1,
+        vec!["internal".to_string()]
+    );
     assert_eq!(judge(&internal, "read-committed").0, Validity::Valid);
 }
 
 #[test]
 fn lost_update_and_write_skew() {
-    let lost = history(&[ok(json!([["r", 1, null], ["w", 1, 1]])), ok(json!([["r", 1, null], ["w", 1, 2]]))], true);
-    assert!(judge(&lost, "repeatable-read").1.contains(&"lost-update".to_string()));
+    let lost = history(
+        &[
+            ok(json!([["r", 1, null], ["w", 1, 1]])),
+            ok(json!([["r", 1, null], ["w", 1, 2]])),
+        ],
+        true,
+    );
+    assert!(
+        judge(&lost, "repeatable-read")
+            .1
+            .contains(&"lost-update".to_string())
+    );
     assert_eq!(judge(&lost, "read-committed").0, Validity::Valid);
-    let skew = history(&[ok(json!([["r", "x", null], ["w", "y", 1]])), ok(json!([["r", "y", null], ["w", "x", 1]]))], true);
-    assert_eq!(judge(&skew, "serializable"), (Validity::Invalid, vec!["G2-item".to_string()]));
+    let skew = history(
+        &[
+            ok(json!([["r", "x", null], ["w", "y", 1]])),
+            ok(json!([["r", "y", null], ["w", "x", 1]])),
+        ],
+        true,
+    );
+    assert_eq!(
+        judge(&skew, "serializable"),
+        (Validity::Invalid, vec!["G2-item".to_string()])
+    );
     assert_eq!(judge(&skew, "read-committed").0, Validity::Valid);
 }
 
 #[test]
 fn circular_information_flow_and_cyclic_versions() {
-    let g1c = history(&[ok(json!([["w", "x", 1], ["r", "y", 1]])), ok(json!([["w", "y", 1], ["r", "x", 1]]))], true);
-    assert_eq!(judge(&g1c, "read-committed"), (Validity::Invalid, vec!["G1c".to_string()]));
+    let g1c = history(
+        &[
+            ok(json!([["w", "x", 1], ["r", "y", 1]])),
+            ok(json!([["w", "y", 1], ["r", "x", 1]])),
+        ],
+        true,
+    );
+    assert_eq!(
+        judge(&g1c, "read-committed"),
+        (Validity::Invalid, vec!["G1c".to_string()])
+    );
     // Writes follow reads both ways: 1 < 2 and 2 < 1.
-    let cyclic = history(&[ok(json!([["w", 1, 1]])), ok(json!([["r", 1, 1], ["w", 1, 2]])), ok(json!([["r", 1, 2], ["w", 1, 1]]))], false);
-    assert!(judge(&cyclic, "read-uncommitted").1.contains(&"cyclic-versions".to_string()));
+    let cyclic = history(
+        &[
+            ok(json!([["w", 1, 1]])),
+            ok(json!([["r", 1, 1], ["w", 1, 2]])),
+            ok(json!([["r", 1, 2], ["w", 1, 1]])),
+        ],
+        false,
+    );
+    assert!(
+        judge(&cyclic, "read-uncommitted")
+            .1
+            .contains(&"cyclic-versions".to_string())
+    );
 }
 
 #[test]
 fn healthy_serial_history_is_valid_under_strict_serializability() {
     let h = history(
-        &[ok(json!([["r", 1, null], ["w", 1, 1]])), ok(json!([["r", 1, 1], ["w", 1, 2]])), ok(json!([["r", 1, 2], ["r", 2, null]]))],
+        &[
+            ok(json!([["r", 1, null], ["w", 1, 1]])),
+            ok(json!([["r", 1, 1], ["w", 1, 2]])),
+            ok(json!([["r", 1, 2], ["r", 2, null]])),
+        ],
         false,
     );
     assert_eq!(judge(&h, "strict-serializable"), (Validity::Valid, vec![]));
@@ -108,10 +208,26 @@ fn healthy_serial_history_is_valid_under_strict_serializability() {
 
 #[test]
 fn several_models_are_checked_as_their_union() {
-    let skew = history(&[ok(json!([["r", "x", null], ["w", "y", 1]])), ok(json!([["r", "y", null], ["w", "x", 1]]))], true);
+    let skew = history(
+        &[
+            ok(json!([["r", "x", null], ["w", "y", 1]])),
+            ok(json!([["r", "y", null], ["w", "x", 1]])),
+        ],
+        true,
+    );
     let models = ["read-committed".to_string(), "serializable".to_string()];
-    let r = analyze(&CheckInput { workload: "txn-rw-register", history: &skew, net: NetStats::default(), availability: Availability::Any, consistency_models: &models });
-    let OwnedValue::Object(top) = &r else { panic!() };
-    let Some(OwnedValue::Object(w)) = top.get("workload") else { panic!() };
+    let r = analyze(&CheckInput {
+        workload: "txn-rw-register",
+        history: &skew,
+        net: NetStats::default(),
+        availability: Availability::Any,
+        consistency_models: &models,
+    });
+    let OwnedValue::Object(top) = &r else {
+        panic!()
+    };
+    let Some(OwnedValue::Object(w)) = top.get("workload") else {
+        panic!()
+    };
     assert_eq!(Validity::from_value(w.get("valid?")), Validity::Invalid);
 }

@@ -16,7 +16,11 @@ use OpType::{Fail, Info, Invoke, Ok};
 fn history(ops: &[(u64, OpType, u64, &str, OwnedValue, bool)]) -> History {
     let mut h = History::default();
     for (t, ty, p, f, v, fin) in ops {
-        let process = if *p == u64::MAX { Process::Nemesis } else { Process::Client(*p) };
+        let process = if *p == u64::MAX {
+            Process::Nemesis
+        } else {
+            Process::Client(*p)
+        };
         let i = h.push(*t, *ty, process, f, v.clone());
         h.ops[i as usize].is_final = *fin;
     }
@@ -24,7 +28,13 @@ fn history(ops: &[(u64, OpType, u64, &str, OwnedValue, bool)]) -> History {
 }
 
 fn check(workload: &str, h: &History, availability: Availability) -> OwnedValue {
-    analyze(&CheckInput { workload, history: h, net: NetStats::default(), availability, consistency_models: &[] })
+    analyze(&CheckInput {
+        workload,
+        history: h,
+        net: NetStats::default(),
+        availability,
+        consistency_models: &[],
+    })
 }
 
 fn at<'a>(v: &'a OwnedValue, path: &[&str]) -> &'a OwnedValue {
@@ -39,7 +49,10 @@ fn valid(v: &OwnedValue, path: &[&str]) -> Validity {
 }
 
 fn same(ours: &OwnedValue, expected: OwnedValue) {
-    assert!(clj_eq(ours, &expected), "got {ours:?}\nexpected {expected:?}");
+    assert!(
+        clj_eq(ours, &expected),
+        "got {ours:?}\nexpected {expected:?}"
+    );
 }
 
 const MS: u64 = 1_000_000;
@@ -62,7 +75,10 @@ fn broadcast_element_missing_from_a_later_read_is_lost() {
     same(at(&r, &["workload", "lost"]), json!([1]));
     same(at(&r, &["workload", "lost-count"]), json!(1));
     // lost latency = (last-present invoke time + 1 ns) - known time, truncated to ms.
-    same(at(&r, &["workload", "lost-latencies"]), json!({"0": 1, "0.5": 1, "0.95": 1, "0.99": 1, "1": 1}));
+    same(
+        at(&r, &["workload", "lost-latencies"]),
+        json!({"0": 1, "0.5": 1, "0.95": 1, "0.99": 1, "1": 1}),
+    );
 }
 
 #[test]
@@ -94,7 +110,10 @@ fn stale_elements_and_stable_latency_use_the_last_absent_read_plus_one_ns() {
     // (2500 ms + 1 ns) - 1 µs = 2499.999001 ms -> 2499.
     same(at(&r, &["workload", "stable-latencies", "1"]), json!(2499));
     same(at(&r, &["workload", "stale"]), json!([5]));
-    same(&at(&r, &["workload", "worst-stale"]).as_array_first_element(), json!(5));
+    same(
+        &at(&r, &["workload", "worst-stale"]).as_array_first_element(),
+        json!(5),
+    );
 }
 
 trait FirstElement {
@@ -114,9 +133,23 @@ impl FirstElement for OwnedValue {
 fn garbled_failed_and_indeterminate_echoes_are_errors() {
     let h = history(&[
         (0, Invoke, 0, "echo", json!("hi"), false),
-        (1, Ok, 0, "echo", json!({"type": "echo_ok", "echo": "hi"}), false),
+        (
+            1,
+            Ok,
+            0,
+            "echo",
+            json!({"type": "echo_ok", "echo": "hi"}),
+            false,
+        ),
         (2, Invoke, 0, "echo", json!("a"), false),
-        (3, Ok, 0, "echo", json!({"type": "echo_ok", "echo": "WRONG a"}), false),
+        (
+            3,
+            Ok,
+            0,
+            "echo",
+            json!({"type": "echo_ok", "echo": "WRONG a"}),
+            false,
+        ),
         (4, Invoke, 0, "echo", json!("b"), false),
         (5, Fail, 0, "echo", json!("b"), false),
         (6, Invoke, 0, "echo", json!("c"), false),
@@ -124,9 +157,14 @@ fn garbled_failed_and_indeterminate_echoes_are_errors() {
     ]);
     let r = check("echo", &h, Availability::Any);
     assert_eq!(validity_of(&r), Validity::Invalid);
-    let OwnedValue::Array(errors) = at(&r, &["workload", "errors"]) else { panic!() };
+    let OwnedValue::Array(errors) = at(&r, &["workload", "errors"]) else {
+        panic!()
+    };
     assert_eq!(errors.len(), 3);
-    same(&errors[0], json!(["Expected a message with :echo", "a", "But received", {"type": "echo_ok", "echo": "WRONG a"}]));
+    same(
+        &errors[0],
+        json!(["Expected a message with :echo", "a", "But received", {"type": "echo_ok", "echo": "WRONG a"}]),
+    );
 }
 
 #[test]
@@ -148,7 +186,11 @@ fn duplicate_unique_ids_are_invalid_and_mixed_kinds_unknown() {
     ops.push((21, Ok, 0, "generate", json!("1"), false));
     let r = check("unique-ids", &history(&ops), Availability::Any);
     assert_eq!(valid(&r, &["workload", "valid?"]), Validity::Unknown);
-    assert!(at(&r, &["workload", "error"]).as_str().is_some_and(|e| e.contains("compare")));
+    assert!(
+        at(&r, &["workload", "error"])
+            .as_str()
+            .is_some_and(|e| e.contains("compare"))
+    );
 }
 
 fn counter_history(final_read: i64) -> History {
@@ -175,14 +217,23 @@ fn counter_info_adds_widen_the_acceptable_set_into_merged_intervals() {
     for ok in [10, 11, 15, 16] {
         let r = check("pn-counter", &counter_history(ok), Availability::Any);
         assert_eq!(validity_of(&r), Validity::Valid, "read {ok}");
-        same(at(&r, &["workload", "acceptable"]), json!([[10, 11], [15, 16]]));
+        same(
+            at(&r, &["workload", "acceptable"]),
+            json!([[10, 11], [15, 16]]),
+        );
         same(at(&r, &["workload", "final-reads"]), json!([ok]));
         assert!(at(&r, &["workload", "errors"]).is_null());
     }
     for bad in [9, 12, 13, 14, 17, 19] {
         let r = check("g-counter", &counter_history(bad), Availability::Any);
-        assert_eq!(valid(&r, &["workload", "valid?"]), Validity::Invalid, "read {bad}");
-        let OwnedValue::Array(errors) = at(&r, &["workload", "errors"]) else { panic!() };
+        assert_eq!(
+            valid(&r, &["workload", "valid?"]),
+            Validity::Invalid,
+            "read {bad}"
+        );
+        let OwnedValue::Array(errors) = at(&r, &["workload", "errors"]) else {
+            panic!()
+        };
         same(at(&errors[0], &["value"]), json!(bad));
         same(at(&errors[0], &["final?"]), json!(true));
     }
@@ -196,11 +247,21 @@ fn stats_are_invalid_when_some_f_never_succeeds_except_crash() {
         (2, Invoke, 0, "read", N, false),
         (3, Fail, 0, "read", N, false),
         (4, Invoke, u64::MAX, "start-partition", N, false),
-        (5, Info, u64::MAX, "start-partition", json!("majority"), false),
+        (
+            5,
+            Info,
+            u64::MAX,
+            "start-partition",
+            json!("majority"),
+            false,
+        ),
     ]);
     let r = check("broadcast", &h, Availability::Any);
     assert_eq!(valid(&r, &["stats", "valid?"]), Validity::Invalid);
-    assert_eq!(valid(&r, &["stats", "by-f", "read", "valid?"]), Validity::Invalid);
+    assert_eq!(
+        valid(&r, &["stats", "by-f", "read", "valid?"]),
+        Validity::Invalid
+    );
     same(at(&r, &["stats", "count"]), json!(2));
     assert_eq!(validity_of(&r), Validity::Invalid);
     let crash = history(&[
@@ -211,7 +272,10 @@ fn stats_are_invalid_when_some_f_never_succeeds_except_crash() {
     ]);
     let r = check("kafka", &crash, Availability::Any);
     assert_eq!(valid(&r, &["stats", "valid?"]), Validity::Valid);
-    assert_eq!(valid(&r, &["stats", "by-f", "crash", "valid?"]), Validity::Invalid);
+    assert_eq!(
+        valid(&r, &["stats", "by-f", "crash", "valid?"]),
+        Validity::Invalid
+    );
 }
 
 #[test]
@@ -219,7 +283,14 @@ fn availability_total_and_fraction() {
     let mut ops = Vec::new();
     for i in 0..4u64 {
         ops.push((2 * i, Invoke, i, "generate", N, false));
-        ops.push((2 * i + 1, if i == 3 { Info } else { Ok }, i, "generate", json!(i), false));
+        ops.push((
+            2 * i + 1,
+            if i == 3 { Info } else { Ok },
+            i,
+            "generate",
+            json!(i),
+            false,
+        ));
     }
     let h = history(&ops);
     let r = check("unique-ids", &h, Availability::Total);
@@ -229,11 +300,17 @@ fn availability_total_and_fraction() {
     let ok = check("unique-ids", &h, Availability::Fraction(0.75));
     assert_eq!(valid(&ok, &["availability", "valid?"]), Validity::Valid);
     let strict = check("unique-ids", &h, Availability::Fraction(0.76));
-    assert_eq!(valid(&strict, &["availability", "valid?"]), Validity::Invalid);
+    assert_eq!(
+        valid(&strict, &["availability", "valid?"]),
+        Validity::Invalid
+    );
     let none = check("unique-ids", &h, Availability::Any);
     assert_eq!(valid(&none, &["availability", "valid?"]), Validity::Valid);
     let empty = check("echo", &History::default(), Availability::Total);
-    same(at(&empty, &["availability"]), json!({"valid?": true, "ok-fraction": 1}));
+    same(
+        at(&empty, &["availability"]),
+        json!({"valid?": true, "ok-fraction": 1}),
+    );
 }
 
 #[test]
@@ -244,32 +321,73 @@ fn msgs_per_op_is_single_precision_over_client_invocations() {
     }
     h.push(5000, Invoke, Process::Nemesis, "start-partition", N);
     let net = NetStats {
-        all: NetCounts { send_count: 9980, recv_count: 9000, msg_count: 9980 },
-        clients: NetCounts { send_count: 0, recv_count: 0, msg_count: 0 },
-        servers: NetCounts { send_count: 110, recv_count: 110, msg_count: 110 },
+        all: NetCounts {
+            send_count: 9980,
+            recv_count: 9000,
+            msg_count: 9980,
+        },
+        clients: NetCounts {
+            send_count: 0,
+            recv_count: 0,
+            msg_count: 0,
+        },
+        servers: NetCounts {
+            send_count: 110,
+            recv_count: 110,
+            msg_count: 110,
+        },
     };
-    let input = CheckInput { workload: "g-set", history: &h, net, availability: Availability::Any, consistency_models: &[] };
+    let input = CheckInput {
+        workload: "g-set",
+        history: &h,
+        net,
+        availability: Availability::Any,
+        consistency_models: &[],
+    };
     let r = analyze(&input);
     same(at(&r, &["net", "all", "msgs-per-op"]), json!(5.0125566));
-    assert!(at(&r, &["net", "clients"]).as_object().is_some_and(|m| !m.contains_key("msgs-per-op")));
+    assert!(
+        at(&r, &["net", "clients"])
+            .as_object()
+            .is_some_and(|m| !m.contains_key("msgs-per-op"))
+    );
     let text = glomers::harness::results::console_summary(&r);
     assert!(text.contains(":msgs-per-op 5.0125566"), "{text}");
     // No client invocations: no msgs-per-op at all.
     let r = check("echo", &History::default(), Availability::Any);
-    assert!(at(&r, &["net", "all"]).as_object().is_some_and(|m| !m.contains_key("msgs-per-op")));
+    assert!(
+        at(&r, &["net", "all"])
+            .as_object()
+            .is_some_and(|m| !m.contains_key("msgs-per-op"))
+    );
 }
 
 #[test]
 fn unknown_workloads_and_failing_checkers_are_unknown() {
     let r = check("no-such-workload", &History::default(), Availability::Any);
     assert_eq!(valid(&r, &["workload", "valid?"]), Validity::Unknown);
-    assert!(at(&r, &["workload", "error"]).as_str().is_some_and(|e| e.contains("no checker")));
+    assert!(
+        at(&r, &["workload", "error"])
+            .as_str()
+            .is_some_and(|e| e.contains("no checker"))
+    );
     assert_eq!(validity_of(&r), Validity::Unknown);
-    let bad_read = history(&[(0, Invoke, 0, "read", N, false), (1, Ok, 0, "read", json!(3), false)]);
+    let bad_read = history(&[
+        (0, Invoke, 0, "read", N, false),
+        (1, Ok, 0, "read", json!(3), false),
+    ]);
     let r = check("broadcast", &bad_read, Availability::Any);
     assert_eq!(valid(&r, &["workload", "valid?"]), Validity::Unknown);
-    assert_eq!(Validity::Valid.merge(Validity::Unknown).merge(Validity::Invalid), Validity::Invalid);
-    assert_eq!(Validity::Invalid.merge(Validity::Unknown), Validity::Invalid);
+    assert_eq!(
+        Validity::Valid
+            .merge(Validity::Unknown)
+            .merge(Validity::Invalid),
+        Validity::Invalid
+    );
+    assert_eq!(
+        Validity::Invalid.merge(Validity::Unknown),
+        Validity::Invalid
+    );
     assert_eq!(Validity::Valid.merge(Validity::Unknown), Validity::Unknown);
 }
 
@@ -337,12 +455,22 @@ fn set_full_scales_to_thousands_of_elements() {
         h.push(t + 1, Ok, Process::Client(0), "broadcast", json!(i));
         seen.push(json!(i));
         h.push(t + 2, Invoke, Process::Client(1), "read", N);
-        h.push(t + 3, Ok, Process::Client(1), "read", OwnedValue::Array(Box::new(seen.clone())));
+        h.push(
+            t + 3,
+            Ok,
+            Process::Client(1),
+            "read",
+            OwnedValue::Array(Box::new(seen.clone())),
+        );
         t += 4;
     }
     let started = std::time::Instant::now();
     let r = check("broadcast", &h, Availability::Any);
-    assert!(started.elapsed().as_secs() < 20, "set-full took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "set-full took {:?}",
+        started.elapsed()
+    );
     same(at(&r, &["workload", "stable-count"]), json!(1500));
     assert_eq!(validity_of(&r), Validity::Valid);
 }
@@ -364,9 +492,23 @@ fn duplicated_string_ids_print_as_string_keys() {
 fn faithful_echoes_are_valid() {
     let h = history(&[
         (0, Invoke, 0, "echo", json!("Please echo 6"), false),
-        (1, Ok, 0, "echo", json!({"type": "echo_ok", "in_reply_to": 1, "echo": "Please echo 6"}), false),
+        (
+            1,
+            Ok,
+            0,
+            "echo",
+            json!({"type": "echo_ok", "in_reply_to": 1, "echo": "Please echo 6"}),
+            false,
+        ),
         (2, Invoke, 1, "echo", json!("Please echo 7"), false),
-        (3, Ok, 1, "echo", json!({"type": "echo_ok", "in_reply_to": 1, "echo": "Please echo 7"}), false),
+        (
+            3,
+            Ok,
+            1,
+            "echo",
+            json!({"type": "echo_ok", "in_reply_to": 1, "echo": "Please echo 7"}),
+            false,
+        ),
     ]);
     let r = check("echo", &h, Availability::Total);
     assert_eq!(validity_of(&r), Validity::Valid);

@@ -5,7 +5,6 @@
 //! plays seq-kv and the peers with serde_json) is not. One test in this file, so no other
 //! test thread allocates while we count.
 
-
 use glomers::harness::services::{Service, service};
 use glomers::node::{NodeCore, Rng, Workload};
 use glomers::workloads::g_counter::{GCounter, GCounterStrategy, SeqKvConfig, SyncConfig};
@@ -65,12 +64,15 @@ impl<W: Workload> Driver<W> {
                         let mut bytes = body.to_string().into_bytes();
                         let request = simd_json::to_owned_value(&mut bytes).expect("body");
                         let reply = self.seq_kv.handle("n0", &request).expect("seq-kv reply");
-                        let reply: Value = serde_json::from_str(&simd_json::to_string(&reply).expect("json")).expect("json");
+                        let reply: Value =
+                            serde_json::from_str(&simd_json::to_string(&reply).expect("json"))
+                                .expect("json");
                         json!({"src": "seq-kv", "dest": "n0", "body": reply})
                     }
                     Some("n1") if body["msg_id"].is_u64() => {
                         let mut reply = body.clone();
-                        reply["type"] = json!(format!("{}_ok", body["type"].as_str().expect("type")));
+                        reply["type"] =
+                            json!(format!("{}_ok", body["type"].as_str().expect("type")));
                         reply["in_reply_to"] = body["msg_id"].clone();
                         json!({"src": "n1", "dest": "n0", "body": reply})
                     }
@@ -128,18 +130,25 @@ fn counters_and_g_set_allocate_nothing_per_request_after_warm_up() {
     let seq_kv_reads = Driver::new(seq_kv_reads).allocations_after_warm_up(reads_only);
     let crdt = GCounter::new(GCounterStrategy::Crdt(SyncConfig::default()));
     let crdt = Driver::new(crdt).allocations_after_warm_up(adds_and_reads);
-    let pn = Driver::new(PnCounter::new(SyncConfig::default())).allocations_after_warm_up(|round| {
-        client_line(2 * round, &format!("\"type\":\"add\",\"delta\":{}", round as i64 % 7 - 3))
+    let pn =
+        Driver::new(PnCounter::new(SyncConfig::default())).allocations_after_warm_up(|round| {
+            client_line(
+                2 * round,
+                &format!("\"type\":\"add\",\"delta\":{}", round as i64 % 7 - 3),
+            )
             .into_bytes()
             .into_iter()
             .chain(client_line(2 * round + 1, "\"type\":\"read\"").into_bytes())
             .collect()
-    });
+        });
     let g_set = Driver::new(GSet::new(SyncConfig::default())).allocations_after_warm_up(|round| {
         let element = round % 50; // the same 50 elements again and again
         format!(
             "{}{}",
-            client_line(2 * round, &format!("\"type\":\"add\",\"element\":{element}")),
+            client_line(
+                2 * round,
+                &format!("\"type\":\"add\",\"element\":{element}")
+            ),
             client_line(2 * round + 1, "\"type\":\"read\"")
         )
         .into_bytes()
@@ -153,8 +162,13 @@ fn counters_and_g_set_allocate_nothing_per_request_after_warm_up() {
         ("g-set", g_set, 1),
     ];
     for (name, (allocations, requests), minimum) in all {
-        eprintln!("{name}: {allocations} allocations after warm-up, {requests} seq-kv/peer requests");
+        eprintln!(
+            "{name}: {allocations} allocations after warm-up, {requests} seq-kv/peer requests"
+        );
         assert_eq!(allocations, 0, "{name} allocated");
-        assert!(requests >= minimum, "{name} made only {requests} seq-kv/peer requests");
+        assert!(
+            requests >= minimum,
+            "{name} made only {requests} seq-kv/peer requests"
+        );
     }
 }

@@ -29,8 +29,22 @@ impl Probe {
             2 => kv.cas(ctx, key, KvValue::U64(1), KvValue::I64(-2), false, t(2)),
             3 => kv.cas(ctx, key, KvValue::U64(1), KvValue::U64(3), false, t(2)),
             4 => kv.read(ctx, KvValue::U64(77), t(0)),
-            5 => kv.cas(ctx, KvValue::U64(77), KvValue::U64(0), KvValue::U64(5), false, t(2)),
-            6 => kv.cas(ctx, KvValue::U64(77), KvValue::U64(0), KvValue::Raw(b"[1,\"a\"]"), true, t(2)),
+            5 => kv.cas(
+                ctx,
+                KvValue::U64(77),
+                KvValue::U64(0),
+                KvValue::U64(5),
+                false,
+                t(2),
+            ),
+            6 => kv.cas(
+                ctx,
+                KvValue::U64(77),
+                KvValue::U64(0),
+                KvValue::Raw(b"[1,\"a\"]"),
+                true,
+                t(2),
+            ),
             7 => kv.read(ctx, KvValue::U64(77), t(0)),
             _ => return,
         };
@@ -72,7 +86,11 @@ fn glomers_json(value: glomers::wire::Json<'_>) -> String {
 }
 
 fn run(service: Service) -> Vec<String> {
-    let probe = Probe { kv: Kv::new(service, 1000), step: 0, log: Vec::new() };
+    let probe = Probe {
+        kv: Kv::new(service, 1000),
+        step: 0,
+        log: Vec::new(),
+    };
     let mut cluster = Cluster::new(vec![probe], 5, 3);
     cluster.run_until(1000);
     cluster.nodes[0].workload().log.clone()
@@ -82,7 +100,16 @@ fn run(service: Service) -> Vec<String> {
 fn lin_kv_outcomes_decode() {
     assert_eq!(
         run(Service::LinKv),
-        ["ok", "value 1", "ok", "22 current Some(-2)", "20", "20", "ok", "value [1,\"a\"]"]
+        [
+            "ok",
+            "value 1",
+            "ok",
+            "22 current Some(-2)",
+            "20",
+            "20",
+            "ok",
+            "value [1,\"a\"]"
+        ]
     );
 }
 

@@ -7,22 +7,37 @@ mod counters_support;
 
 use counters_support::{Cluster, acceptable_counter_values, run_workload};
 use glomers::node::Rng;
-use glomers::workloads::g_counter::{GCounter, GCounterStrategy, SeqKvConfig, SyncConfig};
 use glomers::workloads::PnCounter;
+use glomers::workloads::g_counter::{GCounter, GCounterStrategy, SeqKvConfig, SyncConfig};
 use serde_json::{Value, json};
 
 fn g_counter_op(rng: &mut Rng) -> Value {
-    if rng.coin() { json!({"type": "add", "delta": rng.below(5)}) } else { json!({"type": "read"}) }
+    if rng.coin() {
+        json!({"type": "add", "delta": rng.below(5)})
+    } else {
+        json!({"type": "read"})
+    }
 }
 
 fn pn_counter_op(rng: &mut Rng) -> Value {
-    if rng.coin() { json!({"type": "add", "delta": rng.range_inclusive(-5, 4)}) } else { json!({"type": "read"}) }
+    if rng.coin() {
+        json!({"type": "add", "delta": rng.range_inclusive(-5, 4)})
+    } else {
+        json!({"type": "read"})
+    }
 }
 
-fn check_finals<W: glomers::node::Workload>(cluster: &Cluster<W>, finals: &[(usize, Value)], what: &str, seed: u64) {
+fn check_finals<W: glomers::node::Workload>(
+    cluster: &Cluster<W>,
+    finals: &[(usize, Value)],
+    what: &str,
+    seed: u64,
+) {
     let acceptable = acceptable_counter_values(&cluster.completed);
     for (node, value) in finals {
-        let value = value.as_i64().unwrap_or_else(|| panic!("{what} seed {seed}: n{node} read {value}"));
+        let value = value
+            .as_i64()
+            .unwrap_or_else(|| panic!("{what} seed {seed}: n{node} read {value}"));
         assert!(
             acceptable.contains(&value),
             "{what} seed {seed}: final read {value} on n{node} not in {:?}…",
@@ -36,39 +51,76 @@ fn assert_idle_quiet<W: glomers::node::Workload>(cluster: &mut Cluster<W>, what:
     let sent = cluster.server_messages;
     let t = cluster.now;
     cluster.run_until(t + 10_000);
-    assert_eq!(cluster.server_messages, sent, "{what} seed {seed}: messages while idle");
-    assert!(cluster.is_quiet(), "{what} seed {seed}: timers or messages left while idle");
+    assert_eq!(
+        cluster.server_messages, sent,
+        "{what} seed {seed}: messages while idle"
+    );
+    assert!(
+        cluster.is_quiet(),
+        "{what} seed {seed}: timers or messages left while idle"
+    );
 }
 
 #[test]
 fn g_counter_on_seq_kv_final_reads_exact_and_every_read_fresh() {
     for seed in counters_support::seeds() {
-        let nodes = (0..3).map(|_| GCounter::new(GCounterStrategy::SeqKv(SeqKvConfig::default()))).collect();
+        let nodes = (0..3)
+            .map(|_| GCounter::new(GCounterStrategy::SeqKv(SeqKvConfig::default())))
+            .collect();
         let mut cluster = Cluster::new(nodes, seed, 5);
         cluster.add_clients(6);
         let finals = run_workload(&mut cluster, 8000, 2000, g_counter_op);
         check_finals(&cluster, &finals, "g-counter seq-kv", seed);
         // Stronger than the checker: every ok read includes each add acknowledged before it
         // was invoked, and nothing not yet invoked when it completed.
-        let adds: Vec<_> = cluster.completed.iter().filter(|op| op.request["type"] == "add").collect();
-        for read in cluster.completed.iter().filter(|op| op.request["type"] == "read") {
-            let Some(value) = read.reply.as_ref().and_then(|r| r["value"].as_i64()) else { continue };
-            let delta = |op: &&&counters_support::Completed| op.request["delta"].as_i64().expect("delta");
-            let acked = |op: &&&counters_support::Completed| op.reply.as_ref().is_some_and(|r| r["type"] == "add_ok");
-            let lower: i64 = adds.iter().filter(|op| acked(op) && op.completed < read.invoked).map(|op| delta(&op)).sum();
-            let upper: i64 = adds.iter().filter(|op| op.invoked <= read.completed).map(|op| delta(&op)).sum();
-            assert!((lower..=upper).contains(&value), "seed {seed}: stale read {value} ∉ [{lower}, {upper}]");
+        let adds: Vec<_> = cluster
+            .completed
+            .iter()
+            .filter(|op| op.request["type"] == "add")
+            .collect();
+        for read in cluster
+            .completed
+            .iter()
+            .filter(|op| op.request["type"] == "read")
+        {
+            let Some(value) = read.reply.as_ref().and_then(|r| r["value"].as_i64()) else {
+                continue;
+            };
+            let delta =
+                |op: &&&counters_support::Completed| op.request["delta"].as_i64().expect("delta");
+            let acked = |op: &&&counters_support::Completed| {
+                op.reply.as_ref().is_some_and(|r| r["type"] == "add_ok")
+            };
+            let lower: i64 = adds
+                .iter()
+                .filter(|op| acked(op) && op.completed < read.invoked)
+                .map(|op| delta(&op))
+                .sum();
+            let upper: i64 = adds
+                .iter()
+                .filter(|op| op.invoked <= read.completed)
+                .map(|op| delta(&op))
+                .sum();
+            assert!(
+                (lower..=upper).contains(&value),
+                "seed {seed}: stale read {value} ∉ [{lower}, {upper}]"
+            );
         }
         let messages_per_op = cluster.server_messages as f64 / cluster.completed.len() as f64;
         eprintln!("g-counter seq-kv seed {seed}: {messages_per_op:.2} server messages per op");
-        assert!(messages_per_op < 6.0, "seed {seed}: {messages_per_op} messages per op");
+        assert!(
+            messages_per_op < 6.0,
+            "seed {seed}: {messages_per_op} messages per op"
+        );
     }
 }
 
 #[test]
 fn g_counter_crdt_final_reads_exact_and_quiet_when_idle() {
     for seed in counters_support::seeds() {
-        let nodes = (0..3).map(|_| GCounter::new(GCounterStrategy::Crdt(SyncConfig::default()))).collect();
+        let nodes = (0..3)
+            .map(|_| GCounter::new(GCounterStrategy::Crdt(SyncConfig::default())))
+            .collect();
         let mut cluster = Cluster::new(nodes, seed, 5);
         cluster.add_clients(6);
         let finals = run_workload(&mut cluster, 8000, 5000, g_counter_op);
@@ -80,7 +132,9 @@ fn g_counter_crdt_final_reads_exact_and_quiet_when_idle() {
 #[test]
 fn pn_counter_final_reads_exact_with_five_nodes_and_quiet_when_idle() {
     for seed in counters_support::seeds() {
-        let nodes = (0..5).map(|_| PnCounter::new(SyncConfig::default())).collect();
+        let nodes = (0..5)
+            .map(|_| PnCounter::new(SyncConfig::default()))
+            .collect();
         let mut cluster = Cluster::new(nodes, seed, 20);
         cluster.add_clients(10);
         let finals = run_workload(&mut cluster, 8000, 5000, pn_counter_op);
@@ -91,22 +145,44 @@ fn pn_counter_final_reads_exact_with_five_nodes_and_quiet_when_idle() {
 
 #[test]
 fn g_counter_rejects_negative_deltas_and_acks_zero_at_once() {
-    for strategy in [GCounterStrategy::from_name(Some("seq-kv")), GCounterStrategy::from_name(Some("crdt"))] {
+    for strategy in [
+        GCounterStrategy::from_name(Some("seq-kv")),
+        GCounterStrategy::from_name(Some("crdt")),
+    ] {
         let mut cluster = Cluster::new(vec![GCounter::new(strategy)], 1, 0);
         cluster.add_clients(1);
         cluster.invoke(0, json!({"type": "add", "delta": -1}));
         cluster.invoke(0, json!({"type": "add", "delta": 0}));
-        let replies: Vec<_> = cluster.completed.iter().map(|op| op.reply.clone().expect("reply")).collect();
+        let replies: Vec<_> = cluster
+            .completed
+            .iter()
+            .map(|op| op.reply.clone().expect("reply"))
+            .collect();
         assert_eq!(replies[0]["code"], 12, "{strategy:?}: {replies:?}");
         assert_eq!(replies[1]["type"], "add_ok", "{strategy:?}: {replies:?}");
-        assert_eq!(cluster.server_messages, 0, "{strategy:?}: an add of 0 needs no message");
+        assert_eq!(
+            cluster.server_messages, 0,
+            "{strategy:?}: an add of 0 needs no message"
+        );
     }
 }
 
 #[test]
 fn strategy_names_parse_and_unknown_falls_back_to_seq_kv() {
-    assert!(matches!(GCounterStrategy::from_name(None), GCounterStrategy::SeqKv(_)));
-    assert!(matches!(GCounterStrategy::from_name(Some("")), GCounterStrategy::SeqKv(_)));
-    assert!(matches!(GCounterStrategy::from_name(Some("crdt")), GCounterStrategy::Crdt(_)));
-    assert!(matches!(GCounterStrategy::from_name(Some("bogus")), GCounterStrategy::SeqKv(_)));
+    assert!(matches!(
+        GCounterStrategy::from_name(None),
+        GCounterStrategy::SeqKv(_)
+    ));
+    assert!(matches!(
+        GCounterStrategy::from_name(Some("")),
+        GCounterStrategy::SeqKv(_)
+    ));
+    assert!(matches!(
+        GCounterStrategy::from_name(Some("crdt")),
+        GCounterStrategy::Crdt(_)
+    ));
+    assert!(matches!(
+        GCounterStrategy::from_name(Some("bogus")),
+        GCounterStrategy::SeqKv(_)
+    ));
 }

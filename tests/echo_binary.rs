@@ -20,14 +20,26 @@ fn pipe_through(binary: &str, input: Vec<u8>) -> (Vec<serde_json::Value>, String
         }
     });
     let mut stdout = String::new();
-    child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("read");
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read");
     let mut stderr = String::new();
-    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("read");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
     writer.join().expect("writer");
     let status = child.wait().expect("wait");
     let lines = stdout
         .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("bad output line {line:?}: {e}")))
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("bad output line {line:?}: {e}"))
+        })
         .collect();
     (lines, stderr, status.success())
 }
@@ -38,8 +50,12 @@ fn scripted_echo_session() {
     input.extend_from_slice(b"{\"id\":0,\"src\":\"c0\",\"dest\":\"n0\",\"body\":{\"type\":\"init\",\"node_id\":\"n0\",\"node_ids\":[\"n0\"],\"msg_id\":1}}\n");
     input.extend_from_slice(b"{\"id\":1,\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"echo\",\"echo\":\"Please echo 12\",\"msg_id\":1}}\n");
     input.extend_from_slice(b"{\"id\":2,\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"teleport\",\"msg_id\":2}}\n");
-    input.extend_from_slice(b"{\"id\":3,\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"echo\",\"msg_id\":3,\n");
-    input.extend_from_slice(b"{\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"echo\",\"echo\":\"");
+    input.extend_from_slice(
+        b"{\"id\":3,\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"echo\",\"msg_id\":3,\n",
+    );
+    input.extend_from_slice(
+        b"{\"src\":\"c1\",\"dest\":\"n0\",\"body\":{\"type\":\"echo\",\"echo\":\"",
+    );
     input.extend(std::iter::repeat_n(b'z', 9 << 20));
     input.extend_from_slice(b"\",\"msg_id\":4}}\n");
     for i in 5..1005 {
@@ -48,8 +64,14 @@ fn scripted_echo_session() {
     let (out, stderr, ok) = pipe_through(env!("CARGO_BIN_EXE_echo"), input);
     assert!(ok, "echo exited with failure; stderr: {stderr}");
     assert_eq!(out.len(), 4 + 1000, "{:?}", &out[..out.len().min(6)]);
-    assert_eq!(out[0]["body"], serde_json::json!({"type":"init_ok","in_reply_to":1}));
-    assert_eq!(out[1]["body"], serde_json::json!({"type":"echo_ok","in_reply_to":1,"echo":"Please echo 12"}));
+    assert_eq!(
+        out[0]["body"],
+        serde_json::json!({"type":"init_ok","in_reply_to":1})
+    );
+    assert_eq!(
+        out[1]["body"],
+        serde_json::json!({"type":"echo_ok","in_reply_to":1,"echo":"Please echo 12"})
+    );
     assert_eq!(out[2]["body"]["code"], 10);
     assert_eq!(out[2]["body"]["in_reply_to"], 2);
     assert_eq!(out[3]["body"]["code"], 12);
@@ -61,7 +83,10 @@ fn scripted_echo_session() {
         assert_eq!(reply["body"]["echo"], expect);
         assert_eq!(reply["body"]["in_reply_to"], expect);
     }
-    assert!(stderr.contains("dropped an input line"), "giant line not reported: {stderr}");
+    assert!(
+        stderr.contains("dropped an input line"),
+        "giant line not reported: {stderr}"
+    );
 }
 
 #[test]
@@ -72,7 +97,10 @@ fn unique_ids_binary_answers_generate() {
     }
     let (out, stderr, ok) = pipe_through(env!("CARGO_BIN_EXE_unique-ids"), input);
     assert!(ok, "{stderr}");
-    let ids: Vec<u64> = out[1..].iter().map(|r| r["body"]["id"].as_u64().expect("integer id")).collect();
+    let ids: Vec<u64> = out[1..]
+        .iter()
+        .map(|r| r["body"]["id"].as_u64().expect("integer id"))
+        .collect();
     assert_eq!(ids.len(), 100);
     assert!(ids.iter().all(|id| id % 3 == 2));
     let unique: std::collections::BTreeSet<_> = ids.iter().collect();

@@ -24,7 +24,12 @@ fn element(n: u64) -> Value {
 }
 
 fn set_of(value: &Value) -> Vec<String> {
-    value.as_array().expect("array").iter().map(Value::to_string).collect()
+    value
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(Value::to_string)
+        .collect()
 }
 
 #[test]
@@ -42,8 +47,14 @@ fn g_set_keeps_every_acknowledged_element_across_partitions() {
                 json!({"type": "read"})
             }
         });
-        let adds = cluster.completed.iter().filter(|op| op.request["type"] == "add");
-        let attempted: BTreeSet<String> = adds.clone().map(|op| op.request["element"].to_string()).collect();
+        let adds = cluster
+            .completed
+            .iter()
+            .filter(|op| op.request["type"] == "add");
+        let attempted: BTreeSet<String> = adds
+            .clone()
+            .map(|op| op.request["element"].to_string())
+            .collect();
         let acked: BTreeSet<String> = adds
             .filter(|op| op.reply.as_ref().is_some_and(|r| r["type"] == "add_ok"))
             .map(|op| op.request["element"].to_string())
@@ -52,15 +63,25 @@ fn g_set_keeps_every_acknowledged_element_across_partitions() {
         for (node, value) in &finals {
             let read = set_of(value);
             let unique: BTreeSet<String> = read.iter().cloned().collect();
-            assert_eq!(unique.len(), read.len(), "seed {seed}: duplicates on n{node}");
+            assert_eq!(
+                unique.len(),
+                read.len(),
+                "seed {seed}: duplicates on n{node}"
+            );
             let lost: Vec<_> = acked.difference(&unique).collect();
             assert!(lost.is_empty(), "seed {seed}: n{node} lost {lost:?}");
-            assert!(unique.is_subset(&attempted), "seed {seed}: n{node} read elements never added");
+            assert!(
+                unique.is_subset(&attempted),
+                "seed {seed}: n{node} read elements never added"
+            );
         }
         let sent = cluster.server_messages;
         let t = cluster.now;
         cluster.run_until(t + 10_000);
-        assert_eq!(cluster.server_messages, sent, "seed {seed}: messages while idle");
+        assert_eq!(
+            cluster.server_messages, sent,
+            "seed {seed}: messages while idle"
+        );
         assert!(cluster.is_quiet(), "seed {seed}: timers left while idle");
     }
 }
@@ -81,8 +102,16 @@ fn a_backlog_larger_than_a_batch_crosses_a_healed_partition() {
     cluster.run_until(8000);
     for c in 0..3 {
         cluster.invoke(c, json!({"type": "read"}));
-        let reply = cluster.completed.last().and_then(|op| op.reply.clone()).expect("read reply");
+        let reply = cluster
+            .completed
+            .last()
+            .and_then(|op| op.reply.clone())
+            .expect("read reply");
         assert_eq!(set_of(&reply["value"]).len() as u64, count, "n{c}");
     }
-    assert!(cluster.server_messages < 60, "{} messages", cluster.server_messages);
+    assert!(
+        cluster.server_messages < 60,
+        "{} messages",
+        cluster.server_messages
+    );
 }

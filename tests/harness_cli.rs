@@ -109,8 +109,27 @@ fn store_directory_names_use_jodas_basic_format() {
 #[test]
 fn sweep_reports_failing_seeds_with_replay_commands_and_exits_1() {
     let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
-        .args(["sweep", "--seeds", "3", "--jobs", "2", "--seed", "10", "-w", "broadcast"])
-        .args(["--node-count", "3", "--time-limit", "2", "--rate", "20", "--loss", "1"])
+        .args([
+            "sweep",
+            "--seeds",
+            "3",
+            "--jobs",
+            "2",
+            "--seed",
+            "10",
+            "-w",
+            "broadcast",
+        ])
+        .args([
+            "--node-count",
+            "3",
+            "--time-limit",
+            "2",
+            "--rate",
+            "20",
+            "--loss",
+            "1",
+        ])
         .args(["--recovery-time", "1"])
         .output()
         .expect("run glomers");
@@ -122,12 +141,28 @@ fn sweep_reports_failing_seeds_with_replay_commands_and_exits_1() {
             .lines()
             .find(|l| l.contains(&format!("seed {seed} invalid")))
             .unwrap_or_else(|| panic!("seed {seed} listed: {stdout}"));
-        assert!(line.contains(" test -w broadcast ") && line.contains("--sim"), "{line}");
+        assert!(
+            line.contains(" test -w broadcast ") && line.contains("--sim"),
+            "{line}"
+        );
         assert!(line.ends_with(&format!("--seed {seed}")), "{line}");
-        assert!(!line.contains("--seeds") && !line.contains("--jobs"), "{line}");
+        assert!(
+            !line.contains("--seeds") && !line.contains("--jobs"),
+            "{line}"
+        );
     }
     let ok = Command::new(env!("CARGO_BIN_EXE_glomers"))
-        .args(["sweep", "--seeds", "4", "-w", "echo", "--node-count", "2", "--time-limit", "2"])
+        .args([
+            "sweep",
+            "--seeds",
+            "4",
+            "-w",
+            "echo",
+            "--node-count",
+            "2",
+            "--time-limit",
+            "2",
+        ])
         .output()
         .expect("run glomers");
     assert_eq!(ok.status.code(), Some(0));

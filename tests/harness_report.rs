@@ -29,12 +29,23 @@ fn report_prints_a_maelstrom_runs_summary() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains(":valid? true"), "{stdout}");
     // :net :servers :msgs-per-op as Maelstrom computed it.
-    let servers = stdout.split_once(":servers").map(|(_, rest)| rest).unwrap_or_default();
+    let servers = stdout
+        .split_once(":servers")
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
     assert!(servers.contains(":msgs-per-op 9.53271"), "{stdout}");
-    assert!(stdout.contains(":stable-latencies {0 0, 0.5 0, 0.95 0, 0.99 0, 1 0}"), "{stdout}");
+    assert!(
+        stdout.contains(":stable-latencies {0 0, 0.5 0, 0.95 0, 0.99 0, 1 0}"),
+        "{stdout}"
+    );
     // Latency quantiles per f, computed from history.edn (Maelstrom only plots them).
     assert!(stdout.contains(":latencies {:broadcast"), "{stdout}");
-    assert!(stdout.trim_end().ends_with("Everything looks good! ヽ(‘ー`)ノ"), "{stdout}");
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("Everything looks good! ヽ(‘ー`)ノ"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -48,10 +59,18 @@ fn report_on_a_missing_directory_exits_254() {
 fn report_exit_status_follows_the_verdict() {
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-invalid");
     std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(dir.join("results.edn"), "{:workload {:valid? false}, :valid? false}\n").expect("write");
+    std::fs::write(
+        dir.join("results.edn"),
+        "{:workload {:valid? false}, :valid? false}\n",
+    )
+    .expect("write");
     let (code, stdout, _) = report(&dir.to_string_lossy());
     assert_eq!(code, Some(1), "{stdout}");
-    std::fs::write(dir.join("results.edn"), "{:workload {:valid? :unknown}, :valid? :unknown}\n").expect("write");
+    std::fs::write(
+        dir.join("results.edn"),
+        "{:workload {:valid? :unknown}, :valid? :unknown}\n",
+    )
+    .expect("write");
     assert_eq!(report(&dir.to_string_lossy()).0, Some(2));
 }
 
@@ -61,9 +80,21 @@ fn brief_report_is_the_headline() {
     assert_eq!(code, Some(0), "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "valid?            true", "{stdout}");
-    assert!(stdout.contains("ops               214 (214 ok, 0 fail, 0 info)"), "{stdout}");
-    assert!(stdout.contains("msgs-per-op       servers 9.53271, all 11.626168"), "{stdout}");
-    assert!(stdout.contains("stable latency    median 0 ms, p95 0 ms, max 0 ms"), "{stdout}");
-    assert!(stdout.contains("latency broadcast median 2.72 ms"), "{stdout}");
+    assert!(
+        stdout.contains("ops               214 (214 ok, 0 fail, 0 info)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("msgs-per-op       servers 9.53271, all 11.626168"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("stable latency    median 0 ms, p95 0 ms, max 0 ms"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("latency broadcast median 2.72 ms"),
+        "{stdout}"
+    );
     assert!(lines.len() <= 8, "brief means brief: {stdout}");
 }

@@ -10,14 +10,21 @@ fn run<W: Workload>(core: &mut NodeCore<W>, now: u64, input: &str) -> Vec<String
     core.handle_input(now, input.as_bytes());
     let mut out = Vec::new();
     core.take_output(&mut out);
-    String::from_utf8(out).expect("utf8").lines().map(str::to_string).collect()
+    String::from_utf8(out)
+        .expect("utf8")
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
 fn init_then_echo_passes_any_value_through() {
     let mut core = NodeCore::new(Echo, 1);
     let out = run(&mut core, 0, &format!("{INIT}\n"));
-    assert_eq!(out, [r#"{"src":"n1","dest":"c0","body":{"type":"init_ok","in_reply_to":1}}"#]);
+    assert_eq!(
+        out,
+        [r#"{"src":"n1","dest":"c0","body":{"type":"init_ok","in_reply_to":1}}"#]
+    );
     let out = run(
         &mut core,
         1,
@@ -27,7 +34,9 @@ fn init_then_echo_passes_any_value_through() {
     let out = run(&mut core, 1, "\r\n");
     assert_eq!(
         out,
-        [r#"{"src":"n1","dest":"c3","body":{"type":"echo_ok","in_reply_to":7,"echo":{"a":[1,-2,3.5,null,"\u0001é"]}}}"#]
+        [
+            r#"{"src":"n1","dest":"c3","body":{"type":"echo_ok","in_reply_to":7,"echo":{"a":[1,-2,3.5,null,"\u0001é"]}}}"#
+        ]
     );
 }
 
@@ -37,15 +46,27 @@ fn every_error_path_gets_a_clear_reply_or_is_skipped() {
     run(&mut core, 0, &format!("{INIT}\n"));
     let cases = [
         // unknown type → 10
-        (r#"{"src":"c1","dest":"n1","body":{"type":"frobnicate","msg_id":2}}"#, Some((2, 10))),
+        (
+            r#"{"src":"c1","dest":"n1","body":{"type":"frobnicate","msg_id":2}}"#,
+            Some((2, 10)),
+        ),
         // missing field → 12
-        (r#"{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":3}}"#, Some((3, 12))),
+        (
+            r#"{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":3}}"#,
+            Some((3, 12)),
+        ),
         // invalid JSON but sender recoverable → 12
-        (r#"{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":4,"echo":}"#, Some((4, 12))),
+        (
+            r#"{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":4,"echo":}"#,
+            Some((4, 12)),
+        ),
         // body not an object, msg_id unrecoverable from a parsed value → skipped
         (r#"{"src":"c1","dest":"n1","body":[1]}"#, None),
         // body without type → 12
-        (r#"{"src":"c1","dest":"n1","body":{"msg_id":5}}"#, Some((5, 12))),
+        (
+            r#"{"src":"c1","dest":"n1","body":{"msg_id":5}}"#,
+            Some((5, 12)),
+        ),
         // not JSON at all → skipped (stderr only)
         ("hello there", None),
         // no src → skipped
@@ -61,13 +82,21 @@ fn every_error_path_gets_a_clear_reply_or_is_skipped() {
                 assert_eq!(reply["body"]["type"], "error");
                 assert_eq!(reply["body"]["in_reply_to"], in_reply_to);
                 assert_eq!(reply["body"]["code"], code);
-                assert!(reply["body"]["text"].as_str().is_some_and(|t| !t.is_empty()));
+                assert!(
+                    reply["body"]["text"]
+                        .as_str()
+                        .is_some_and(|t| !t.is_empty())
+                );
             }
             None => assert!(out.is_empty(), "{line} → {out:?}"),
         }
     }
     // The node still works afterwards.
-    let out = run(&mut core, 2, "{\"src\":\"c1\",\"dest\":\"n1\",\"body\":{\"type\":\"echo\",\"echo\":1,\"msg_id\":9}}\n");
+    let out = run(
+        &mut core,
+        2,
+        "{\"src\":\"c1\",\"dest\":\"n1\",\"body\":{\"type\":\"echo\",\"echo\":1,\"msg_id\":9}}\n",
+    );
     assert_eq!(out.len(), 1);
 }
 
@@ -79,7 +108,11 @@ fn giant_line_is_dropped_and_the_stream_continues() {
     for _ in 0..(glomers::node::core::MAX_LINE / chunk.len() + 2) {
         assert!(run(&mut core, 1, &chunk).is_empty());
     }
-    let out = run(&mut core, 1, "\n{\"src\":\"c1\",\"dest\":\"n1\",\"body\":{\"type\":\"echo\",\"echo\":2,\"msg_id\":3}}\n");
+    let out = run(
+        &mut core,
+        1,
+        "\n{\"src\":\"c1\",\"dest\":\"n1\",\"body\":{\"type\":\"echo\",\"echo\":2,\"msg_id\":3}}\n",
+    );
     assert_eq!(out.len(), 1);
     assert!(out[0].contains("echo_ok"));
 }
@@ -87,7 +120,11 @@ fn giant_line_is_dropped_and_the_stream_continues() {
 #[test]
 fn bad_init_is_rejected_and_peer_messages_before_init_are_replayed() {
     let mut core = NodeCore::new(Echo, 1);
-    let out = run(&mut core, 0, "{\"src\":\"c0\",\"dest\":\"n1\",\"body\":{\"type\":\"init\",\"node_id\":\"n1\",\"node_ids\":\"n1\",\"msg_id\":1}}\n");
+    let out = run(
+        &mut core,
+        0,
+        "{\"src\":\"c0\",\"dest\":\"n1\",\"body\":{\"type\":\"init\",\"node_id\":\"n1\",\"node_ids\":\"n1\",\"msg_id\":1}}\n",
+    );
     assert!(out[0].contains("\"code\":12"), "{out:?}");
     let early = "{\"src\":\"n0\",\"dest\":\"n1\",\"body\":{\"type\":\"echo\",\"echo\":\"early\",\"msg_id\":4}}\n";
     assert!(run(&mut core, 0, early).is_empty());
@@ -101,10 +138,15 @@ fn bad_init_is_rejected_and_peer_messages_before_init_are_replayed() {
 fn unique_ids_interleave_by_node_index() {
     let mut core = NodeCore::new(UniqueIds::default(), 1);
     run(&mut core, 0, &format!("{INIT}\n"));
-    let request = "{\"src\":\"c1\",\"dest\":\"n1\",\"body\":{\"type\":\"generate\",\"msg_id\":2}}\n";
+    let request =
+        "{\"src\":\"c1\",\"dest\":\"n1\",\"body\":{\"type\":\"generate\",\"msg_id\":2}}\n";
     let ids: Vec<u64> = run(&mut core, 0, &request.repeat(3))
         .iter()
-        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("json")["body"]["id"].as_u64().expect("id"))
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).expect("json")["body"]["id"]
+                .as_u64()
+                .expect("id")
+        })
         .collect();
     assert_eq!(ids, [1, 4, 7]); // node index 1 of 3
 }
@@ -136,7 +178,8 @@ impl Workload for Prober {
             RpcReply::Error(code, text) => format!("error {} {text}", code.name()),
             RpcReply::Timeout => "timeout".to_string(),
         };
-        self.events.push(format!("rpc {tag} {what} at {}", ctx.now()));
+        self.events
+            .push(format!("rpc {tag} {what} at {}", ctx.now()));
     }
 }
 
@@ -147,14 +190,26 @@ fn rpc_replies_timeouts_and_timers_fire_exactly_once() {
     assert_eq!(out.len(), 3);
     assert!(out[1].contains("\"msg_id\":1") && out[2].contains("\"msg_id\":2"));
     assert_eq!(core.next_deadline(), Some(50));
-    run(&mut core, 10, "{\"src\":\"n0\",\"dest\":\"n1\",\"body\":{\"type\":\"error\",\"code\":11,\"text\":\"busy\",\"in_reply_to\":1}}\n");
+    run(
+        &mut core,
+        10,
+        "{\"src\":\"n0\",\"dest\":\"n1\",\"body\":{\"type\":\"error\",\"code\":11,\"text\":\"busy\",\"in_reply_to\":1}}\n",
+    );
     core.handle_timeout(60);
     core.handle_timeout(150);
     // A late reply to the timed-out call is dropped.
-    run(&mut core, 160, "{\"src\":\"n2\",\"dest\":\"n1\",\"body\":{\"type\":\"pong\",\"in_reply_to\":2}}\n");
+    run(
+        &mut core,
+        160,
+        "{\"src\":\"n2\",\"dest\":\"n1\",\"body\":{\"type\":\"pong\",\"in_reply_to\":2}}\n",
+    );
     assert_eq!(
         core.workload().events,
-        ["rpc 1 error temporarily-unavailable busy at 10", "timer 9 at 60", "rpc 2 timeout at 150"]
+        [
+            "rpc 1 error temporarily-unavailable busy at 10",
+            "timer 9 at 60",
+            "rpc 2 timeout at 150"
+        ]
     );
     assert_eq!(core.next_deadline(), None);
 }

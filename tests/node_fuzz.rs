@@ -7,10 +7,28 @@ use glomers::workloads::registry::in_process_node;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-const WORKLOADS: &[&str] = &["echo", "unique-ids", "g-set", "pn-counter", "g-counter", "broadcast"];
+const WORKLOADS: &[&str] = &[
+    "echo",
+    "unique-ids",
+    "g-set",
+    "pn-counter",
+    "g-counter",
+    "broadcast",
+];
 const TYPES: &[&str] = &[
-    "init", "echo", "generate", "topology", "broadcast", "read", "add", "gossip", "error", "cas_ok",
-    "read_ok", "write_ok", "nonsense",
+    "init",
+    "echo",
+    "generate",
+    "topology",
+    "broadcast",
+    "read",
+    "add",
+    "gossip",
+    "error",
+    "cas_ok",
+    "read_ok",
+    "write_ok",
+    "nonsense",
 ];
 
 fn arbitrary_json() -> impl Strategy<Value = Value> {
@@ -19,9 +37,12 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         "[a-z0-9 ]{0,6}".prop_map(Value::String),
-        prop::sample::select(vec!["n0", "n1", "c1", "seq-kv", "lin-kv"]).prop_map(|s| Value::from(s)),
+        prop::sample::select(vec!["n0", "n1", "c1", "seq-kv", "lin-kv"])
+            .prop_map(|s| Value::from(s)),
     ];
     leaf.prop_recursive(3, 24, 5, |inner| {
         prop_oneof![
@@ -35,8 +56,23 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
 /// A message with a known type and fields drawn at random (names from the protocol).
 fn plausible_message() -> impl Strategy<Value = Value> {
     let field_names = prop::sample::select(vec![
-        "msg_id", "in_reply_to", "echo", "message", "messages", "element", "delta", "value", "key",
-        "topology", "node_id", "node_ids", "code", "text", "values", "from", "to",
+        "msg_id",
+        "in_reply_to",
+        "echo",
+        "message",
+        "messages",
+        "element",
+        "delta",
+        "value",
+        "key",
+        "topology",
+        "node_id",
+        "node_ids",
+        "code",
+        "text",
+        "values",
+        "from",
+        "to",
     ]);
     (
         prop::sample::select(TYPES.to_vec()),
@@ -60,7 +96,9 @@ fn init() -> Vec<u8> {
 /// Feeds `input` to a fresh node of every workload; checks every output line.
 fn feed_everyone(input: &[u8]) -> Result<(), TestCaseError> {
     for workload in WORKLOADS {
-        let Some(mut node) = in_process_node(workload, 7) else { continue };
+        let Some(mut node) = in_process_node(workload, 7) else {
+            continue;
+        };
         node.handle_input(0, &init());
         node.handle_input(1, input);
         node.handle_timeout(10_000);
@@ -74,11 +112,25 @@ fn check_output(node: &mut dyn DynNode, workload: &str) -> Result<(), TestCaseEr
     let mut out = Vec::new();
     node.take_output(&mut out);
     for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let message: Value = serde_json::from_slice(line)
-            .map_err(|e| TestCaseError::fail(format!("{workload} printed non-JSON {e}: {}", String::from_utf8_lossy(line))))?;
-        let envelope = message.as_object().ok_or_else(|| TestCaseError::fail("not an object"))?;
-        prop_assert!(envelope.keys().all(|k| k == "src" || k == "dest" || k == "body"), "{workload}: {message}");
-        prop_assert!(message["src"].is_string() && message["dest"].is_string(), "{workload}: {message}");
+        let message: Value = serde_json::from_slice(line).map_err(|e| {
+            TestCaseError::fail(format!(
+                "{workload} printed non-JSON {e}: {}",
+                String::from_utf8_lossy(line)
+            ))
+        })?;
+        let envelope = message
+            .as_object()
+            .ok_or_else(|| TestCaseError::fail("not an object"))?;
+        prop_assert!(
+            envelope
+                .keys()
+                .all(|k| k == "src" || k == "dest" || k == "body"),
+            "{workload}: {message}"
+        );
+        prop_assert!(
+            message["src"].is_string() && message["dest"].is_string(),
+            "{workload}: {message}"
+        );
         prop_assert!(message["body"]["type"].is_string(), "{workload}: {message}");
     }
     Ok(())

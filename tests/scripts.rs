@@ -23,7 +23,10 @@ fn maelstrom_script_rejects_bad_arguments_with_usage() {
         let out = script("maelstrom.sh", args, &system_path());
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("CHALLENGE: 1 2 3a"), "usage missing for {args:?}: {stderr}");
+        assert!(
+            stderr.contains("CHALLENGE: 1 2 3a"),
+            "usage missing for {args:?}: {stderr}"
+        );
     }
     let out = script("maelstrom.sh", &["9z"], &system_path());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown challenge '9z'"));
@@ -36,7 +39,10 @@ fn maelstrom_script_explains_where_to_get_maelstrom() {
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("Maelstrom not found"), "{stderr}");
-    assert!(stderr.contains("releases page") && stderr.contains("JDK"), "{stderr}");
+    assert!(
+        stderr.contains("releases page") && stderr.contains("JDK"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--harness"), "{stderr}");
 }
 

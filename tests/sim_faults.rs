@@ -10,12 +10,12 @@
 
 use std::path::Path;
 
+use glomers::harness::faults::Faults;
 use glomers::harness::host::MS;
 use glomers::harness::nemesis::{Shape, grudge};
 use glomers::harness::network::{ClientRole, Endpoint, LatencyDist, NetOptions, Network};
 use glomers::harness::session::{Outcome, Sinks, execute, execute_with_nodes, test_config};
 use glomers::harness::sim::NodeClock;
-use glomers::harness::faults::Faults;
 use glomers::node::{Ctx, DynNode, Message, NodeCore, RequestError, Rng, Workload};
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
@@ -46,7 +46,8 @@ fn body(i: u64) -> OwnedValue {
 fn deliveries(net: &mut Network, count: u64) -> Vec<u64> {
     let mut out = Vec::new();
     for i in 0..count {
-        net.send(i * MS, "n0".into(), "n1".into(), body(i)).expect("send");
+        net.send(i * MS, "n0".into(), "n1".into(), body(i))
+            .expect("send");
         while let Some(d) = net.pop_due(i * MS).expect("pop") {
             out.push(d.message.body["i"].as_u64().unwrap_or(u64::MAX));
         }
@@ -63,30 +64,83 @@ fn deliveries(net: &mut Network, count: u64) -> Vec<u64> {
 #[test]
 fn network_faults_lose_duplicate_and_reorder_server_messages_only() {
     let none = deliveries(&mut network(Faults::default(), 10), 1000);
-    assert_eq!(none, (0..1000).collect::<Vec<_>>(), "no faults: every message, in order");
+    assert_eq!(
+        none,
+        (0..1000).collect::<Vec<_>>(),
+        "no faults: every message, in order"
+    );
 
-    let mut net = network(Faults { loss: 0.2, ..Faults::default() }, 10);
+    let mut net = network(
+        Faults {
+            loss: 0.2,
+            ..Faults::default()
+        },
+        10,
+    );
     let lossy = deliveries(&mut net, 2000);
-    assert!((1500..1700).contains(&lossy.len()), "~20% lost: {} delivered", lossy.len());
+    assert!(
+        (1500..1700).contains(&lossy.len()),
+        "~20% lost: {} delivered",
+        lossy.len()
+    );
     let stats = net.stats();
-    assert_eq!(stats.servers.send_count, 2000, "a lost message still counts as sent");
+    assert_eq!(
+        stats.servers.send_count, 2000,
+        "a lost message still counts as sent"
+    );
     assert_eq!(stats.servers.recv_count, lossy.len() as u64);
 
-    let mut net = network(Faults { duplicate: 0.1, ..Faults::default() }, 10);
+    let mut net = network(
+        Faults {
+            duplicate: 0.1,
+            ..Faults::default()
+        },
+        10,
+    );
     let doubled = deliveries(&mut net, 2000);
-    assert!((2150..2250).contains(&doubled.len()), "~10% twice: {}", doubled.len());
-    assert_eq!(net.stats().servers.msg_count, 2000, "duplicates are not new messages");
+    assert!(
+        (2150..2250).contains(&doubled.len()),
+        "~10% twice: {}",
+        doubled.len()
+    );
+    assert_eq!(
+        net.stats().servers.msg_count,
+        2000,
+        "duplicates are not new messages"
+    );
 
-    let reordered = deliveries(&mut network(Faults { reorder_ms: 50, ..Faults::default() }, 10), 1000);
+    let reordered = deliveries(
+        &mut network(
+            Faults {
+                reorder_ms: 50,
+                ..Faults::default()
+            },
+            10,
+        ),
+        1000,
+    );
     let mut sorted = reordered.clone();
     sorted.sort_unstable();
-    assert_eq!(sorted, (0..1000).collect::<Vec<_>>(), "reordering loses nothing");
+    assert_eq!(
+        sorted,
+        (0..1000).collect::<Vec<_>>(),
+        "reordering loses nothing"
+    );
     assert_ne!(reordered, sorted, "…but changes the order");
 
     // Client traffic is never faulted.
-    let mut net = network(Faults { loss: 1.0, duplicate: 1.0, reorder_ms: 100, ..Faults::default() }, 10);
+    let mut net = network(
+        Faults {
+            loss: 1.0,
+            duplicate: 1.0,
+            reorder_ms: 100,
+            ..Faults::default()
+        },
+        10,
+    );
     for i in 0..100 {
-        net.send(0, "c0".into(), "n0".into(), body(i)).expect("send");
+        net.send(0, "c0".into(), "n0".into(), body(i))
+            .expect("send");
     }
     let mut got = 0;
     while net.pop_due(0).expect("pop").is_some() {
@@ -109,13 +163,19 @@ fn one_way_partition_shapes_cut_one_direction() {
         }
     }
     let g = grudge(Shape::MuteOne, n, &mut rng);
-    let muted: Vec<usize> = (0..n).filter(|&s| (0..n).filter(|&d| d != s).all(|d| cut(&g, d, s))).collect();
+    let muted: Vec<usize> = (0..n)
+        .filter(|&s| (0..n).filter(|&d| d != s).all(|d| cut(&g, d, s)))
+        .collect();
     assert_eq!(muted.len(), 1, "{g:?}");
     assert!(g[muted[0]].is_empty(), "the mute node still hears everyone");
     let g = grudge(Shape::DeafOne, n, &mut rng);
     let deaf: Vec<usize> = (0..n).filter(|&d| g[d].len() == n - 1).collect();
     assert_eq!(deaf.len(), 1);
-    assert_eq!((0..n).filter(|&d| !g[d].is_empty()).count(), 1, "everyone hears the deaf node");
+    assert_eq!(
+        (0..n).filter(|&d| !g[d].is_empty()).count(),
+        1,
+        "everyone hears the deaf node"
+    );
 }
 
 #[test]
@@ -124,11 +184,21 @@ fn skewed_clocks_map_deadlines_back_to_host_time() {
     for _ in 0..1000 {
         let clock = NodeClock::skewed(0.5, &mut rng);
         assert!((0.5..=1.5).contains(&clock.rate));
-        for deadline in [0, 1, 17, clock.offset_ms, clock.offset_ms + 1, clock.offset_ms + 123_457] {
+        for deadline in [
+            0,
+            1,
+            17,
+            clock.offset_ms,
+            clock.offset_ms + 1,
+            clock.offset_ms + 123_457,
+        ] {
             let at = clock.host_time(deadline);
             assert!(clock.local(at) >= deadline, "{clock:?} {deadline}");
             // …and the earliest such time, to within a microsecond.
-            assert!(at == 0 || clock.local(at.saturating_sub(1000)) < deadline, "{clock:?} {deadline}");
+            assert!(
+                at == 0 || clock.local(at.saturating_sub(1000)) < deadline,
+                "{clock:?} {deadline}"
+            );
         }
     }
     assert_eq!(NodeClock::EXACT.host_time(250), 250 * MS);
@@ -137,20 +207,45 @@ fn skewed_clocks_map_deadlines_back_to_host_time() {
 
 fn run(flags: &[&str]) -> Result<Outcome, String> {
     let config = test_config(flags, 0)?;
-    execute(&config, Sinks { journal: None, node_logs: Path::new("") })
+    execute(
+        &config,
+        Sinks {
+            journal: None,
+            node_logs: Path::new(""),
+        },
+    )
 }
 
 #[test]
 fn faults_are_named_in_results_only_when_on_and_checked_at_parse_time() {
-    let base = ["-w", "g-set", "--sim", "--node-count", "3", "--time-limit", "3", "--rate", "20", "--recovery-time", "2"];
+    let base = [
+        "-w",
+        "g-set",
+        "--sim",
+        "--node-count",
+        "3",
+        "--time-limit",
+        "3",
+        "--rate",
+        "20",
+        "--recovery-time",
+        "2",
+    ];
     let plain = run(&base).expect("run");
-    assert!(plain.results.get("faults").is_none(), "Maelstrom-compatible output by default");
+    assert!(
+        plain.results.get("faults").is_none(),
+        "Maelstrom-compatible output by default"
+    );
     let mut flags = base.to_vec();
     flags.extend(["--loss", "0.2", "--clock-skew", "0.3", "--seed", "4"]);
     let faulty = run(&flags).expect("run");
     assert_eq!(faulty.results["faults"]["loss"].as_f64(), Some(0.2));
     assert_eq!(faulty.results["faults"]["clock-skew"].as_f64(), Some(0.3));
-    assert_eq!(faulty.results["valid?"].as_bool(), Some(true), "g-set survives loss and skew");
+    assert_eq!(
+        faulty.results["valid?"].as_bool(),
+        Some(true),
+        "g-set survives loss and skew"
+    );
     let servers = &faulty.results["net"]["servers"];
     assert!(servers["recv-count"].as_u64() < servers["send-count"].as_u64());
 
@@ -167,7 +262,15 @@ fn faults_are_named_in_results_only_when_on_and_checked_at_parse_time() {
     }
     // A process reads its own clock: skew needs --sim, and --sim takes no --bin.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_glomers"))
-        .args(["test", "-w", "echo", "--bin", "tests/nodes/echo.py", "--clock-skew", "0.1"])
+        .args([
+            "test",
+            "-w",
+            "echo",
+            "--bin",
+            "tests/nodes/echo.py",
+            "--clock-skew",
+            "0.1",
+        ])
         .output()
         .expect("glomers");
     assert_eq!(out.status.code(), Some(254));
@@ -178,20 +281,39 @@ fn faults_are_named_in_results_only_when_on_and_checked_at_parse_time() {
 #[test]
 fn asymmetric_partitions_appear_in_the_history() {
     let outcome = run(&[
-        "-w", "g-set", "--sim", "--node-count", "5", "--time-limit", "20", "--rate", "10",
-        "--nemesis", "partition", "--nemesis-interval", "1", "--asymmetric-partitions",
-        "--recovery-time", "2", "--seed", "8",
+        "-w",
+        "g-set",
+        "--sim",
+        "--node-count",
+        "5",
+        "--time-limit",
+        "20",
+        "--rate",
+        "10",
+        "--nemesis",
+        "partition",
+        "--nemesis-interval",
+        "1",
+        "--asymmetric-partitions",
+        "--recovery-time",
+        "2",
+        "--seed",
+        "8",
     ])
     .expect("run");
     let shapes: Vec<String> = outcome
         .history
         .ops
         .iter()
-        .filter(|op| op.f == "start-partition" && op.op_type == glomers::harness::history::OpType::Invoke)
+        .filter(|op| {
+            op.f == "start-partition" && op.op_type == glomers::harness::history::OpType::Invoke
+        })
         .filter_map(|op| op.value.as_str().map(String::from))
         .collect();
     assert!(
-        shapes.iter().any(|s| ["one-way-majority", "mute-one", "deaf-one"].contains(&s.as_str())),
+        shapes
+            .iter()
+            .any(|s| ["one-way-majority", "mute-one", "deaf-one"].contains(&s.as_str())),
         "{shapes:?}"
     );
     assert_eq!(outcome.results["valid?"].as_bool(), Some(true));
@@ -213,7 +335,12 @@ impl Workload for NaiveBroadcast {
                     self.values.push(value);
                     if msg.kind == "broadcast" {
                         let me = ctx.node_id().to_string();
-                        let peers: Vec<String> = ctx.node_ids().iter().filter(|p| **p != me).cloned().collect();
+                        let peers: Vec<String> = ctx
+                            .node_ids()
+                            .iter()
+                            .filter(|p| **p != me)
+                            .cloned()
+                            .collect();
                         for peer in peers {
                             ctx.send(&peer, "gossip").u64("message", value);
                         }
@@ -225,7 +352,8 @@ impl Workload for NaiveBroadcast {
                 Ok(())
             }
             "read" => {
-                ctx.reply(msg, "read_ok").u64_array("messages", self.values.iter().copied());
+                ctx.reply(msg, "read_ok")
+                    .u64_array("messages", self.values.iter().copied());
                 Ok(())
             }
             "topology" => {
@@ -241,27 +369,64 @@ fn naive(_: usize, seed: u64) -> Box<dyn DynNode> {
     Box::new(NodeCore::new(NaiveBroadcast::default(), seed))
 }
 
-fn run_with(flags: &[&str], nodes: &dyn Fn(usize, u64) -> Box<dyn DynNode>) -> Result<Outcome, String> {
+fn run_with(
+    flags: &[&str],
+    nodes: &dyn Fn(usize, u64) -> Box<dyn DynNode>,
+) -> Result<Outcome, String> {
     let config = test_config(flags, 0)?;
-    execute_with_nodes(&config, Sinks { journal: None, node_logs: Path::new("") }, nodes)
+    execute_with_nodes(
+        &config,
+        Sinks {
+            journal: None,
+            node_logs: Path::new(""),
+        },
+        nodes,
+    )
 }
 
 #[test]
 fn loss_catches_a_broadcast_that_never_retries() {
     let flags = |loss: &'static str, seed: &'static str| {
         vec![
-            "-w", "broadcast", "--sim", "--node-count", "5", "--time-limit", "5", "--rate", "20",
-            "--latency", "10", "--recovery-time", "2", "--loss", loss, "--seed", seed,
+            "-w",
+            "broadcast",
+            "--sim",
+            "--node-count",
+            "5",
+            "--time-limit",
+            "5",
+            "--rate",
+            "20",
+            "--latency",
+            "10",
+            "--recovery-time",
+            "2",
+            "--loss",
+            loss,
+            "--seed",
+            seed,
         ]
     };
     for seed in ["1", "2", "3"] {
         let clean = run_with(&flags("0", seed), &naive).expect("run");
-        assert_eq!(clean.results["valid?"].as_bool(), Some(true), "naive is fine without loss (seed {seed})");
+        assert_eq!(
+            clean.results["valid?"].as_bool(),
+            Some(true),
+            "naive is fine without loss (seed {seed})"
+        );
         let lossy = run_with(&flags("0.1", seed), &naive).expect("run");
-        assert_eq!(lossy.results["valid?"].as_bool(), Some(false), "loss exposes it (seed {seed})");
+        assert_eq!(
+            lossy.results["valid?"].as_bool(),
+            Some(false),
+            "loss exposes it (seed {seed})"
+        );
         assert!(lossy.results["workload"]["lost-count"].as_u64() > Some(0));
         let ours = run(&flags("0.1", seed)).expect("run");
-        assert_eq!(ours.results["valid?"].as_bool(), Some(true), "our broadcast retries (seed {seed})");
+        assert_eq!(
+            ours.results["valid?"].as_bool(),
+            Some(true),
+            "our broadcast retries (seed {seed})"
+        );
     }
 }
 
@@ -283,10 +448,25 @@ impl Workload for Panicky {
 
 #[test]
 fn a_node_panic_is_a_crash_with_its_message() {
-    let flags = ["-w", "unique-ids", "--sim", "--node-count", "2", "--time-limit", "5", "--rate", "50"];
-    let make = |_: usize, seed: u64| -> Box<dyn DynNode> { Box::new(NodeCore::new(Panicky::default(), seed)) };
+    let flags = [
+        "-w",
+        "unique-ids",
+        "--sim",
+        "--node-count",
+        "2",
+        "--time-limit",
+        "5",
+        "--rate",
+        "50",
+    ];
+    let make = |_: usize, seed: u64| -> Box<dyn DynNode> {
+        Box::new(NodeCore::new(Panicky::default(), seed))
+    };
     let error = run_with(&flags, &make).err().expect("a crash");
-    assert!(error.contains("panic") && error.contains("deliberate bug"), "{error}");
+    assert!(
+        error.contains("panic") && error.contains("deliberate bug"),
+        "{error}"
+    );
     assert!(error.contains("Node n"), "names the node: {error}");
 }
 
@@ -296,23 +476,49 @@ struct ExtraKey;
 impl Workload for ExtraKey {
     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let value = msg.field("echo")?;
-        ctx.reply(msg, "echo_ok").json("echo", value).u64("extra", 1);
+        ctx.reply(msg, "echo_ok")
+            .json("echo", value)
+            .u64("extra", 1);
         Ok(())
     }
 }
 
 #[test]
 fn schema_invalid_replies_are_exceptions() {
-    let flags = ["-w", "echo", "--sim", "--node-count", "1", "--time-limit", "2", "--rate", "10"];
-    let make = |_: usize, seed: u64| -> Box<dyn DynNode> { Box::new(NodeCore::new(ExtraKey, seed)) };
+    let flags = [
+        "-w",
+        "echo",
+        "--sim",
+        "--node-count",
+        "1",
+        "--time-limit",
+        "2",
+        "--rate",
+        "10",
+    ];
+    let make =
+        |_: usize, seed: u64| -> Box<dyn DynNode> { Box::new(NodeCore::new(ExtraKey, seed)) };
     let outcome = run_with(&flags, &make).expect("run");
-    let infos = outcome.history.ops.iter().filter(|op| op.exception.is_some()).count();
+    let infos = outcome
+        .history
+        .ops
+        .iter()
+        .filter(|op| op.exception.is_some())
+        .count();
     assert!(infos > 5, "every echo is info with an exception");
     let exceptions = &outcome.results["exceptions"];
-    assert_eq!(exceptions["valid?"].as_bool(), Some(true), "exceptions never invalidate");
+    assert_eq!(
+        exceptions["valid?"].as_bool(),
+        Some(true),
+        "exceptions never invalidate"
+    );
     let first = &exceptions["exceptions"][0];
     assert_eq!(first["count"].as_u64(), Some(infos as u64));
     assert_eq!(first["class"].as_str(), Some("clojure.lang.ExceptionInfo"));
     assert_eq!(first["example"]["type"].as_str(), Some("info"));
-    assert_eq!(outcome.results["valid?"].as_bool(), Some(false), "the echo checker rejects info echoes");
+    assert_eq!(
+        outcome.results["valid?"].as_bool(),
+        Some(false),
+        "the echo checker rejects info echoes"
+    );
 }

@@ -26,16 +26,31 @@ fn sweep_ok(flags: &[&str], seeds: u64) {
                 SeedResult::Crashed(m) => m.clone(),
                 other => format!("{other:?}"),
             };
-            format!("seed {seed} ({why}): glomers test {} --seed {seed}", flags.join(" "))
+            format!(
+                "seed {seed} ({why}): glomers test {} --seed {seed}",
+                flags.join(" ")
+            )
         })
         .collect();
-    assert!(failures.is_empty(), "failing seeds:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing seeds:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// `glomers sweep` with an environment variable; asserts exit 0 and prints its output.
 fn sweep_binary(env: (&str, &str), flags: &[&str], seeds: u64) {
     let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
-        .args(["sweep", "--seeds", &seeds.to_string(), "--jobs", "2", "--seed", "1"])
+        .args([
+            "sweep",
+            "--seeds",
+            &seeds.to_string(),
+            "--jobs",
+            "2",
+            "--seed",
+            "1",
+        ])
         .args(flags)
         .env(env.0, env.1)
         .output()
@@ -49,20 +64,49 @@ fn sweep_binary(env: (&str, &str), flags: &[&str], seeds: u64) {
         env.1,
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains(&format!("{seeds} seeds, 0 failed")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{seeds} seeds, 0 failed")),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn echo() {
-    sweep_ok(&["-w", "echo", "--sim", "--node-count", "3", "--time-limit", "5", "--rate", "50"], 10);
+    sweep_ok(
+        &[
+            "-w",
+            "echo",
+            "--sim",
+            "--node-count",
+            "3",
+            "--time-limit",
+            "5",
+            "--rate",
+            "50",
+        ],
+        10,
+    );
 }
 
 #[test]
 fn unique_ids_totally_available_under_partitions() {
     sweep_ok(
         &[
-            "-w", "unique-ids", "--sim", "--node-count", "3", "--time-limit", "10", "--rate",
-            "100", "--availability", "total", "--nemesis", "partition", "--nemesis-interval", "2",
+            "-w",
+            "unique-ids",
+            "--sim",
+            "--node-count",
+            "3",
+            "--time-limit",
+            "10",
+            "--rate",
+            "100",
+            "--availability",
+            "total",
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "2",
         ],
         10,
     );
@@ -72,9 +116,23 @@ fn unique_ids_totally_available_under_partitions() {
 fn g_set_with_partitions() {
     sweep_ok(
         &[
-            "-w", "g-set", "--sim", "--node-count", "3", "--time-limit", "10", "--rate", "20",
-            "--latency", "10", "--nemesis", "partition", "--nemesis-interval", "2",
-            "--recovery-time", "3",
+            "-w",
+            "g-set",
+            "--sim",
+            "--node-count",
+            "3",
+            "--time-limit",
+            "10",
+            "--rate",
+            "20",
+            "--latency",
+            "10",
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "2",
+            "--recovery-time",
+            "3",
         ],
         10,
     );
@@ -84,9 +142,23 @@ fn g_set_with_partitions() {
 fn pn_counter_with_partitions() {
     sweep_ok(
         &[
-            "-w", "pn-counter", "--sim", "--node-count", "3", "--time-limit", "10", "--rate",
-            "20", "--latency", "10", "--nemesis", "partition", "--nemesis-interval", "2",
-            "--recovery-time", "3",
+            "-w",
+            "pn-counter",
+            "--sim",
+            "--node-count",
+            "3",
+            "--time-limit",
+            "10",
+            "--rate",
+            "20",
+            "--latency",
+            "10",
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "2",
+            "--recovery-time",
+            "3",
         ],
         10,
     );
@@ -96,8 +168,21 @@ fn pn_counter_with_partitions() {
 fn g_counter_on_seq_kv() {
     sweep_ok(
         &[
-            "-w", "g-counter", "--sim", "--node-count", "3", "--time-limit", "10", "--rate",
-            "20", "--latency", "10", "--nemesis", "partition", "--recovery-time", "3",
+            "-w",
+            "g-counter",
+            "--sim",
+            "--node-count",
+            "3",
+            "--time-limit",
+            "10",
+            "--rate",
+            "20",
+            "--latency",
+            "10",
+            "--nemesis",
+            "partition",
+            "--recovery-time",
+            "3",
         ],
         10,
     );
@@ -108,8 +193,20 @@ fn g_counter_as_crdt() {
     sweep_binary(
         ("GLOMERS_G_COUNTER", "crdt"),
         &[
-            "-w", "g-counter", "--node-count", "3", "--time-limit", "10", "--rate", "20",
-            "--latency", "10", "--nemesis", "partition", "--recovery-time", "3",
+            "-w",
+            "g-counter",
+            "--node-count",
+            "3",
+            "--time-limit",
+            "10",
+            "--rate",
+            "20",
+            "--latency",
+            "10",
+            "--nemesis",
+            "partition",
+            "--recovery-time",
+            "3",
         ],
         10,
     );
@@ -122,8 +219,16 @@ fn broadcast_3b_strategies() {
         sweep_binary(
             ("GLOMERS_BROADCAST", strategy),
             &[
-                "-w", "broadcast", "--node-count", "5", "--time-limit", "5", "--rate", "10",
-                "--recovery-time", "2",
+                "-w",
+                "broadcast",
+                "--node-count",
+                "5",
+                "--time-limit",
+                "5",
+                "--rate",
+                "10",
+                "--recovery-time",
+                "2",
             ],
             5,
         );
@@ -137,8 +242,18 @@ fn broadcast_3c_partitions() {
         sweep_binary(
             ("GLOMERS_BROADCAST", strategy),
             &[
-                "-w", "broadcast", "--node-count", "5", "--time-limit", "10", "--rate", "10",
-                "--nemesis", "partition", "--nemesis-interval", "2",
+                "-w",
+                "broadcast",
+                "--node-count",
+                "5",
+                "--time-limit",
+                "10",
+                "--rate",
+                "10",
+                "--nemesis",
+                "partition",
+                "--nemesis-interval",
+                "2",
             ],
             5,
         );
@@ -146,9 +261,28 @@ fn broadcast_3c_partitions() {
     sweep_binary(
         ("GLOMERS_BROADCAST", "default"),
         &[
-            "-w", "broadcast", "--node-count", "5", "--time-limit", "10", "--rate", "10",
-            "--latency", "20", "--nemesis", "partition", "--nemesis-interval", "2", "--loss",
-            "0.1", "--duplicate", "0.05", "--reorder-ms", "50", "--clock-skew", "0.2",
+            "-w",
+            "broadcast",
+            "--node-count",
+            "5",
+            "--time-limit",
+            "10",
+            "--rate",
+            "10",
+            "--latency",
+            "20",
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "2",
+            "--loss",
+            "0.1",
+            "--duplicate",
+            "0.05",
+            "--reorder-ms",
+            "50",
+            "--clock-skew",
+            "0.2",
             "--asymmetric-partitions",
         ],
         5,
@@ -164,8 +298,19 @@ fn broadcast_3d_3e_targets() {
     for (strategy, per_op_max, median_max, max_max) in targets {
         for seed in ["1", "2"] {
             let flags = [
-                "-w", "broadcast", "--sim", "--node-count", "25", "--time-limit", "20",
-                "--rate", "100", "--latency", "100", "--seed", seed,
+                "-w",
+                "broadcast",
+                "--sim",
+                "--node-count",
+                "25",
+                "--time-limit",
+                "20",
+                "--rate",
+                "100",
+                "--latency",
+                "100",
+                "--seed",
+                seed,
             ];
             let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
                 .args(["test", "--store"])
@@ -202,12 +347,31 @@ fn number_after(text: &str, section: &str, key: &str) -> f64 {
 fn every_registered_workload_runs_in_sim() {
     for workload in glomers::workloads::registry::IN_PROCESS_WORKLOADS {
         let config = test_config(
-            &["-w", workload, "--sim", "--node-count", "2", "--time-limit", "2", "--rate", "10", "--recovery-time", "1"],
+            &[
+                "-w",
+                workload,
+                "--sim",
+                "--node-count",
+                "2",
+                "--time-limit",
+                "2",
+                "--rate",
+                "10",
+                "--recovery-time",
+                "1",
+            ],
             3,
         )
         .expect("config");
-        let sinks = Sinks { journal: None, node_logs: std::path::Path::new("") };
+        let sinks = Sinks {
+            journal: None,
+            node_logs: std::path::Path::new(""),
+        };
         let outcome = execute(&config, sinks).expect("run");
-        assert_eq!(outcome.results["valid?"].as_bool(), Some(true), "{workload}");
+        assert_eq!(
+            outcome.results["valid?"].as_bool(),
+            Some(true),
+            "{workload}"
+        );
     }
 }

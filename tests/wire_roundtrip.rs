@@ -3,8 +3,8 @@
 
 use bumpalo::Bump;
 use glomers::node::NodeCore;
-use glomers::wire::writer::{write_f64, write_i64, write_json, write_str, write_u64};
 use glomers::wire::Parser;
+use glomers::wire::writer::{write_f64, write_i64, write_json, write_str, write_u64};
 use glomers::workloads::Echo;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -15,7 +15,9 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<u64>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         any::<String>().prop_map(Value::String),
         "[\\x00-\\x1f\"\\\\/\u{80}-\u{10ffff}]{0,8}".prop_map(Value::String),
     ];
@@ -65,13 +67,18 @@ proptest! {
 
 /// A recorded session: init, echoes of awkward values, an unknown type, garbage, CRLF.
 const SESSION: &str = concat!(
-    r#"{"id":0,"src":"c0","dest":"n0","body":{"type":"init","node_id":"n0","node_ids":["n0"],"msg_id":1}}"#, "\n",
-    r#"{"id":3,"src":"c1","dest":"n0","body":{"type":"echo","echo":"Please echo 35","msg_id":1}}"#, "\r\n",
+    r#"{"id":0,"src":"c0","dest":"n0","body":{"type":"init","node_id":"n0","node_ids":["n0"],"msg_id":1}}"#,
     "\n",
-    r#"{"id":4,"src":"c1","dest":"n0","body":{"echo":{"nested":["\n",1e3,-0]},"type":"echo","msg_id":2}}"#, "\n",
-    r#"{"id":5,"src":"c1","dest":"n0","body":{"type":"read","msg_id":3}}"#, "\n",
+    r#"{"id":3,"src":"c1","dest":"n0","body":{"type":"echo","echo":"Please echo 35","msg_id":1}}"#,
+    "\r\n",
+    "\n",
+    r#"{"id":4,"src":"c1","dest":"n0","body":{"echo":{"nested":["\n",1e3,-0]},"type":"echo","msg_id":2}}"#,
+    "\n",
+    r#"{"id":5,"src":"c1","dest":"n0","body":{"type":"read","msg_id":3}}"#,
+    "\n",
     "not json\n",
-    r#"{"id":6,"src":"c2","dest":"n0","body":{"type":"echo","echo":"é\u00e9\\","msg_id":1}}"#, "\n",
+    r#"{"id":6,"src":"c2","dest":"n0","body":{"type":"echo","echo":"é\u00e9\\","msg_id":1}}"#,
+    "\n",
 );
 
 fn replies(chunks: &[&[u8]]) -> Vec<u8> {
@@ -88,9 +95,17 @@ fn replies(chunks: &[&[u8]]) -> Vec<u8> {
 fn framing_gives_identical_replies_at_every_split_point() {
     let bytes = SESSION.as_bytes();
     let whole = replies(&[bytes]);
-    assert_eq!(String::from_utf8_lossy(&whole).lines().count(), 5, "init_ok, 3 echoes, 1 error");
+    assert_eq!(
+        String::from_utf8_lossy(&whole).lines().count(),
+        5,
+        "init_ok, 3 echoes, 1 error"
+    );
     for split in 0..=bytes.len() {
-        assert_eq!(replies(&[&bytes[..split], &bytes[split..]]), whole, "split at {split}");
+        assert_eq!(
+            replies(&[&bytes[..split], &bytes[split..]]),
+            whole,
+            "split at {split}"
+        );
     }
     let single_bytes: Vec<&[u8]> = bytes.chunks(1).collect();
     assert_eq!(replies(&single_bytes), whole, "one byte at a time");

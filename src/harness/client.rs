@@ -157,6 +157,9 @@ pub fn malformed_outcome(op: &OpSpec, message: &str) -> Outcome {
         op_type: OpType::Info,
         value: op.value.clone(),
         error: Some(format!("indeterminate: {message}").into()),
-        exception: Some(exception(&format!("Malformed RPC response: {message}"), None)),
+        exception: Some(exception(
+            &format!("Malformed RPC response: {message}"),
+            None,
+        )),
     }
 }

@@ -60,7 +60,10 @@ pub fn parse(text: &str) -> Result<Edn, String> {
 
 /// Parses a sequence of EDN values, e.g. a whole `history.edn`.
 pub fn parse_all(text: &str) -> Result<Vec<Edn>, String> {
-    let mut r = Reader { s: text.as_bytes(), pos: 0 };
+    let mut r = Reader {
+        s: text.as_bytes(),
+        pos: 0,
+    };
     let mut out = Vec::new();
     loop {
         r.skip_ws_and_discards(0)?;
@@ -77,12 +80,20 @@ struct Reader<'a> {
 }
 
 fn is_delim(b: u8) -> bool {
-    b.is_ascii_whitespace() || matches!(b, b',' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b';')
+    b.is_ascii_whitespace()
+        || matches!(
+            b,
+            b',' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'"' | b';'
+        )
 }
 
 impl Reader<'_> {
     fn err(&self, msg: &str) -> String {
-        let line = self.s[..self.pos.min(self.s.len())].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = self.s[..self.pos.min(self.s.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
         format!("EDN error at byte {} (line {line}): {msg}", self.pos)
     }
 
@@ -140,11 +151,17 @@ impl Reader<'_> {
             return Err(self.err("nesting too deep"));
         }
         self.skip_ws_and_discards(depth)?;
-        let Some(&b) = self.s.get(self.pos) else { return Err(self.err("unexpected end")) };
+        let Some(&b) = self.s.get(self.pos) else {
+            return Err(self.err("unexpected end"));
+        };
         match b {
             b'(' | b'[' | b'{' => {
                 self.pos += 1;
-                let close = match b { b'(' => b')', b'[' => b']', _ => b'}' };
+                let close = match b {
+                    b'(' => b')',
+                    b'[' => b']',
+                    _ => b'}',
+                };
                 let items = self.seq(close, depth)?;
                 Ok(match b {
                     b'(' => Edn::List(items),
@@ -159,7 +176,11 @@ impl Reader<'_> {
             b':' => {
                 self.pos += 1;
                 let name = self.token().to_string();
-                if name.is_empty() { Err(self.err("empty keyword")) } else { Ok(Edn::Keyword(name)) }
+                if name.is_empty() {
+                    Err(self.err("empty keyword"))
+                } else {
+                    Ok(Edn::Keyword(name))
+                }
             }
             _ => {
                 let tok = self.token().to_string();
@@ -212,12 +233,16 @@ impl Reader<'_> {
         self.pos += 1;
         let mut out: Vec<u8> = Vec::new();
         loop {
-            let Some(&b) = self.s.get(self.pos) else { return Err(self.err("unterminated string")) };
+            let Some(&b) = self.s.get(self.pos) else {
+                return Err(self.err("unterminated string"));
+            };
             self.pos += 1;
             match b {
                 b'"' => break,
                 b'\\' => {
-                    let Some(&e) = self.s.get(self.pos) else { return Err(self.err("bad escape")) };
+                    let Some(&e) = self.s.get(self.pos) else {
+                        return Err(self.err("bad escape"));
+                    };
                     self.pos += 1;
                     let c = match e {
                         b'n' => '\n',
@@ -226,9 +251,14 @@ impl Reader<'_> {
                         b'b' => '\u{8}',
                         b'f' => '\u{c}',
                         b'u' => {
-                            let hex = self.s.get(self.pos..self.pos + 4).ok_or_else(|| self.err("bad \\u"))?;
+                            let hex = self
+                                .s
+                                .get(self.pos..self.pos + 4)
+                                .ok_or_else(|| self.err("bad \\u"))?;
                             self.pos += 4;
-                            let code = std::str::from_utf8(hex).ok().and_then(|h| u32::from_str_radix(h, 16).ok());
+                            let code = std::str::from_utf8(hex)
+                                .ok()
+                                .and_then(|h| u32::from_str_radix(h, 16).ok());
                             code.and_then(char::from_u32).unwrap_or('\u{fffd}')
                         }
                         other => other as char,
@@ -239,7 +269,9 @@ impl Reader<'_> {
                 _ => out.push(b),
             }
         }
-        String::from_utf8(out).map(Edn::Str).map_err(|_| self.err("invalid UTF-8 in string"))
+        String::from_utf8(out)
+            .map(Edn::Str)
+            .map_err(|_| self.err("invalid UTF-8 in string"))
     }
 
     fn char_literal(&mut self) -> Result<Edn, String> {
@@ -274,12 +306,15 @@ fn atom(tok: &str) -> Edn {
     }
     let first = tok.as_bytes()[0];
     let numeric = first.is_ascii_digit()
-        || ((first == b'-' || first == b'+') && tok.as_bytes().get(1).is_some_and(u8::is_ascii_digit));
+        || ((first == b'-' || first == b'+')
+            && tok.as_bytes().get(1).is_some_and(u8::is_ascii_digit));
     if !numeric {
         return Edn::Symbol(tok.to_string());
     }
     if let Some(digits) = tok.strip_suffix('N') {
-        return digits.parse::<i64>().map_or_else(|_| Edn::BigInt(digits.to_string()), Edn::Int);
+        return digits
+            .parse::<i64>()
+            .map_or_else(|_| Edn::BigInt(digits.to_string()), Edn::Int);
     }
     if let Some((n, d)) = tok.split_once('/')
         && let (Ok(n), Ok(d)) = (n.parse::<f64>(), d.parse::<f64>())
@@ -305,7 +340,9 @@ pub fn to_json(edn: &Edn) -> OwnedValue {
         Edn::Int(i) => OwnedValue::from(*i),
         Edn::Float(f) if f.is_finite() => OwnedValue::from(*f),
         Edn::Float(_) => OwnedValue::Static(simd_json::StaticNode::Null),
-        Edn::BigInt(s) => s.parse::<u64>().map_or_else(|_| OwnedValue::from(s.as_str()), OwnedValue::from),
+        Edn::BigInt(s) => s
+            .parse::<u64>()
+            .map_or_else(|_| OwnedValue::from(s.as_str()), OwnedValue::from),
         Edn::Str(s) | Edn::Keyword(s) | Edn::Symbol(s) => OwnedValue::from(s.as_str()),
         Edn::Char(c) => OwnedValue::from(c.to_string()),
         Edn::List(items) | Edn::Vector(items) | Edn::Set(items) => {
@@ -337,7 +374,9 @@ fn key_string(k: &Edn) -> String {
 /// Reads a Maelstrom `results.edn` into JSON (for `glomers report DIR`).
 pub fn read_results_edn(path: &Path) -> Result<OwnedValue, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    parse(&text).map(|edn| to_json(&edn)).map_err(|e| format!("{}: {e}", path.display()))
+    parse(&text)
+        .map(|edn| to_json(&edn))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Reads a Maelstrom `history.edn` into a [`History`].
@@ -354,14 +393,21 @@ pub fn parse_history(text: &str) -> Result<History, String> {
             Edn::Tagged(_, inner) => inner.as_ref(),
             other => other,
         };
-        let Edn::Map(pairs) = form else { return Err(format!("op {position} is not a map")) };
+        let Edn::Map(pairs) = form else {
+            return Err(format!("op {position} is not a map"));
+        };
         history.ops.push(op_from_pairs(pairs, position)?);
     }
     Ok(history)
 }
 
 fn op_from_pairs(pairs: &[(Edn, Edn)], position: usize) -> Result<Op, String> {
-    let get = |name: &str| pairs.iter().find(|(k, _)| *k == Edn::Keyword(name.to_string())).map(|(_, v)| v);
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == Edn::Keyword(name.to_string()))
+            .map(|(_, v)| v)
+    };
     let bad = |field: &str| format!("op {position}: missing or malformed :{field}");
     let op_type = match get("type") {
         Some(Edn::Keyword(t)) => match t.as_str() {

@@ -94,7 +94,10 @@ impl Faults {
             ("duplicate", OwnedValue::from(self.duplicate)),
             ("reorder-ms", OwnedValue::from(self.reorder_ms)),
             ("clock-skew", OwnedValue::from(self.clock_skew)),
-            ("asymmetric-partitions", OwnedValue::from(self.asymmetric_partitions)),
+            (
+                "asymmetric-partitions",
+                OwnedValue::from(self.asymmetric_partitions),
+            ),
         ])
     }
 }

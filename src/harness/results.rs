@@ -69,7 +69,11 @@ pub fn write_results(dir: &Path, results: &OwnedValue) -> std::io::Result<()> {
 /// (`process TAB :type TAB :f TAB value [TAB error]`) and `history.jsonl` into `dir`.
 pub fn write_history(dir: &Path, history: &History) -> std::io::Result<()> {
     let create = |name: &str| std::fs::File::create(dir.join(name)).map(std::io::BufWriter::new);
-    let (mut edn, mut txt, mut jsonl) = (create("history.edn")?, create("history.txt")?, create("history.jsonl")?);
+    let (mut edn, mut txt, mut jsonl) = (
+        create("history.edn")?,
+        create("history.txt")?,
+        create("history.jsonl")?,
+    );
     for op in &history.ops {
         writeln!(edn, "{}", history_edn_line(op))?;
         writeln!(txt, "{}", history_txt_line(op))?;
@@ -81,7 +85,11 @@ pub fn write_history(dir: &Path, history: &History) -> std::io::Result<()> {
 }
 
 fn value_mode(op: &Op) -> Mode {
-    if op.process == Process::Nemesis { Mode::Nemesis } else { Mode::OpValue }
+    if op.process == Process::Nemesis {
+        Mode::Nemesis
+    } else {
+        Mode::OpValue
+    }
 }
 
 fn process_text(p: Process) -> String {
@@ -107,7 +115,11 @@ pub fn history_edn_line(op: &Op) -> String {
         let _ = write!(line, ", :error {}", single_line(error, Mode::Error));
     }
     if let Some(exception) = &op.exception {
-        let _ = write!(line, ", :exception {}", single_line(exception, Mode::OpValue));
+        let _ = write!(
+            line,
+            ", :exception {}",
+            single_line(exception, Mode::OpValue)
+        );
     }
     if op.is_final {
         line.push_str(", :final? true");

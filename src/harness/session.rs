@@ -130,7 +130,11 @@ pub fn replay_command(argv: &[OsString], seed: u64) -> String {
     let mut skip_value = false;
     let mut literal = false;
     let mut sweep = false;
-    for (position, word) in argv.iter().map(|w| w.to_string_lossy().into_owned()).enumerate() {
+    for (position, word) in argv
+        .iter()
+        .map(|w| w.to_string_lossy().into_owned())
+        .enumerate()
+    {
         if skip_value {
             skip_value = false;
             continue;
@@ -157,7 +161,11 @@ pub fn replay_command(argv: &[OsString], seed: u64) -> String {
     if sweep && !words.iter().any(|w| w == "--sim") {
         words.insert(position, "--sim".to_string());
     }
-    words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" ")
+    words
+        .iter()
+        .map(|w| shell_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `word` as a POSIX shell word: unchanged when it is plain, else single-quoted.
@@ -336,7 +344,9 @@ fn execute_inner(
         let mut sim_rng = Rng::new(config.seed ^ SIM_STREAM);
         let mut host = match factory {
             Some(make) => SimHost::from_nodes(
-                (0..config.nodes.len()).map(|i| make(i, sim_rng.next_u64())).collect(),
+                (0..config.nodes.len())
+                    .map(|i| make(i, sim_rng.next_u64()))
+                    .collect(),
             ),
             None => SimHost::new(&config.workload, config.nodes.len(), &mut sim_rng)
                 .ok_or_else(|| format!("no in-process node for {:?}", config.workload))?,
@@ -369,5 +379,9 @@ fn execute_inner(
         map.insert("faults".to_string(), config.faults.to_value());
     }
     let validity = validity_of(&results);
-    Ok(Outcome { history: output.history, results, validity })
+    Ok(Outcome {
+        history: output.history,
+        results,
+        validity,
+    })
 }

@@ -35,12 +35,18 @@ pub struct NodeClock {
 
 impl NodeClock {
     /// The host's own clock.
-    pub const EXACT: NodeClock = NodeClock { offset_ms: 0, rate: 1.0 };
+    pub const EXACT: NodeClock = NodeClock {
+        offset_ms: 0,
+        rate: 1.0,
+    };
 
     /// A random clock within `skew` (see [`super::faults::Faults::clock_skew`]).
     pub fn skewed(skew: f64, rng: &mut Rng) -> NodeClock {
         let rate = 1.0 + skew * (2.0 * rng.unit_f64() - 1.0);
-        NodeClock { offset_ms: rng.below(SKEW_OFFSET_MS_MAX), rate }
+        NodeClock {
+            offset_ms: rng.below(SKEW_OFFSET_MS_MAX),
+            rate,
+        }
     }
 
     /// The node's time at host time `now`.
@@ -113,7 +119,13 @@ impl SimHost {
                 last_output: Vec::new(),
             })
             .collect();
-        SimHost { now: 0, nodes, events: VecDeque::new(), line: Vec::new(), output: Vec::new() }
+        SimHost {
+            now: 0,
+            nodes,
+            events: VecDeque::new(),
+            line: Vec::new(),
+            output: Vec::new(),
+        }
     }
 
     /// Gives every node a random clock within `skew` (0 keeps the exact clocks and draws
@@ -136,13 +148,17 @@ impl SimHost {
     /// queues its output lines as events.
     fn step(&mut self, index: usize, step: impl FnOnce(&mut dyn DynNode, Millis, &mut Vec<u8>)) {
         let now = self.now;
-        let Some(sim) = self.nodes.get_mut(index) else { return };
+        let Some(sim) = self.nodes.get_mut(index) else {
+            return;
+        };
         if sim.crashed.is_some() {
             return;
         }
         let local = sim.clock.local(now);
         let mut output = std::mem::take(&mut self.output);
-        let result = catch_unwind(AssertUnwindSafe(|| step(sim.node.as_mut(), local, &mut output)));
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            step(sim.node.as_mut(), local, &mut output)
+        }));
         if let Err(panic) = result {
             let text = panic
                 .downcast_ref::<String>()
@@ -156,7 +172,10 @@ impl SimHost {
             return;
         }
         for line in output.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            self.events.push_back(HostEvent::Line { node: index, line: line.to_vec() });
+            self.events.push_back(HostEvent::Line {
+                node: index,
+                line: line.to_vec(),
+            });
         }
         if !output.is_empty() {
             // Keep this output as the node's last; reuse the previous buffer.
@@ -180,7 +199,10 @@ impl SimHost {
         for index in 0..self.nodes.len() {
             let due = self.nodes.get(index).is_some_and(|sim| {
                 sim.crashed.is_none()
-                    && sim.node.next_deadline().is_some_and(|at| sim.clock.host_time(at) <= self.now)
+                    && sim
+                        .node
+                        .next_deadline()
+                        .is_some_and(|at| sim.clock.host_time(at) <= self.now)
             });
             if due {
                 self.step(index, |node, local, out| {
@@ -257,12 +279,21 @@ impl NodeHost for SimHost {
                     .collect()
             })
             .unwrap_or_default();
-        CrashReport { node, status, stdout_tail, stderr_tail: Vec::new() }
+        CrashReport {
+            node,
+            status,
+            stdout_tail,
+            stderr_tail: Vec::new(),
+        }
     }
 
     fn shutdown(&mut self) -> Vec<CrashReport> {
-        let crashed: Vec<usize> =
-            (0..self.nodes.len()).filter(|&i| self.nodes[i].crashed.is_some()).collect();
-        crashed.into_iter().map(|node| self.crash_report(node)).collect()
+        let crashed: Vec<usize> = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].crashed.is_some())
+            .collect();
+        crashed
+            .into_iter()
+            .map(|node| self.crash_report(node))
+            .collect()
     }
 }

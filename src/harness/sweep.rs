@@ -56,7 +56,9 @@ pub fn sweep(config: &TestConfig, seeds: &[u64], jobs: usize) -> SweepReport {
             scope.spawn(|| {
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&seed) = seeds.get(index as usize) else { break };
+                    let Some(&seed) = seeds.get(index as usize) else {
+                        break;
+                    };
                     let result = run_seed(config, seed);
                     if result != SeedResult::Valid {
                         on_failure(config, seed, &result);
@@ -68,7 +70,10 @@ pub fn sweep(config: &TestConfig, seeds: &[u64], jobs: usize) -> SweepReport {
     });
     let mut failures = failures.into_inner();
     failures.sort_by_key(|(seed, _)| *seed);
-    SweepReport { runs: seeds.len() as u64, failures }
+    SweepReport {
+        runs: seeds.len() as u64,
+        failures,
+    }
 }
 
 /// One seed, quietly, with no journal.
@@ -77,7 +82,10 @@ pub fn run_seed(config: &TestConfig, seed: u64) -> SeedResult {
     run.seed = seed;
     run.quiet = true;
     run.test_count = 1;
-    let sinks = Sinks { journal: None, node_logs: std::path::Path::new("") };
+    let sinks = Sinks {
+        journal: None,
+        node_logs: std::path::Path::new(""),
+    };
     match catch_unwind(AssertUnwindSafe(|| execute(&run, sinks))) {
         Ok(Ok(outcome)) => match outcome.validity {
             Validity::Valid => SeedResult::Valid,
@@ -122,7 +130,9 @@ pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
         eprintln!("error: --jobs must be in 1..={JOBS_MAX}");
         return EXIT_BAD_ARGS;
     }
-    let seeds: Vec<u64> = (0..args.seeds).map(|i| config.seed.wrapping_add(i)).collect();
+    let seeds: Vec<u64> = (0..args.seeds)
+        .map(|i| config.seed.wrapping_add(i))
+        .collect();
     eprintln!(
         "Sweeping {} seeds from {} on {} threads: -w {} --sim",
         seeds.len(),

@@ -52,7 +52,12 @@ impl<W: Workload> NodeCore<W> {
             framer: LineFramer::new(MAX_LINE, simd_json::INPUT_PADDING),
             parser: Parser::new(),
             arena: Bump::with_capacity(64 * 1024),
-            inner: Inner { workload, state: NodeState::new(seed), initialized: false, early: Vec::new() },
+            inner: Inner {
+                workload,
+                state: NodeState::new(seed),
+                initialized: false,
+                early: Vec::new(),
+            },
         }
     }
 
@@ -88,7 +93,9 @@ impl<W: Workload> NodeCore<W> {
         self.inner.advance_clock(now);
         let arena = &self.arena;
         for _ in 0..MAX_TIMER_EVENTS_PER_CALL {
-            let Some(due) = self.inner.state.timers.pop_due(now) else { break };
+            let Some(due) = self.inner.state.timers.pop_due(now) else {
+                break;
+            };
             self.inner.fire(arena, due);
         }
         self.arena.reset();
@@ -129,7 +136,8 @@ impl<W: Workload> NodeCore<W> {
         while let Some(frame) = self.framer.next_line() {
             match frame {
                 Frame::Line { bytes, len } => {
-                    self.inner.handle_framed(&mut self.parser, &self.arena, bytes, len)
+                    self.inner
+                        .handle_framed(&mut self.parser, &self.arena, bytes, len)
                 }
                 Frame::TooLong { len } => report_too_long(len),
             }
@@ -156,7 +164,8 @@ impl<W: Workload> NodeCore<W> {
         match batch.parse(&mut self.parser) {
             Parsed::Whole(array) => {
                 for value in array.items() {
-                    self.inner.handle_parsed(&mut self.parser, arena, Ok(value), &[]);
+                    self.inner
+                        .handle_parsed(&mut self.parser, arena, Ok(value), &[]);
                 }
             }
             Parsed::EachLine(lines) => {
@@ -223,13 +232,19 @@ impl<W: Workload> Inner<W> {
         let error = RequestError::malformed(format!("invalid JSON: {why}"));
         match salvage_reply_address(line) {
             Some((src, msg_id)) => self.state.write_error(src, msg_id, &error),
-            None => eprintln!("glomers: ignored a line that is not a message ({why}): {}", preview(line)),
+            None => eprintln!(
+                "glomers: ignored a line that is not a message ({why}): {}",
+                preview(line)
+            ),
         }
     }
 
     fn reject_parsed(&mut self, value: Json<'_>, error: &RequestError) {
         let src = value.get("src").and_then(|v| v.as_str());
-        let msg_id = value.get("body").and_then(|b| b.get("msg_id")).and_then(|v| v.as_u64());
+        let msg_id = value
+            .get("body")
+            .and_then(|b| b.get("msg_id"))
+            .and_then(|v| v.as_u64());
         match (src, msg_id) {
             (Some(src), Some(msg_id)) => self.state.write_error(src, msg_id, error),
             _ => eprintln!("glomers: ignored a malformed message: {}", error.text),
@@ -244,7 +259,10 @@ impl<W: Workload> Inner<W> {
             if self.early.len() < MAX_EARLY_MESSAGES {
                 self.early.push(line.to_vec());
             } else {
-                eprintln!("glomers: dropped a {} from {} received before init", msg.kind, msg.src);
+                eprintln!(
+                    "glomers: dropped a {} from {} received before init",
+                    msg.kind, msg.src
+                );
             }
             return;
         }
@@ -261,7 +279,10 @@ impl<W: Workload> Inner<W> {
         if let Err(error) = self.workload.on_message(&mut ctx, msg) {
             match msg.msg_id {
                 Some(msg_id) => self.state.write_error(msg.src, msg_id, &error),
-                None => eprintln!("glomers: {} from {} failed: {}", msg.kind, msg.src, error.text),
+                None => eprintln!(
+                    "glomers: {} from {} failed: {}",
+                    msg.kind, msg.src, error.text
+                ),
             }
         }
     }
@@ -288,7 +309,10 @@ impl<W: Workload> Inner<W> {
     fn reply_error(&mut self, msg: &Message<'_>, error: &RequestError) {
         match msg.msg_id {
             Some(msg_id) => self.state.write_error(msg.src, msg_id, error),
-            None => eprintln!("glomers: {} from {} failed: {}", msg.kind, msg.src, error.text),
+            None => eprintln!(
+                "glomers: {} from {} failed: {}",
+                msg.kind, msg.src, error.text
+            ),
         }
     }
 
@@ -321,14 +345,21 @@ fn init_ids<'a>(msg: &Message<'a>) -> Result<(&'a str, Vec<String>), RequestErro
         .body
         .deserialize()
         .map_err(|e| RequestError::malformed(format!("bad init: {e}")))?;
-    Ok((body.node_id, body.node_ids.into_iter().map(str::to_string).collect()))
+    Ok((
+        body.node_id,
+        body.node_ids.into_iter().map(str::to_string).collect(),
+    ))
 }
 
 fn rpc_reply<'a>(msg: &'a Message<'a>) -> RpcReply<'a> {
     if msg.kind != "error" {
         return RpcReply::Ok(msg);
     }
-    let code = msg.body.get("code").and_then(|c| c.as_u64()).unwrap_or(u64::MAX);
+    let code = msg
+        .body
+        .get("code")
+        .and_then(|c| c.as_u64())
+        .unwrap_or(u64::MAX);
     let text = msg.body.get("text").and_then(|t| t.as_str()).unwrap_or("");
     RpcReply::Error(ErrorCode::from_code(code), text)
 }

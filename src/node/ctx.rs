@@ -66,7 +66,9 @@ impl NodeState {
 
     pub fn write_error(&mut self, dest: &str, in_reply_to: u64, error: &RequestError) {
         let mut body = self.begin_message(dest, "error");
-        body.u64("in_reply_to", in_reply_to).u64("code", error.code.code()).str("text", &error.text);
+        body.u64("in_reply_to", in_reply_to)
+            .u64("code", error.code.code())
+            .str("text", &error.text);
     }
 }
 
@@ -102,7 +104,11 @@ impl<'c> Ctx<'c> {
     /// This node's position in [`Ctx::node_ids`] (0 before `init`).
     pub fn node_index(&self) -> usize {
         let me = &self.state.node_id;
-        self.state.node_ids.iter().position(|id| id == me).unwrap_or(0)
+        self.state
+            .node_ids
+            .iter()
+            .position(|id| id == me)
+            .unwrap_or(0)
     }
 
     /// The node's seeded random generator.
@@ -151,7 +157,11 @@ impl<'c> Ctx<'c> {
         }
         let msg_id = self.state.next_msg_id;
         let deadline = self.state.now.saturating_add(timeout);
-        if !self.state.timers.schedule(deadline, Deadline::RpcTimeout(msg_id)) {
+        if !self
+            .state
+            .timers
+            .schedule(deadline, Deadline::RpcTimeout(msg_id))
+        {
             return Err(RpcRefused::TooManyPending);
         }
         self.state.next_msg_id += 1;

@@ -114,11 +114,14 @@ impl<'a> KvReply<'a> {
         match reply {
             RpcReply::Timeout => KvReply::Timeout,
             RpcReply::Error(ErrorCode::KeyDoesNotExist, _) => KvReply::KeyDoesNotExist,
-            RpcReply::Error(ErrorCode::PreconditionFailed, text) => KvReply::PreconditionFailed(text),
-            RpcReply::Error(code, text) => KvReply::Error(code, text),
-            RpcReply::Ok(msg) if msg.kind != op.ok_kind() => {
-                KvReply::Error(ErrorCode::Crash, "unexpected reply type from the KV service")
+            RpcReply::Error(ErrorCode::PreconditionFailed, text) => {
+                KvReply::PreconditionFailed(text)
             }
+            RpcReply::Error(code, text) => KvReply::Error(code, text),
+            RpcReply::Ok(msg) if msg.kind != op.ok_kind() => KvReply::Error(
+                ErrorCode::Crash,
+                "unexpected reply type from the KV service",
+            ),
             RpcReply::Ok(msg) => match op {
                 KvOp::Read => match msg.body.get("value") {
                     Some(value) => KvReply::Value(value),
@@ -142,7 +145,9 @@ impl<'a> KvReply<'a> {
     /// (`current value 12 is not 10` → 12). Saves a read before retrying; `None` when
     /// the text has another shape or the value is not an integer.
     pub fn current_i64(&self) -> Option<i64> {
-        let KvReply::PreconditionFailed(text) = self else { return None };
+        let KvReply::PreconditionFailed(text) = self else {
+            return None;
+        };
         let rest = text.strip_prefix("current value ")?;
         let end = rest.find(" is not ")?;
         rest[..end].parse().ok()
@@ -162,7 +167,10 @@ pub struct Kv {
 impl Kv {
     /// A client for `service` with a per-request timeout.
     pub fn new(service: Service, timeout_ms: Millis) -> Self {
-        Kv { service, timeout_ms }
+        Kv {
+            service,
+            timeout_ms,
+        }
     }
 
     /// Sends `read {key}`; the outcome arrives with `tag` ([`KvOp::Read`]).
@@ -290,7 +298,11 @@ impl ReplyTo {
         let bytes = msg.src.as_bytes();
         let mut id = [0u8; REPLY_TO_MAX_ID];
         id.get_mut(..bytes.len())?.copy_from_slice(bytes);
-        Some(ReplyTo { id, id_len: bytes.len() as u8, msg_id })
+        Some(ReplyTo {
+            id,
+            id_len: bytes.len() as u8,
+            msg_id,
+        })
     }
 
     /// The sender's id.
@@ -308,7 +320,9 @@ impl ReplyTo {
 
     /// Sends an `error` reply with `code` and `text`.
     pub fn error(&self, ctx: &mut Ctx<'_>, code: ErrorCode, text: &str) {
-        self.reply(ctx, "error").u64("code", code.code()).str("text", text);
+        self.reply(ctx, "error")
+            .u64("code", code.code())
+            .str("text", text);
     }
 }
 
@@ -336,8 +350,14 @@ mod tests {
     fn current_value_is_parsed_from_precondition_text() {
         let failed = KvReply::PreconditionFailed("current value 12 is not 10");
         assert_eq!(failed.current_i64(), Some(12));
-        assert_eq!(KvReply::PreconditionFailed("current value -3 is not 1").current_i64(), Some(-3));
-        assert_eq!(KvReply::PreconditionFailed("current value \"a\" is not 1").current_i64(), None);
+        assert_eq!(
+            KvReply::PreconditionFailed("current value -3 is not 1").current_i64(),
+            Some(-3)
+        );
+        assert_eq!(
+            KvReply::PreconditionFailed("current value \"a\" is not 1").current_i64(),
+            None
+        );
         assert_eq!(KvReply::PreconditionFailed("nope").current_i64(), None);
         assert_eq!(KvReply::Ok.current_i64(), None);
         assert!(failed.is_definite_failure());

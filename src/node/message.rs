@@ -35,7 +35,10 @@ pub struct RequestError {
 impl RequestError {
     /// An error with a code and message.
     pub fn new(code: ErrorCode, text: impl Into<Cow<'static, str>>) -> Self {
-        RequestError { code, text: text.into() }
+        RequestError {
+            code,
+            text: text.into(),
+        }
     }
 
     /// Code 12: the request is missing a field or has one of the wrong type.
@@ -45,7 +48,10 @@ impl RequestError {
 
     /// Code 10 for a message type this node does not implement.
     pub fn not_supported(kind: &str) -> Self {
-        RequestError::new(ErrorCode::NotSupported, format!("unsupported message type {kind:?}"))
+        RequestError::new(
+            ErrorCode::NotSupported,
+            format!("unsupported message type {kind:?}"),
+        )
     }
 }
 
@@ -74,7 +80,14 @@ impl<'a> Message<'a> {
             }
         }
         let kind = kind.ok_or_else(|| RequestError::malformed("body has no string type"))?;
-        Ok(Message { src, dest: dest.unwrap_or(""), kind, msg_id, in_reply_to, body })
+        Ok(Message {
+            src,
+            dest: dest.unwrap_or(""),
+            kind,
+            msg_id,
+            in_reply_to,
+            body,
+        })
     }
 
     /// A body field that must be present (any JSON type).
@@ -84,17 +97,26 @@ impl<'a> Message<'a> {
 
     /// A body field that must be a non-negative integer.
     pub fn u64(&self, name: &'static str) -> Result<u64, RequestError> {
-        self.body.get(name).and_then(|v| v.as_u64()).ok_or_else(|| missing(name, "an integer"))
+        self.body
+            .get(name)
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| missing(name, "an integer"))
     }
 
     /// A body field that must be an integer.
     pub fn i64(&self, name: &'static str) -> Result<i64, RequestError> {
-        self.body.get(name).and_then(|v| v.as_i64()).ok_or_else(|| missing(name, "an integer"))
+        self.body
+            .get(name)
+            .and_then(|v| v.as_i64())
+            .ok_or_else(|| missing(name, "an integer"))
     }
 
     /// A body field that must be a string.
     pub fn str(&self, name: &'static str) -> Result<&'a str, RequestError> {
-        self.body.get(name).and_then(|v| v.as_str()).ok_or_else(|| missing(name, "a string"))
+        self.body
+            .get(name)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| missing(name, "a string"))
     }
 }
 
@@ -119,7 +141,9 @@ pub fn salvage_reply_address(line: &[u8]) -> Option<(&str, u64)> {
 /// The bytes after `key`, whitespace and one `:`.
 fn value_after<'l>(line: &'l [u8], key: &[u8]) -> Option<&'l [u8]> {
     let at = line.windows(key.len()).position(|w| w == key)?;
-    let rest = line[at + key.len()..].trim_ascii_start().strip_prefix(b":")?;
+    let rest = line[at + key.len()..]
+        .trim_ascii_start()
+        .strip_prefix(b":")?;
     Some(rest.trim_ascii_start())
 }
 

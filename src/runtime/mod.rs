@@ -77,7 +77,9 @@ impl Reactor {
         // these handles from closing them.
         let (stdin, stdout) = unsafe { (File::from_raw_fd(0), File::from_raw_fd(1)) };
         // A regular file cannot be registered; it never blocks, so `stdin_ready` stays true.
-        let _ = poll.registry().register(&mut SourceFd(&0), STDIN, Interest::READABLE);
+        let _ = poll
+            .registry()
+            .register(&mut SourceFd(&0), STDIN, Interest::READABLE);
         Ok(Reactor {
             poll,
             stdin: ManuallyDrop::new(stdin),

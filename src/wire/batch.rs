@@ -42,7 +42,12 @@ impl<'b> Batch<'b> {
         let document = arena.alloc_slice_fill_copy(max_bytes + 2 + INPUT_PADDING, 0u8);
         document[0] = b'[';
         let lines = ArenaVec::with_capacity_in(max_bytes / 64 + 1, arena);
-        Batch { arena, document, filled: 1, lines }
+        Batch {
+            arena,
+            document,
+            filled: 1,
+            lines,
+        }
     }
 
     /// Number of lines gathered.
@@ -86,7 +91,11 @@ impl<'b> Batch<'b> {
             }
         }
         let mut lines = ArenaVec::with_capacity_in(self.lines.len(), self.arena);
-        lines.extend(self.lines.iter().map(|&(start, len)| &pristine[start..start + len]));
+        lines.extend(
+            self.lines
+                .iter()
+                .map(|&(start, len)| &pristine[start..start + len]),
+        );
         Parsed::EachLine(lines)
     }
 }
@@ -108,7 +117,9 @@ fn separators_at_top_level(document: &[u8], structural: &[u32], lines: &[(usize,
     let mut depth = 0i32;
     for &index in structural {
         let index = index as usize;
-        let Some(&byte) = document.get(index) else { return false };
+        let Some(&byte) = document.get(index) else {
+            return false;
+        };
         depth += DEPTH_DELTA[byte as usize];
         if Some(index) == next_separator {
             if depth != 1 {
@@ -142,14 +153,23 @@ mod tests {
 
     #[test]
     fn well_formed_lines_parse_as_one_document() {
-        assert_eq!(parse_lines(&[r#"{"a":1}"#, r#" {"b":[1,{"c":","}]} "#, "2"]), Ok(3));
+        assert_eq!(
+            parse_lines(&[r#"{"a":1}"#, r#" {"b":[1,{"c":","}]} "#, "2"]),
+            Ok(3)
+        );
     }
 
     #[test]
     fn lines_that_would_merge_or_split_fall_back_to_one_by_one() {
         // Invalid alone, valid together: must not be trusted.
-        assert_eq!(parse_lines(&[r#"{"a":[1"#, r#"2]}"#, r#"{"c":3},{"d":4}"#]), Err(3));
-        assert_eq!(parse_lines(&[r#"{"a":"}"#, r#"{"b":1}"}"#, r#"{"c":3},{"d":4}"#]), Err(3));
+        assert_eq!(
+            parse_lines(&[r#"{"a":[1"#, r#"2]}"#, r#"{"c":3},{"d":4}"#]),
+            Err(3)
+        );
+        assert_eq!(
+            parse_lines(&[r#"{"a":"}"#, r#"{"b":1}"}"#, r#"{"c":3},{"d":4}"#]),
+            Err(3)
+        );
         assert_eq!(parse_lines(&["1,2", "[3", "4]"]), Err(3));
         assert_eq!(parse_lines(&[r#"{"a":1}"#, "garbage"]), Err(2));
     }

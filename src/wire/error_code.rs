@@ -105,7 +105,10 @@ impl ErrorCode {
 
     /// True when the operation surely did not and will not happen.
     pub fn is_definite(self) -> bool {
-        !matches!(self, ErrorCode::Timeout | ErrorCode::Crash | ErrorCode::Other(_))
+        !matches!(
+            self,
+            ErrorCode::Timeout | ErrorCode::Crash | ErrorCode::Other(_)
+        )
     }
 }
 
@@ -118,12 +121,18 @@ mod tests {
         for code in ErrorCode::ALL {
             assert_eq!(ErrorCode::from_code(code.code()), code);
         }
-        let definite: Vec<u64> =
-            ErrorCode::ALL.iter().filter(|c| c.is_definite()).map(|c| c.code()).collect();
+        let definite: Vec<u64> = ErrorCode::ALL
+            .iter()
+            .filter(|c| c.is_definite())
+            .map(|c| c.code())
+            .collect();
         assert_eq!(definite, vec![1, 10, 11, 12, 14, 20, 21, 22, 30]);
         assert_eq!(ErrorCode::from_code(1000), ErrorCode::Other(1000));
         assert_eq!(ErrorCode::Other(1000).name(), "unknown");
         assert!(!ErrorCode::Other(5).is_definite());
-        assert_eq!(ErrorCode::TemporarilyUnavailable.name(), "temporarily-unavailable");
+        assert_eq!(
+            ErrorCode::TemporarilyUnavailable.name(),
+            "temporarily-unavailable"
+        );
     }
 }

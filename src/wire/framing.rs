@@ -118,19 +118,29 @@ impl LineFramer {
             self.start = line_end + 1;
             self.scanned = 0;
             if let Some(dropped) = self.dropping.take() {
-                return Some(Frame::TooLong { len: dropped + (line_end - line_start) });
+                return Some(Frame::TooLong {
+                    len: dropped + (line_end - line_start),
+                });
             }
             if line_end > line_start && self.buffer[line_end - 1] == b'\r' {
                 line_end -= 1;
             }
             if line_end - line_start > self.max_line {
-                return Some(Frame::TooLong { len: line_end - line_start });
+                return Some(Frame::TooLong {
+                    len: line_end - line_start,
+                });
             }
-            if self.buffer[line_start..line_end].iter().any(|b| !b.is_ascii_whitespace()) {
+            if self.buffer[line_start..line_end]
+                .iter()
+                .any(|b| !b.is_ascii_whitespace())
+            {
                 break (line_start, line_end);
             }
         };
-        Some(Frame::Line { bytes: &mut self.buffer[line_start..], len: line_end - line_start })
+        Some(Frame::Line {
+            bytes: &mut self.buffer[line_start..],
+            len: line_end - line_start,
+        })
     }
 }
 

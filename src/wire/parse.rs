@@ -29,7 +29,10 @@ impl Default for Parser {
 impl Parser {
     /// A parser with scratch space for typical Maelstrom lines.
     pub fn new() -> Self {
-        Parser { buffers: Buffers::new(4096), tape: Tape(Vec::with_capacity(256)) }
+        Parser {
+            buffers: Buffers::new(4096),
+            tape: Tape(Vec::with_capacity(256)),
+        }
     }
 
     /// Byte offsets of the structural characters (outside strings) found by the last parse.
@@ -38,7 +41,11 @@ impl Parser {
     }
 
     /// Parses one JSON document, copying it into `arena` first; `line` is not modified.
-    pub fn parse<'b>(&mut self, arena: &'b Bump, line: &[u8]) -> Result<Json<'b>, simd_json::Error> {
+    pub fn parse<'b>(
+        &mut self,
+        arena: &'b Bump,
+        line: &[u8],
+    ) -> Result<Json<'b>, simd_json::Error> {
         let padded = arena.alloc_slice_fill_copy(line.len() + INPUT_PADDING, 0u8);
         padded[..line.len()].copy_from_slice(line);
         self.parse_in_place(arena, padded, line.len())

@@ -66,7 +66,10 @@ fn find_escape(bytes: &[u8]) -> Option<usize> {
         }
         offset += 8;
     }
-    bytes[offset..].iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\').map(|i| offset + i)
+    bytes[offset..]
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .map(|i| offset + i)
 }
 
 fn write_escape(out: &mut Vec<u8>, byte: u8) {
@@ -181,13 +184,21 @@ impl<'b> ObjectWriter<'b> {
     /// Starts an object (writes `{`).
     pub fn new(out: &'b mut Vec<u8>) -> Self {
         out.push(b'{');
-        ObjectWriter { out, empty: true, close: b"}" }
+        ObjectWriter {
+            out,
+            empty: true,
+            close: b"}",
+        }
     }
 
     /// Continues an object whose opening (and some fields) the caller wrote; `close` is
     /// written on drop. The node core uses it to finish a message envelope and its line.
     pub(crate) fn resume(out: &'b mut Vec<u8>, has_fields: bool, close: &'static [u8]) -> Self {
-        ObjectWriter { out, empty: !has_fields, close }
+        ObjectWriter {
+            out,
+            empty: !has_fields,
+            close,
+        }
     }
 
     fn key(&mut self, key: &str) -> &mut Vec<u8> {

@@ -98,7 +98,9 @@ impl GSet {
                 return (id, false);
             }
             // A 64-bit hash collision: fall back to a scan (practically never).
-            if let Some(id) = (0..self.spans.len() as u32).find(|&e| self.element(e) == &self.scratch[..]) {
+            if let Some(id) =
+                (0..self.spans.len() as u32).find(|&e| self.element(e) == &self.scratch[..])
+            {
                 return (id, false);
             }
         }
@@ -119,7 +121,10 @@ impl GSet {
         self.scratch.clear();
         write_json(&mut self.scratch, element);
         let (id, new) = self.intern_scratch();
-        if new && let (Some(log), Some(length)) = (self.logs.get_mut(self.me), self.lengths.get_mut(self.me)) {
+        if new
+            && let (Some(log), Some(length)) =
+                (self.logs.get_mut(self.me), self.lengths.get_mut(self.me))
+        {
             log.push(id);
             *length += 1;
             self.sync.schedule(ctx, &self.lengths);
@@ -129,9 +134,13 @@ impl GSet {
     /// Appends the entries of `{from, elems}` that extend our logs. Returns false when
     /// the body is malformed (entries up to the error are kept: each is a valid element).
     fn absorb(&mut self, body: Json<'_>) -> bool {
-        let (Some(from), Some(elems)) = (body.get("from"), body.get("elems")) else { return false };
+        let (Some(from), Some(elems)) = (body.get("from"), body.get("elems")) else {
+            return false;
+        };
         for (origin, (start, entries)) in from.items().zip(elems.items()).enumerate() {
-            let (Some(start), Some(&length)) = (start.as_u64(), self.lengths.get(origin)) else { return false };
+            let (Some(start), Some(&length)) = (start.as_u64(), self.lengths.get(origin)) else {
+                return false;
+            };
             if start > length {
                 continue; // a gap (cannot happen with honest peers): skip, the peer resends
             }
@@ -139,7 +148,9 @@ impl GSet {
                 self.scratch.clear();
                 write_json(&mut self.scratch, entry);
                 let (id, _) = self.intern_scratch();
-                if let (Some(log), Some(length)) = (self.logs.get_mut(origin), self.lengths.get_mut(origin)) {
+                if let (Some(log), Some(length)) =
+                    (self.logs.get_mut(origin), self.lengths.get_mut(origin))
+                {
                     log.push(id);
                     *length += 1;
                 }
@@ -152,7 +163,9 @@ impl GSet {
     fn read_have(&mut self, body: Json<'_>) -> bool {
         self.scratch_vector.clear();
         self.scratch_vector.resize(self.lengths.len(), 0);
-        let Some(have) = body.get("have") else { return false };
+        let Some(have) = body.get("have") else {
+            return false;
+        };
         for (slot, item) in self.scratch_vector.iter_mut().zip(have.items()) {
             match item.as_u64() {
                 Some(value) => *slot = value,
@@ -183,13 +196,20 @@ impl GSet {
     }
 
     fn on_sync(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
-        let peer = peer_index(ctx, msg.src).ok_or_else(|| RequestError::malformed("sync from a non-member"))?;
+        let peer = peer_index(ctx, msg.src)
+            .ok_or_else(|| RequestError::malformed("sync from a non-member"))?;
         if !self.read_have(msg.body) || !self.absorb(msg.body) {
-            return Err(RequestError::malformed("set_sync needs have, from and elems arrays"));
+            return Err(RequestError::malformed(
+                "set_sync needs have, from and elems arrays",
+            ));
         }
         self.sync.heard(peer, &self.scratch_vector);
         let mut reached = std::mem::take(&mut self.reached);
-        self.write_sync(&mut ctx.reply(msg, "set_sync_ok"), &self.scratch_vector, &mut reached);
+        self.write_sync(
+            &mut ctx.reply(msg, "set_sync_ok"),
+            &self.scratch_vector,
+            &mut reached,
+        );
         self.sync.assume(peer, &reached);
         self.reached = reached;
         self.sync.schedule(ctx, &self.lengths);
@@ -207,8 +227,12 @@ impl GSet {
                 continue;
             }
             budget -= 1;
-            let Some(dest) = self.ids.get(peer) else { continue };
-            let Ok(mut body) = ctx.rpc(dest, "set_sync", timeout, peer as u64) else { break };
+            let Some(dest) = self.ids.get(peer) else {
+                continue;
+            };
+            let Ok(mut body) = ctx.rpc(dest, "set_sync", timeout, peer as u64) else {
+                break;
+            };
             let mut reached = std::mem::take(&mut self.reached);
             self.write_sync(&mut body, self.sync.confirmed(peer), &mut reached);
             drop(body);
@@ -262,7 +286,9 @@ impl Workload for GSet {
                 self.sync.replied(peer);
                 self.sync.heard(peer, &self.scratch_vector);
             }
-            RpcReply::Ok(_) | RpcReply::Error(..) | RpcReply::Timeout => self.sync.timed_out(peer, ctx.now()),
+            RpcReply::Ok(_) | RpcReply::Error(..) | RpcReply::Timeout => {
+                self.sync.timed_out(peer, ctx.now())
+            }
         }
         self.sync.schedule(ctx, &self.lengths);
     }

@@ -39,7 +39,12 @@ pub struct SyncConfig {
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        SyncConfig { flush_delay_ms: 100, rpc_timeout_ms: 500, retry_max_ms: 2000, fanout: 1 }
+        SyncConfig {
+            flush_delay_ms: 100,
+            rpc_timeout_ms: 500,
+            retry_max_ms: 2000,
+            fanout: 1,
+        }
     }
 }
 
@@ -78,14 +83,25 @@ fn exceeds(mine: &[u64], known: &[u64]) -> bool {
 impl PeerSync {
     /// A schedule that arms its flush timer with `timer_tag`.
     pub fn new(config: SyncConfig, timer_tag: u64) -> Self {
-        PeerSync { config, timer_tag, me: 0, peers: Vec::new(), timer_armed: false, cursor: 0 }
+        PeerSync {
+            config,
+            timer_tag,
+            me: 0,
+            peers: Vec::new(),
+            timer_armed: false,
+            cursor: 0,
+        }
     }
 
     /// Sizes the tables: `nodes` peers (including this node, `me`, which is never sent
     /// to), `slots` numbers per vector.
     pub fn init(&mut self, nodes: usize, me: usize, slots: usize) {
         self.me = me;
-        let peer = Peer { confirmed: vec![0; slots], assumed: vec![0; slots], ..Peer::default() };
+        let peer = Peer {
+            confirmed: vec![0; slots],
+            assumed: vec![0; slots],
+            ..Peer::default()
+        };
         self.peers = vec![peer; nodes];
     }
 
@@ -106,7 +122,9 @@ impl PeerSync {
 
     /// True when `peer` should get a request now.
     pub fn should_send(&self, peer: usize, now: Millis, mine: &[u64]) -> bool {
-        let Some(p) = self.peers.get(peer) else { return false };
+        let Some(p) = self.peers.get(peer) else {
+            return false;
+        };
         peer != self.me && !p.in_flight && now >= p.retry_at && exceeds(mine, &p.assumed)
     }
 
@@ -176,7 +194,10 @@ impl PeerSync {
             .iter()
             .enumerate()
             .filter(|(index, p)| *index != self.me && !p.in_flight && exceeds(mine, &p.assumed))
-            .map(|(_, p)| p.retry_at.max(now.saturating_add(self.config.flush_delay_ms)))
+            .map(|(_, p)| {
+                p.retry_at
+                    .max(now.saturating_add(self.config.flush_delay_ms))
+            })
             .min();
         if let Some(at) = due {
             self.timer_armed = ctx.set_timer(at - now, self.timer_tag);
@@ -190,26 +211,51 @@ mod tests {
 
     #[test]
     fn sends_only_what_peers_lack_backs_off_and_recovers_when_heard() {
-        let config = SyncConfig { flush_delay_ms: 100, rpc_timeout_ms: 500, retry_max_ms: 400, fanout: 1 };
+        let config = SyncConfig {
+            flush_delay_ms: 100,
+            rpc_timeout_ms: 500,
+            retry_max_ms: 400,
+            fanout: 1,
+        };
         let mut sync = PeerSync::new(config, 9);
         sync.init(3, 1, 2);
         let mine = [0, 5];
         assert!(!sync.should_send(1, 0, &mine), "never to itself");
         assert!(sync.should_send(0, 0, &mine) && sync.should_send(2, 0, &mine));
         sync.sent(0);
-        assert!(!sync.should_send(0, 0, &mine), "one exchange in flight per peer");
-        assert_eq!(sync.flush_order().collect::<Vec<_>>(), [1, 2, 0], "round-robin after peer 0");
+        assert!(
+            !sync.should_send(0, 0, &mine),
+            "one exchange in flight per peer"
+        );
+        assert_eq!(
+            sync.flush_order().collect::<Vec<_>>(),
+            [1, 2, 0],
+            "round-robin after peer 0"
+        );
         sync.timed_out(0, 1000);
         assert!(!sync.should_send(0, 1099, &mine) && sync.should_send(0, 1100, &mine));
         for _ in 0..5 {
             sync.timed_out(0, 2000);
         }
-        assert!(sync.should_send(0, 2400, &mine), "backoff capped at retry_max_ms");
+        assert!(
+            sync.should_send(0, 2400, &mine),
+            "backoff capped at retry_max_ms"
+        );
         sync.heard(0, &[0, 3]);
-        assert!(sync.should_send(0, 0, &mine), "hearing from a peer resets its backoff");
+        assert!(
+            sync.should_send(0, 0, &mine),
+            "hearing from a peer resets its backoff"
+        );
         assert_eq!(sync.confirmed(0), [0, 3]);
         sync.assume(0, &[0, 5]);
-        assert!(!sync.should_send(0, 0, &mine), "what we replied with is assumed");
-        assert_eq!(sync.confirmed(0), [0, 3], "but requests still start from the confirmed");
+        assert!(
+            !sync.should_send(0, 0, &mine),
+            "what we replied with is assumed"
+        );
+        assert_eq!(
+            sync.confirmed(0),
+            [0, 3],
+            "but requests still start from the confirmed"
+        );
     }
 }

@@ -49,21 +49,31 @@ impl PnCounter {
 
     /// A grow-only counter: the same CRDT, refusing negative deltas (error 12).
     pub fn grow_only(config: SyncConfig) -> Self {
-        PnCounter { allow_negative: false, ..PnCounter::new(config) }
+        PnCounter {
+            allow_negative: false,
+            ..PnCounter::new(config)
+        }
     }
 
     /// The counter's value as this node knows it.
     pub fn value(&self) -> i64 {
         let (p, n) = self.vector.split_at(self.nodes);
-        let total = p.iter().map(|&v| i128::from(v)).sum::<i128>() - n.iter().map(|&v| i128::from(v)).sum::<i128>();
+        let total = p.iter().map(|&v| i128::from(v)).sum::<i128>()
+            - n.iter().map(|&v| i128::from(v)).sum::<i128>();
         total.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
     }
 
     fn add(&mut self, ctx: &mut Ctx<'_>, delta: i64) -> Result<(), RequestError> {
         if delta < 0 && !self.allow_negative {
-            return Err(RequestError::malformed("a g-counter delta must not be negative"));
+            return Err(RequestError::malformed(
+                "a g-counter delta must not be negative",
+            ));
         }
-        let slot = if delta < 0 { self.nodes + self.me } else { self.me };
+        let slot = if delta < 0 {
+            self.nodes + self.me
+        } else {
+            self.me
+        };
         if let Some(total) = self.vector.get_mut(slot) {
             *total = total.saturating_add(delta.unsigned_abs());
         }
@@ -78,7 +88,10 @@ impl PnCounter {
         self.scratch.clear();
         self.scratch.resize(2 * self.nodes, 0);
         let (p, n) = self.scratch.split_at_mut(self.nodes);
-        let ok = read_slots(body.get("p"), p) && body.get("n").is_none_or(|n_json| read_slots(Some(n_json), n));
+        let ok = read_slots(body.get("p"), p)
+            && body
+                .get("n")
+                .is_none_or(|n_json| read_slots(Some(n_json), n));
         if ok {
             for (mine, theirs) in self.vector.iter_mut().zip(&self.scratch) {
                 *mine = (*mine).max(*theirs);
@@ -96,9 +109,12 @@ impl PnCounter {
     }
 
     fn on_sync(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
-        let peer = peer_index(ctx, msg.src).ok_or_else(|| RequestError::malformed("sync from a non-member"))?;
+        let peer = peer_index(ctx, msg.src)
+            .ok_or_else(|| RequestError::malformed("sync from a non-member"))?;
         if !self.absorb(msg.body) {
-            return Err(RequestError::malformed("counter_sync needs p (and n) integer arrays"));
+            return Err(RequestError::malformed(
+                "counter_sync needs p (and n) integer arrays",
+            ));
         }
         self.sync.heard(peer, &self.scratch);
         self.write_vector(&mut ctx.reply(msg, "counter_sync_ok"));
@@ -117,9 +133,13 @@ impl PnCounter {
                 continue;
             }
             budget -= 1;
-            let Some(dest) = self.ids.get(peer) else { continue };
+            let Some(dest) = self.ids.get(peer) else {
+                continue;
+            };
             let timeout = self.sync.config().rpc_timeout_ms;
-            let Ok(mut body) = ctx.rpc(dest, "counter_sync", timeout, peer as u64) else { break };
+            let Ok(mut body) = ctx.rpc(dest, "counter_sync", timeout, peer as u64) else {
+                break;
+            };
             self.write_vector(&mut body);
             drop(body);
             self.sync.sent(peer);
@@ -186,7 +206,9 @@ impl Workload for PnCounter {
                 self.sync.replied(peer);
                 self.sync.heard(peer, &self.scratch);
             }
-            RpcReply::Ok(_) | RpcReply::Error(..) | RpcReply::Timeout => self.sync.timed_out(peer, ctx.now()),
+            RpcReply::Ok(_) | RpcReply::Error(..) | RpcReply::Timeout => {
+                self.sync.timed_out(peer, ctx.now())
+            }
         }
         self.sync.schedule(ctx, &self.vector);
     }

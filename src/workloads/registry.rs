@@ -3,14 +3,20 @@
 
 use crate::node::{DynNode, NodeCore};
 
-use super::g_counter::{GCounter, GCounterStrategy, STRATEGY_ENV};
-use super::g_counter::SyncConfig;
 use super::broadcast::{Broadcast, Strategy};
+use super::g_counter::SyncConfig;
+use super::g_counter::{GCounter, GCounterStrategy, STRATEGY_ENV};
 use super::{Echo, GSet, PnCounter, UniqueIds};
 
 /// The workloads [`in_process_node`] knows, for error messages and documentation.
-pub const IN_PROCESS_WORKLOADS: [&str; 6] =
-    ["echo", "unique-ids", "broadcast", "g-counter", "g-set", "pn-counter"];
+pub const IN_PROCESS_WORKLOADS: [&str; 6] = [
+    "echo",
+    "unique-ids",
+    "broadcast",
+    "g-counter",
+    "g-set",
+    "pn-counter",
+];
 
 /// The node for Maelstrom workload `workload` (the `-w` name), seeded with `seed`;
 /// `None` for workloads we do not implement.
@@ -21,7 +27,10 @@ pub fn in_process_node(workload: &str, seed: u64) -> Option<Box<dyn DynNode>> {
         "broadcast" => Box::new(NodeCore::new(Broadcast::new(Strategy::from_env()), seed)),
         "g-counter" => {
             let name = std::env::var(STRATEGY_ENV).ok();
-            Box::new(NodeCore::new(GCounter::new(GCounterStrategy::from_name(name.as_deref())), seed))
+            Box::new(NodeCore::new(
+                GCounter::new(GCounterStrategy::from_name(name.as_deref())),
+                seed,
+            ))
         }
         "g-set" => Box::new(NodeCore::new(GSet::new(SyncConfig::default()), seed)),
         "pn-counter" => Box::new(NodeCore::new(PnCounter::new(SyncConfig::default()), seed)),

@@ -23,7 +23,9 @@ impl Workload for UniqueIds {
                     .issued
                     .checked_mul(nodes)
                     .and_then(|base| base.checked_add(ctx.node_index() as u64))
-                    .ok_or_else(|| RequestError::new(crate::wire::ErrorCode::Abort, "id space exhausted"))?;
+                    .ok_or_else(|| {
+                        RequestError::new(crate::wire::ErrorCode::Abort, "id space exhausted")
+                    })?;
                 self.issued += 1;
                 ctx.reply(msg, "generate_ok").u64("id", id);
                 Ok(())

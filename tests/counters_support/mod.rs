@@ -74,9 +74,18 @@ impl<W: Workload> Cluster<W> {
         let ids: Vec<String> = (0..workloads.len()).map(|i| format!("n{i}")).collect();
         let services = ["seq-kv", "lin-kv", "lww-kv"]
             .iter()
-            .map(|name| (name.to_string(), service(name, rng.fork()).expect("service")))
+            .map(|name| {
+                (
+                    name.to_string(),
+                    service(name, rng.fork()).expect("service"),
+                )
+            })
             .collect();
-        let nodes = workloads.into_iter().enumerate().map(|(i, w)| NodeCore::new(w, seed + i as u64)).collect();
+        let nodes = workloads
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| NodeCore::new(w, seed + i as u64))
+            .collect();
         let mut cluster = Cluster {
             now: 0,
             nodes,
@@ -105,7 +114,12 @@ impl<W: Workload> Cluster<W> {
     pub fn add_clients(&mut self, count: usize) {
         for i in 0..count {
             let id = format!("c{}", 100 + self.clients.len());
-            self.clients.push(Client { id, node: i % self.nodes.len(), next_msg_id: 1, outstanding: None });
+            self.clients.push(Client {
+                id,
+                node: i % self.nodes.len(),
+                next_msg_id: 1,
+                outstanding: None,
+            });
         }
     }
 
@@ -118,7 +132,8 @@ impl<W: Workload> Cluster<W> {
         let mut out = Vec::new();
         self.nodes[i].take_output(&mut out);
         for line in String::from_utf8(out).expect("utf8").lines() {
-            let message: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("bad output {line}: {e}"));
+            let message: Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("bad output {line}: {e}"));
             let src = message["src"].as_str().expect("src").to_string();
             let dest = message["dest"].as_str().expect("dest").to_string();
             let body = message["body"].to_string();
@@ -129,13 +144,21 @@ impl<W: Workload> Cluster<W> {
             self.server_messages += 1;
             let delay = self.rng.below(self.latency_max + 1);
             self.sequence += 1;
-            self.queue.push(Reverse((self.now + delay, self.sequence, Flight { src, dest, body })));
+            self.queue.push(Reverse((
+                self.now + delay,
+                self.sequence,
+                Flight { src, dest, body },
+            )));
         }
     }
 
     fn client_reply(&mut self, client_id: &str, body: Value) {
-        let Some(client) = self.clients.iter_mut().find(|c| c.id == client_id) else { return };
-        let Some(outstanding) = &client.outstanding else { return };
+        let Some(client) = self.clients.iter_mut().find(|c| c.id == client_id) else {
+            return;
+        };
+        let Some(outstanding) = &client.outstanding else {
+            return;
+        };
         if body["in_reply_to"].as_u64() != Some(outstanding.msg_id) {
             return;
         }
@@ -157,7 +180,11 @@ impl<W: Workload> Cluster<W> {
         client.next_msg_id += 1;
         body["msg_id"] = json!(msg_id);
         let (node, id) = (client.node, client.id.clone());
-        client.outstanding = Some(Outstanding { msg_id, request: body.clone(), invoked: self.now });
+        client.outstanding = Some(Outstanding {
+            msg_id,
+            request: body.clone(),
+            invoked: self.now,
+        });
         let line = json!({"src": id, "dest": self.ids[node], "body": body});
         self.nodes[node].handle_input(self.now, format!("{line}\n").as_bytes());
         self.collect(node);
@@ -194,7 +221,9 @@ impl<W: Workload> Cluster<W> {
         loop {
             let next_flight = self.queue.peek().map(|Reverse((at, _, _))| *at);
             let next_timer = self.nodes.iter().filter_map(|n| n.next_deadline()).min();
-            let Some(at) = [next_flight, next_timer].into_iter().flatten().min() else { break };
+            let Some(at) = [next_flight, next_timer].into_iter().flatten().min() else {
+                break;
+            };
             if at > until {
                 break;
             }
@@ -218,32 +247,51 @@ impl<W: Workload> Cluster<W> {
     }
 
     fn deliver(&mut self, flight: Flight) {
-        if let Some(s) = self.services.iter().position(|(name, _)| *name == flight.dest) {
+        if let Some(s) = self
+            .services
+            .iter()
+            .position(|(name, _)| *name == flight.dest)
+        {
             let mut bytes = flight.body.into_bytes();
             let body = simd_json::to_owned_value(&mut bytes).expect("request body");
-            let Some(reply) = self.services[s].1.handle(&flight.src, &body) else { return };
+            let Some(reply) = self.services[s].1.handle(&flight.src, &body) else {
+                return;
+            };
             let reply = simd_json::to_string(&reply).expect("reply");
             self.server_messages += 1;
             let delay = self.rng.below(self.latency_max + 1);
             self.sequence += 1;
-            let back = Flight { src: flight.dest, dest: flight.src, body: reply };
-            self.queue.push(Reverse((self.now + delay, self.sequence, back)));
+            let back = Flight {
+                src: flight.dest,
+                dest: flight.src,
+                body: reply,
+            };
+            self.queue
+                .push(Reverse((self.now + delay, self.sequence, back)));
             return;
         }
-        let Some(dest) = self.node_index(&flight.dest) else { panic!("message to unknown {}", flight.dest) };
+        let Some(dest) = self.node_index(&flight.dest) else {
+            panic!("message to unknown {}", flight.dest)
+        };
         if let Some(src) = self.node_index(&flight.src)
             && self.blocked(src, dest)
         {
             return;
         }
-        let line = format!("{{\"src\":\"{}\",\"dest\":\"{}\",\"body\":{}}}\n", flight.src, flight.dest, flight.body);
+        let line = format!(
+            "{{\"src\":\"{}\",\"dest\":\"{}\",\"body\":{}}}\n",
+            flight.src, flight.dest, flight.body
+        );
         self.nodes[dest].handle_input(self.now, line.as_bytes());
         self.collect(dest);
     }
 
     fn expire_clients(&mut self) {
         for client in &mut self.clients {
-            let expired = client.outstanding.as_ref().is_some_and(|o| self.now - o.invoked >= self.client_timeout);
+            let expired = client
+                .outstanding
+                .as_ref()
+                .is_some_and(|o| self.now - o.invoked >= self.client_timeout);
             if expired {
                 let o = client.outstanding.take().expect("outstanding");
                 self.completed.push(Completed {
@@ -279,7 +327,11 @@ pub fn run_workload<W: Workload>(
         t += 1;
         cluster.run_until(t);
         if t >= next_nemesis {
-            if partitioned { cluster.heal() } else { cluster.random_partition() }
+            if partitioned {
+                cluster.heal()
+            } else {
+                cluster.random_partition()
+            }
             partitioned = !partitioned;
             next_nemesis = t + 1000 + cluster.rng.below(3000);
         }
@@ -301,7 +353,11 @@ pub fn run_workload<W: Workload>(
     cluster.run_until(t);
     let mut finals = Vec::new();
     for node in 0..cluster.nodes.len() {
-        let c = cluster.clients.iter().position(|c| c.node == node).expect("a client per node");
+        let c = cluster
+            .clients
+            .iter()
+            .position(|c| c.node == node)
+            .expect("a client per node");
         let before = cluster.completed.len();
         cluster.invoke(c, json!({"type": "read"}));
         while cluster.completed.len() == before {
@@ -309,7 +365,10 @@ pub fn run_workload<W: Workload>(
             cluster.run_until(t);
         }
         let done = cluster.completed.last().expect("completed");
-        let reply = done.reply.clone().unwrap_or_else(|| panic!("final read on n{node} timed out"));
+        let reply = done
+            .reply
+            .clone()
+            .unwrap_or_else(|| panic!("final read on n{node} timed out"));
         assert_eq!(reply["type"], "read_ok", "final read on n{node}: {reply}");
         finals.push((node, reply["value"].clone()));
     }

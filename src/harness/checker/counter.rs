@@ -24,13 +24,19 @@ pub struct Acceptable {
 impl Acceptable {
     /// The set `{sum}`.
     pub fn new(sum: i128) -> Acceptable {
-        Acceptable { intervals: vec![(sum, sum)] }
+        Acceptable {
+            intervals: vec![(sum, sum)],
+        }
     }
 
     /// `A ∪ (A + delta)`: the indeterminate add of `delta` may or may not have happened.
     pub fn widen(&mut self, delta: i128) -> Result<(), String> {
         let mut all = self.intervals.clone();
-        all.extend(self.intervals.iter().map(|&(lo, hi)| (lo + delta, hi + delta)));
+        all.extend(
+            self.intervals
+                .iter()
+                .map(|&(lo, hi)| (lo + delta, hi + delta)),
+        );
         all.sort_unstable();
         let mut merged: Vec<(i128, i128)> = Vec::with_capacity(all.len());
         for (lo, hi) in all {
@@ -67,9 +73,8 @@ fn int_value(x: i128) -> OwnedValue {
 impl Checker for Counter {
     fn check(&self, input: &CheckInput) -> Result<OwnedValue, String> {
         let adds = || input.history.client_ops().filter(|op| op.f == "add");
-        let delta = |v: &OwnedValue| {
-            as_int(v).ok_or_else(|| format!("add delta is not an integer: {v:?}"))
-        };
+        let delta =
+            |v: &OwnedValue| as_int(v).ok_or_else(|| format!("add delta is not an integer: {v:?}"));
         let mut sum: i128 = 0;
         for op in adds().filter(|op| op.op_type == OpType::Ok) {
             sum += delta(&op.value)?;
@@ -100,7 +105,14 @@ impl Checker for Counter {
             .collect();
         Ok(obj([
             ("valid?", OwnedValue::from(errors.is_empty())),
-            ("errors", if errors.is_empty() { null() } else { arr(errors) }),
+            (
+                "errors",
+                if errors.is_empty() {
+                    null()
+                } else {
+                    arr(errors)
+                },
+            ),
             ("final-reads", arr(finals)),
             ("acceptable", arr(intervals)),
         ]))

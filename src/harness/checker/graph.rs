@@ -37,7 +37,9 @@ pub struct Graph {
 impl Graph {
     /// An empty graph with `n` nodes.
     pub fn new(n: usize) -> Graph {
-        Graph { out: vec![Vec::new(); n] }
+        Graph {
+            out: vec![Vec::new(); n],
+        }
     }
 
     /// Adds `a → b`; self-loops are ignored (a transaction does not depend on itself).
@@ -126,7 +128,12 @@ impl Graph {
 
     /// A shortest cycle through `start` within `component`, using only `kinds`: the nodes
     /// visited and the kind of each step.
-    pub fn cycle_through(&self, start: usize, component: &[usize], kinds: &[Kind]) -> Option<Vec<(usize, Kind)>> {
+    pub fn cycle_through(
+        &self,
+        start: usize,
+        component: &[usize],
+        kinds: &[Kind],
+    ) -> Option<Vec<(usize, Kind)>> {
         let inside = |v: usize| component.binary_search(&v).is_ok();
         let mut parent: ahash::AHashMap<usize, (usize, Kind)> = ahash::AHashMap::new();
         let mut queue = VecDeque::from([start]);

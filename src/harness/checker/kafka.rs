@@ -57,21 +57,28 @@ fn send_of(op: &Op) -> Option<(String, OwnedValue, Option<i128>)> {
     let m = micro(op)?;
     let key = key_of(m.get(1)?);
     match (op.op_type, m.get(2)?) {
-        (OpType::Ok, OwnedValue::Array(ov)) if ov.len() == 2 => Some((key, ov[1].clone(), as_int(&ov[0]))),
+        (OpType::Ok, OwnedValue::Array(ov)) if ov.len() == 2 => {
+            Some((key, ov[1].clone(), as_int(&ov[0])))
+        }
         (_, v) => Some((key, v.clone(), None)),
     }
 }
 
 fn poll_of(op: &Op) -> Result<PollData, String> {
-    let Some(OwnedValue::Object(msgs)) = micro(op).and_then(|m| m.get(1)) else { return Ok(Vec::new()) };
+    let Some(OwnedValue::Object(msgs)) = micro(op).and_then(|m| m.get(1)) else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
     for (k, pairs) in msgs.iter() {
-        let OwnedValue::Array(pairs) = pairs else { return Err(format!("poll of {k} is not a list")) };
+        let OwnedValue::Array(pairs) = pairs else {
+            return Err(format!("poll of {k} is not a list"));
+        };
         let mut vs = Vec::new();
         for p in pairs.iter() {
             match p {
                 OwnedValue::Array(ov) if ov.len() == 2 => {
-                    let o = as_int(&ov[0]).ok_or_else(|| format!("poll offset is not an integer: {p:?}"))?;
+                    let o = as_int(&ov[0])
+                        .ok_or_else(|| format!("poll offset is not an integer: {p:?}"))?;
                     vs.push((o, ov[1].clone()));
                 }
                 other => return Err(format!("poll pair is not [offset msg]: {other:?}")),
@@ -114,9 +121,14 @@ impl Checker for Kafka {
                 invokes.insert(op.process, op);
                 continue;
             }
-            let Some(inv) = invokes.remove(&op.process) else { continue };
+            let Some(inv) = invokes.remove(&op.process) else {
+                continue;
+            };
             if op.op_type == OpType::Info && (op.f == "send" || op.f == "poll") {
-                let cause = op.error.clone().unwrap_or(OwnedValue::Static(simd_json::StaticNode::Null));
+                let cause = op
+                    .error
+                    .clone()
+                    .unwrap_or(OwnedValue::Static(simd_json::StaticNode::Null));
                 if !info_causes.iter().any(|c| super::value::clj_eq(c, &cause)) {
                     info_causes.push(cause);
                 }
@@ -146,7 +158,10 @@ impl Checker for Kafka {
                 }
             }
         }
-        let idx = |k: &str, v: &OwnedValue| logs.get(k).and_then(|l| l.index_of.get(&identity_key(v)).copied());
+        let idx = |k: &str, v: &OwnedValue| {
+            logs.get(k)
+                .and_then(|l| l.index_of.get(&identity_key(v)).copied())
+        };
         let mut errors = Errors::default();
         version_errors(&logs, &mut errors);
         // Values read by ok polls, per key.
@@ -158,11 +173,22 @@ impl Checker for Kafka {
                     set.insert(identity_key(v));
                     if let Some((w_inv, w_done)) = writer.get(&(k.clone(), identity_key(v))) {
                         if w_done.op_type == OpType::Fail {
-                            errors.add("G1a", obj([("key", s(k)), ("value", v.clone()), ("op", op_value(done, None)), ("writer", op_value(w_done, None))]));
+                            errors.add(
+                                "G1a",
+                                obj([
+                                    ("key", s(k)),
+                                    ("value", v.clone()),
+                                    ("op", op_value(done, None)),
+                                    ("writer", op_value(w_done, None)),
+                                ]),
+                            );
                         }
                         if done.index < w_inv.index {
                             let cycle = arr(vec![op_value(w_done, None), op_value(done, None)]);
-                            errors.add("G1c-realtime", obj([("key", s(k)), ("value", v.clone()), ("cycle", cycle)]));
+                            errors.add(
+                                "G1c-realtime",
+                                obj([("key", s(k)), ("value", v.clone()), ("cycle", cycle)]),
+                            );
                         }
                     }
                 }
@@ -171,9 +197,23 @@ impl Checker for Kafka {
                         (Some(a), Some(b)) => b as i64 - a as i64,
                         _ => 1,
                     };
-                    let kind = if delta > 1 { "int-poll-skip" } else if delta < 1 { "int-nonmonotonic-poll" } else { continue };
+                    let kind = if delta > 1 {
+                        "int-poll-skip"
+                    } else if delta < 1 {
+                        "int-nonmonotonic-poll"
+                    } else {
+                        continue;
+                    };
                     let values = arr(vec![pair[0].1.clone(), pair[1].1.clone()]);
-                    errors.add(kind, obj([("key", s(k)), ("values", values), ("delta", OwnedValue::from(delta)), ("op", op_value(done, None))]));
+                    errors.add(
+                        kind,
+                        obj([
+                            ("key", s(k)),
+                            ("values", values),
+                            ("delta", OwnedValue::from(delta)),
+                            ("op", op_value(done, None)),
+                        ]),
+                    );
                 }
             }
         }
@@ -212,15 +252,31 @@ fn version_errors(logs: &BTreeMap<String, Log>, errors: &mut Errors) {
         let mut at: BTreeMap<String, (OwnedValue, Vec<i128>)> = BTreeMap::new();
         for (o, values) in &log.offsets {
             if values.len() > 1 {
-                errors.add("inconsistent-offsets", obj([("key", s(k)), ("offset", OwnedValue::from(*o as i64)), ("values", arr(values.clone()))]));
+                errors.add(
+                    "inconsistent-offsets",
+                    obj([
+                        ("key", s(k)),
+                        ("offset", OwnedValue::from(*o as i64)),
+                        ("values", arr(values.clone())),
+                    ]),
+                );
             }
             for v in values {
-                at.entry(identity_key(v)).or_insert_with(|| (v.clone(), Vec::new())).1.push(*o);
+                at.entry(identity_key(v))
+                    .or_insert_with(|| (v.clone(), Vec::new()))
+                    .1
+                    .push(*o);
             }
         }
         for (v, offsets) in at.into_values().filter(|(_, o)| o.len() > 1) {
-            let offsets = arr(offsets.iter().map(|o| OwnedValue::from(*o as i64)).collect());
-            errors.add("duplicate", obj([("key", s(k)), ("value", v), ("offsets", offsets)]));
+            let offsets = arr(offsets
+                .iter()
+                .map(|o| OwnedValue::from(*o as i64))
+                .collect());
+            errors.add(
+                "duplicate",
+                obj([("key", s(k)), ("value", v), ("offsets", offsets)]),
+            );
         }
     }
 }
@@ -246,21 +302,33 @@ fn lost_and_unseen(
             }
         }
         for (id, (rank, v)) in last_index {
-            let acked = writer.get(&(k.clone(), id.clone())).is_some_and(|w| w.1.op_type == OpType::Ok);
+            let acked = writer
+                .get(&(k.clone(), id.clone()))
+                .is_some_and(|w| w.1.op_type == OpType::Ok);
             if rank <= bound && acked && !seen.contains(&id) {
                 let w = writer.get(&(k.clone(), id)).map(|w| op_value(w.1, None));
-                errors.add("lost-write", obj([
-                    ("key", s(k)),
-                    ("value", v),
-                    ("index", OwnedValue::from(rank)),
-                    ("max-read-index", OwnedValue::from(bound)),
-                    ("writer", w.unwrap_or(OwnedValue::Static(simd_json::StaticNode::Null))),
-                ]));
+                errors.add(
+                    "lost-write",
+                    obj([
+                        ("key", s(k)),
+                        ("value", v),
+                        ("index", OwnedValue::from(rank)),
+                        ("max-read-index", OwnedValue::from(bound)),
+                        (
+                            "writer",
+                            w.unwrap_or(OwnedValue::Static(simd_json::StaticNode::Null)),
+                        ),
+                    ]),
+                );
             }
         }
     }
     let mut unseen: BTreeMap<&str, Vec<OwnedValue>> = BTreeMap::new();
-    let mut acked: Vec<(&(String, String), &Op)> = writer.iter().filter(|(_, w)| w.1.op_type == OpType::Ok).map(|(k, w)| (k, w.1)).collect();
+    let mut acked: Vec<(&(String, String), &Op)> = writer
+        .iter()
+        .filter(|(_, w)| w.1.op_type == OpType::Ok)
+        .map(|(k, w)| (k, w.1))
+        .collect();
     acked.sort_by_key(|(_, op)| op.index);
     for ((k, id), op) in acked {
         if !read.get(k.as_str()).is_some_and(|set| set.contains(id))
@@ -271,12 +339,21 @@ fn lost_and_unseen(
     }
     if !unseen.is_empty() {
         let end = input.history.ops.last().map_or(0, |op| op.time_ns) as f64 / 1e9;
-        let counts = obj(unseen.iter().map(|(k, vs)| (k.to_string(), OwnedValue::from(vs.len()))));
+        let counts = obj(unseen
+            .iter()
+            .map(|(k, vs)| (k.to_string(), OwnedValue::from(vs.len()))));
         let messages = obj(unseen.into_iter().map(|(k, mut vs)| {
             vs.truncate(ERRS_SHOWN);
             (k.to_string(), arr(vs))
         }));
-        errors.add("unseen", obj([("time", OwnedValue::from(end)), ("unseen", counts), ("messages", messages)]));
+        errors.add(
+            "unseen",
+            obj([
+                ("time", OwnedValue::from(end)),
+                ("unseen", counts),
+                ("messages", messages),
+            ]),
+        );
     }
 }
 
@@ -289,9 +366,13 @@ fn per_process(
     idx: &dyn Fn(&str, &OwnedValue) -> Option<usize>,
     errors: &mut Errors,
 ) -> Result<(), String> {
-    let poll_data: ahash::AHashMap<u64, &PollData> = polls.iter().map(|(_, done, d)| (done.index, d)).collect();
+    let poll_data: ahash::AHashMap<u64, &PollData> =
+        polls.iter().map(|(_, done, d)| (done.index, d)).collect();
     let mut by_process: BTreeMap<Process, Vec<&Op>> = BTreeMap::new();
-    for &op in ops.iter().filter(|op| op.op_type == OpType::Ok || op.op_type == OpType::Info) {
+    for &op in ops
+        .iter()
+        .filter(|op| op.op_type == OpType::Ok || op.op_type == OpType::Info)
+    {
         by_process.entry(op.process).or_default().push(op);
     }
     let delta = |k: &str, a: &OwnedValue, b: &OwnedValue| match (idx(k, a), idx(k, b)) {
@@ -312,28 +393,56 @@ fn per_process(
                     last_sends.retain(|k, _| keep.contains(k));
                 }
                 "poll" if op.op_type == OpType::Ok => {
-                    let Some(data) = poll_data.get(&op.index) else { continue };
+                    let Some(data) = poll_data.get(&op.index) else {
+                        continue;
+                    };
                     for (k, vs) in data.iter() {
-                        if let (Some((Some(v), last_op)), Some((_, first))) = (last_reads.get(k), vs.first()) {
+                        if let (Some((Some(v), last_op)), Some((_, first))) =
+                            (last_reads.get(k), vs.first())
+                        {
                             let d = delta(k, v, first);
-                            let kind = if d > 1 { "poll-skip" } else if d < 1 { "nonmonotonic-poll" } else { "" };
+                            let kind = if d > 1 {
+                                "poll-skip"
+                            } else if d < 1 {
+                                "nonmonotonic-poll"
+                            } else {
+                                ""
+                            };
                             if !kind.is_empty() {
                                 let values = arr(vec![v.clone(), first.clone()]);
                                 let pair = arr(vec![op_value(last_op, None), op_value(op, None)]);
-                                errors.add(kind, obj([("key", s(k)), ("values", values), ("delta", OwnedValue::from(d)), ("ops", pair)]));
+                                errors.add(
+                                    kind,
+                                    obj([
+                                        ("key", s(k)),
+                                        ("values", values),
+                                        ("delta", OwnedValue::from(d)),
+                                        ("ops", pair),
+                                    ]),
+                                );
                             }
                         }
                         last_reads.insert(k.clone(), (vs.last().map(|p| p.1.clone()), op));
                     }
                 }
                 "send" => {
-                    let Some((k, v, _)) = send_of(op) else { continue };
+                    let Some((k, v, _)) = send_of(op) else {
+                        continue;
+                    };
                     if let Some((prev, prev_op)) = last_sends.get(&k) {
                         let d = delta(&k, prev, &v);
                         if d < 1 {
                             let values = arr(vec![prev.clone(), v.clone()]);
                             let pair = arr(vec![op_value(prev_op, None), op_value(op, None)]);
-                            errors.add("nonmonotonic-send", obj([("key", s(&k)), ("values", values), ("delta", OwnedValue::from(d)), ("ops", pair)]));
+                            errors.add(
+                                "nonmonotonic-send",
+                                obj([
+                                    ("key", s(&k)),
+                                    ("values", values),
+                                    ("delta", OwnedValue::from(d)),
+                                    ("ops", pair),
+                                ]),
+                            );
                         }
                     }
                     last_sends.insert(k, (v, op));

@@ -58,7 +58,9 @@ impl IsNull for OwnedValue {
 fn split(v: &OwnedValue) -> Result<(&OwnedValue, &OwnedValue), String> {
     match v {
         OwnedValue::Array(kv) if kv.len() == 2 => Ok((&kv[0], &kv[1])),
-        other => Err(format!("lin-kv op value is not a [key value] pair: {other:?}")),
+        other => Err(format!(
+            "lin-kv op value is not a [key value] pair: {other:?}"
+        )),
     }
 }
 
@@ -72,7 +74,9 @@ fn effect(f: &str, invoke: &Op, ok: Option<&Op>) -> Result<Option<Effect>, Strin
         },
         "write" => Some(Effect::Write(v.clone())),
         "cas" => match v {
-            OwnedValue::Array(ft) if ft.len() == 2 => Some(Effect::Cas(ft[0].clone(), ft[1].clone())),
+            OwnedValue::Array(ft) if ft.len() == 2 => {
+                Some(Effect::Cas(ft[0].clone(), ft[1].clone()))
+            }
             other => return Err(format!("cas value is not [from to]: {other:?}")),
         },
         other => return Err(format!("unknown lin-kv function {other:?}")),
@@ -89,7 +93,9 @@ fn by_key<'a>(input: &CheckInput<'a>) -> Result<Vec<(OwnedValue, Vec<KeyOp<'a>>)
             Some(OpType::Ok) => completion,
             _ => None,
         };
-        let Some(effect) = effect(&invoke.f, invoke, ok)? else { continue };
+        let Some(effect) = effect(&invoke.f, invoke, ok)? else {
+            continue;
+        };
         let (k, _) = split(&invoke.value)?;
         let slot = *index.entry(identity_key(k)).or_insert_with(|| {
             keys.push((k.clone(), Vec::new()));
@@ -145,7 +151,10 @@ fn check_key(ops: &[KeyOp]) -> OwnedValue {
         if steps > MAX_STEPS {
             return obj([
                 ("valid?", Validity::Unknown.to_value()),
-                ("error", OwnedValue::from(format!("search exceeded {MAX_STEPS} steps"))),
+                (
+                    "error",
+                    OwnedValue::from(format!("search exceeded {MAX_STEPS} steps")),
+                ),
             ]);
         }
         if entry == end || (entry % 2 == 1 && ops[entry / 2].ok.is_none()) {
@@ -171,7 +180,9 @@ fn check_key(ops: &[KeyOp]) -> OwnedValue {
             if worst.as_ref().is_none_or(|w| stack.len() > w.0) {
                 worst = Some((stack.len(), i, state.clone(), stack.last().map(|s| s.0 / 2)));
             }
-            let Some((call, previous)) = stack.pop() else { break false };
+            let Some((call, previous)) = stack.pop() else {
+                break false;
+            };
             let j = call / 2;
             linearized[j / 64] &= !(1 << (j % 64));
             state = previous;
@@ -185,8 +196,16 @@ fn check_key(ops: &[KeyOp]) -> OwnedValue {
     let shown = |i: usize| show(ops[i].ok.unwrap_or(ops[i].invoke));
     if valid {
         let last_op = stack.last().map_or_else(null, |s| shown(s.0 / 2));
-        let config = obj([("model", obj([("value", state)])), ("last-op", last_op), ("pending", arr(vec![]))]);
-        return obj([("valid?", OwnedValue::from(true)), ("configs", arr(vec![config])), ("final-paths", arr(vec![]))]);
+        let config = obj([
+            ("model", obj([("value", state)])),
+            ("last-op", last_op),
+            ("pending", arr(vec![])),
+        ]);
+        return obj([
+            ("valid?", OwnedValue::from(true)),
+            ("configs", arr(vec![config])),
+            ("final-paths", arr(vec![])),
+        ]);
     }
     let (_, bad, model, last) = worst.unwrap_or((0, 0, null(), None));
     let last_op = last.map_or_else(null, shown);
@@ -195,7 +214,11 @@ fn check_key(ops: &[KeyOp]) -> OwnedValue {
     if let Some(done) = ops[bad].ok {
         pending.value = done.value.clone();
     }
-    let config = obj([("model", obj([("value", model)])), ("last-op", last_op.clone()), ("pending", arr(vec![show(&pending)]))]);
+    let config = obj([
+        ("model", obj([("value", model)])),
+        ("last-op", last_op.clone()),
+        ("pending", arr(vec![show(&pending)])),
+    ]);
     obj([
         ("valid?", OwnedValue::from(false)),
         ("configs", arr(vec![config])),
@@ -228,8 +251,19 @@ impl Checker for LinKv {
                 other => simd_json::to_string(other).unwrap_or_default(),
             };
             let timeline = obj([("valid?", OwnedValue::from(true))]);
-            results.push((key, obj([("linearizable", linearizable), ("timeline", timeline), ("valid?", v.to_value())])));
+            results.push((
+                key,
+                obj([
+                    ("linearizable", linearizable),
+                    ("timeline", timeline),
+                    ("valid?", v.to_value()),
+                ]),
+            ));
         }
-        Ok(obj([("valid?", verdict.to_value()), ("results", obj(results)), ("failures", arr(failures))]))
+        Ok(obj([
+            ("valid?", verdict.to_value()),
+            ("results", obj(results)),
+            ("failures", arr(failures)),
+        ]))
     }
 }

@@ -40,11 +40,16 @@ struct Txn<'a> {
 }
 
 fn parse(op: &Op) -> Result<Vec<Mop>, String> {
-    let OwnedValue::Array(mops) = &op.value else { return Err(format!("txn is not a list: {:?}", op.value)) };
+    let OwnedValue::Array(mops) = &op.value else {
+        return Err(format!("txn is not a list: {:?}", op.value));
+    };
     let mut out = Vec::new();
     for m in mops.iter() {
-        let OwnedValue::Array(m) = m else { return Err(format!("micro-op is not a list: {m:?}")) };
-        let (Some(OwnedValue::String(f)), Some(k), Some(v)) = (m.first(), m.get(1), m.get(2)) else {
+        let OwnedValue::Array(m) = m else {
+            return Err(format!("micro-op is not a list: {m:?}"));
+        };
+        let (Some(OwnedValue::String(f)), Some(k), Some(v)) = (m.first(), m.get(1), m.get(2))
+        else {
             return Err(format!("malformed micro-op {m:?}"));
         };
         let key = identity_key(k);
@@ -61,9 +66,30 @@ fn parse(op: &Op) -> Result<Vec<Mop>, String> {
 /// The anomaly types a model prohibits (cycle types are decided separately).
 fn prohibited(model: &str) -> Option<&'static [&'static str]> {
     const RU: &[&str] = &["duplicate-elements"];
-    const RC: &[&str] = &["duplicate-elements", "G1a", "G1b", "future-read", "incompatible-order"];
-    const RR: &[&str] = &["duplicate-elements", "G1a", "G1b", "future-read", "incompatible-order", "lost-update"];
-    const SI: &[&str] = &["duplicate-elements", "G1a", "G1b", "future-read", "incompatible-order", "lost-update", "internal"];
+    const RC: &[&str] = &[
+        "duplicate-elements",
+        "G1a",
+        "G1b",
+        "future-read",
+        "incompatible-order",
+    ];
+    const RR: &[&str] = &[
+        "duplicate-elements",
+        "G1a",
+        "G1b",
+        "future-read",
+        "incompatible-order",
+        "lost-update",
+    ];
+    const SI: &[&str] = &[
+        "duplicate-elements",
+        "G1a",
+        "G1b",
+        "future-read",
+        "incompatible-order",
+        "lost-update",
+        "internal",
+    ];
     match model {
         "read-uncommitted" => Some(RU),
         "read-committed" => Some(RC),
@@ -100,7 +126,10 @@ fn internal(t: &Txn, found: &mut Found) {
                 uniq.sort();
                 uniq.dedup();
                 if uniq.len() != ids.len() {
-                    found.add("duplicate-elements", obj([("op", op_value(t.op, None)), ("key", s(k))]));
+                    found.add(
+                        "duplicate-elements",
+                        obj([("op", op_value(t.op, None)), ("key", s(k))]),
+                    );
                 }
                 let later: Vec<String> = t.mops[i + 1..]
                     .iter()
@@ -110,17 +139,31 @@ fn internal(t: &Txn, found: &mut Found) {
                     })
                     .collect();
                 if later.iter().any(|v| ids.contains(v)) {
-                    found.add("future-read", obj([("op", op_value(t.op, None)), ("key", s(k))]));
+                    found.add(
+                        "future-read",
+                        obj([("op", op_value(t.op, None)), ("key", s(k))]),
+                    );
                 }
                 if let Some((whole, expected)) = state.get(k.as_str()) {
-                    let ok = if *whole { &ids == expected } else { ids.ends_with(expected) };
+                    let ok = if *whole {
+                        &ids == expected
+                    } else {
+                        ids.ends_with(expected)
+                    };
                     if !ok {
-                        found.add("internal", obj([("op", op_value(t.op, None)), ("key", s(k))]));
+                        found.add(
+                            "internal",
+                            obj([("op", op_value(t.op, None)), ("key", s(k))]),
+                        );
                     }
                 }
                 state.insert(k, (true, ids));
             }
-            Mop::Append(k, v) => state.entry(k).or_insert((false, Vec::new())).1.push(identity_key(v)),
+            Mop::Append(k, v) => state
+                .entry(k)
+                .or_insert((false, Vec::new()))
+                .1
+                .push(identity_key(v)),
         }
     }
 }
@@ -134,7 +177,8 @@ impl Checker for ListAppend {
 impl ListAppend {
     /// The analysis under one consistency model.
     fn check_model(&self, input: &CheckInput, model: &str) -> Result<OwnedValue, String> {
-        let banned = prohibited(model).ok_or_else(|| format!("unknown consistency model {model:?}"))?;
+        let banned =
+            prohibited(model).ok_or_else(|| format!("unknown consistency model {model:?}"))?;
         let mut txns: Vec<Txn> = Vec::new(); // ok and info: graph nodes
         let mut failed: ahash::AHashMap<(String, String), &Op> = ahash::AHashMap::new();
         for (invoke, done) in input.history.pairs() {
@@ -147,8 +191,16 @@ impl ListAppend {
                         }
                     }
                 }
-                OpType::Ok => txns.push(Txn { op: done, invoke, mops: parse(done)? }),
-                _ => txns.push(Txn { op: done, invoke, mops: parse(invoke)? }),
+                OpType::Ok => txns.push(Txn {
+                    op: done,
+                    invoke,
+                    mops: parse(done)?,
+                }),
+                _ => txns.push(Txn {
+                    op: done,
+                    invoke,
+                    mops: parse(invoke)?,
+                }),
             }
         }
         if !txns.iter().any(|t| t.op.op_type == OpType::Ok) {
@@ -168,7 +220,11 @@ impl ListAppend {
                 }
             }
         }
-        let oks = || txns.iter().enumerate().filter(|(_, t)| t.op.op_type == OpType::Ok);
+        let oks = || {
+            txns.iter()
+                .enumerate()
+                .filter(|(_, t)| t.op.op_type == OpType::Ok)
+        };
         // External reads: the first access of a key in an ok txn, when it is a read.
         let mut reads: BTreeMap<String, Vec<(usize, Vec<String>)>> = BTreeMap::new();
         for (i, t) in oks() {
@@ -189,10 +245,18 @@ impl ListAppend {
         }
         let mut graph = Graph::new(txns.len());
         for (k, rs) in &reads {
-            let longest = rs.iter().map(|r| &r.1).max_by_key(|l| l.len()).cloned().unwrap_or_default();
+            let longest = rs
+                .iter()
+                .map(|r| &r.1)
+                .max_by_key(|l| l.len())
+                .cloned()
+                .unwrap_or_default();
             for (i, ids) in rs {
                 if !longest.starts_with(ids) {
-                    found.add("incompatible-order", obj([("key", s(k)), ("op", op_value(txns[*i].op, None))]));
+                    found.add(
+                        "incompatible-order",
+                        obj([("key", s(k)), ("op", op_value(txns[*i].op, None))]),
+                    );
                 }
             }
             let w = |e: &String| writer.get(&(k.clone(), e.clone())).copied();
@@ -210,7 +274,10 @@ impl ListAppend {
                     if let Some(b) = longest.get(ids.len()).and_then(w) {
                         graph.edge(*i, b, Kind::Rw);
                     }
-                    let appends = txns[*i].mops.iter().any(|m| matches!(m, Mop::Append(k2, _) if k2 == k));
+                    let appends = txns[*i]
+                        .mops
+                        .iter()
+                        .any(|m| matches!(m, Mop::Append(k2, _) if k2 == k));
                     if appends {
                         by_version.entry(ids.len()).or_default().push(*i);
                     }
@@ -228,13 +295,23 @@ impl ListAppend {
         for (kind, detail) in cycles {
             found.add(&kind, detail);
         }
-        let valid = if !found.0.is_empty() { Validity::Invalid } else if unknown { Validity::Unknown } else { Validity::Valid };
+        let valid = if !found.0.is_empty() {
+            Validity::Invalid
+        } else if unknown {
+            Validity::Unknown
+        } else {
+            Validity::Valid
+        };
         if valid == Validity::Valid {
             return Ok(obj([("valid?", OwnedValue::from(true))]));
         }
         let types = arr(found.0.keys().map(|k| s(k)).collect());
         let anomalies = obj(found.0.into_iter().map(|(k, v)| (k, arr(v))));
-        Ok(obj([("valid?", valid.to_value()), ("anomaly-types", types), ("anomalies", anomalies)]))
+        Ok(obj([
+            ("valid?", valid.to_value()),
+            ("anomaly-types", types),
+            ("anomalies", anomalies),
+        ]))
     }
 }
 
@@ -253,11 +330,20 @@ fn read_anomalies(
 ) {
     for id in ids {
         if let Some(w) = failed.get(&(k.to_string(), id.clone())) {
-            found.add("G1a", obj([("op", op_value(t.op, None)), ("key", s(k)), ("writer", op_value(w, None))]));
+            found.add(
+                "G1a",
+                obj([
+                    ("op", op_value(t.op, None)),
+                    ("key", s(k)),
+                    ("writer", op_value(w, None)),
+                ]),
+            );
         }
     }
     let Some(last) = ids.last() else { return };
-    let Some(&w) = writer.get(&(k.to_string(), last.clone())) else { return };
+    let Some(&w) = writer.get(&(k.to_string(), last.clone())) else {
+        return;
+    };
     if w == i {
         return;
     }
@@ -270,7 +356,14 @@ fn read_anomalies(
         })
         .collect();
     if appends.last() != Some(last) {
-        found.add("G1b", obj([("op", op_value(t.op, None)), ("key", s(k)), ("writer", op_value(txns[w].op, None))]));
+        found.add(
+            "G1b",
+            obj([
+                ("op", op_value(t.op, None)),
+                ("key", s(k)),
+                ("writer", op_value(txns[w].op, None)),
+            ]),
+        );
     }
 }
 
@@ -292,7 +385,11 @@ fn add_realtime(graph: &mut Graph, txns: &[(&Op, &Op)]) {
         if j + 1 < events.len() {
             graph.edge(node, node + 1, Kind::Rt);
         }
-        if completion { graph.edge(txn, node, Kind::Rt) } else { graph.edge(node, txn, Kind::Rt) }
+        if completion {
+            graph.edge(txn, node, Kind::Rt)
+        } else {
+            graph.edge(node, txn, Kind::Rt)
+        }
     }
 }
 
@@ -312,7 +409,11 @@ fn describe(cycle: &[(usize, Kind)], txns: &[(&Op, &Op)]) -> (String, OwnedValue
     let rw_count = rw.iter().filter(|r| **r).count();
     let adjacent = (0..rw.len()).any(|i| rw[i] && rw[(i + 1) % rw.len()]);
     let base = if rw_count == 0 {
-        if steps.contains(&Kind::Wr) { "G1c" } else { "G0" }
+        if steps.contains(&Kind::Wr) {
+            "G1c"
+        } else {
+            "G0"
+        }
     } else if rw_count == 1 {
         "G-single-item"
     } else if adjacent {
@@ -320,10 +421,20 @@ fn describe(cycle: &[(usize, Kind)], txns: &[(&Op, &Op)]) -> (String, OwnedValue
     } else {
         "G-nonadjacent-item"
     };
-    let name = if steps.contains(&Kind::Rt) { format!("{base}-realtime") } else { base.to_string() };
+    let name = if steps.contains(&Kind::Rt) {
+        format!("{base}-realtime")
+    } else {
+        base.to_string()
+    };
     let detail = obj([
-        ("cycle", arr(nodes.iter().map(|&v| op_value(txns[v].1, None)).collect())),
-        ("steps", arr(steps.iter().map(|k| OwnedValue::from(k.name())).collect())),
+        (
+            "cycle",
+            arr(nodes.iter().map(|&v| op_value(txns[v].1, None)).collect()),
+        ),
+        (
+            "steps",
+            arr(steps.iter().map(|k| OwnedValue::from(k.name())).collect()),
+        ),
     ]);
     (name, detail)
 }
@@ -331,7 +442,11 @@ fn describe(cycle: &[(usize, Kind)], txns: &[(&Op, &Op)]) -> (String, OwnedValue
 /// Prohibited dependency cycles for `model` over txn nodes `0..txns.len()` (invocation,
 /// completion), plus whether the answer is unknown (never, at present: kept so that a
 /// bounded search can give up honestly). Shared with the rw-register checker.
-pub(super) fn cycle_anomalies(graph: &mut Graph, txns: &[(&Op, &Op)], model: &str) -> (Vec<(String, OwnedValue)>, bool) {
+pub(super) fn cycle_anomalies(
+    graph: &mut Graph,
+    txns: &[(&Op, &Op)],
+    model: &str,
+) -> (Vec<(String, OwnedValue)>, bool) {
     use Kind::{Rt, Rw, Wr, Ww};
     let kinds: &[Kind] = match model {
         "read-uncommitted" => &[Ww],
@@ -345,7 +460,9 @@ pub(super) fn cycle_anomalies(graph: &mut Graph, txns: &[(&Op, &Op)], model: &st
     let n = txns.len();
     let mut out = Vec::new();
     for component in graph.cyclic_components(kinds) {
-        let Some(&start) = component.iter().find(|&&v| v < n) else { continue };
+        let Some(&start) = component.iter().find(|&&v| v < n) else {
+            continue;
+        };
         if let Some(cycle) = graph.cycle_through(start, &component, kinds) {
             out.push(describe(&cycle, txns));
         }
@@ -372,7 +489,9 @@ pub(super) fn cycle_anomalies(graph: &mut Graph, txns: &[(&Op, &Op)], model: &st
         }
     }
     for component in product.cyclic_components(&[Ww, Wr, Rw]) {
-        let Some(&start) = component.iter().find(|&&p| p % 2 == 0 && p / 2 < n) else { continue };
+        let Some(&start) = component.iter().find(|&&p| p % 2 == 0 && p / 2 < n) else {
+            continue;
+        };
         if let Some(cycle) = product.cycle_through(start, &component, &[Ww, Wr, Rw]) {
             let cycle: Vec<(usize, Kind)> = cycle.into_iter().map(|(p, k)| (p / 2, k)).collect();
             out.push(describe(&cycle, txns));
@@ -384,7 +503,10 @@ pub(super) fn cycle_anomalies(graph: &mut Graph, txns: &[(&Op, &Op)], model: &st
 
 /// Runs `check` under each `--consistency-models` entry (default strict-serializable) and
 /// keeps the worst result, so several models are checked as their union.
-pub(super) fn per_model(input: &CheckInput, check: impl Fn(&str) -> Result<OwnedValue, String>) -> Result<OwnedValue, String> {
+pub(super) fn per_model(
+    input: &CheckInput,
+    check: impl Fn(&str) -> Result<OwnedValue, String>,
+) -> Result<OwnedValue, String> {
     let models: Vec<&str> = match input.consistency_models {
         [] => vec!["strict-serializable"],
         ms => ms.iter().map(String::as_str).collect(),
@@ -400,5 +522,7 @@ pub(super) fn per_model(input: &CheckInput, check: impl Fn(&str) -> Result<Owned
             worst = Some((v, result));
         }
     }
-    worst.map(|(_, r)| r).ok_or_else(|| "no consistency model".to_string())
+    worst
+        .map(|(_, r)| r)
+        .ok_or_else(|| "no consistency model".to_string())
 }

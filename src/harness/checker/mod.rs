@@ -106,7 +106,11 @@ impl Validity {
 
     /// The worse of two verdicts (Jepsen's `merge-valid`).
     pub fn merge(self, other: Validity) -> Validity {
-        if other.priority() > self.priority() { other } else { self }
+        if other.priority() > self.priority() {
+            other
+        } else {
+            self
+        }
     }
 
     /// The JSON form: `true`, `false`, or the string `"unknown"` (the keyword without colon).
@@ -153,7 +157,9 @@ pub fn workload_checker(workload: &str) -> Option<Box<dyn Checker>> {
     match workload {
         "echo" => Some(Box::new(echo::Echo)),
         "unique-ids" => Some(Box::new(unique_ids::UniqueIds)),
-        "broadcast" => Some(Box::new(set_full::SetFull { rename_from: Some("broadcast") })),
+        "broadcast" => Some(Box::new(set_full::SetFull {
+            rename_from: Some("broadcast"),
+        })),
         "g-set" => Some(Box::new(set_full::SetFull { rename_from: None })),
         "g-counter" | "pn-counter" => Some(Box::new(counter::Counter)),
         "lin-kv" => Some(Box::new(lin_kv::LinKv)),
@@ -179,7 +185,10 @@ fn check_safe(f: impl FnOnce() -> Result<OwnedValue, String>) -> OwnedValue {
             },
         },
     };
-    obj([("valid?", Validity::Unknown.to_value()), ("error", OwnedValue::from(error))])
+    obj([
+        ("valid?", Validity::Unknown.to_value()),
+        ("error", OwnedValue::from(error)),
+    ])
 }
 
 /// The full results map, as Maelstrom composes it (MAELSTROM.md §7.2): perf, timeline,
@@ -192,10 +201,19 @@ pub fn analyze(input: &CheckInput) -> OwnedValue {
     let parts = [
         ("perf", check_safe(|| Ok(stats::perf(input.history)))),
         ("timeline", obj([("valid?", OwnedValue::from(true))])),
-        ("exceptions", check_safe(|| Ok(stats::exceptions(input.history)))),
+        (
+            "exceptions",
+            check_safe(|| Ok(stats::exceptions(input.history))),
+        ),
         ("stats", check_safe(|| Ok(stats::stats(input.history)))),
-        ("availability", check_safe(|| stats::availability(input.history, input.availability))),
-        ("net", check_safe(|| Ok(stats::net(input.history, &input.net)))),
+        (
+            "availability",
+            check_safe(|| stats::availability(input.history, input.availability)),
+        ),
+        (
+            "net",
+            check_safe(|| Ok(stats::net(input.history, &input.net))),
+        ),
         ("workload", workload),
     ];
     let mut verdict = Validity::Valid;

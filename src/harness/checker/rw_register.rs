@@ -27,11 +27,16 @@ pub struct RwRegister;
 type Mop = (bool, String, OwnedValue, OwnedValue);
 
 fn parse(op: &Op) -> Result<Vec<Mop>, String> {
-    let OwnedValue::Array(mops) = &op.value else { return Err(format!("txn is not a list: {:?}", op.value)) };
+    let OwnedValue::Array(mops) = &op.value else {
+        return Err(format!("txn is not a list: {:?}", op.value));
+    };
     let mut out = Vec::new();
     for m in mops.iter() {
-        let OwnedValue::Array(m) = m else { return Err(format!("micro-op is not a list: {m:?}")) };
-        let (Some(OwnedValue::String(f)), Some(k), Some(v)) = (m.first(), m.get(1), m.get(2)) else {
+        let OwnedValue::Array(m) = m else {
+            return Err(format!("micro-op is not a list: {m:?}"));
+        };
+        let (Some(OwnedValue::String(f)), Some(k), Some(v)) = (m.first(), m.get(1), m.get(2))
+        else {
             return Err(format!("malformed micro-op {m:?}"));
         };
         let write = match f.as_str() {
@@ -72,8 +77,20 @@ struct Txn<'a> {
     keys: BTreeMap<String, OwnedValue>,
 }
 
-fn txn<'a>(invoke: &'a Op, op: &'a Op, mops: &[Mop], found: &mut BTreeMap<String, Vec<OwnedValue>>) -> Txn<'a> {
-    let mut t = Txn { invoke, op, reads: BTreeMap::new(), writes: BTreeMap::new(), all_writes: Vec::new(), keys: BTreeMap::new() };
+fn txn<'a>(
+    invoke: &'a Op,
+    op: &'a Op,
+    mops: &[Mop],
+    found: &mut BTreeMap<String, Vec<OwnedValue>>,
+) -> Txn<'a> {
+    let mut t = Txn {
+        invoke,
+        op,
+        reads: BTreeMap::new(),
+        writes: BTreeMap::new(),
+        all_writes: Vec::new(),
+        keys: BTreeMap::new(),
+    };
     let mut current: BTreeMap<&str, &OwnedValue> = BTreeMap::new();
     for (write, k, key, v) in mops {
         t.keys.entry(k.clone()).or_insert_with(|| key.clone());
@@ -82,8 +99,14 @@ fn txn<'a>(invoke: &'a Op, op: &'a Op, mops: &[Mop], found: &mut BTreeMap<String
             current.insert(k, v);
         } else {
             match current.get(k.as_str()) {
-                Some(expected) if op.op_type == OpType::Ok && !super::value::clj_eq(expected, v) => {
-                    let detail = obj([("op", op_value(op, None)), ("key", key.clone()), ("expected", (*expected).clone())]);
+                Some(expected)
+                    if op.op_type == OpType::Ok && !super::value::clj_eq(expected, v) =>
+                {
+                    let detail = obj([
+                        ("op", op_value(op, None)),
+                        ("key", key.clone()),
+                        ("expected", (*expected).clone()),
+                    ]);
                     found.entry("internal".into()).or_default().push(detail);
                 }
                 Some(_) => {}
@@ -110,7 +133,8 @@ impl Checker for RwRegister {
 impl RwRegister {
     /// The analysis under one consistency model.
     fn check_model(&self, input: &CheckInput, model: &str) -> Result<OwnedValue, String> {
-        let banned = prohibited(model).ok_or_else(|| format!("unknown consistency model {model:?}"))?;
+        let banned =
+            prohibited(model).ok_or_else(|| format!("unknown consistency model {model:?}"))?;
         let mut found: BTreeMap<String, Vec<OwnedValue>> = BTreeMap::new();
         let mut txns: Vec<Txn> = Vec::new();
         let mut failed: ahash::AHashMap<(String, String), &Op> = ahash::AHashMap::new();
@@ -132,7 +156,10 @@ impl RwRegister {
             // Maelstrom's wrapper makes the verdict strictly boolean.
             return Ok(obj([
                 ("valid?", OwnedValue::from(false)),
-                ("anomaly-types", arr(vec![OwnedValue::from("empty-transaction-graph")])),
+                (
+                    "anomaly-types",
+                    arr(vec![OwnedValue::from("empty-transaction-graph")]),
+                ),
                 ("anomalies", obj([("empty-transaction-graph", arr(vec![]))])),
             ]));
         }
@@ -147,16 +174,34 @@ impl RwRegister {
         for list in found.values_mut() {
             list.truncate(SHOWN);
         }
-        let valid = if !found.is_empty() { Validity::Invalid } else if unknown { Validity::Unknown } else { Validity::Valid };
+        let valid = if !found.is_empty() {
+            Validity::Invalid
+        } else if unknown {
+            Validity::Unknown
+        } else {
+            Validity::Valid
+        };
         let types = arr(found.keys().map(|k| OwnedValue::from(k.as_str())).collect());
-        let anomalies = if found.is_empty() { null() } else { obj(found.into_iter().map(|(k, v)| (k, arr(v)))) };
-        Ok(obj([("valid?", valid.to_value()), ("anomaly-types", types), ("anomalies", anomalies)]))
+        let anomalies = if found.is_empty() {
+            null()
+        } else {
+            obj(found.into_iter().map(|(k, v)| (k, arr(v))))
+        };
+        Ok(obj([
+            ("valid?", valid.to_value()),
+            ("anomaly-types", types),
+            ("anomalies", anomalies),
+        ]))
     }
 }
 
 /// Builds the version orders and the ww/wr/rw graph; records G1a, G1b, lost-update and
 /// cyclic-versions on the way.
-fn dependencies(txns: &[Txn], failed: &ahash::AHashMap<(String, String), &Op>, found: &mut BTreeMap<String, Vec<OwnedValue>>) -> Graph {
+fn dependencies(
+    txns: &[Txn],
+    failed: &ahash::AHashMap<(String, String), &Op>,
+    found: &mut BTreeMap<String, Vec<OwnedValue>>,
+) -> Graph {
     let nil = identity_key(&null());
     let mut writer: ahash::AHashMap<(String, String), usize> = ahash::AHashMap::new();
     let mut intermediate: ahash::AHashMap<(String, String), usize> = ahash::AHashMap::new();
@@ -165,26 +210,51 @@ fn dependencies(txns: &[Txn], failed: &ahash::AHashMap<(String, String), &Op>, f
     let mut readers: BTreeMap<&str, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
     for (i, t) in txns.iter().enumerate() {
         for (k, v, last) in &t.all_writes {
-            let slot = if *last { &mut writer } else { &mut intermediate };
+            let slot = if *last {
+                &mut writer
+            } else {
+                &mut intermediate
+            };
             slot.insert((k.clone(), identity_key(v)), i);
-            versions.entry(k).or_default().push((nil.clone(), identity_key(v)));
+            versions
+                .entry(k)
+                .or_default()
+                .push((nil.clone(), identity_key(v)));
         }
     }
     let mut by_read: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
-    for (i, t) in txns.iter().enumerate().filter(|(_, t)| t.op.op_type == OpType::Ok) {
+    for (i, t) in txns
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.op.op_type == OpType::Ok)
+    {
         for (k, v) in &t.reads {
             let id = identity_key(v);
-            readers.entry(k).or_default().entry(id.clone()).or_default().push(i);
+            readers
+                .entry(k)
+                .or_default()
+                .entry(id.clone())
+                .or_default()
+                .push(i);
             if let Some(w) = failed.get(&(k.clone(), id.clone())) {
-                found.entry("G1a".into()).or_default().push(obj([("op", op_value(t.op, None)), ("writer", op_value(w, None))]));
+                found.entry("G1a".into()).or_default().push(obj([
+                    ("op", op_value(t.op, None)),
+                    ("writer", op_value(w, None)),
+                ]));
             }
             if let Some(&w) = intermediate.get(&(k.clone(), id.clone()))
                 && w != i
             {
-                found.entry("G1b".into()).or_default().push(obj([("op", op_value(t.op, None)), ("writer", op_value(txns[w].op, None))]));
+                found.entry("G1b".into()).or_default().push(obj([
+                    ("op", op_value(t.op, None)),
+                    ("writer", op_value(txns[w].op, None)),
+                ]));
             }
             if let Some(w) = t.writes.get(k) {
-                versions.entry(k).or_default().push((id.clone(), identity_key(w)));
+                versions
+                    .entry(k)
+                    .or_default()
+                    .push((id.clone(), identity_key(w)));
                 by_read.entry((k.clone(), id)).or_default().push(i);
             }
         }
@@ -192,10 +262,17 @@ fn dependencies(txns: &[Txn], failed: &ahash::AHashMap<(String, String), &Op>, f
     for ((k, _), group) in by_read.iter().filter(|(_, g)| g.len() > 1) {
         let ops = arr(group.iter().map(|&i| op_value(txns[i].op, None)).collect());
         let key = txns[group[0]].keys.get(k).cloned().unwrap_or_else(null);
-        found.entry("lost-update".into()).or_default().push(obj([("key", key), ("txns", ops)]));
+        found
+            .entry("lost-update".into())
+            .or_default()
+            .push(obj([("key", key), ("txns", ops)]));
     }
     let mut graph = Graph::new(txns.len());
-    for (i, t) in txns.iter().enumerate().filter(|(_, t)| t.op.op_type == OpType::Ok) {
+    for (i, t) in txns
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.op.op_type == OpType::Ok)
+    {
         for (k, v) in &t.reads {
             if let Some(&w) = writer.get(&(k.clone(), identity_key(v))) {
                 graph.edge(w, i, Kind::Wr);
@@ -207,7 +284,9 @@ fn dependencies(txns: &[Txn], failed: &ahash::AHashMap<(String, String), &Op>, f
         let no_readers = BTreeMap::new();
         let key_readers = readers.get(k).unwrap_or(&no_readers);
         for (v1, v2) in edges {
-            let Some(&w2) = writer.get(&(k.to_string(), v2.clone())) else { continue };
+            let Some(&w2) = writer.get(&(k.to_string(), v2.clone())) else {
+                continue;
+            };
             if let Some(&w1) = writer.get(&(k.to_string(), v1.clone())) {
                 graph.edge(w1, w2, Kind::Ww);
             }
@@ -220,7 +299,11 @@ fn dependencies(txns: &[Txn], failed: &ahash::AHashMap<(String, String), &Op>, f
 }
 
 /// The inferred version order of a key must be acyclic.
-fn cyclic_versions(k: &str, edges: &[(String, String)], found: &mut BTreeMap<String, Vec<OwnedValue>>) {
+fn cyclic_versions(
+    k: &str,
+    edges: &[(String, String)],
+    found: &mut BTreeMap<String, Vec<OwnedValue>>,
+) {
     let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
     for (a, b) in edges {
         let n = ids.len();
@@ -233,6 +316,9 @@ fn cyclic_versions(k: &str, edges: &[(String, String)], found: &mut BTreeMap<Str
         g.edge(ids[a.as_str()], ids[b.as_str()], Kind::Ww);
     }
     if !g.cyclic_components(&[Kind::Ww]).is_empty() {
-        found.entry("cyclic-versions".into()).or_default().push(obj([("key", OwnedValue::from(k))]));
+        found
+            .entry("cyclic-versions".into())
+            .or_default()
+            .push(obj([("key", OwnedValue::from(k))]));
     }
 }

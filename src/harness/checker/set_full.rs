@@ -91,7 +91,10 @@ impl SetFull {
     ///
     /// Every `ok` read touches every element (as in Jepsen), so the per-read work is kept
     /// to flag tests: values map to dense ids without allocating for integers.
-    fn elements<'a>(&self, ops: &[&'a Op]) -> Result<(Vec<Element<'a>>, Vec<&'a OwnedValue>), String> {
+    fn elements<'a>(
+        &self,
+        ops: &[&'a Op],
+    ) -> Result<(Vec<Element<'a>>, Vec<&'a OwnedValue>), String> {
         let mut unexpected: Vec<&'a OwnedValue> = Vec::new();
         let mut unexpected_ids = Ids::default();
         let mut ids = Ids::default();
@@ -105,7 +108,12 @@ impl SetFull {
             }
             if self.is_add(&op.f) {
                 if op.op_type == OpType::Invoke {
-                    let fresh = Element { value: &op.value, known: None, last_present: None, last_absent: None };
+                    let fresh = Element {
+                        value: &op.value,
+                        known: None,
+                        last_present: None,
+                        last_absent: None,
+                    };
                     match ids.get(&op.value) {
                         Some(slot) => elements[slot] = fresh,
                         None => {
@@ -120,7 +128,9 @@ impl SetFull {
                     e.known = e.known.or(Some(op));
                 }
             } else if op.f == "read" && op.op_type == OpType::Ok {
-                let Some(invoke) = open.get(&op.process).copied() else { continue };
+                let Some(invoke) = open.get(&op.process).copied() else {
+                    continue;
+                };
                 let items: &[OwnedValue] = match &op.value {
                     OwnedValue::Array(items) => items,
                     OwnedValue::Static(simd_json::StaticNode::Null) => &[],
@@ -176,7 +186,13 @@ fn outcome<'a>(e: &'a Element<'a>) -> Outcome<'a> {
     };
     Outcome {
         element: e,
-        outcome: if stable { "stable" } else if lost { "lost" } else { "never-read" },
+        outcome: if stable {
+            "stable"
+        } else if lost {
+            "lost"
+        } else {
+            "never-read"
+        },
         stable_latency: stable.then(|| latency(e.last_absent)),
         lost_latency: (lost && !stable).then(|| latency(e.last_present)),
     }
@@ -201,10 +217,18 @@ impl Checker for SetFull {
             return Err(e);
         }
         let results: Vec<Outcome> = elements.iter().map(outcome).collect();
-        let of = |kind: &str| results.iter().filter(|r| r.outcome == kind).collect::<Vec<_>>();
+        let of = |kind: &str| {
+            results
+                .iter()
+                .filter(|r| r.outcome == kind)
+                .collect::<Vec<_>>()
+        };
         let (stable, lost, never_read) = (of("stable"), of("lost"), of("never-read"));
-        let stale: Vec<&Outcome> =
-            stable.iter().copied().filter(|r| r.stable_latency.unwrap_or(0) > 0).collect();
+        let stale: Vec<&Outcome> = stable
+            .iter()
+            .copied()
+            .filter(|r| r.stable_latency.unwrap_or(0) > 0)
+            .collect();
         // Jepsen: (->> stale (sort-by :stable-latency) reverse (take 8)); a stable sort then
         // a reversal puts ties in descending element order.
         let mut worst = stale.clone();
@@ -217,10 +241,19 @@ impl Checker for SetFull {
                 obj([
                     ("element", r.element.value.clone()),
                     ("outcome", OwnedValue::from(r.outcome)),
-                    ("stable-latency", r.stable_latency.map_or_else(null, OwnedValue::from)),
-                    ("lost-latency", r.lost_latency.map_or_else(null, OwnedValue::from)),
+                    (
+                        "stable-latency",
+                        r.stable_latency.map_or_else(null, OwnedValue::from),
+                    ),
+                    (
+                        "lost-latency",
+                        r.lost_latency.map_or_else(null, OwnedValue::from),
+                    ),
                     ("known", r.element.known.map_or_else(null, |o| self.show(o))),
-                    ("last-absent", r.element.last_absent.map_or_else(null, |o| self.show(o))),
+                    (
+                        "last-absent",
+                        r.element.last_absent.map_or_else(null, |o| self.show(o)),
+                    ),
                 ])
             })
             .collect();

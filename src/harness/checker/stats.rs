@@ -52,7 +52,9 @@ fn micros_to_ms(q: OwnedValue) -> OwnedValue {
 pub fn exceptions(history: &History) -> OwnedValue {
     let mut groups: Vec<(String, u64, &crate::harness::history::Op)> = Vec::new();
     for op in history.client_ops() {
-        let Some(exception) = &op.exception else { continue };
+        let Some(exception) = &op.exception else {
+            continue;
+        };
         let class = exception_class(exception);
         match groups.iter_mut().find(|(c, _, _)| *c == class) {
             Some(group) => group.1 += 1,
@@ -73,7 +75,10 @@ pub fn exceptions(history: &History) -> OwnedValue {
             ])
         })
         .collect();
-    obj([("valid?", OwnedValue::from(true)), ("exceptions", OwnedValue::Array(Box::new(list)))])
+    obj([
+        ("valid?", OwnedValue::from(true)),
+        ("exceptions", OwnedValue::Array(Box::new(list))),
+    ])
 }
 
 /// `(-> exception :via last :type)`, or `"unknown"`.
@@ -126,14 +131,21 @@ const STATS_EXEMPT: [&str; 2] = ["crash", "debug-topic-partitions"];
 pub fn stats(history: &History) -> OwnedValue {
     let mut all = Counts::default();
     let mut by_f: BTreeMap<&str, Counts> = BTreeMap::new();
-    for op in history.client_ops().filter(|op| op.op_type != OpType::Invoke) {
+    for op in history
+        .client_ops()
+        .filter(|op| op.op_type != OpType::Invoke)
+    {
         all.add(op.op_type);
         by_f.entry(op.f.as_str()).or_default().add(op.op_type);
     }
     let mut merged = Validity::Valid;
     let mut exempt_ok = true;
     let by_f_value = obj(by_f.iter().map(|(f, c)| {
-        let valid = if c.ok > 0 { Validity::Valid } else { Validity::Invalid };
+        let valid = if c.ok > 0 {
+            Validity::Valid
+        } else {
+            Validity::Invalid
+        };
         merged = merged.merge(valid);
         if valid != Validity::Valid && !STATS_EXEMPT.contains(f) {
             exempt_ok = false;
@@ -160,7 +172,12 @@ pub fn op_count(history: &History) -> u64 {
 /// through the float (stricter than Maelstrom's `(== 1 fraction)`, which rounds); a number
 /// demands that fraction, again checked on the exact ratio as well as on the float.
 pub fn availability(history: &History, goal: Availability) -> Result<OwnedValue, String> {
-    let client = || history.ops.iter().filter(|op| op.process != Process::Nemesis);
+    let client = || {
+        history
+            .ops
+            .iter()
+            .filter(|op| op.process != Process::Nemesis)
+    };
     let ok = client().filter(|op| op.op_type == OpType::Ok).count() as u64;
     let invokes = op_count(history);
     let fraction = if invokes == 0 {
@@ -168,16 +185,25 @@ pub fn availability(history: &History, goal: Availability) -> Result<OwnedValue,
     } else {
         f32_value(ratio_f32(ok, invokes))
     };
-    let exact = if invokes == 0 { 1.0 } else { ok as f64 / invokes as f64 };
+    let exact = if invokes == 0 {
+        1.0
+    } else {
+        ok as f64 / invokes as f64
+    };
     let valid = match goal {
         Availability::Any => true,
         Availability::Total => ok >= invokes,
         Availability::Fraction(a) if a.is_finite() => {
             exact >= a && (invokes == 0 || f64::from(ratio_f32(ok, invokes)) >= a)
         }
-        Availability::Fraction(a) => return Err(format!("Don't know how to handle :availability {a}")),
+        Availability::Fraction(a) => {
+            return Err(format!("Don't know how to handle :availability {a}"));
+        }
     };
-    Ok(obj([("valid?", OwnedValue::from(valid)), ("ok-fraction", fraction)]))
+    Ok(obj([
+        ("valid?", OwnedValue::from(valid)),
+        ("ok-fraction", fraction),
+    ]))
 }
 
 /// `:net`: the journal counts per group, with `msgs-per-op` (single precision) on `all` and

@@ -34,8 +34,16 @@ impl Checker for UniqueIds {
             range = Some(match range {
                 None => (id, id),
                 Some((lo, hi)) => (
-                    if clj_cmp(id, lo)? == Ordering::Less { id } else { lo },
-                    if clj_cmp(id, hi)? == Ordering::Greater { id } else { hi },
+                    if clj_cmp(id, lo)? == Ordering::Less {
+                        id
+                    } else {
+                        lo
+                    },
+                    if clj_cmp(id, hi)? == Ordering::Greater {
+                        id
+                    } else {
+                        hi
+                    },
                 ),
             });
         }
@@ -48,7 +56,9 @@ impl Checker for UniqueIds {
         dups.reverse();
         dups.truncate(DUPLICATES_SHOWN);
         sort_by_id(&mut dups)?;
-        let duplicated = obj(dups.into_iter().map(|(id, n)| (id_key(id), OwnedValue::from(n))));
+        let duplicated = obj(dups
+            .into_iter()
+            .map(|(id, n)| (id_key(id), OwnedValue::from(n))));
         let range = match range {
             Some((lo, hi)) => arr(vec![lo.clone(), hi.clone()]),
             None => arr(vec![null(), null()]),

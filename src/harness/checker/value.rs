@@ -9,8 +9,13 @@ use simd_json::{OwnedValue, StaticNode};
 use crate::harness::history::{Op, Process};
 
 /// The quantile points Jepsen reports: `[0 0.5 0.95 0.99 1]`, with their map keys.
-pub const QUANTILE_POINTS: [(f64, &str); 5] =
-    [(0.0, "0"), (0.5, "0.5"), (0.95, "0.95"), (0.99, "0.99"), (1.0, "1")];
+pub const QUANTILE_POINTS: [(f64, &str); 5] = [
+    (0.0, "0"),
+    (0.5, "0.5"),
+    (0.95, "0.95"),
+    (0.99, "0.99"),
+    (1.0, "1"),
+];
 
 /// Builds an object from `(key, value)` pairs. Key order is applied when writing
 /// (see `results::order`), so insertion order does not matter here.
@@ -73,7 +78,8 @@ pub fn clj_eq(a: &OwnedValue, b: &OwnedValue) -> bool {
         }
         (OwnedValue::Object(x), OwnedValue::Object(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| clj_eq(v, w)))
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| clj_eq(v, w)))
         }
         _ => false,
     }

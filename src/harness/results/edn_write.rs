@@ -20,7 +20,9 @@ const WIDTH: usize = 72;
 
 /// Names that are keywords when they head an array inside an op value (micro-ops,
 /// partition descriptions).
-const HEAD_KEYWORDS: &[&str] = &["r", "w", "append", "send", "poll", "isolated", "cas", "read", "write"];
+const HEAD_KEYWORDS: &[&str] = &[
+    "r", "w", "append", "send", "poll", "isolated", "cas", "read", "write",
+];
 
 /// How strings and map keys in a subtree are rendered.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -43,8 +45,11 @@ pub enum Mode {
 /// True for strings Clojure would read back as a simple keyword name.
 pub fn keyword_safe(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || "*+!_?<>=".contains(c))
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "*+!_?<>=-.'".contains(c))
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || "*+!_?<>=".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "*+!_?<>=-.'".contains(c))
 }
 
 /// A double as Clojure prints it (`1.0`, `2.0370371`, `1.0E16`, `##NaN`).
@@ -82,7 +87,9 @@ fn string_literal(s: &str, out: &mut String) {
 fn key_text(key: &str, mode: Mode) -> String {
     let mut out = String::new();
     match mode {
-        Mode::Results | Mode::DataKeys if key.parse::<f64>().is_ok() && !key.starts_with('+') => out.push_str(key),
+        Mode::Results | Mode::DataKeys if key.parse::<f64>().is_ok() && !key.starts_with('+') => {
+            out.push_str(key)
+        }
         Mode::Results | Mode::OpValue if keyword_safe(key) => {
             out.push(':');
             out.push_str(key);
@@ -108,10 +115,12 @@ fn child_mode(mode: Mode, key: Option<&str>, is_op: bool, nemesis: bool) -> Mode
 /// first element of an array.
 fn string_text(s: &str, mode: Mode, key: Option<&str>, head: bool, is_op: bool) -> String {
     let keyword = match mode {
-        Mode::Results => matches!(key, Some("outcome"))
-            || (key == Some("valid?") && s == "unknown")
-            || (is_op && matches!(key, Some("type" | "f")))
-            || (is_op && key == Some("process") && s == "nemesis"),
+        Mode::Results => {
+            matches!(key, Some("outcome"))
+                || (key == Some("valid?") && s == "unknown")
+                || (is_op && matches!(key, Some("type" | "f")))
+                || (is_op && key == Some("process") && s == "nemesis")
+        }
         Mode::Error | Mode::Nemesis => keyword_safe(s) && (key.is_some() || head),
         Mode::OpValue | Mode::Nested => head && HEAD_KEYWORDS.contains(&s),
         Mode::DataKeys => false,
@@ -209,8 +218,11 @@ impl Printer {
             }
             OwnedValue::Array(items) => {
                 let (open, close) = ctx.brackets(items);
-                let parts: Vec<String> =
-                    items.iter().enumerate().map(|(i, item)| self.flat(item, ctx.element(i == 0))).collect();
+                let parts: Vec<String> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| self.flat(item, ctx.element(i == 0)))
+                    .collect();
                 format!("{open}{}{close}", parts.join(" "))
             }
         }
@@ -219,14 +231,22 @@ impl Printer {
 
 /// Ops inside results print as Jepsen's records, `#jepsen.history.Op{…}`.
 fn record_tag(mode: Mode, is_op: bool) -> &'static str {
-    if mode == Mode::Results && is_op { "#jepsen.history.Op" } else { "" }
+    if mode == Mode::Results && is_op {
+        "#jepsen.history.Op"
+    } else {
+        ""
+    }
 }
 
 /// Small maps inside op values keep their own (wire) order, as Maelstrom prints reply
 /// bodies; `simd_json` objects of up to 32 keys are vector-backed and iterate in insertion
 /// order. Larger maps are hash-backed, so they are sorted for determinism.
 fn keys_for(map: &simd_json::owned::Object, mode: Mode) -> Vec<&String> {
-    if mode != Mode::Results && map.len() <= 32 { map.keys().collect() } else { ordered_keys(map) }
+    if mode != Mode::Results && map.len() <= 32 {
+        map.keys().collect()
+    } else {
+        ordered_keys(map)
+    }
 }
 
 fn is_coll(v: &OwnedValue) -> bool {
@@ -260,11 +280,20 @@ impl<'k> Ctx<'k> {
     /// How this map's keys print. Maps of data (unique-ids' `duplicated`: id → count) keep
     /// string keys; other result maps use keywords.
     fn key_mode(&self) -> Mode {
-        if self.mode == Mode::Results && self.key == Some("duplicated") { Mode::DataKeys } else { self.mode }
+        if self.mode == Mode::Results && self.key == Some("duplicated") {
+            Mode::DataKeys
+        } else {
+            self.mode
+        }
     }
 
     fn child(&self, key: Option<&'k str>, is_op: bool, nemesis: bool) -> Ctx<'k> {
-        Ctx { mode: child_mode(self.mode, key, is_op, nemesis), key, head: false, in_op: is_op }
+        Ctx {
+            mode: child_mode(self.mode, key, is_op, nemesis),
+            key,
+            head: false,
+            in_op: is_op,
+        }
     }
 
     fn element(&self, head: bool) -> Ctx<'k> {
@@ -273,7 +302,12 @@ impl<'k> Ctx<'k> {
             Mode::Error | Mode::Nemesis => self.mode,
             _ => Mode::Nested,
         };
-        Ctx { mode, key: None, head, in_op: false }
+        Ctx {
+            mode,
+            key: None,
+            head,
+            in_op: false,
+        }
     }
 
     /// Sequences that are map values in results print as lists (Jepsen's lazy seqs), except
@@ -290,13 +324,23 @@ impl<'k> Ctx<'k> {
 /// Pretty-prints a results map (or any value in results mode) starting at column 0.
 pub fn pretty(v: &OwnedValue) -> String {
     let mut out = String::new();
-    let ctx = Ctx { mode: Mode::Results, key: None, head: false, in_op: false };
+    let ctx = Ctx {
+        mode: Mode::Results,
+        key: None,
+        head: false,
+        in_op: false,
+    };
     Printer { pretty: true }.write(v, ctx, 0, 0, &mut out);
     out
 }
 
 /// One line of EDN for an op's field rendered under `mode` (history files).
 pub fn single_line(v: &OwnedValue, mode: Mode) -> String {
-    let ctx = Ctx { mode, key: Some("value"), head: false, in_op: false };
+    let ctx = Ctx {
+        mode,
+        key: Some("value"),
+        head: false,
+        in_op: false,
+    };
     Printer { pretty: false }.flat(v, ctx)
 }

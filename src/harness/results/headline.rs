@@ -24,9 +24,17 @@ pub fn headline(results: &OwnedValue) -> String {
     }
     if let Some(net) = results.get("net") {
         let per_op = |group: &str| text(net.get(group).and_then(|g| g.get("msgs-per-op")));
-        let _ = writeln!(out, "msgs-per-op       servers {}, all {}", per_op("servers"), per_op("all"));
+        let _ = writeln!(
+            out,
+            "msgs-per-op       servers {}, all {}",
+            per_op("servers"),
+            per_op("all")
+        );
     }
-    if let Some(stable) = results.get("workload").and_then(|w| w.get("stable-latencies")) {
+    if let Some(stable) = results
+        .get("workload")
+        .and_then(|w| w.get("stable-latencies"))
+    {
         let _ = writeln!(
             out,
             "stable latency    median {} ms, p95 {} ms, max {} ms",
@@ -35,11 +43,17 @@ pub fn headline(results: &OwnedValue) -> String {
             text(quantile(stable, "1"))
         );
     }
-    if let Some(latencies) = results.get("perf").and_then(|p| p.get("latencies")).and_then(|l| l.as_object()) {
+    if let Some(latencies) = results
+        .get("perf")
+        .and_then(|p| p.get("latencies"))
+        .and_then(|l| l.as_object())
+    {
         let mut names: Vec<&str> = latencies.keys().map(|k| k.as_ref()).collect();
         names.sort_unstable();
         for name in names {
-            let Some(q) = latencies.get(name) else { continue };
+            let Some(q) = latencies.get(name) else {
+                continue;
+            };
             let _ = writeln!(
                 out,
                 "latency {:<9} median {} ms, p99 {} ms, max {} ms",

@@ -36,7 +36,9 @@ impl GCounterStrategy {
             None | Some("") | Some("seq-kv") => GCounterStrategy::SeqKv(SeqKvConfig::default()),
             Some("crdt") => GCounterStrategy::Crdt(SyncConfig::default()),
             Some(other) => {
-                eprintln!("g-counter: unknown {STRATEGY_ENV}={other:?} (expected seq-kv or crdt); using seq-kv");
+                eprintln!(
+                    "g-counter: unknown {STRATEGY_ENV}={other:?} (expected seq-kv or crdt); using seq-kv"
+                );
                 GCounterStrategy::SeqKv(SeqKvConfig::default())
             }
         }

@@ -55,7 +55,11 @@ pub struct SeqKvConfig {
 
 impl Default for SeqKvConfig {
     fn default() -> Self {
-        SeqKvConfig { kv_timeout_ms: 1000, max_attempts: 64, reply_deadline_ms: 4000 }
+        SeqKvConfig {
+            kv_timeout_ms: 1000,
+            max_attempts: 64,
+            reply_deadline_ms: 4000,
+        }
     }
 }
 
@@ -111,7 +115,12 @@ impl SeqKvCounter {
         }
     }
 
-    fn enqueue(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>, add: Option<u64>) -> Result<(), RequestError> {
+    fn enqueue(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        msg: &Message<'_>,
+        add: Option<u64>,
+    ) -> Result<(), RequestError> {
         let Some(to) = ReplyTo::of(msg) else {
             return match msg.msg_id {
                 None => Ok(()), // nobody to answer
@@ -119,9 +128,16 @@ impl SeqKvCounter {
             };
         };
         if self.waiting.len() >= MAX_WAITING {
-            return Err(RequestError::new(ErrorCode::TemporarilyUnavailable, "too many waiting requests"));
+            return Err(RequestError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "too many waiting requests",
+            ));
         }
-        self.waiting.push(Op { to, arrived: ctx.now(), add });
+        self.waiting.push(Op {
+            to,
+            arrived: ctx.now(),
+            add,
+        });
         self.pump(ctx);
         Ok(())
     }
@@ -143,20 +159,36 @@ impl SeqKvCounter {
             // Every cas so far failed definitely: no add happened.
             return self.fail_round(ctx, ErrorCode::TemporarilyUnavailable, "seq-kv contention");
         }
-        let sum = self.in_round.iter().filter_map(|op| op.add).fold(0u64, u64::saturating_add);
+        let sum = self
+            .in_round
+            .iter()
+            .filter_map(|op| op.add)
+            .fold(0u64, u64::saturating_add);
         let key = KvValue::Str(COUNTER_KEY);
         let sent = if sum > 0 {
             let to = self.cached.saturating_add(sum);
             self.round = Round::Cas { to };
-            self.kv.cas(ctx, key, KvValue::U64(self.cached), KvValue::U64(to), true, TAG_CAS)
+            self.kv.cas(
+                ctx,
+                key,
+                KvValue::U64(self.cached),
+                KvValue::U64(to),
+                true,
+                TAG_CAS,
+            )
         } else {
             self.sync_sequence += 1;
             self.round = Round::SyncWrite;
             let value = KvValue::U64(self.sync_sequence);
-            self.kv.write(ctx, KvValue::Str(&self.sentinel), value, TAG_SYNC_WRITE)
+            self.kv
+                .write(ctx, KvValue::Str(&self.sentinel), value, TAG_SYNC_WRITE)
         };
         if sent.is_err() {
-            self.fail_round(ctx, ErrorCode::TemporarilyUnavailable, "too many pending RPCs");
+            self.fail_round(
+                ctx,
+                ErrorCode::TemporarilyUnavailable,
+                "too many pending RPCs",
+            );
         }
     }
 
@@ -205,7 +237,8 @@ impl SeqKvCounter {
                 return true;
             }
             if now.saturating_sub(op.arrived) <= deadline {
-                op.to.error(ctx, ErrorCode::Crash, "seq-kv cas outcome unknown");
+                op.to
+                    .error(ctx, ErrorCode::Crash, "seq-kv cas outcome unknown");
             }
             false
         });
@@ -222,13 +255,15 @@ impl SeqKvCounter {
                 self.cached = to;
                 self.finish(ctx, to);
             }
-            KvReply::PreconditionFailed(_) => match reply.current_i64().and_then(|v| u64::try_from(v).ok()) {
-                Some(current) => {
-                    self.cached = current;
-                    self.retry(ctx);
+            KvReply::PreconditionFailed(_) => {
+                match reply.current_i64().and_then(|v| u64::try_from(v).ok()) {
+                    Some(current) => {
+                        self.cached = current;
+                        self.retry(ctx);
+                    }
+                    None => self.refresh(ctx),
                 }
-                None => self.refresh(ctx),
-            },
+            }
             KvReply::KeyDoesNotExist => {
                 self.cached = 0;
                 self.retry(ctx);
@@ -240,8 +275,16 @@ impl SeqKvCounter {
     /// Re-reads the counter (only when a cas error did not name the current value).
     fn refresh(&mut self, ctx: &mut Ctx<'_>) {
         self.round = Round::Refresh;
-        if self.kv.read(ctx, KvValue::Str(COUNTER_KEY), TAG_REFRESH).is_err() {
-            self.fail_round(ctx, ErrorCode::TemporarilyUnavailable, "too many pending RPCs");
+        if self
+            .kv
+            .read(ctx, KvValue::Str(COUNTER_KEY), TAG_REFRESH)
+            .is_err()
+        {
+            self.fail_round(
+                ctx,
+                ErrorCode::TemporarilyUnavailable,
+                "too many pending RPCs",
+            );
         }
     }
 }
@@ -255,8 +298,9 @@ impl Workload for SeqKvCounter {
         match msg.kind {
             "add" => {
                 let delta = msg.i64("delta")?;
-                let delta = u64::try_from(delta)
-                    .map_err(|_| RequestError::malformed("a g-counter delta must not be negative"))?;
+                let delta = u64::try_from(delta).map_err(|_| {
+                    RequestError::malformed("a g-counter delta must not be negative")
+                })?;
                 if delta == 0 {
                     ctx.reply(msg, "add_ok");
                     return Ok(());
@@ -274,8 +318,16 @@ impl Workload for SeqKvCounter {
             (Round::SyncWrite, TAG_SYNC_WRITE) => match KvReply::decode(KvOp::Write, reply) {
                 KvReply::Ok => {
                     self.round = Round::SyncRead;
-                    if self.kv.read(ctx, KvValue::Str(COUNTER_KEY), TAG_SYNC_READ).is_err() {
-                        self.fail_round(ctx, ErrorCode::TemporarilyUnavailable, "too many pending RPCs");
+                    if self
+                        .kv
+                        .read(ctx, KvValue::Str(COUNTER_KEY), TAG_SYNC_READ)
+                        .is_err()
+                    {
+                        self.fail_round(
+                            ctx,
+                            ErrorCode::TemporarilyUnavailable,
+                            "too many pending RPCs",
+                        );
                     }
                 }
                 _ => self.retry(ctx),
@@ -286,7 +338,11 @@ impl Workload for SeqKvCounter {
                         self.cached = self.cached.max(value);
                         self.finish(ctx, self.cached);
                     }
-                    None => self.fail_round(ctx, ErrorCode::Crash, "the counter key holds a non-integer"),
+                    None => self.fail_round(
+                        ctx,
+                        ErrorCode::Crash,
+                        "the counter key holds a non-integer",
+                    ),
                 },
                 KvReply::KeyDoesNotExist => self.finish(ctx, self.cached),
                 _ => self.retry(ctx),
@@ -299,7 +355,10 @@ impl Workload for SeqKvCounter {
                 }
                 self.retry(ctx);
             }
-            _ => eprintln!("g-counter: unexpected seq-kv reply (tag {tag}, round {:?})", self.round),
+            _ => eprintln!(
+                "g-counter: unexpected seq-kv reply (tag {tag}, round {:?})",
+                self.round
+            ),
         }
     }
 }
