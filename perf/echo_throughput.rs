@@ -84,6 +84,8 @@ fn session(lines: usize) -> Vec<u8> {
 /// node process's CPU nanoseconds (user + sys) per message.
 fn measure(binary: &std::path::Path, input: &[u8], lines: usize) -> (f64, f64) {
     let start = Instant::now();
+    // Reaped by `wait_for_cpu_seconds` (wait4, for its CPU usage), not `Child::wait`.
+    #[allow(clippy::zombie_processes)]
     let mut child = Command::new(binary)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -101,10 +101,10 @@ impl Reactor {
         let mut stdin_open = true;
         loop {
             let timeout = self.poll_timeout(core, stdin_open);
-            if let Err(error) = self.poll.poll(&mut events, timeout) {
-                if error.kind() != ErrorKind::Interrupted {
-                    return Err(error);
-                }
+            if let Err(error) = self.poll.poll(&mut events, timeout)
+                && error.kind() != ErrorKind::Interrupted
+            {
+                return Err(error);
             }
             if events.iter().any(|event| event.token() == STDIN) {
                 self.stdin_ready = true;
