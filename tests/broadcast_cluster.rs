@@ -383,3 +383,50 @@ fn aligned_leaves_deliver_within_one_period_and_two_hops() {
     let per_value = (cluster.sent - start_sent) as f64 / 150.0;
     assert!(per_value < 2.2, "{per_value} messages per value");
 }
+
+/// Each peer link queues at most `queue` unacknowledged values. With a tiny queue (16) and
+/// small batches (8), a node cut off while 600 values arrive overflows the links to and
+/// from it. After healing, those links resync from the value log: every node ends with
+/// every value, the resync finishes (nothing unacknowledged) and the cluster falls silent.
+#[test]
+fn queue_overflow_during_a_partition_loses_no_value() {
+    let strategies = [
+        "default:queue=16,batch=8",
+        "3e:queue=16,batch=8",
+        "flood:queue=16,batch=8",
+        "tree:queue=16,batch=8",
+        "total:queue=16,batch=8",
+    ];
+    for strategy in strategies {
+        for (cut, seed) in [(0, 31), (4, 32)] {
+            let context = format!("strategy {strategy:?}, 9 nodes, n{cut} cut, seed {seed}");
+            let mut cluster = Cluster::new(9, strategy, 100, seed);
+            let mut rng = Rng::new(seed);
+            cluster.split(&[cut]);
+            let values = broadcast_some(&mut cluster, &mut rng, 0, 600, 5);
+            let until = cluster.now + 10_000;
+            cluster.run_until(until);
+            cluster.heal();
+            let (healed, before) = (cluster.now, cluster.sent);
+            while cluster.now < healed + 60_000 && unacknowledged(&cluster) > 0 {
+                let until = cluster.now + 100;
+                cluster.run_until(until);
+            }
+            eprintln!(
+                "{context}: resync done {} ms after healing, {} messages",
+                cluster.now - healed,
+                cluster.sent - before
+            );
+            cluster.assert_everyone_knows(&values, &context);
+            assert_quiet(&mut cluster, &context);
+        }
+    }
+}
+
+fn unacknowledged(cluster: &Cluster) -> usize {
+    cluster
+        .nodes
+        .iter()
+        .map(|n| n.workload().unacknowledged())
+        .sum()
+}

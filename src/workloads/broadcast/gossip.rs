@@ -9,12 +9,24 @@
 //!   cost; only bytes are repeated.
 //! * Each message with values has a fresh `seq`; we remember where in `pending` it ended.
 //!   The peer reports the highest `seq` it received as `ack` on whatever it next sends us
-//!   (piggybacked), or alone after `ack` ms if it has nothing to send. An ack for `seq`
-//!   proves everything up to that message's end arrived, because every message carries a
-//!   prefix of `pending` and entries leave `pending` only from the front.
+//!   (piggybacked), or alone after `ack` ms if it has nothing to send (at once if our
+//!   message was a full batch: more is waiting). An ack for `seq` proves everything up to
+//!   that message's end arrived, because every message carries a prefix of `pending` and
+//!   entries leave `pending` only from the front.
 //! * If nothing was sent to the peer for the retry delay while values are in flight, we
 //!   resend (backoff doubling up to `retry-max`). Partitions only drop messages, so this
-//!   is what heals them.
+//!   is what heals them. If more than `batch` values were waiting, the ack that empties
+//!   the flight sends the next batch at once (the flush policy already released them).
+//! * **Resync.** `pending` holds at most `queue` values. One more (a long partition under
+//!   heavy inflow) drops the queue and switches the link to resync: positions then index
+//!   the node's append-only value log ([`super::Values::log`]) instead of `pending`, and
+//!   each message carries the next `batch` values of the log from the last acknowledged
+//!   position, exactly like a queue would. It starts at `synced`, a log position below
+//!   which the peer is known to hold everything (the log length the last time `pending`
+//!   was empty), and streams one batch per round trip once the peer answers; during the
+//!   partition it retries one batch with backoff, like any link. Values learnt meanwhile
+//!   are appended to the log, so the stream covers them; the ack that reaches the end of
+//!   the log returns the link to queueing. The receiver dedups, so repeats are harmless.
 //!
 //! Wire shape: `{"type":"gossip","seq":S,"ack":A,"values":[…]}` (plus `"grid":<ms late>` on
 //! a hub's periodic send) with no `msg_id` (nobody replies); `seq` is 0 on a message that
@@ -24,25 +36,38 @@ use std::collections::VecDeque;
 
 use crate::node::{Ctx, Millis};
 
-/// Most values queued for one peer; beyond this a value is not queued for that peer (and a
-/// stderr line says so). 2 MiB of u64 per link.
-pub const MAX_PENDING: usize = 1 << 18;
-/// Sends remembered for matching acks; an ack for an older send is ignored (a later ack
-/// will cover it, since acks are cumulative).
+/// Capacity `pending` starts with, and shrinks back to when a resync drops it.
+const PENDING_INITIAL: usize = 1024;
+/// Sends remembered one by one for matching acks.
 const SENDS_REMEMBERED: usize = 64;
+/// Every `SENDS_REMEMBERED`-th send is also kept here, so an ack up to
+/// `SENDS_REMEMBERED²` sends old still advances the link (to that checkpoint's end, a
+/// lower bound: acks are cumulative). Older acks are ignored; a later one covers them.
+const CHECKPOINTS: usize = 64;
 
 /// State of the link from this node to one peer.
 #[derive(Clone, Debug)]
 pub struct Link {
-    /// Unacknowledged values, oldest first.
+    /// Unacknowledged values, oldest first (empty while resyncing).
     pending: VecDeque<u64>,
-    /// Absolute position (values ever dequeued) of `pending[0]`.
+    /// Most values `pending` may hold; one more starts a resync.
+    queue_max: usize,
+    /// Positions index the value log, not `pending` (see the module docs).
+    resyncing: bool,
+    /// Log position below which the peer holds every value.
+    synced: u64,
+    /// Absolute position of the first unacknowledged value: values ever dequeued from
+    /// `pending`, or a log position while resyncing.
     base: u64,
     /// Absolute end of the last send: positions below it are in flight.
     sent_end: u64,
+    /// The last send left values behind because of `batch`.
+    backlog: bool,
     next_seq: u64,
     /// `(seq, absolute end)` of recent sends, indexed by `seq % SENDS_REMEMBERED`.
     sends: [(u64, u64); SENDS_REMEMBERED],
+    /// `(seq, absolute end)` of sends whose seq is a multiple of `SENDS_REMEMBERED`.
+    checkpoints: [(u64, u64); CHECKPOINTS],
     last_sent: Millis,
     attempts: u32,
     /// Highest seq received from the peer.
@@ -52,14 +77,21 @@ pub struct Link {
     overflow_reported: bool,
 }
 
-impl Default for Link {
-    fn default() -> Self {
+impl Link {
+    /// A link queueing at most `queue_max` values (≥ 1) before it resyncs instead.
+    pub fn new(queue_max: usize) -> Self {
+        assert!(queue_max >= 1, "a link must queue at least one value");
         Link {
-            pending: VecDeque::with_capacity(1024),
+            pending: VecDeque::with_capacity(PENDING_INITIAL.min(queue_max)),
+            queue_max,
+            resyncing: false,
+            synced: 0,
             base: 0,
             sent_end: 0,
+            backlog: false,
             next_seq: 1,
             sends: [(0, 0); SENDS_REMEMBERED],
+            checkpoints: [(0, 0); CHECKPOINTS],
             last_sent: 0,
             attempts: 0,
             received: 0,
@@ -67,26 +99,65 @@ impl Default for Link {
             overflow_reported: false,
         }
     }
-}
 
-impl Link {
-    /// Queues `value` for the peer.
-    pub fn queue(&mut self, value: u64) {
-        if self.pending.len() >= MAX_PENDING {
-            if !self.overflow_reported {
-                eprintln!(
-                    "broadcast: more than {MAX_PENDING} values unacknowledged by one peer; not queueing more"
-                );
-                self.overflow_reported = true;
-            }
+    /// Queues `value`, which sits at `position` in the value log, for the peer; if the
+    /// queue is full, drops it and resyncs from the log instead.
+    pub fn queue(&mut self, value: u64, position: u64) {
+        if self.resyncing {
+            return; // the log already holds it, past our resync position
+        }
+        if self.pending.is_empty() {
+            // Everything queued before was acknowledged: the peer holds the log so far.
+            self.synced = position;
+        }
+        if self.pending.len() >= self.queue_max {
+            self.start_resync();
             return;
         }
         self.pending.push_back(value);
     }
 
-    /// Values queued but never sent.
-    pub fn has_unsent(&self) -> bool {
-        self.base + self.pending.len() as u64 > self.sent_end
+    /// Drops `pending` and streams the log from `synced` instead.
+    fn start_resync(&mut self) {
+        if !self.overflow_reported {
+            eprintln!(
+                "broadcast: more than {} values unacknowledged by one peer; resyncing it from the log",
+                self.queue_max
+            );
+            self.overflow_reported = true;
+        }
+        self.pending.clear();
+        self.pending.shrink_to(PENDING_INITIAL);
+        self.resyncing = true;
+        self.rebase(self.synced);
+    }
+
+    /// Moves positions to `base` in a new coordinate system, forgetting the old sends.
+    fn rebase(&mut self, base: u64) {
+        self.base = base;
+        self.sent_end = base;
+        self.backlog = false;
+        self.sends = [(0, 0); SENDS_REMEMBERED];
+        self.checkpoints = [(0, 0); CHECKPOINTS];
+    }
+
+    /// Whether the link is resyncing from the log.
+    pub fn resyncing(&self) -> bool {
+        self.resyncing
+    }
+
+    /// Absolute end of what the peer should get, given the log's length.
+    fn end(&self, log_len: usize) -> u64 {
+        if self.resyncing {
+            log_len as u64
+        } else {
+            self.base + self.pending.len() as u64
+        }
+    }
+
+    /// Values queued (or, resyncing, in the log) but never sent.
+    pub fn has_unsent(&self, log_len: usize) -> bool {
+        self.end(log_len) > self.sent_end
     }
 
     /// Values sent but not acknowledged.
@@ -100,24 +171,48 @@ impl Link {
     }
 
     /// Number of values the peer has not acknowledged.
-    pub fn pending_len(&self) -> usize {
-        self.pending.len()
+    pub fn pending_len(&self, log_len: usize) -> usize {
+        self.end(log_len).saturating_sub(self.base) as usize
     }
 
-    /// The peer received our message `seq` and everything before it in `pending`.
-    pub fn on_ack(&mut self, seq: u64) {
-        let (sent_seq, end) = self.sends[seq as usize % SENDS_REMEMBERED];
-        if seq == 0 || sent_seq != seq || end <= self.base {
-            return;
+    /// Values left behind by `batch` wait for the next send, and nothing is in flight.
+    pub fn backlog_ready(&self) -> bool {
+        self.backlog && !self.in_flight()
+    }
+
+    /// The absolute end proven received by an ack for `seq`, if we remember it.
+    fn acked_end(&self, seq: u64) -> Option<u64> {
+        if seq == 0 || seq >= self.next_seq {
+            return None;
         }
-        let acknowledged = (end - self.base) as usize;
-        debug_assert!(
-            acknowledged <= self.pending.len(),
-            "an ack past what was sent"
-        );
-        self.pending.drain(..acknowledged.min(self.pending.len()));
+        let (sent_seq, end) = self.sends[seq as usize % SENDS_REMEMBERED];
+        if sent_seq == seq {
+            return Some(end);
+        }
+        let stride = SENDS_REMEMBERED as u64;
+        let checkpoint = seq - seq % stride;
+        let (sent_seq, end) = self.checkpoints[(checkpoint / stride) as usize % CHECKPOINTS];
+        (checkpoint > 0 && sent_seq == checkpoint).then_some(end)
+    }
+
+    /// The peer received our message `seq` and everything before it; `log_len` is the
+    /// value log's length (a resync that reached it is over).
+    pub fn on_ack(&mut self, seq: u64, log_len: usize) {
+        let Some(end) = self.acked_end(seq).filter(|&end| end > self.base) else {
+            return;
+        };
+        debug_assert!(end <= self.sent_end, "an ack past what was sent");
+        if !self.resyncing {
+            let acknowledged = (end - self.base) as usize;
+            self.pending.drain(..acknowledged.min(self.pending.len()));
+        }
         self.base = end;
         self.attempts = 0;
+        if self.resyncing && self.base >= log_len as u64 {
+            self.resyncing = false;
+            self.synced = log_len as u64;
+            self.rebase(0);
+        }
     }
 
     /// The peer sent us message `seq` (0: an ack-only message, nothing to acknowledge).
@@ -164,13 +259,21 @@ impl Link {
         }
     }
 
-    /// Sends one gossip message to `dest`: the first `batch` pending values (if any) and
-    /// our ack; `grid` is set on a send made on a [`super::Flush::Period`] tick, with how
-    /// many ms after the nominal tick it went out (aligned leaves time their sends from
-    /// those). Emits exactly one `gossip` message.
-    pub fn send(&mut self, ctx: &mut Ctx<'_>, dest: &str, batch: usize, grid: Option<u64>) {
+    /// Sends one gossip message to `dest`: the first `batch` unacknowledged values (from
+    /// `pending`, or from `log` while resyncing) and our ack; `grid` is set on a send made
+    /// on a [`super::Flush::Period`] tick, with how many ms after the nominal tick it went
+    /// out (aligned leaves time their sends from those). Emits exactly one `gossip`.
+    pub fn send(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        dest: &str,
+        batch: usize,
+        grid: Option<u64>,
+        log: &[u64],
+    ) {
         let now = ctx.now();
-        let count = self.pending.len().min(batch);
+        let available = self.pending_len(log.len());
+        let count = available.min(batch);
         let seq = if count > 0 { self.next_seq } else { 0 };
         {
             let mut body = ctx.send(dest, "gossip");
@@ -179,16 +282,30 @@ impl Link {
                 body.u64("grid", late);
             }
             let mut values = body.array("values");
-            for &value in self.pending.iter().take(count) {
-                values.u64(value);
+            if self.resyncing {
+                let start = self.base as usize;
+                let slice = log.get(start..start + count).unwrap_or_default();
+                debug_assert_eq!(slice.len(), count, "resync position past the log");
+                for &value in slice {
+                    values.u64(value);
+                }
+            } else {
+                for &value in self.pending.iter().take(count) {
+                    values.u64(value);
+                }
             }
         }
         if count > 0 {
             self.next_seq += 1;
             self.sent_end = self.sent_end.max(self.base + count as u64);
             self.sends[seq as usize % SENDS_REMEMBERED] = (seq, self.sent_end);
+            if seq % SENDS_REMEMBERED as u64 == 0 {
+                let slot = (seq / SENDS_REMEMBERED as u64) as usize % CHECKPOINTS;
+                self.checkpoints[slot] = (seq, self.sent_end);
+            }
             self.last_sent = now;
         }
+        self.backlog = available > count;
         self.ack_owed_since = None;
     }
 }

@@ -11,7 +11,9 @@
 //! How values travel is a [`Strategy`] (plain data, from `GLOMERS_BROADCAST`): who talks to
 //! whom ([`Peers`]) and when queued values are sent ([`Flush`]). A value learnt from peer p
 //! is queued for every other peer, never back to p; each peer link batches and
-//! acknowledges independently. Nothing is sent while there is nothing new and nothing
+//! acknowledges independently. A link whose queue overflows (`queue`, a long partition
+//! under heavy inflow) drops it and later streams the value log instead, so an
+//! acknowledged broadcast is never lost and memory stays bounded. Nothing is sent while there is nothing new and nothing
 //! owed, so an idle cluster is silent.
 //!
 //! Timers: [`FLUSH`] (send queued values, per the flush policy) and [`MAINTENANCE`]
@@ -81,9 +83,16 @@ impl Broadcast {
         &self.neighbours
     }
 
-    /// Values queued for peers and not yet acknowledged, summed over links.
+    /// Values queued for peers (or left to resync) and not yet acknowledged, summed over
+    /// links.
     pub fn unacknowledged(&self) -> usize {
-        self.links.iter().map(Link::pending_len).sum()
+        let log_len = self.values.len();
+        self.links.iter().map(|l| l.pending_len(log_len)).sum()
+    }
+
+    /// Links whose queue overflowed and that are streaming the value log to their peer.
+    pub fn resyncing(&self) -> usize {
+        self.links.iter().filter(|l| l.resyncing()).count()
     }
 
     /// The strategy in use.
@@ -104,11 +113,12 @@ impl Broadcast {
         if !self.values.insert(value) {
             return false;
         }
+        let position = self.values.len() as u64 - 1;
         for &peer in &self.neighbours {
             if Some(peer) != from
                 && let Some(link) = self.links.get_mut(peer)
             {
-                link.queue(value);
+                link.queue(value, position);
             }
         }
         true
@@ -126,7 +136,9 @@ impl Broadcast {
                 if !self.neighbours.contains(&peer) && peer != self.me {
                     self.neighbours.push(peer);
                     if let Some(link) = self.links.get_mut(peer) {
-                        self.values.iter().for_each(|value| link.queue(value));
+                        for (position, value) in self.values.iter().enumerate() {
+                            link.queue(value, position as u64);
+                        }
                     }
                 }
             }
@@ -146,8 +158,10 @@ impl Broadcast {
     }
 
     /// `gossip` from a peer: take its ack, owe it ours, learn its values, then flush per
-    /// policy (which may emit `gossip` messages at once). If values to that peer were
-    /// overdue (a healed partition), emits one resend to it at once.
+    /// policy (which may emit `gossip` messages at once). Emits one `gossip` to that peer
+    /// at once if values to it were overdue (a healed partition) or its ack emptied the
+    /// flight with more than a batch waiting (a backlog or resync streams on), and one
+    /// carrying our ack if it sent a full batch (more is waiting on its side).
     fn on_gossip(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let from = self
             .index_of(msg.src)
@@ -156,15 +170,19 @@ impl Broadcast {
         let seq = msg.u64("seq")?;
         let ack = msg.u64("ack")?;
         let values = msg.field("values")?;
+        let name = self.names.get(from).map(String::as_str).unwrap_or("");
+        let log = self.values.log();
         if let Some(link) = self.links.get_mut(from) {
-            link.on_ack(ack);
+            link.on_ack(ack, log.len());
             link.on_received(seq, ctx.now());
             // Hearing from a peer whose values are overdue means the link just healed:
             // resend now instead of waiting out the backoff.
-            if link.overdue(ctx.now(), self.strategy.retry_ms) {
+            let overdue = link.overdue(ctx.now(), self.strategy.retry_ms);
+            if overdue {
                 link.revive();
-                let name = self.names.get(from).map(String::as_str).unwrap_or("");
-                link.send(ctx, name, self.strategy.batch, None);
+            }
+            if overdue || link.backlog_ready() {
+                link.send(ctx, name, self.strategy.batch, None, log);
             }
         }
         if let Some(late) = msg.body.get("grid").and_then(|g| g.as_u64())
@@ -172,8 +190,9 @@ impl Broadcast {
         {
             self.observe_hub_tick(ctx.now(), late);
         }
-        let mut learnt = false;
+        let (mut learnt, mut count) = (false, 0);
         for value in values.items() {
+            count += 1;
             match value.as_u64() {
                 Some(value) => learnt |= self.learn(value, Some(from)),
                 None => eprintln!("broadcast: ignored a non-integer value from {}", msg.src),
@@ -182,8 +201,20 @@ impl Broadcast {
         if learnt {
             self.schedule_flush(ctx);
         }
+        if count >= self.strategy.batch {
+            self.ack_now(ctx, from);
+        }
         self.arm_maintenance(ctx);
         Ok(())
+    }
+
+    /// Sends `peer` the ack we owe it, if the flush did not already carry it.
+    fn ack_now(&mut self, ctx: &mut Ctx<'_>, peer: usize) {
+        let name = self.names.get(peer).map(String::as_str).unwrap_or("");
+        let log = self.values.log();
+        if let Some(link) = self.links.get_mut(peer).filter(|link| link.ack_owed()) {
+            link.send(ctx, name, self.strategy.batch, None, log);
+        }
     }
 
     /// A periodic hub send that went out `late` ms after its tick arrived `now`: the tick
@@ -258,10 +289,11 @@ impl Broadcast {
             Flush::Period(period) => Some(ctx.now() % period.max(1)),
             _ => None,
         };
+        let log = self.values.log();
         for (peer, link) in self.links.iter_mut().enumerate() {
-            if link.has_unsent() {
+            if link.has_unsent(log.len()) {
                 let name = self.names.get(peer).map(String::as_str).unwrap_or("");
-                link.send(ctx, name, batch, grid);
+                link.send(ctx, name, batch, grid, log);
             }
         }
         self.arm_maintenance(ctx);
@@ -272,11 +304,12 @@ impl Broadcast {
     fn maintain(&mut self, ctx: &mut Ctx<'_>) {
         let s = &self.strategy;
         let now = ctx.now();
+        let log = self.values.log();
         for (peer, link) in self.links.iter_mut().enumerate() {
             if link.maintenance_due(now, s.ack_ms, s.retry_ms, s.retry_max_ms) {
                 link.note_retry();
                 let name = self.names.get(peer).map(String::as_str).unwrap_or("");
-                link.send(ctx, name, s.batch, None);
+                link.send(ctx, name, s.batch, None, log);
             }
         }
         self.arm_maintenance(ctx);
@@ -296,7 +329,7 @@ impl Workload for Broadcast {
         self.names = ctx.node_ids().to_vec();
         self.me = ctx.node_index();
         let n = self.names.len();
-        self.links = vec![Link::default(); n];
+        self.links = vec![Link::new(self.strategy.queue_max); n];
         self.hub = match &self.strategy.peers {
             Peers::Star { hub: Some(hub) } => self.index_of(hub).unwrap_or_else(|| {
                 eprintln!("broadcast: hub {hub:?} is not a node; using the first node");

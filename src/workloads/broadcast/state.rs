@@ -3,6 +3,10 @@
 //! Reads are half of all client ops and the set only grows, so the JSON array of every
 //! value is appended to as values arrive (`[1,2,3]` → `[1,2,3,4]`) and a read copies it
 //! out with one `extend_from_slice` instead of re-formatting thousands of integers.
+//!
+//! The values are also kept in an append-only log, in arrival order: a peer link whose
+//! queue overflowed resyncs by streaming the log from a position ([`super::gossip`]), so
+//! it needs no per-value queue.
 
 use ahash::AHashSet;
 
@@ -18,6 +22,8 @@ pub struct Values {
     set: AHashSet<u64>,
     /// Always a complete JSON array: `[]` or `[v1,v2,…]`.
     json: Vec<u8>,
+    /// Every value in arrival order; only ever appended to.
+    log: Vec<u64>,
 }
 
 impl Default for Values {
@@ -27,6 +33,7 @@ impl Default for Values {
         Values {
             set: AHashSet::with_capacity(EXPECTED_VALUES),
             json,
+            log: Vec::with_capacity(EXPECTED_VALUES),
         }
     }
 }
@@ -44,6 +51,8 @@ impl Values {
         }
         write_u64(&mut self.json, value);
         self.json.push(b']');
+        self.log.push(value);
+        debug_assert_eq!(self.log.len(), self.set.len());
         true
     }
 
@@ -67,9 +76,14 @@ impl Values {
         &self.json
     }
 
-    /// Every value (any order).
+    /// Every value, in arrival order.
     pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-        self.set.iter().copied()
+        self.log.iter().copied()
+    }
+
+    /// Every value in arrival order: position `i` never changes once written.
+    pub fn log(&self) -> &[u64] {
+        &self.log
     }
 }
 
@@ -86,6 +100,7 @@ mod tests {
         assert!(values.insert(12345678901));
         assert_eq!(values.json(), b"[7,12345678901]");
         assert_eq!(values.len(), 2);
+        assert_eq!(values.log(), [7, 12345678901]);
         assert!(values.contains(7) && !values.contains(8));
     }
 }

@@ -33,6 +33,9 @@
 //!   retry    = <ms>         first retransmit of unacknowledged values; doubles per attempt
 //!   retry-max = <ms>        cap of that backoff (defaults 1000 and 4000)
 //!   batch    = <n>          most values in one gossip message (1..=65536, default 4096)
+//!   queue    = <n>          most unacknowledged values queued per peer (1..=1048576,
+//!                           default 262144); past it the link drops its queue and later
+//!                           resends the whole value set from its log (lossless)
 //!
 //! examples: `star:hub=n3,flush=60ms`  `gossip:topology=tree3,flush=40ms`  `3e:period=400`
 //! ```
@@ -45,6 +48,9 @@ pub const ENV_VAR: &str = "GLOMERS_BROADCAST";
 
 /// Largest `batch` accepted, so one gossip message stays well under the line limit.
 pub const MAX_BATCH: usize = 1 << 16;
+
+/// Largest `queue` accepted: 8 MiB of values per peer link.
+pub const MAX_QUEUE: usize = 1 << 20;
 
 /// Which nodes a node gossips with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +104,8 @@ pub struct Strategy {
     pub retry_max_ms: u64,
     /// Most values per gossip message.
     pub batch: usize,
+    /// Most values queued for one peer before its link switches to a resync from the log.
+    pub queue_max: usize,
 }
 
 impl Default for Strategy {
@@ -112,6 +120,7 @@ impl Default for Strategy {
             retry_ms: 1000,
             retry_max_ms: 4000,
             batch: 4096,
+            queue_max: 1 << 18,
         }
     }
 }
@@ -201,6 +210,11 @@ impl Strategy {
                     .parse()
                     .map_err(|_| format!("batch={value:?} is not a count"))?
             }
+            "queue" => {
+                self.queue_max = value
+                    .parse()
+                    .map_err(|_| format!("queue={value:?} is not a count"))?
+            }
             other => return Err(format!("unknown option {other:?}")),
         }
         Ok(())
@@ -209,6 +223,9 @@ impl Strategy {
     fn check(&mut self) -> Result<(), String> {
         if !(1..=MAX_BATCH).contains(&self.batch) {
             return Err(format!("batch must be in 1..={MAX_BATCH}"));
+        }
+        if !(1..=MAX_QUEUE).contains(&self.queue_max) {
+            return Err(format!("queue must be in 1..={MAX_QUEUE}"));
         }
         if self.leaf_flush == Flush::Aligned && !matches!(self.flush, Flush::Period(_)) {
             return Err("leaf=aligned needs the hub on a grid (period=…)".to_string());
@@ -276,6 +293,8 @@ mod tests {
             }
         );
         assert_eq!(s.flush, Flush::Delay(60));
+        let s = Strategy::parse("flood:queue=16,batch=8").expect("valid");
+        assert_eq!((s.queue_max, s.batch), (16, 8));
         let s = Strategy::parse("gossip:topology=tree3,flush=2s").expect("valid");
         assert_eq!(
             (s.peers, s.flush),
@@ -292,6 +311,9 @@ mod tests {
             "flood:hub=n1",
             "star:leaf=aligned",
             "tree:batch=0",
+            "star:queue=0",
+            "star:queue=2000000",
+            "star:queue=lots",
             "x=1",
         ] {
             assert!(Strategy::parse(bad).is_err(), "{bad}");
