@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use simd_json::OwnedValue;
 
 use super::graph::{Graph, Kind};
-use super::value::{arr, identity_key, obj, op_value};
+use super::value::{arr, identity_key, micro_ops, obj, op_value};
 use super::{CheckInput, Checker, Validity};
 use crate::harness::history::{Op, OpType};
 
@@ -40,20 +40,10 @@ struct Txn<'a> {
 }
 
 fn parse(op: &Op) -> Result<Vec<Mop>, String> {
-    let OwnedValue::Array(mops) = &op.value else {
-        return Err(format!("txn is not a list: {:?}", op.value));
-    };
     let mut out = Vec::new();
-    for m in mops.iter() {
-        let OwnedValue::Array(m) = m else {
-            return Err(format!("micro-op is not a list: {m:?}"));
-        };
-        let (Some(OwnedValue::String(f)), Some(k), Some(v)) = (m.first(), m.get(1), m.get(2))
-        else {
-            return Err(format!("malformed micro-op {m:?}"));
-        };
+    for (f, k, v) in micro_ops(op)? {
         let key = identity_key(k);
-        out.push(match (f.as_str(), v) {
+        out.push(match (f, v) {
             ("r", OwnedValue::Array(list)) => Mop::Read(key, list.to_vec()),
             ("r", _) => Mop::Read(key, Vec::new()),
             ("append", v) => Mop::Append(key, v.clone()),

@@ -13,7 +13,7 @@ use simd_json::OwnedValue;
 
 use super::graph::{Graph, Kind};
 use super::list_append::{cycle_anomalies, per_model};
-use super::value::{arr, identity_key, null, obj, op_value};
+use super::value::{arr, identity_key, micro_ops, null, obj, op_value};
 use super::{CheckInput, Checker, Validity};
 use crate::harness::history::{Op, OpType};
 
@@ -27,19 +27,9 @@ pub struct RwRegister;
 type Mop = (bool, String, OwnedValue, OwnedValue);
 
 fn parse(op: &Op) -> Result<Vec<Mop>, String> {
-    let OwnedValue::Array(mops) = &op.value else {
-        return Err(format!("txn is not a list: {:?}", op.value));
-    };
     let mut out = Vec::new();
-    for m in mops.iter() {
-        let OwnedValue::Array(m) = m else {
-            return Err(format!("micro-op is not a list: {m:?}"));
-        };
-        let (Some(OwnedValue::String(f)), Some(k), Some(v)) = (m.first(), m.get(1), m.get(2))
-        else {
-            return Err(format!("malformed micro-op {m:?}"));
-        };
-        let write = match f.as_str() {
+    for (f, k, v) in micro_ops(op)? {
+        let write = match f {
             "r" => false,
             "w" => true,
             other => return Err(format!("unknown micro-op {other:?}")),

@@ -136,6 +136,26 @@ fn incomparable(a: &OwnedValue, b: &OwnedValue) -> String {
     )
 }
 
+/// The micro-ops of a transaction op's value (`[[f k v] …]`) as borrowed `(f, k, v)`
+/// triples; an error names the first malformed part. Shared by the txn checkers.
+pub fn micro_ops(op: &Op) -> Result<Vec<(&str, &OwnedValue, &OwnedValue)>, String> {
+    let OwnedValue::Array(mops) = &op.value else {
+        return Err(format!("txn is not a list: {:?}", op.value));
+    };
+    let mut out = Vec::with_capacity(mops.len());
+    for m in mops.iter() {
+        let OwnedValue::Array(m) = m else {
+            return Err(format!("micro-op is not a list: {m:?}"));
+        };
+        let (Some(OwnedValue::String(f)), Some(k), Some(v)) = (m.first(), m.get(1), m.get(2))
+        else {
+            return Err(format!("malformed micro-op {m:?}"));
+        };
+        out.push((f.as_str(), k, v));
+    }
+    Ok(out)
+}
+
 /// A hashable identity for a value under Clojure equality (integers normalised, floats
 /// keep their decimal point), used to key per-element state.
 pub fn identity_key(v: &OwnedValue) -> String {
