@@ -41,8 +41,7 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(Value::from),
         "[a-z0-9 ]{0,6}".prop_map(Value::String),
-        prop::sample::select(vec!["n0", "n1", "c1", "seq-kv", "lin-kv"])
-            .prop_map(Value::from),
+        prop::sample::select(vec!["n0", "n1", "c1", "seq-kv", "lin-kv"]).prop_map(Value::from),
     ];
     leaf.prop_recursive(3, 24, 5, |inner| {
         prop_oneof![
