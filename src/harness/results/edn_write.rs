@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use simd_json::{OwnedValue, StaticNode};
 
 use super::order::ordered_keys;
+use crate::harness::services::print_string;
 
 /// `clojure.pprint`'s default right margin.
 const WIDTH: usize = 72;
@@ -69,21 +70,6 @@ pub fn clj_double(x: f64) -> String {
     }
 }
 
-fn string_literal(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 fn key_text(key: &str, mode: Mode) -> String {
     let mut out = String::new();
     match mode {
@@ -94,7 +80,7 @@ fn key_text(key: &str, mode: Mode) -> String {
             out.push(':');
             out.push_str(key);
         }
-        _ => string_literal(key, &mut out),
+        _ => print_string(key, &mut out),
     }
     out
 }
@@ -130,7 +116,7 @@ fn string_text(s: &str, mode: Mode, key: Option<&str>, head: bool, is_op: bool) 
         out.push(':');
         out.push_str(s);
     } else {
-        string_literal(s, &mut out);
+        print_string(s, &mut out);
     }
     out
 }

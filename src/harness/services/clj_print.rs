@@ -92,7 +92,7 @@ fn print_static(node: &StaticNode, out: &mut String) {
 }
 
 /// `print-method` for strings: quoted, with Clojure's `char-escape-string` table.
-fn print_string(s: &str, out: &mut String) {
+pub fn print_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -26,7 +26,7 @@ mod lww_kv;
 mod seq_kv;
 pub mod value;
 
-pub use clj_print::{java_double, pr_str, str as clojure_str};
+pub use clj_print::{java_double, pr_str, print_string, str as clojure_str};
 pub use lin_kv::LinKv;
 pub use lin_tso::LinTso;
 pub use lww_kv::LwwKv;
