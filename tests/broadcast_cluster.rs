@@ -236,11 +236,7 @@ fn assert_quiet(cluster: &mut Cluster, context: &str) {
     let until = cluster.now + 20_000;
     cluster.run_until(until);
     assert_eq!(cluster.sent, before, "{context}: messages sent while idle");
-    let unacked: usize = cluster
-        .nodes
-        .iter()
-        .map(|n| n.workload().unacknowledged())
-        .sum();
+    let unacked = unacknowledged(cluster);
     assert_eq!(
         unacked, 0,
         "{context}: values still unacknowledged when idle"
@@ -406,18 +402,23 @@ fn queue_overflow_during_a_partition_loses_no_value() {
             let values = broadcast_some(&mut cluster, &mut rng, 0, 600, 5);
             let until = cluster.now + 10_000;
             cluster.run_until(until);
+            assert!(resyncing(&cluster) > 0, "{context}: no queue overflowed");
             cluster.heal();
             let (healed, before) = (cluster.now, cluster.sent);
-            while cluster.now < healed + 60_000 && unacknowledged(&cluster) > 0 {
+            while cluster.now < healed + 60_000
+                && (unacknowledged(&cluster) > 0 || resyncing(&cluster) > 0)
+            {
                 let until = cluster.now + 100;
                 cluster.run_until(until);
             }
-            eprintln!(
-                "{context}: resync done {} ms after healing, {} messages",
-                cluster.now - healed,
-                cluster.sent - before
-            );
+            let (took_ms, messages) = (cluster.now - healed, cluster.sent - before);
+            eprintln!("{context}: resync done {took_ms} ms after healing, {messages} messages");
             cluster.assert_everyone_knows(&values, &context);
+            // 600 values in batches of 8 take 75 round trips of 200 ms, after up to one
+            // 4 s backoff for the link to notice the heal.
+            assert!(took_ms < 25_000, "{context}: resync took {took_ms} ms");
+            assert!(messages < 5_000, "{context}: {messages} messages to resync");
+            assert_eq!(resyncing(&cluster), 0, "{context}: a link still resyncing");
             assert_quiet(&mut cluster, &context);
         }
     }
@@ -429,4 +430,33 @@ fn unacknowledged(cluster: &Cluster) -> usize {
         .iter()
         .map(|n| n.workload().unacknowledged())
         .sum()
+}
+
+fn resyncing(cluster: &Cluster) -> usize {
+    cluster.nodes.iter().map(|n| n.workload().resyncing()).sum()
+}
+
+/// Under a sustained inflow every link sends far more than 64 messages per round trip, so
+/// a peer's ack names a send older than the 64 remembered one by one. Checkpoints (every
+/// 64th send) still advance the link, so the unacknowledged backlog stays near one round
+/// trip's worth instead of growing until the inflow stops (and, with a small `queue`,
+/// forcing a resync).
+#[test]
+fn acks_older_than_64_sends_still_drain_the_queue_under_sustained_inflow() {
+    let mut cluster = Cluster::new(5, "total", 100, 41);
+    let mut rng = Rng::new(41);
+    let mut worst = 0;
+    let mut values = BTreeSet::new();
+    for chunk in 0..30 {
+        values.extend(broadcast_some(&mut cluster, &mut rng, 100 * chunk, 100, 1));
+        worst = worst.max(unacknowledged(&cluster));
+    }
+    eprintln!("most values unacknowledged during 3000 values at 1 per ms: {worst}");
+    // 20 links × ~200 values per round trip. Matching only the last 64 sends, no ack
+    // matched until the inflow stopped: 46812 here, growing 1600 per 100 ms.
+    assert!(worst < 6_000, "{worst} values unacknowledged");
+    let until = cluster.now + 5_000;
+    cluster.run_until(until);
+    cluster.assert_everyone_knows(&values, "sustained inflow");
+    assert_quiet(&mut cluster, "sustained inflow");
 }

@@ -15,8 +15,9 @@
 //!   entries leave `pending` only from the front.
 //! * If nothing was sent to the peer for the retry delay while values are in flight, we
 //!   resend (backoff doubling up to `retry-max`). Partitions only drop messages, so this
-//!   is what heals them. If more than `batch` values were waiting, the ack that empties
-//!   the flight sends the next batch at once (the flush policy already released them).
+//!   is what heals them. If more than `batch` values are waiting, a flush does not re-send
+//!   while a full batch is in flight; the ack that empties the flight sends the next batch
+//!   at once instead (the flush policy already released them): one batch per round trip.
 //! * **Resync.** `pending` holds at most `queue` values. One more (a long partition under
 //!   heavy inflow) drops the queue and switches the link to resync: positions then index
 //!   the node's append-only value log ([`super::Values::log`]) instead of `pending`, and
@@ -61,7 +62,8 @@ pub struct Link {
     base: u64,
     /// Absolute end of the last send: positions below it are in flight.
     sent_end: u64,
-    /// The last send left values behind because of `batch`.
+    /// Values were left behind because of `batch` (by a send, or a flush refused because
+    /// a full batch was in flight): the ack that empties the flight sends them.
     backlog: bool,
     next_seq: u64,
     /// `(seq, absolute end)` of recent sends, indexed by `seq % SENDS_REMEMBERED`.
@@ -78,9 +80,9 @@ pub struct Link {
 }
 
 impl Link {
-    /// A link queueing at most `queue_max` values (≥ 1) before it resyncs instead.
+    /// A link queueing at most `queue_max` values (at least 1) before it resyncs instead.
     pub fn new(queue_max: usize) -> Self {
-        assert!(queue_max >= 1, "a link must queue at least one value");
+        let queue_max = queue_max.max(1);
         Link {
             pending: VecDeque::with_capacity(PENDING_INITIAL.min(queue_max)),
             queue_max,
@@ -158,6 +160,20 @@ impl Link {
     /// Values queued (or, resyncing, in the log) but never sent.
     pub fn has_unsent(&self, log_len: usize) -> bool {
         self.end(log_len) > self.sent_end
+    }
+
+    /// Whether a flush should send to this peer now: something is unsent and the flight
+    /// is not already a full batch. With a full flight, the values wait for the ack that
+    /// empties it ([`Link::backlog_ready`]) instead of re-sending the same batch per flush.
+    pub fn flush_wanted(&mut self, log_len: usize, batch: usize) -> bool {
+        if !self.has_unsent(log_len) {
+            return false;
+        }
+        if self.sent_end.saturating_sub(self.base) >= batch as u64 {
+            self.backlog = true;
+            return false;
+        }
+        true
     }
 
     /// Values sent but not acknowledged.

@@ -291,7 +291,7 @@ impl Broadcast {
         };
         let log = self.values.log();
         for (peer, link) in self.links.iter_mut().enumerate() {
-            if link.has_unsent(log.len()) {
+            if link.flush_wanted(log.len(), batch) {
                 let name = self.names.get(peer).map(String::as_str).unwrap_or("");
                 link.send(ctx, name, batch, grid, log);
             }
