@@ -7,6 +7,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// Command-line words from one string (keeps flag lists on one readable line).
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 fn run(name: &str, args: &[&str]) {
     let store = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("broadcast-{name}"));
     let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
@@ -58,16 +63,7 @@ fn run(name: &str, args: &[&str]) {
 fn challenge_3a_single_node() {
     run(
         "3a",
-        &[
-            "--node-count",
-            "1",
-            "--time-limit",
-            "5",
-            "--rate",
-            "10",
-            "--recovery-time",
-            "2",
-        ],
+        &words("--node-count 1 --time-limit 5 --rate 10 --recovery-time 2"),
     );
 }
 
@@ -75,16 +71,7 @@ fn challenge_3a_single_node() {
 fn challenge_3b_five_nodes() {
     run(
         "3b",
-        &[
-            "--node-count",
-            "5",
-            "--time-limit",
-            "5",
-            "--rate",
-            "10",
-            "--recovery-time",
-            "2",
-        ],
+        &words("--node-count 5 --time-limit 5 --rate 10 --recovery-time 2"),
     );
 }
 
@@ -92,15 +79,6 @@ fn challenge_3b_five_nodes() {
 fn challenge_3c_five_nodes_with_partitions() {
     run(
         "3c",
-        &[
-            "--node-count",
-            "5",
-            "--time-limit",
-            "10",
-            "--rate",
-            "10",
-            "--nemesis",
-            "partition",
-        ],
+        &words("--node-count 5 --time-limit 10 --rate 10 --nemesis partition"),
     );
 }

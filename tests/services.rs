@@ -39,6 +39,16 @@ fn expect(svc: &mut dyn Service, src: &str, request: &str, expected: &str) {
     }
 }
 
+/// Sends a `write` (with no msg_id) and expects a plain `write_ok`.
+fn write_ok(svc: &mut dyn Service, src: &str, request: &str) {
+    expect(
+        svc,
+        src,
+        request,
+        r#"{"type":"write_ok","in_reply_to":null}"#,
+    );
+}
+
 fn text(reply: &OwnedValue) -> &str {
     reply.get("text").and_then(|t| t.as_str()).unwrap_or("")
 }
@@ -269,12 +279,7 @@ const MISSING: &str =
 fn seq_kv_reads_from_other_nodes_are_stale_for_every_seed() {
     for seed in 0..64 {
         let mut kv = SeqKv::new(Rng::new(seed));
-        expect(
-            &mut kv,
-            "n1",
-            r#"{"type":"write","key":"x","value":1}"#,
-            r#"{"type":"write_ok","in_reply_to":null}"#,
-        );
+        write_ok(&mut kv, "n1", r#"{"type":"write","key":"x","value":1}"#);
         // n1 reads its own write; n2 never picks the newest state while it lags
         // (rand-int's bound is exclusive), so a read-only node stays stale forever.
         expect(
@@ -287,12 +292,7 @@ fn seq_kv_reads_from_other_nodes_are_stale_for_every_seed() {
             expect(&mut kv, "n2", r#"{"type":"read","key":"x"}"#, MISSING);
         }
         // Any state-changing request catches n2 up.
-        expect(
-            &mut kv,
-            "n2",
-            r#"{"type":"write","key":"sync","value":1}"#,
-            r#"{"type":"write_ok","in_reply_to":null}"#,
-        );
+        write_ok(&mut kv, "n2", r#"{"type":"write","key":"sync","value":1}"#);
         expect(
             &mut kv,
             "n2",
@@ -306,24 +306,9 @@ fn seq_kv_reads_from_other_nodes_are_stale_for_every_seed() {
 fn seq_kv_cas_checked_against_an_old_state_fails_with_22() {
     for seed in 0..16 {
         let mut kv = SeqKv::new(Rng::new(seed));
-        expect(
-            &mut kv,
-            "n1",
-            r#"{"type":"write","key":"x","value":1}"#,
-            r#"{"type":"write_ok","in_reply_to":null}"#,
-        );
-        expect(
-            &mut kv,
-            "n2",
-            r#"{"type":"write","key":"y","value":0}"#,
-            r#"{"type":"write_ok","in_reply_to":null}"#,
-        );
-        expect(
-            &mut kv,
-            "n1",
-            r#"{"type":"write","key":"x","value":2}"#,
-            r#"{"type":"write_ok","in_reply_to":null}"#,
-        );
+        write_ok(&mut kv, "n1", r#"{"type":"write","key":"x","value":1}"#);
+        write_ok(&mut kv, "n2", r#"{"type":"write","key":"y","value":0}"#);
+        write_ok(&mut kv, "n1", r#"{"type":"write","key":"x","value":2}"#);
         // n2 sits at state 2 (x = 1); the newest state has x = 2, where this cas would succeed.
         expect(
             &mut kv,
@@ -340,30 +325,10 @@ fn seq_kv_cas_checked_against_an_old_state_fails_with_22() {
 fn seq_kv_write_equal_to_an_old_value_is_acked_without_changing_newest() {
     for seed in 0..16 {
         let mut kv = SeqKv::new(Rng::new(seed));
-        expect(
-            &mut kv,
-            "n1",
-            r#"{"type":"write","key":"x","value":1}"#,
-            r#"{"type":"write_ok","in_reply_to":null}"#,
-        );
-        expect(
-            &mut kv,
-            "n2",
-            r#"{"type":"write","key":"y","value":0}"#,
-            r#"{"type":"write_ok","in_reply_to":null}"#,
-        );
-        expect(
-            &mut kv,
-            "n1",
-            r#"{"type":"write","key":"x","value":2}"#,
-            r#"{"type":"write_ok","in_reply_to":null}"#,
-        );
-        expect(
-            &mut kv,
-            "n2",
-            r#"{"type":"write","key":"x","value":1}"#,
-            r#"{"type":"write_ok","in_reply_to":null}"#,
-        );
+        write_ok(&mut kv, "n1", r#"{"type":"write","key":"x","value":1}"#);
+        write_ok(&mut kv, "n2", r#"{"type":"write","key":"y","value":0}"#);
+        write_ok(&mut kv, "n1", r#"{"type":"write","key":"x","value":2}"#);
+        write_ok(&mut kv, "n2", r#"{"type":"write","key":"x","value":1}"#);
         assert_eq!(kv.last_index(), 3, "no new state was appended");
         assert_eq!(kv.newest(&json(r#""x""#)), Some(&json("2")));
         expect(
@@ -373,12 +338,7 @@ fn seq_kv_write_equal_to_an_old_value_is_acked_without_changing_newest() {
             r#"{"type":"read_ok","value":2,"in_reply_to":null}"#,
         );
         // A write that differs only as 1 vs 1.0 is a change, so it goes to the newest state.
-        expect(
-            &mut kv,
-            "n2",
-            r#"{"type":"write","key":"y","value":0.0}"#,
-            r#"{"type":"write_ok","in_reply_to":null}"#,
-        );
+        write_ok(&mut kv, "n2", r#"{"type":"write","key":"y","value":0.0}"#);
         assert_eq!(kv.last_index(), 4);
     }
 }
@@ -411,12 +371,7 @@ fn seq_kv_lagging_past_the_ring_buffer_can_go_back_in_time() {
 fn lww_kv_replicas_never_converge() {
     for seed in 0..16 {
         let mut kv = LwwKv::new(Rng::new(seed));
-        expect(
-            &mut kv,
-            "n1",
-            r#"{"type":"write","key":"x","value":1}"#,
-            r#"{"type":"write_ok","in_reply_to":null}"#,
-        );
+        write_ok(&mut kv, "n1", r#"{"type":"write","key":"x","value":1}"#);
         let (mut found, mut missing) = (0, 0);
         for _ in 0..400 {
             let reply = call(&mut kv, "n1", r#"{"type":"read","key":"x"}"#).expect("reply");

@@ -12,6 +12,11 @@ use glomers::harness::session::{Sinks, execute, test_config};
 use glomers::harness::sweep::{SeedResult, sweep};
 use simd_json::prelude::*;
 
+/// Command-line words from one string (keeps flag lists on one readable line).
+fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 /// Sweeps `seeds` seeds from 1 in-process; panics listing failing seeds and their replay.
 fn sweep_ok(flags: &[&str], seeds: u64) {
     let config = test_config(flags, 1).expect("config");
@@ -73,17 +78,7 @@ fn sweep_binary(env: (&str, &str), flags: &[&str], seeds: u64) {
 #[test]
 fn echo() {
     sweep_ok(
-        &[
-            "-w",
-            "echo",
-            "--sim",
-            "--node-count",
-            "3",
-            "--time-limit",
-            "5",
-            "--rate",
-            "50",
-        ],
+        &words("-w echo --sim --node-count 3 --time-limit 5 --rate 50"),
         10,
     );
 }
@@ -91,23 +86,9 @@ fn echo() {
 #[test]
 fn unique_ids_totally_available_under_partitions() {
     sweep_ok(
-        &[
-            "-w",
-            "unique-ids",
-            "--sim",
-            "--node-count",
-            "3",
-            "--time-limit",
-            "10",
-            "--rate",
-            "100",
-            "--availability",
-            "total",
-            "--nemesis",
-            "partition",
-            "--nemesis-interval",
-            "2",
-        ],
+        &words(
+            "-w unique-ids --sim --node-count 3 --time-limit 10 --rate 100 --availability total --nemesis partition --nemesis-interval 2",
+        ),
         10,
     );
 }
@@ -115,25 +96,9 @@ fn unique_ids_totally_available_under_partitions() {
 #[test]
 fn g_set_with_partitions() {
     sweep_ok(
-        &[
-            "-w",
-            "g-set",
-            "--sim",
-            "--node-count",
-            "3",
-            "--time-limit",
-            "10",
-            "--rate",
-            "20",
-            "--latency",
-            "10",
-            "--nemesis",
-            "partition",
-            "--nemesis-interval",
-            "2",
-            "--recovery-time",
-            "3",
-        ],
+        &words(
+            "-w g-set --sim --node-count 3 --time-limit 10 --rate 20 --latency 10 --nemesis partition --nemesis-interval 2 --recovery-time 3",
+        ),
         10,
     );
 }
@@ -141,25 +106,9 @@ fn g_set_with_partitions() {
 #[test]
 fn pn_counter_with_partitions() {
     sweep_ok(
-        &[
-            "-w",
-            "pn-counter",
-            "--sim",
-            "--node-count",
-            "3",
-            "--time-limit",
-            "10",
-            "--rate",
-            "20",
-            "--latency",
-            "10",
-            "--nemesis",
-            "partition",
-            "--nemesis-interval",
-            "2",
-            "--recovery-time",
-            "3",
-        ],
+        &words(
+            "-w pn-counter --sim --node-count 3 --time-limit 10 --rate 20 --latency 10 --nemesis partition --nemesis-interval 2 --recovery-time 3",
+        ),
         10,
     );
 }
@@ -167,23 +116,9 @@ fn pn_counter_with_partitions() {
 #[test]
 fn g_counter_on_seq_kv() {
     sweep_ok(
-        &[
-            "-w",
-            "g-counter",
-            "--sim",
-            "--node-count",
-            "3",
-            "--time-limit",
-            "10",
-            "--rate",
-            "20",
-            "--latency",
-            "10",
-            "--nemesis",
-            "partition",
-            "--recovery-time",
-            "3",
-        ],
+        &words(
+            "-w g-counter --sim --node-count 3 --time-limit 10 --rate 20 --latency 10 --nemesis partition --recovery-time 3",
+        ),
         10,
     );
 }
@@ -192,22 +127,9 @@ fn g_counter_on_seq_kv() {
 fn g_counter_as_crdt() {
     sweep_binary(
         ("GLOMERS_G_COUNTER", "crdt"),
-        &[
-            "-w",
-            "g-counter",
-            "--node-count",
-            "3",
-            "--time-limit",
-            "10",
-            "--rate",
-            "20",
-            "--latency",
-            "10",
-            "--nemesis",
-            "partition",
-            "--recovery-time",
-            "3",
-        ],
+        &words(
+            "-w g-counter --node-count 3 --time-limit 10 --rate 20 --latency 10 --nemesis partition --recovery-time 3",
+        ),
         10,
     );
 }
@@ -218,18 +140,7 @@ fn broadcast_3b_strategies() {
     for strategy in ["default", "flood", "tree", "star", "total", "3e"] {
         sweep_binary(
             ("GLOMERS_BROADCAST", strategy),
-            &[
-                "-w",
-                "broadcast",
-                "--node-count",
-                "5",
-                "--time-limit",
-                "5",
-                "--rate",
-                "10",
-                "--recovery-time",
-                "2",
-            ],
+            &words("-w broadcast --node-count 5 --time-limit 5 --rate 10 --recovery-time 2"),
             5,
         );
     }
@@ -241,50 +152,17 @@ fn broadcast_3c_partitions() {
     for strategy in ["default", "flood", "3e"] {
         sweep_binary(
             ("GLOMERS_BROADCAST", strategy),
-            &[
-                "-w",
-                "broadcast",
-                "--node-count",
-                "5",
-                "--time-limit",
-                "10",
-                "--rate",
-                "10",
-                "--nemesis",
-                "partition",
-                "--nemesis-interval",
-                "2",
-            ],
+            &words(
+                "-w broadcast --node-count 5 --time-limit 10 --rate 10 --nemesis partition --nemesis-interval 2",
+            ),
             5,
         );
     }
     sweep_binary(
         ("GLOMERS_BROADCAST", "default"),
-        &[
-            "-w",
-            "broadcast",
-            "--node-count",
-            "5",
-            "--time-limit",
-            "10",
-            "--rate",
-            "10",
-            "--latency",
-            "20",
-            "--nemesis",
-            "partition",
-            "--nemesis-interval",
-            "2",
-            "--loss",
-            "0.1",
-            "--duplicate",
-            "0.05",
-            "--reorder-ms",
-            "50",
-            "--clock-skew",
-            "0.2",
-            "--asymmetric-partitions",
-        ],
+        &words(
+            "-w broadcast --node-count 5 --time-limit 10 --rate 10 --latency 20 --nemesis partition --nemesis-interval 2 --loss 0.1 --duplicate 0.05 --reorder-ms 50 --clock-skew 0.2 --asymmetric-partitions",
+        ),
         5,
     );
 }
