@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use counters_support::{Cluster, run_workload};
 use glomers::workloads::GSet;
-use glomers::workloads::g_counter::SyncConfig;
+use glomers::workloads::peer_sync::SyncConfig;
 use glomers::workloads::g_set::MAX_BATCH;
 use serde_json::{Value, json};
 

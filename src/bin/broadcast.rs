@@ -1,9 +1,7 @@
 //! `broadcast` node (Maelstrom `-w broadcast`, Gossip Glomers 3a–3e); strategy from the
 //! `GLOMERS_BROADCAST` environment variable (see `glomers::workloads::broadcast::strategy`).
+
 fn main() {
     let strategy = glomers::workloads::broadcast::Strategy::from_env();
-    if let Err(error) = glomers::runtime::run(glomers::workloads::Broadcast::new(strategy)) {
-        eprintln!("broadcast: {error}");
-        std::process::exit(1);
-    }
+    glomers::runtime::main("broadcast", glomers::workloads::Broadcast::new(strategy));
 }

@@ -1,10 +1,8 @@
 //! `g-set` node (Maelstrom `-w g-set`): a grow-only set gossiped as per-origin logs.
+
 use glomers::workloads::GSet;
-use glomers::workloads::g_counter::SyncConfig;
+use glomers::workloads::peer_sync::SyncConfig;
 
 fn main() {
-    if let Err(error) = glomers::runtime::run(GSet::new(SyncConfig::default())) {
-        eprintln!("g-set: {error}");
-        std::process::exit(1);
-    }
+    glomers::runtime::main("g-set", GSet::new(SyncConfig::default()));
 }

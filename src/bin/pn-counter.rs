@@ -1,10 +1,8 @@
 //! `pn-counter` node (Maelstrom `-w pn-counter`): a gossiped PN-counter CRDT.
+
 use glomers::workloads::PnCounter;
-use glomers::workloads::g_counter::SyncConfig;
+use glomers::workloads::peer_sync::SyncConfig;
 
 fn main() {
-    if let Err(error) = glomers::runtime::run(PnCounter::new(SyncConfig::default())) {
-        eprintln!("pn-counter: {error}");
-        std::process::exit(1);
-    }
+    glomers::runtime::main("pn-counter", PnCounter::new(SyncConfig::default()));
 }

@@ -41,6 +41,15 @@ pub fn run<W: Workload>(workload: W) -> io::Result<()> {
     result
 }
 
+/// A workload binary's whole `main`: runs the node until stdin closes; on an I/O error,
+/// reports it on stderr prefixed with `name` and exits with status 1.
+pub fn main<W: Workload>(name: &str, workload: W) {
+    if let Err(error) = run(workload) {
+        eprintln!("{name}: {error}");
+        std::process::exit(1);
+    }
+}
+
 /// A seed that differs between processes and runs (the runtime is not a simulator).
 fn seed_from_environment() -> u64 {
     let nanos = std::time::SystemTime::now()

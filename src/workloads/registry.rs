@@ -4,8 +4,8 @@
 use crate::node::{DynNode, NodeCore};
 
 use super::broadcast::{Broadcast, Strategy};
-use super::g_counter::SyncConfig;
-use super::g_counter::{GCounter, GCounterStrategy, STRATEGY_ENV};
+use super::g_counter::{GCounter, GCounterStrategy};
+use super::peer_sync::SyncConfig;
 use super::{Echo, GSet, PnCounter, UniqueIds};
 
 /// The workloads [`in_process_node`] knows, for error messages and documentation.
@@ -25,13 +25,10 @@ pub fn in_process_node(workload: &str, seed: u64) -> Option<Box<dyn DynNode>> {
         "echo" => Box::new(NodeCore::new(Echo, seed)),
         "unique-ids" => Box::new(NodeCore::new(UniqueIds::default(), seed)),
         "broadcast" => Box::new(NodeCore::new(Broadcast::new(Strategy::from_env()), seed)),
-        "g-counter" => {
-            let name = std::env::var(STRATEGY_ENV).ok();
-            Box::new(NodeCore::new(
-                GCounter::new(GCounterStrategy::from_name(name.as_deref())),
-                seed,
-            ))
-        }
+        "g-counter" => Box::new(NodeCore::new(
+            GCounter::new(GCounterStrategy::from_env()),
+            seed,
+        )),
         "g-set" => Box::new(NodeCore::new(GSet::new(SyncConfig::default()), seed)),
         "pn-counter" => Box::new(NodeCore::new(PnCounter::new(SyncConfig::default()), seed)),
         _ => return None,

@@ -29,6 +29,11 @@ pub enum GCounterStrategy {
 }
 
 impl GCounterStrategy {
+    /// The strategy named by [`STRATEGY_ENV`], as the binary and the simulator read it.
+    pub fn from_env() -> Self {
+        GCounterStrategy::from_name(std::env::var(STRATEGY_ENV).ok().as_deref())
+    }
+
     /// The strategy named by `value` (the env var's content): `seq-kv` (also when unset
     /// or empty) or `crdt`. Anything else is reported on stderr and gives the default.
     pub fn from_name(value: Option<&str>) -> Self {
