@@ -21,6 +21,8 @@ pub(crate) struct NodeState {
     pub now: Millis,
     pub node_id: String,
     pub node_ids: Vec<String>,
+    /// Position of `node_id` in `node_ids` (0 if absent), found once at `init`.
+    pub node_index: usize,
     /// `{"src":"<id>","dest":` — the constant start of every message we send.
     pub envelope_prefix: Vec<u8>,
     pub out: Vec<u8>,
@@ -37,6 +39,7 @@ impl NodeState {
             now: 0,
             node_id: String::new(),
             node_ids: Vec::new(),
+            node_index: 0,
             envelope_prefix: Vec::new(),
             out: Vec::with_capacity(64 * 1024),
             rng: Rng::new(seed),
@@ -48,6 +51,7 @@ impl NodeState {
 
     pub fn set_identity(&mut self, node_id: &str, node_ids: Vec<String>) {
         self.node_id = node_id.to_string();
+        self.node_index = node_ids.iter().position(|id| id == node_id).unwrap_or(0);
         self.node_ids = node_ids;
         self.envelope_prefix.clear();
         self.envelope_prefix.extend_from_slice(b"{\"src\":");
@@ -103,12 +107,7 @@ impl<'c> Ctx<'c> {
 
     /// This node's position in [`Ctx::node_ids`] (0 before `init`).
     pub fn node_index(&self) -> usize {
-        let me = &self.state.node_id;
-        self.state
-            .node_ids
-            .iter()
-            .position(|id| id == me)
-            .unwrap_or(0)
+        self.state.node_index
     }
 
     /// The node's seeded random generator.
