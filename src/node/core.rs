@@ -277,13 +277,7 @@ impl<W: Workload> Inner<W> {
         }
         let mut ctx = Self::ctx(&mut self.state, arena);
         if let Err(error) = self.workload.on_message(&mut ctx, msg) {
-            match msg.msg_id {
-                Some(msg_id) => self.state.write_error(msg.src, msg_id, &error),
-                None => eprintln!(
-                    "glomers: {} from {} failed: {}",
-                    msg.kind, msg.src, error.text
-                ),
-            }
+            self.reply_error(msg, &error);
         }
     }
 
@@ -306,6 +300,7 @@ impl<W: Workload> Inner<W> {
         }
     }
 
+    /// An `error` reply to `msg`, or one stderr line when it has no msg_id to answer.
     fn reply_error(&mut self, msg: &Message<'_>, error: &RequestError) {
         match msg.msg_id {
             Some(msg_id) => self.state.write_error(msg.src, msg_id, error),
