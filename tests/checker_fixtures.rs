@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use glomers::harness::checker::value::clj_eq;
-use glomers::harness::checker::{
+use glomers::harness::checkers::value::clj_eq;
+use glomers::harness::checkers::{
     Availability, CheckInput, NetCounts, NetStats, Validity, analyze, validity_of,
 };
 use glomers::harness::edn::{read_history_edn, read_results_edn};

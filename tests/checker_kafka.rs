@@ -1,7 +1,7 @@
 //! kafka checker: hand-built histories for each error type, and no false alarms for the
 //! client's legitimate patterns (assign resets, crashes, sparse offsets).
 
-use glomers::harness::checker::{Availability, CheckInput, NetStats, Validity, analyze};
+use glomers::harness::checkers::{Availability, CheckInput, NetStats, Validity, analyze};
 use glomers::harness::history::{History, OpType, Process};
 use simd_json::{OwnedValue, json};
 

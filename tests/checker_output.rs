@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use glomers::harness::checker::value::clj_eq;
-use glomers::harness::checker::{Availability, CheckInput, NetStats, analyze};
+use glomers::harness::checkers::value::clj_eq;
+use glomers::harness::checkers::{Availability, CheckInput, NetStats, analyze};
 use glomers::harness::edn::{parse, parse_history, read_history_edn, read_results_edn, to_json};
 use glomers::harness::history::History;
-use glomers::harness::plot::write_plots;
+use glomers::harness::results::plot::write_plots;
 use glomers::harness::results::{console_summary, write_history, write_results};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/maelstrom-runs");

@@ -1,8 +1,8 @@
 //! Hand-built histories: each checker must catch what Maelstrom catches (and a little more).
 
-use glomers::harness::checker::counter::Acceptable;
-use glomers::harness::checker::value::clj_eq;
-use glomers::harness::checker::{
+use glomers::harness::checkers::counter::Acceptable;
+use glomers::harness::checkers::value::clj_eq;
+use glomers::harness::checkers::{
     Availability, CheckInput, NetCounts, NetStats, Validity, analyze, validity_of,
 };
 use glomers::harness::history::{History, OpType, Process};

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use glomers::harness::checker::Availability;
+use glomers::harness::checkers::Availability;
 use glomers::harness::cli::{parse_availability, parse_concurrency, split_models};
 
 fn glomers(args: &[&str]) -> (i32, String) {
@@ -97,7 +97,7 @@ fn option_parsing_quirks() {
 
 #[test]
 fn store_directory_names_use_jodas_basic_format() {
-    use glomers::harness::store::timestamp;
+    use glomers::harness::results::store::timestamp;
     use std::time::{Duration, UNIX_EPOCH};
     let at = UNIX_EPOCH + Duration::from_millis(1_706_711_101_123);
     assert_eq!(timestamp(at), "20240131T142501.123Z");

@@ -1,8 +1,8 @@
 //! Reply schemas (closed, Appendix A) and Maelstrom's error → fail/info mapping (§1.6).
 
-use glomers::harness::client::{error_outcome, timeout_outcome};
-use glomers::harness::generator::schema::{Kind, validate};
-use glomers::harness::generator::{OpSpec, Reply, workload};
+use glomers::harness::clients::outcome::{error_outcome, timeout_outcome};
+use glomers::harness::clients::schema::{Kind, validate};
+use glomers::harness::clients::{OpSpec, Reply, workload};
 use glomers::harness::history::OpType;
 use simd_json::OwnedValue;
 use simd_json::prelude::*;

@@ -1,8 +1,8 @@
 //! The simulated network: latency, deadline order, partition check at dequeue, counting
 //! (MAELSTROM.md §5.1, §5.4).
 
-use glomers::harness::host::MS;
-use glomers::harness::network::{ClientRole, Endpoint, LatencyDist, NetOptions, Network};
+use glomers::harness::hosts::MS;
+use glomers::harness::net::network::{ClientRole, Endpoint, LatencyDist, NetOptions, Network};
 use glomers::node::rng::Rng;
 use simd_json::OwnedValue;
 use simd_json::prelude::*;

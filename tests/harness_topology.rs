@@ -1,7 +1,7 @@
 //! Broadcast topologies and partition shapes against MAELSTROM.md §3.3 and §5.2.
 
-use glomers::harness::nemesis::{Shape, grudge};
-use glomers::harness::topology::{TopologyKind, topology};
+use glomers::harness::net::nemesis::{Shape, grudge};
+use glomers::harness::net::topology::{TopologyKind, topology};
 use glomers::node::rng::Rng;
 
 fn names(prefix_from: usize, n: usize) -> Vec<String> {

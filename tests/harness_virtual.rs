@@ -4,15 +4,15 @@
 
 use std::collections::VecDeque;
 
-use glomers::harness::checker::Availability;
+use glomers::harness::checkers::Availability;
 use glomers::harness::cli::TestConfig;
-use glomers::harness::generator::workload;
+use glomers::harness::clients::workload;
 use glomers::harness::history::{History, OpType};
-use glomers::harness::host::{CrashReport, HostEvent, MS, NodeHost, Time};
-use glomers::harness::network::{LatencyDist, NetOptions, Network};
-use glomers::harness::runner::Runner;
+use glomers::harness::hosts::{CrashReport, HostEvent, MS, NodeHost, Time};
+use glomers::harness::net::network::{LatencyDist, NetOptions, Network};
+use glomers::harness::net::topology::TopologyKind;
+use glomers::harness::run::Runner;
 use glomers::harness::services::{SERVICE_NAMES, service};
-use glomers::harness::topology::TopologyKind;
 use glomers::node::rng::Rng;
 use simd_json::prelude::*;
 

@@ -10,12 +10,12 @@
 
 use std::path::Path;
 
-use glomers::harness::faults::Faults;
-use glomers::harness::host::MS;
-use glomers::harness::nemesis::{Shape, grudge};
-use glomers::harness::network::{ClientRole, Endpoint, LatencyDist, NetOptions, Network};
+use glomers::harness::hosts::MS;
+use glomers::harness::hosts::sim::NodeClock;
+use glomers::harness::net::faults::Faults;
+use glomers::harness::net::nemesis::{Shape, grudge};
+use glomers::harness::net::network::{ClientRole, Endpoint, LatencyDist, NetOptions, Network};
 use glomers::harness::session::{Outcome, Sinks, execute, execute_with_nodes, test_config};
-use glomers::harness::sim::NodeClock;
 use glomers::node::{Ctx, DynNode, Message, NodeCore, RequestError, Rng, Workload};
 use simd_json::OwnedValue;
 use simd_json::prelude::*;

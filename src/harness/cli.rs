@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use super::checker::Availability;
-use super::faults::Faults;
-use super::generator::WORKLOAD_NAMES;
-use super::network::LatencyDist;
-use super::topology::TopologyKind;
+use crate::harness::checkers::Availability;
+use crate::harness::clients::WORKLOAD_NAMES;
+use crate::harness::net::faults::Faults;
+use crate::harness::net::network::LatencyDist;
+use crate::harness::net::topology::TopologyKind;
 
 /// Command line of the `glomers` binary.
 #[derive(Parser, Debug)]
@@ -194,7 +194,7 @@ pub struct TestConfig {
     pub workload: String,
     /// Canonical node binary path (empty with `sim`).
     pub bin: PathBuf,
-    /// Run our in-process nodes on a virtual clock ([`super::sim::SimHost`]).
+    /// Run our in-process nodes on a virtual clock ([`crate::harness::hosts::sim::SimHost`]).
     pub sim: bool,
     /// Faults beyond Maelstrom's (none by default).
     pub faults: Faults,

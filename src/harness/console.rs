@@ -4,9 +4,9 @@ use std::io::{IsTerminal, Write};
 
 use simd_json::OwnedValue;
 
-use super::checker::Validity;
-use super::host::{MS, SECOND, Time};
-use super::runner::Counts;
+use crate::harness::checkers::Validity;
+use crate::harness::hosts::{MS, SECOND, Time};
+use crate::harness::run::Counts;
 
 /// Refresh period of the progress line.
 const PROGRESS_PERIOD: Time = 200 * MS;
@@ -69,7 +69,7 @@ pub fn exit_code(validity: Validity) -> i32 {
 /// and the verdict line; returns the exit status.
 pub fn summarize(results: &OwnedValue, validity: Validity) -> i32 {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(super::results::console_summary(results).as_bytes());
+    let _ = out.write_all(crate::harness::results::console_summary(results).as_bytes());
     let _ = out.flush();
     exit_code(validity)
 }

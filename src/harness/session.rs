@@ -1,6 +1,6 @@
 //! The `glomers` commands from argv to exit status. `test`: parse, then per repetition
 //! create the store directory, start the nodes (processes, or in-process with `--sim`),
-//! run, check, write results and print the verdict. `sweep` lives in [`super::sweep`];
+//! run, check, write results and print the verdict. `sweep` lives in [`crate::harness::sweep`];
 //! `report` prints a past run's summary.
 //!
 //! Exit statuses follow Maelstrom (MAELSTROM.md §5.5): 0 valid, 1 invalid, 2 unknown,
@@ -15,18 +15,19 @@ use std::path::Path;
 use clap::Parser;
 use simd_json::OwnedValue;
 
-use super::checker::{CheckInput, Validity, analyze, validity_of};
-use super::cli::{Cli, Command, TestConfig, resolve};
-use super::faults::{FAULT_STREAM, SIM_STREAM};
-use super::generator::{WorkloadOptions, workload_with};
-use super::history::History;
-use super::network::{NetOptions, Network};
-use super::process::{Launch, ProcessHost};
-use super::runner::Runner;
-use super::services::{SERVICE_NAMES, service};
-use super::sim::SimHost;
-use super::store::RunDir;
-use super::{console, plot, results};
+use crate::harness::checkers::{CheckInput, Validity, analyze, validity_of};
+use crate::harness::cli::{Cli, Command, TestConfig, resolve};
+use crate::harness::clients::{WorkloadOptions, workload_with};
+use crate::harness::console;
+use crate::harness::history::History;
+use crate::harness::hosts::process::{Launch, ProcessHost};
+use crate::harness::hosts::sim::SimHost;
+use crate::harness::net::faults::{FAULT_STREAM, SIM_STREAM};
+use crate::harness::net::network::{NetOptions, Network};
+use crate::harness::results::store::RunDir;
+use crate::harness::results::{self, plot};
+use crate::harness::run::Runner;
+use crate::harness::services::{SERVICE_NAMES, service};
 use crate::node::DynNode;
 use crate::node::rng::Rng;
 use crate::workloads::registry::{IN_PROCESS_WORKLOADS, in_process_node};
@@ -59,7 +60,7 @@ where
                 EXIT_BAD_ARGS
             }
         },
-        Command::Sweep(args) => super::sweep::main(&argv, args, clock_seed()),
+        Command::Sweep(args) => crate::harness::sweep::main(&argv, args, clock_seed()),
         Command::Report(args) => report(&args.dir, args.brief),
     }
 }

@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 
-use super::checker::Validity;
-use super::cli::{SweepArgs, TestConfig, resolve};
-use super::session::{EXIT_BAD_ARGS, Sinks, check_supported, execute, replay_command};
+use crate::harness::checkers::Validity;
+use crate::harness::cli::{SweepArgs, TestConfig, resolve};
+use crate::harness::session::{EXIT_BAD_ARGS, Sinks, check_supported, execute, replay_command};
 
 /// Most seeds one sweep may run.
 pub const SEEDS_MAX: u64 = 10_000_000;

@@ -1,7 +1,7 @@
 //! Hand-built transaction histories and a verdict helper, shared by the txn-list-append
 //! and txn-rw-register checker tests (included with `#[path]`).
 
-pub use glomers::harness::checker::{Availability, CheckInput, NetStats, Validity, analyze};
+pub use glomers::harness::checkers::{Availability, CheckInput, NetStats, Validity, analyze};
 pub use glomers::harness::history::{History, OpType, Process};
 pub use simd_json::{OwnedValue, json};
 

@@ -5,9 +5,9 @@
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
-use super::generator::{OpSpec, Workload};
-use super::history::OpType;
-use super::host::Time;
+use crate::harness::clients::{OpSpec, Workload};
+use crate::harness::history::OpType;
+use crate::harness::hosts::Time;
 use crate::wire::error_code::ErrorCode;
 
 /// A request in flight.

@@ -14,7 +14,7 @@
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use super::host::{CrashReport, HostEvent, MS, NodeHost, Time};
+use crate::harness::hosts::{CrashReport, HostEvent, MS, NodeHost, Time};
 use crate::node::{DynNode, Millis, Rng};
 use crate::workloads::registry::in_process_node;
 
@@ -40,7 +40,7 @@ impl NodeClock {
         rate: 1.0,
     };
 
-    /// A random clock within `skew` (see [`super::faults::Faults::clock_skew`]).
+    /// A random clock within `skew` (see [`crate::harness::net::faults::Faults::clock_skew`]).
     pub fn skewed(skew: f64, rng: &mut Rng) -> NodeClock {
         let rate = 1.0 + skew * (2.0 * rng.unit_f64() - 1.0);
         NodeClock {

@@ -8,6 +8,7 @@
 
 mod counter;
 mod echo;
+pub mod outcome;
 pub mod schema;
 mod sets;
 mod unique_ids;

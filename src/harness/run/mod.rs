@@ -6,19 +6,22 @@
 //! invoke ops), flush node input, then wait on the host until the earliest due time. The
 //! runner never reads a clock itself, so a virtual-time host makes the run deterministic.
 
+mod phases;
+mod workers;
+
 use std::collections::VecDeque;
 
-use super::checker::NetStats;
-use super::cli::TestConfig;
-use super::client::Worker;
-use super::console::Progress;
-use super::envelope::{describe, parse_envelope};
-use super::generator::Workload;
-use super::history::History;
-use super::host::{HostEvent, MS, NodeHost, SECOND, Time};
-use super::nemesis::Schedule;
-use super::network::{ClientRole, Delivery, Endpoint, Network};
-use super::services::Service;
+use crate::harness::checkers::NetStats;
+use crate::harness::cli::TestConfig;
+use crate::harness::clients::Workload;
+use crate::harness::clients::outcome::Worker;
+use crate::harness::console::Progress;
+use crate::harness::history::History;
+use crate::harness::hosts::{HostEvent, MS, NodeHost, SECOND, Time};
+use crate::harness::net::envelope::{describe, parse_envelope};
+use crate::harness::net::nemesis::Schedule;
+use crate::harness::net::network::{ClientRole, Delivery, Endpoint, Network};
+use crate::harness::services::Service;
 use crate::node::rng::Rng;
 
 /// Longest gap between loop turns, so progress and phase checks stay fresh.
@@ -232,7 +235,7 @@ impl<'a, H: NodeHost> Runner<'a, H> {
         while let Some(delivery) = self.net.pop_due(now).map_err(fatal)? {
             match delivery.to {
                 Endpoint::Node(node) => {
-                    let line = super::envelope::envelope(&delivery.message);
+                    let line = crate::harness::net::envelope::envelope(&delivery.message);
                     if let Err(e) = self.host.send_line(node, &line) {
                         let name = self.node_name(node);
                         return Err(RunError::Crash(format!(

@@ -4,14 +4,14 @@
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
-use super::generator::object;
-use super::generator::schema::validate;
-use super::history::{OpType, Process};
-use super::host::{NodeHost, SECOND, Time};
-use super::nemesis::{Shape, grudge, grudge_json};
-use super::network::ClientRole;
-use super::runner::{INIT_TIMEOUT, Phase, RunError, Runner, SETUP_TIMEOUT};
-use super::topology;
+use crate::harness::clients::object;
+use crate::harness::clients::schema::validate;
+use crate::harness::history::{OpType, Process};
+use crate::harness::hosts::{NodeHost, SECOND, Time};
+use crate::harness::net::nemesis::{Shape, grudge, grudge_json};
+use crate::harness::net::network::ClientRole;
+use crate::harness::net::topology;
+use crate::harness::run::{INIT_TIMEOUT, Phase, RunError, Runner, SETUP_TIMEOUT};
 
 impl<H: NodeHost> Runner<'_, H> {
     fn open_client(&mut self, role: ClientRole) -> String {

@@ -21,10 +21,10 @@ use ahash::AHashMap;
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
-use super::checker::{NetCounts, NetStats};
-use super::envelope::envelope;
-use super::faults::Faults;
-use super::host::{MS, Time};
+use crate::harness::checkers::{NetCounts, NetStats};
+use crate::harness::hosts::{MS, Time};
+use crate::harness::net::envelope::envelope;
+use crate::harness::net::faults::Faults;
 use crate::node::rng::Rng;
 
 /// Bound on messages queued in the network at once; beyond it the run fails loudly.

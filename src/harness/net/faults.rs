@@ -14,7 +14,7 @@
 
 use simd_json::OwnedValue;
 
-use super::checker::value::obj;
+use crate::harness::checkers::value::obj;
 
 /// Mixed into the seed for the fault stream, so it is independent of the others.
 pub const FAULT_STREAM: u64 = 0x4641_554c_5453_0001;
@@ -39,7 +39,7 @@ pub struct Faults {
     /// Each simulated node's clock runs at rate 1 ± up to this fraction, from a random
     /// offset.
     pub clock_skew: f64,
-    /// The partition nemesis also draws one-way shapes (see [`super::nemesis::Shape`]).
+    /// The partition nemesis also draws one-way shapes (see [`crate::harness::net::nemesis::Shape`]).
     pub asymmetric_partitions: bool,
 }
 

@@ -8,6 +8,8 @@
 pub mod edn_write;
 pub mod headline;
 pub mod order;
+pub mod plot;
+pub mod store;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -15,11 +17,11 @@ use std::path::Path;
 
 use simd_json::{OwnedValue, StaticNode};
 
-use super::checker::{Validity, validity_of};
-use super::history::{History, Op, Process};
+use crate::harness::checkers::{Validity, validity_of};
+use crate::harness::history::{History, Op, Process};
 use edn_write::{Mode, clj_double, pretty, single_line};
 
-pub use super::edn::read_results_edn;
+pub use crate::harness::edn::read_results_edn;
 
 /// The verdict line Maelstrom logs after the results (§7.3).
 pub fn verdict_line(validity: Validity) -> &'static str {
@@ -145,7 +147,7 @@ pub fn history_txt_line(op: &Op) -> String {
 
 /// One JSON object per op, keys in history.edn order.
 pub fn history_json_line(op: &Op) -> String {
-    let value = super::checker::value::op_value(op, None);
+    let value = crate::harness::checkers::value::op_value(op, None);
     let mut line = String::new();
     write_json(&value, 0, false, &mut line);
     line
@@ -240,8 +242,8 @@ pub fn load_store_dir(dir: &Path) -> Result<OwnedValue, String> {
         && let Some(OwnedValue::Object(perf)) = top.get_mut("perf")
         && !perf.contains_key("latencies")
     {
-        let history = super::edn::read_history_edn(&history_path)?;
-        if let OwnedValue::Object(ours) = super::checker::stats::perf(&history)
+        let history = crate::harness::edn::read_history_edn(&history_path)?;
+        if let OwnedValue::Object(ours) = crate::harness::checkers::stats::perf(&history)
             && let Some(latencies) = ours.get("latencies")
         {
             perf.insert("latencies".to_string(), latencies.clone());

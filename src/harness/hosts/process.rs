@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use super::host::{CrashReport, HostEvent, NodeHost, Time};
+use crate::harness::hosts::{CrashReport, HostEvent, NodeHost, Time};
 
 /// Lines kept per stream for crash reports.
 const TAIL_LINES: usize = 32;

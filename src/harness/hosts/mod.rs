@@ -1,11 +1,14 @@
 //! Where nodes live, seen from the runner: a clock plus a line-oriented transport.
 //!
 //! The runner is a discrete-event loop: it asks every component for its next due time and
-//! then calls [`NodeHost::poll`] with that time. A real-time host ([`super::process`]) waits
-//! on child-process output with a timeout; a virtual-time host ([`super::sim::SimHost`]:
+//! then calls [`NodeHost::poll`] with that time. A real-time host ([`crate::harness::hosts::process`]) waits
+//! on child-process output with a timeout; a virtual-time host ([`crate::harness::hosts::sim::SimHost`]:
 //! our own nodes in-process, `--sim`) just jumps its clock to `until` when no node has
 //! anything to say. Nothing in the runner reads the system clock, so the same loop serves
 //! both.
+
+pub mod process;
+pub mod sim;
 
 use std::fmt;
 

@@ -7,9 +7,9 @@ use std::io::Write;
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
-use super::network::Message;
+use crate::harness::net::network::Message;
 
-pub(super) fn describe(src: &str, dest: &str, body: &OwnedValue) -> String {
+pub(crate) fn describe(src: &str, dest: &str, body: &OwnedValue) -> String {
     format!(
         "{{\"src\":{src:?},\"dest\":{dest:?},\"body\":{}}}",
         body.encode()
@@ -35,7 +35,7 @@ pub fn parse_envelope(line: Vec<u8>) -> Result<(String, String, OwnedValue), Str
     }
     if map
         .get("id")
-        .is_some_and(|id| !super::generator::schema::is_int(id))
+        .is_some_and(|id| !crate::harness::clients::schema::is_int(id))
     {
         return Err(malformed("id is not an integer"));
     }

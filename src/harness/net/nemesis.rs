@@ -5,7 +5,7 @@
 
 use simd_json::OwnedValue;
 
-use super::host::{SECOND, Time};
+use crate::harness::hosts::{SECOND, Time};
 use crate::node::rng::Rng;
 
 /// A partition shape, chosen uniformly per `start-partition`.

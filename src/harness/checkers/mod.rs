@@ -20,7 +20,7 @@
 
 use simd_json::OwnedValue;
 
-use super::history::History;
+use crate::harness::history::History;
 
 /// Send/receive/message counts of one group of the network journal (MAELSTROM.md §5.4).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -4,12 +4,14 @@
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
-use super::client::{Outcome, Pending, error_outcome, malformed_outcome, timeout_outcome};
-use super::generator::{OpSpec, Reply};
-use super::history::{OpType, Process};
-use super::host::{MS, NodeHost, Time};
-use super::network::{ClientRole, Delivery};
-use super::runner::{RunError, Runner, fatal};
+use crate::harness::clients::outcome::{
+    Outcome, Pending, error_outcome, malformed_outcome, timeout_outcome,
+};
+use crate::harness::clients::{OpSpec, Reply};
+use crate::harness::history::{OpType, Process};
+use crate::harness::hosts::{MS, NodeHost, Time};
+use crate::harness::net::network::{ClientRole, Delivery};
+use crate::harness::run::{RunError, Runner, fatal};
 
 impl<H: NodeHost> Runner<'_, H> {
     pub(super) fn deliver_to_client(
