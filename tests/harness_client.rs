@@ -1,11 +1,38 @@
 //! Reply schemas (closed, Appendix A) and Maelstrom's error → fail/info mapping (§1.6).
 
+use glomers::harness::clients::outcome::Outcome;
 use glomers::harness::clients::outcome::{error_outcome, timeout_outcome};
 use glomers::harness::clients::schema::{Kind, validate};
-use glomers::harness::clients::{OpSpec, Reply, workload};
+use glomers::harness::clients::{ClientSide, OpSpec, Step, WorkloadOptions};
 use glomers::harness::history::OpType;
+use glomers::harness::registry;
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
+
+/// The client side of a registered workload, as `glomers test` builds it.
+fn workload(name: &str) -> Option<ClientSide> {
+    let make = registry::find(name)?.clients?;
+    Some(make(&WorkloadOptions::default()))
+}
+
+/// A fresh client's answer to one reply of `op`.
+fn reply(side: &ClientSide, op: &OpSpec, body: &OwnedValue) -> Outcome {
+    match (side.open_client)().on_reply(op, body) {
+        Step::Done(outcome) => outcome,
+        Step::Send(request) => panic!("one-RPC op asked for another request {request:?}"),
+    }
+}
+
+/// The ok value, if the outcome is ok.
+fn ok_value(outcome: Outcome) -> Option<OwnedValue> {
+    (outcome.op_type == OpType::Ok).then_some(outcome.value)
+}
+
+/// The "indeterminate: Malformed RPC response…" text of a malformed reply, if it is one.
+fn malformed(outcome: Outcome) -> Option<String> {
+    let text = outcome.error?.as_str()?.to_string();
+    (outcome.op_type == OpType::Info && text.contains("Malformed RPC response")).then_some(text)
+}
 
 fn json(text: &str) -> OwnedValue {
     let mut bytes = text.as_bytes().to_vec();
@@ -67,21 +94,21 @@ fn workload_replies_become_values_or_malformed() {
     let op = OpSpec::new("echo", "Please echo 5".into());
     let body = json(r#"{"type":"echo_ok","echo":"Please echo 5","in_reply_to":1}"#);
     assert!(
-        matches!(echo.reply(&op, &body), Reply::Ok(v) if v == body),
+        ok_value(reply(&echo, &op, &body)) == Some(body),
         "ok value is the whole body"
     );
     let extra = json(r#"{"type":"echo_ok","echo":"x","in_reply_to":1,"note":1}"#);
-    assert!(matches!(echo.reply(&op, &extra), Reply::Malformed(m) if m.contains("disallowed-key")));
+    assert!(malformed(reply(&echo, &op, &extra)).is_some_and(|m| m.contains("disallowed-key")));
     let broadcast = workload("broadcast").expect("broadcast");
     let read = OpSpec::new("read", OwnedValue::null());
     let body = json(r#"{"type":"read_ok","messages":[1,2],"in_reply_to":1}"#);
-    assert!(matches!(broadcast.reply(&read, &body), Reply::Ok(v) if v == json("[1,2]")));
+    assert!(ok_value(reply(&broadcast, &read, &body)) == Some(json("[1,2]")));
     let gset = workload("g-set").expect("g-set");
     let body = json(r#"{"type":"read_ok","value":[3],"in_reply_to":1}"#);
-    assert!(matches!(gset.reply(&read, &body), Reply::Ok(v) if v == json("[3]")));
+    assert!(ok_value(reply(&gset, &read, &body)) == Some(json("[3]")));
     let counter = workload("g-counter").expect("g-counter");
     let float = json(r#"{"type":"read_ok","value":3.0,"in_reply_to":1}"#);
-    assert!(matches!(counter.reply(&read, &float), Reply::Malformed(_)));
+    assert!(malformed(reply(&counter, &read, &float)).is_some());
 }
 
 #[test]
@@ -92,29 +119,29 @@ fn errors_map_to_fail_or_info() {
     let definite = json(r#"{"type":"error","code":11,"text":"not leader","in_reply_to":1}"#);
     let indefinite = json(r#"{"type":"error","code":13,"in_reply_to":1}"#);
     let custom = json(r#"{"type":"error","code":1000,"in_reply_to":1}"#);
-    let out = error_outcome(broadcast.as_ref(), &add, &definite);
+    let out = error_outcome(&broadcast.policy, &add, &definite);
     assert_eq!(out.op_type, OpType::Fail);
     assert_eq!(
         out.error,
         Some(json(r#"["temporarily-unavailable","not leader"]"#))
     );
     assert_eq!(
-        error_outcome(broadcast.as_ref(), &add, &indefinite).op_type,
+        error_outcome(&broadcast.policy, &add, &indefinite).op_type,
         OpType::Info
     );
-    let unknown = error_outcome(broadcast.as_ref(), &add, &custom);
+    let unknown = error_outcome(&broadcast.policy, &add, &custom);
     assert_eq!(unknown.op_type, OpType::Info);
     assert_eq!(unknown.error, Some(json(r#"["unknown",null]"#)));
     // read ∈ I: fail even when indefinite or timed out.
     assert_eq!(
-        error_outcome(broadcast.as_ref(), &read, &indefinite).op_type,
+        error_outcome(&broadcast.policy, &read, &indefinite).op_type,
         OpType::Fail
     );
     assert_eq!(
-        timeout_outcome(broadcast.as_ref(), &read).op_type,
+        timeout_outcome(&broadcast.policy, &read).op_type,
         OpType::Fail
     );
-    let timeout = timeout_outcome(broadcast.as_ref(), &add);
+    let timeout = timeout_outcome(&broadcast.policy, &add);
     assert_eq!(
         (timeout.op_type, timeout.error),
         (OpType::Info, Some("net-timeout".into()))
@@ -123,7 +150,7 @@ fn errors_map_to_fail_or_info() {
     for name in ["g-set", "g-counter", "pn-counter"] {
         let w = workload(name).expect(name);
         let op = OpSpec::new("add", 1.into());
-        let out = error_outcome(w.as_ref(), &op, &definite);
+        let out = error_outcome(&w.policy, &op, &definite);
         assert_eq!(out.op_type, OpType::Info, "{name}");
         assert!(
             out.error
@@ -132,7 +159,7 @@ fn errors_map_to_fail_or_info() {
                 .is_some_and(|e| e.starts_with("indeterminate"))
         );
         assert_eq!(
-            timeout_outcome(w.as_ref(), &read).op_type,
+            timeout_outcome(&w.policy, &read).op_type,
             OpType::Info,
             "{name}"
         );

@@ -24,7 +24,8 @@ fn net(latency_ms: u64) -> Network {
         fault_rng: Rng::new(0),
     };
     let mut net = Network::new(&nodes, &["lin-kv", "seq-kv"], options, Rng::new(1));
-    net.register_client("c0".to_string(), ClientRole::Worker(0));
+    let client = net.open_client(ClientRole::Worker(0));
+    assert_eq!(client, "c0");
     net
 }
 

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use glomers::harness::checkers::Availability;
 use glomers::harness::cli::TestConfig;
-use glomers::harness::clients::workload;
+use glomers::harness::clients;
 use glomers::harness::history::{History, OpType};
 use glomers::harness::hosts::{CrashReport, HostEvent, MS, NodeHost, Time};
 use glomers::harness::net::network::{LatencyDist, NetOptions, Network};
@@ -163,7 +163,7 @@ fn run_with(config: TestConfig, drop_every: u64) -> (History, Vec<String>) {
         echoes: 0,
         clients: Vec::new(),
     };
-    let workload = workload("echo").expect("echo");
+    let workload = clients::echo();
     let clients = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
     let host = Recording {
         inner: host,

@@ -2,19 +2,11 @@
 //! message. Arbitrary bytes, arbitrary JSON, and plausible messages with arbitrary field
 //! values are fed to every in-process workload.
 
+use glomers::harness::registry;
 use glomers::node::DynNode;
-use glomers::workloads::registry::in_process_node;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-const WORKLOADS: &[&str] = &[
-    "echo",
-    "unique-ids",
-    "g-set",
-    "pn-counter",
-    "g-counter",
-    "broadcast",
-];
 const TYPES: &[&str] = &[
     "init",
     "echo",
@@ -94,10 +86,11 @@ fn init() -> Vec<u8> {
 
 /// Feeds `input` to a fresh node of every workload; checks every output line.
 fn feed_everyone(input: &[u8]) -> Result<(), TestCaseError> {
-    for workload in WORKLOADS {
-        let Some(mut node) = in_process_node(workload, 7) else {
+    for spec in registry::WORKLOADS {
+        let (workload, Some(make)) = (spec.name, spec.node) else {
             continue;
         };
+        let mut node = make(7);
         node.handle_input(0, &init());
         node.handle_input(1, input);
         node.handle_timeout(10_000);

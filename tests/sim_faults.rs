@@ -31,7 +31,8 @@ fn network(faults: Faults, latency_ms: u64) -> Network {
         fault_rng: Rng::new(99),
     };
     let mut net = Network::new(&nodes, &[], options, Rng::new(1));
-    net.register_client("c0".to_string(), ClientRole::Worker(0));
+    let client = net.open_client(ClientRole::Worker(0));
+    assert_eq!(client, "c0");
     net
 }
 

@@ -223,7 +223,11 @@ fn number_after(text: &str, section: &str, key: &str) -> f64 {
 
 #[test]
 fn every_registered_workload_runs_in_sim() {
-    for workload in glomers::workloads::registry::IN_PROCESS_WORKLOADS {
+    let simulated: Vec<&str> = glomers::harness::registry::simulated()
+        .map(|w| w.name)
+        .collect();
+    assert!(simulated.len() >= 6, "{simulated:?}");
+    for workload in simulated {
         let config = test_config(
             &[
                 "-w",

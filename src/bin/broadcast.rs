@@ -2,6 +2,5 @@
 //! `GLOMERS_BROADCAST` environment variable (see `glomers::workloads::broadcast::strategy`).
 
 fn main() {
-    let strategy = glomers::workloads::broadcast::Strategy::from_env();
-    glomers::runtime::main("broadcast", glomers::workloads::Broadcast::new(strategy));
+    glomers::runtime::main("broadcast", glomers::workloads::Broadcast::from_env());
 }

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::harness::checkers::Availability;
-use crate::harness::clients::WORKLOAD_NAMES;
 use crate::harness::net::faults::Faults;
 use crate::harness::net::network::LatencyDist;
 use crate::harness::net::topology::TopologyKind;
+use crate::harness::registry::{self, WorkloadSpec};
 
 /// Command line of the `glomers` binary.
 #[derive(Parser, Debug)]
@@ -29,6 +29,8 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Print the summary of a past run (ours, or a Maelstrom store directory).
     Report(ReportArgs),
+    /// List the Gossip Glomers challenges: id, workload, strategy preset, exact flags.
+    Challenges,
 }
 
 /// `glomers sweep` flags: the seed count, the parallelism, then any `test` flags.
@@ -97,8 +99,8 @@ pub enum NemesisKind {
 /// Raw `test` flags, as Maelstrom spells them.
 #[derive(Args, Debug)]
 pub struct TestArgs {
-    /// Workload name.
-    #[arg(short = 'w', long, default_value = "lin-kv")]
+    /// Workload name (required; the list is below).
+    #[arg(short = 'w', long)]
     pub workload: String,
     /// Node binary (not with `--sim`).
     #[arg(long)]
@@ -246,15 +248,61 @@ pub struct TestConfig {
     pub store: PathBuf,
 }
 
-/// Resolves raw flags; the error text is printed before exiting with 254.
-pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> {
-    if !WORKLOAD_NAMES.contains(&args.workload.as_str()) {
+impl TestConfig {
+    /// The registry entry of the workload.
+    pub fn spec(&self) -> Option<&'static WorkloadSpec> {
+        registry::find(&self.workload)
+    }
+}
+
+/// Rejects workloads this harness (or, with `--sim`, our in-process nodes) cannot run.
+fn check_supported(spec: &WorkloadSpec, sim: bool) -> Result<(), String> {
+    if spec.clients.is_none() {
         return Err(format!(
-            "unknown workload {:?}; expected one of {}",
-            args.workload,
-            WORKLOAD_NAMES.join(", ")
+            "workload {:?} is not supported by this harness yet (it runs: {})",
+            spec.name,
+            registry::list(registry::runnable().map(|w| w.name))
         ));
     }
+    if sim && spec.node.is_none() {
+        return Err(format!(
+            "--sim has no in-process node for workload {:?} (it has: {})",
+            spec.name,
+            registry::list(registry::simulated().map(|w| w.name))
+        ));
+    }
+    Ok(())
+}
+
+/// The text under `glomers test --help`: the workloads (what each supports) and the exit
+/// statuses.
+pub fn test_after_help() -> String {
+    let mut text = String::from("Workloads (-w):\n");
+    for spec in registry::WORKLOADS {
+        let support = match (spec.clients.is_some(), spec.node.is_some()) {
+            (true, true) => "--bin or --sim",
+            (true, false) => "--bin",
+            (false, _) => "not yet supported",
+        };
+        text.push_str(&format!("  {:<16} {support}\n", spec.name));
+    }
+    text.push_str(
+        "\nExit status: 0 valid, 1 invalid, 2 validity unknown, 254 bad arguments, \
+         255 crash (a node died or broke the protocol) or internal error.",
+    );
+    text
+}
+
+/// Resolves raw flags; the error text is printed before exiting with 254.
+pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> {
+    let spec = registry::find(&args.workload).ok_or_else(|| {
+        format!(
+            "unknown workload {:?}; expected one of {}",
+            args.workload,
+            registry::list(registry::names())
+        )
+    })?;
+    check_supported(spec, args.sim)?;
     let bin = match (&args.bin, args.sim) {
         (Some(_), true) => return Err("--bin and --sim exclude each other".to_string()),
         (None, true) => PathBuf::new(),

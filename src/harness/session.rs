@@ -12,12 +12,11 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use clap::Parser;
 use simd_json::OwnedValue;
 
 use crate::harness::checkers::{CheckInput, Validity, analyze, validity_of};
 use crate::harness::cli::{Cli, Command, TestConfig, resolve};
-use crate::harness::clients::{WorkloadOptions, workload_with};
+use crate::harness::clients::WorkloadOptions;
 use crate::harness::console;
 use crate::harness::history::History;
 use crate::harness::hosts::process::{Launch, ProcessHost};
@@ -30,7 +29,6 @@ use crate::harness::run::Runner;
 use crate::harness::services::{SERVICE_NAMES, service};
 use crate::node::DynNode;
 use crate::node::rng::Rng;
-use crate::workloads::registry::{IN_PROCESS_WORKLOADS, in_process_node};
 
 /// Exit status for bad arguments.
 pub const EXIT_BAD_ARGS: i32 = 254;
@@ -44,7 +42,7 @@ where
     T: Into<OsString> + Clone,
 {
     let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
-    let cli = match Cli::try_parse_from(&argv) {
+    let cli = match parse(&argv) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_BAD_ARGS } else { 0 };
@@ -53,7 +51,7 @@ where
         }
     };
     match cli.command {
-        Command::Test(args) => match resolve(args, clock_seed()).and_then(check_supported) {
+        Command::Test(args) => match resolve(args, clock_seed()) {
             Ok(config) => test_rounds(&argv, &config),
             Err(message) => {
                 eprintln!("error: {message}");
@@ -62,25 +60,40 @@ where
         },
         Command::Sweep(args) => crate::harness::sweep::main(&argv, args, clock_seed()),
         Command::Report(args) => report(&args.dir, args.brief),
+        Command::Challenges => challenges(),
     }
 }
 
-/// Rejects workloads this harness (or, with `--sim`, the in-process registry) cannot run.
-pub fn check_supported(config: TestConfig) -> Result<TestConfig, String> {
-    if workload_with(&config.workload, &workload_options(&config)).is_none() {
-        return Err(format!(
-            "workload {:?} is not supported by this harness yet",
-            config.workload
-        ));
+/// Parses argv with the registry's workload list and the exit statuses under `test --help`.
+pub fn parse(argv: &[OsString]) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let command = Cli::command().mut_subcommand("test", |test| {
+        test.after_help(crate::harness::cli::test_after_help())
+    });
+    let matches = command.try_get_matches_from(argv)?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// `glomers challenges`: one line per challenge of the registry, tab-separated: id,
+/// workload, strategy variable and preset (`-` when none), flags. scripts/maelstrom.sh
+/// reads it.
+fn challenges() -> i32 {
+    let mut out = std::io::stdout().lock();
+    for spec in crate::harness::registry::WORKLOADS {
+        for challenge in spec.challenges {
+            let preset = match (spec.strategy_env, challenge.preset) {
+                (Some(variable), Some(preset)) => format!("{variable}={preset}"),
+                _ => "-".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "{}\t{}\t{}\t{}",
+                challenge.id, spec.name, preset, challenge.flags
+            );
+        }
     }
-    if config.sim && in_process_node(&config.workload, 0).is_none() {
-        return Err(format!(
-            "--sim has no in-process node for workload {:?} (it has: {})",
-            config.workload,
-            IN_PROCESS_WORKLOADS.join(", ")
-        ));
-    }
-    Ok(config)
+    let _ = out.flush();
+    0
 }
 
 /// `glomers test`: `--test-count` runs, the first with the seed, later ones with seeds
@@ -286,12 +299,16 @@ fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i3
 /// A resolved, supported configuration from `glomers test` flags (without the leading
 /// `glomers test`), for tests, benchmarks and tools that drive runs in-process.
 pub fn test_config(flags: &[&str], default_seed: u64) -> Result<TestConfig, String> {
-    let argv = ["glomers", "test"].iter().chain(flags);
-    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    let argv: Vec<OsString> = ["glomers", "test"]
+        .iter()
+        .chain(flags)
+        .map(OsString::from)
+        .collect();
+    let cli = parse(&argv).map_err(|e| e.to_string())?;
     let Command::Test(args) = cli.command else {
         return Err("not a test command".to_string());
     };
-    resolve(args, default_seed).and_then(check_supported)
+    resolve(args, default_seed)
 }
 
 /// Builds node `index`'s in-process node from its seed (see [`execute_with_nodes`]).
@@ -339,8 +356,11 @@ fn execute_inner(
     if let Some(journal) = sinks.journal {
         net.set_journal(journal);
     }
-    let workload =
-        workload_with(&config.workload, &workload_options(config)).ok_or("unsupported workload")?;
+    let clients = config
+        .spec()
+        .and_then(|spec| spec.clients)
+        .ok_or("unsupported workload")?;
+    let clients = clients(&workload_options(config));
     let output = if config.sim {
         let mut sim_rng = Rng::new(config.seed ^ SIM_STREAM);
         let mut host = match factory {
@@ -353,7 +373,7 @@ fn execute_inner(
                 .ok_or_else(|| format!("no in-process node for {:?}", config.workload))?,
         };
         host.skew_clocks(config.faults.clock_skew, &mut sim_rng);
-        Runner::new(config, host, net, services, workload, rng).run()
+        Runner::new(config, host, net, services, clients, rng).run()
     } else {
         let launch = Launch {
             bin: &config.bin,
@@ -363,7 +383,7 @@ fn execute_inner(
             log_stderr: config.log_stderr,
         };
         let host = ProcessHost::spawn(&launch).map_err(|e| e.to_string())?;
-        Runner::new(config, host, net, services, workload, rng).run()
+        Runner::new(config, host, net, services, clients, rng).run()
     };
     let output = output.map_err(|e| e.to_string())?;
     let input = CheckInput {

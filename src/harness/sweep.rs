@@ -14,7 +14,7 @@ use parking_lot::Mutex;
 
 use crate::harness::checkers::Validity;
 use crate::harness::cli::{SweepArgs, TestConfig, resolve};
-use crate::harness::session::{EXIT_BAD_ARGS, Sinks, check_supported, execute, replay_command};
+use crate::harness::session::{EXIT_BAD_ARGS, Sinks, execute, replay_command};
 
 /// Most seeds one sweep may run.
 pub const SEEDS_MAX: u64 = 10_000_000;
@@ -113,7 +113,7 @@ fn on_failure(config: &TestConfig, seed: u64, result: &SeedResult) {
 pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
     let mut test = args.test;
     test.sim = true;
-    let config = match resolve(test, default_seed).and_then(check_supported) {
+    let config = match resolve(test, default_seed) {
         Ok(config) => config,
         Err(message) => {
             eprintln!("error: {message}");

@@ -56,6 +56,11 @@ pub struct GSet {
 }
 
 impl GSet {
+    /// The node the `g-set` binary runs (default gossip knobs; no environment variable yet).
+    pub fn from_env() -> Self {
+        GSet::new(SyncConfig::default())
+    }
+
     /// A g-set node.
     pub fn new(config: SyncConfig) -> Self {
         GSet {

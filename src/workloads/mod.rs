@@ -7,7 +7,6 @@ pub mod g_counter;
 pub mod g_set;
 pub mod peer_sync;
 pub mod pn_counter;
-pub mod registry;
 pub mod unique_ids;
 
 pub use broadcast::Broadcast;

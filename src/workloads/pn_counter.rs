@@ -34,6 +34,12 @@ pub struct PnCounter {
 }
 
 impl PnCounter {
+    /// The node the `pn-counter` binary runs (default gossip knobs; no environment variable
+    /// yet).
+    pub fn from_env() -> Self {
+        PnCounter::new(SyncConfig::default())
+    }
+
     /// A pn-counter node.
     pub fn new(config: SyncConfig) -> Self {
         PnCounter {

@@ -143,8 +143,8 @@ pub fn validity_of(results: &OwnedValue) -> Validity {
 
 /// One workload checker (Jepsen's `Checker` protocol). Implementations exist for echo,
 /// unique-ids, set-full (broadcast, g-set), the counters, lin-kv (WGL), kafka and the two
-/// txn workloads (Elle-style); a new workload plugs in by adding a type and a line in
-/// [`workload_checker`].
+/// txn workloads (Elle-style); a new workload plugs in by adding a type and naming it in
+/// its [`crate::harness::registry`] entry.
 pub trait Checker {
     /// Checks the history and returns the workload's result map, which must carry
     /// `"valid?"`. An `Err` is reported as `{valid? unknown, error …}`, as Jepsen reports a
@@ -152,22 +152,9 @@ pub trait Checker {
     fn check(&self, input: &CheckInput) -> Result<OwnedValue, String>;
 }
 
-/// The checker for a Maelstrom workload name, if there is one.
+/// The checker for a Maelstrom workload name (from the registry), if there is one.
 pub fn workload_checker(workload: &str) -> Option<Box<dyn Checker>> {
-    match workload {
-        "echo" => Some(Box::new(echo::Echo)),
-        "unique-ids" => Some(Box::new(unique_ids::UniqueIds)),
-        "broadcast" => Some(Box::new(set_full::SetFull {
-            rename_from: Some("broadcast"),
-        })),
-        "g-set" => Some(Box::new(set_full::SetFull { rename_from: None })),
-        "g-counter" | "pn-counter" => Some(Box::new(counter::Counter)),
-        "lin-kv" => Some(Box::new(lin_kv::LinKv)),
-        "kafka" => Some(Box::new(kafka::Kafka)),
-        "txn-list-append" => Some(Box::new(list_append::ListAppend)),
-        "txn-rw-register" => Some(Box::new(rw_register::RwRegister)),
-        _ => None,
-    }
+    crate::harness::registry::find(workload).map(|spec| (spec.checker)())
 }
 
 /// Runs one checker like Jepsen's `check-safe`: an error or a panic becomes

@@ -1,35 +1,40 @@
 //! `g-counter` and `pn-counter` (MAELSTROM.md §3.5, §3.6): a coin flip between an add of
 //! d ∈ [−5, 4] (g-counter redraws negatives) and a read; one `final?` read per worker.
+//! No error wrapper: every error or timeout is `info`.
 
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
 use super::schema::{Kind, validate};
-use super::{OpSpec, Reply, Workload, object};
+use super::{
+    ClientPolicy, ClientSide, FinalStep, Generator, OnceEach, OneRpcClient, OpSpec, Step,
+    WorkerSlot, object,
+};
+use crate::harness::hosts::Time;
 use crate::node::rng::Rng;
 
-/// A counter workload.
-pub struct Counter {
+/// The client side of `pn-counter` when `negative`, else of `g-counter`.
+pub fn counters(negative: bool) -> ClientSide {
+    ClientSide {
+        generator: Box::new(CounterGenerator {
+            negative,
+            finals: OnceEach::default(),
+        }),
+        open_client: OneRpcClient::factory(request, reply),
+        policy: ClientPolicy {
+            error_wrapper: false,
+            ..ClientPolicy::DEFAULT
+        },
+    }
+}
+
+struct CounterGenerator {
     negative: bool,
+    finals: OnceEach,
 }
 
-impl Counter {
-    /// pn-counter when `negative`, else g-counter.
-    pub fn new(negative: bool) -> Counter {
-        Counter { negative }
-    }
-}
-
-impl Workload for Counter {
-    fn name(&self) -> &'static str {
-        if self.negative {
-            "pn-counter"
-        } else {
-            "g-counter"
-        }
-    }
-
-    fn next_op(&mut self, rng: &mut Rng, _thread: usize) -> OpSpec {
+impl Generator for CounterGenerator {
+    fn next_op(&mut self, rng: &mut Rng, _worker: WorkerSlot) -> OpSpec {
         // Jepsen's g-counter filters negative adds out of the pn stream, so a g-counter op
         // is redrawn as a whole (coin included): ⅓ adds, ⅔ reads.
         for _ in 0..1000 {
@@ -44,34 +49,32 @@ impl Workload for Counter {
         OpSpec::new("read", OwnedValue::null())
     }
 
-    fn final_op(&mut self, _thread: usize) -> Option<OpSpec> {
-        Some(OpSpec {
-            f: "read",
-            value: OwnedValue::null(),
-            is_final: true,
+    fn has_final_phase(&self) -> bool {
+        true
+    }
+
+    fn final_step(&mut self, _rng: &mut Rng, worker: WorkerSlot, _elapsed: Time) -> FinalStep {
+        self.finals.step(worker.thread, || {
+            OpSpec::final_op("read", OwnedValue::null())
         })
     }
+}
 
-    fn request(&self, op: &OpSpec) -> OwnedValue {
-        match op.f {
-            "add" => object(vec![("type", "add".into()), ("delta", op.value.clone())]),
-            _ => object(vec![("type", "read".into())]),
-        }
+fn request(op: &OpSpec) -> OwnedValue {
+    match op.f {
+        "add" => object(vec![("type", "add".into()), ("delta", op.value.clone())]),
+        _ => object(vec![("type", "read".into())]),
     }
+}
 
-    fn reply(&self, op: &OpSpec, body: &OwnedValue) -> Reply {
-        let checked = match op.f {
-            "add" => validate(body, "add_ok", &[]),
-            _ => validate(body, "read_ok", &[("value", Kind::Int)]),
-        };
-        match checked {
-            Err(e) => Reply::Malformed(e),
-            Ok(()) if op.f == "add" => Reply::Ok(op.value.clone()),
-            Ok(()) => Reply::Ok(body.get("value").cloned().unwrap_or_else(OwnedValue::null)),
-        }
-    }
-
-    fn error_wrapper(&self) -> bool {
-        false
+fn reply(op: &OpSpec, body: &OwnedValue) -> Step {
+    let checked = match op.f {
+        "add" => validate(body, "add_ok", &[]),
+        _ => validate(body, "read_ok", &[("value", Kind::Int)]),
+    };
+    match checked {
+        Err(e) => Step::malformed(op, &e),
+        Ok(()) if op.f == "add" => Step::ok(op.value.clone()),
+        Ok(()) => Step::ok(body.get("value").cloned().unwrap_or_else(OwnedValue::null)),
     }
 }

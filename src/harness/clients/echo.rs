@@ -3,33 +3,33 @@
 use simd_json::OwnedValue;
 
 use super::schema::{Kind, validate};
-use super::{OpSpec, Reply, Workload, object};
+use super::{ClientPolicy, ClientSide, Generator, OneRpcClient, OpSpec, Step, WorkerSlot, object};
 use crate::node::rng::Rng;
 
-/// The echo workload.
-pub struct Echo;
-
-impl Workload for Echo {
-    fn name(&self) -> &'static str {
-        "echo"
+/// The echo client side: non-reusable clients, one `echo` RPC per op.
+pub fn echo() -> ClientSide {
+    ClientSide {
+        generator: Box::new(EchoGenerator),
+        open_client: OneRpcClient::factory(request, reply),
+        policy: ClientPolicy::DEFAULT,
     }
+}
 
-    fn next_op(&mut self, rng: &mut Rng, _thread: usize) -> OpSpec {
+struct EchoGenerator;
+
+impl Generator for EchoGenerator {
+    fn next_op(&mut self, rng: &mut Rng, _worker: WorkerSlot) -> OpSpec {
         OpSpec::new("echo", format!("Please echo {}", rng.below(128)).into())
     }
+}
 
-    fn final_op(&mut self, _thread: usize) -> Option<OpSpec> {
-        None
-    }
+fn request(op: &OpSpec) -> OwnedValue {
+    object(vec![("type", "echo".into()), ("echo", op.value.clone())])
+}
 
-    fn request(&self, op: &OpSpec) -> OwnedValue {
-        object(vec![("type", "echo".into()), ("echo", op.value.clone())])
-    }
-
-    fn reply(&self, _op: &OpSpec, body: &OwnedValue) -> Reply {
-        match validate(body, "echo_ok", &[("echo", Kind::Any)]) {
-            Ok(()) => Reply::Ok(body.clone()),
-            Err(e) => Reply::Malformed(e),
-        }
+fn reply(op: &OpSpec, body: &OwnedValue) -> Step {
+    match validate(body, "echo_ok", &[("echo", Kind::Any)]) {
+        Ok(()) => Step::ok(body.clone()),
+        Err(e) => Step::malformed(op, &e),
     }
 }

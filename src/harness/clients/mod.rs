@@ -1,10 +1,20 @@
-//! Workload op generators and their client halves (MAELSTROM.md §3).
+//! Workload generators and clients, shaped as Maelstrom's (MAELSTROM.md §2.2–2.4, §3).
 //!
-//! A [`Workload`] says which ops a worker invokes (main and final phase), how an op becomes
-//! a request body, and how a reply becomes a history value (schema-checked, closed, per
-//! Appendix A). The runner owns scheduling, msg_ids, timeouts and error mapping, so adding
-//! kafka/txn/lin-kv later means one new file here: multi-RPC ops (kafka's poll then
-//! commit) return [`Reply::Next`].
+//! Per workload there is one [`Generator`] for the whole test and one [`Client`] per worker
+//! *process*:
+//!
+//! * the generator decides which op a free worker invokes next, in the main phase and in
+//!   the final phase, and sees every completion of every worker. Generator-wide state lives
+//!   there: the next value of broadcast's shared sequence, the transaction key pool (§3.8),
+//!   kafka's "acknowledged but not yet polled" keys;
+//! * a client is opened lazily when its worker starts an op, and replaced after an `info`
+//!   completion unless the workload's clients are reusable (§2.3). It turns an op into zero,
+//!   one or several RPCs ([`Step`]) and computes the op's history value, from the replies
+//!   and from its own state (kafka's offset map).
+//!
+//! The runner (`run/workers.rs`) owns what is common: scheduling, client ids and msg_ids,
+//! timeouts, and the mapping of `error` replies and timeouts to `fail`/`info`
+//! ([`outcome`], driven by the workload's [`ClientPolicy`]).
 
 mod counter;
 mod echo;
@@ -13,9 +23,16 @@ pub mod schema;
 mod sets;
 mod unique_ids;
 
+pub use counter::counters;
+pub use echo::echo;
+pub use sets::{broadcast, g_set};
+pub use unique_ids::unique_ids;
+
 use simd_json::OwnedValue;
 
+use crate::harness::hosts::Time;
 use crate::node::rng::Rng;
+use outcome::Outcome;
 
 /// One operation a worker is about to invoke.
 #[derive(Clone, Debug)]
@@ -37,64 +54,126 @@ impl OpSpec {
             is_final: false,
         }
     }
+
+    /// A final-phase op (`:final? true` in the history).
+    pub fn final_op(f: &'static str, value: OwnedValue) -> OpSpec {
+        OpSpec {
+            f,
+            value,
+            is_final: true,
+        }
+    }
 }
 
-/// What a reply of the expected type turned into.
-pub enum Reply {
-    /// The op is ok with this value.
-    Ok(OwnedValue),
-    /// The reply failed its schema: the op is `info` with this message.
-    Malformed(String),
-    /// Send this further request on the same client (multi-step ops).
-    Next(OwnedValue),
+/// Which worker asks the generator for an op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkerSlot {
+    /// Worker thread 0..C-1.
+    pub thread: usize,
+    /// Its current process id (thread + k·C after k `info` completions).
+    pub process: u64,
 }
 
-/// A Maelstrom workload: generator plus client.
-pub trait Workload: Send {
-    /// `-w` name.
-    fn name(&self) -> &'static str;
-    /// The next main-phase op for worker `thread`.
-    fn next_op(&mut self, rng: &mut Rng, thread: usize) -> OpSpec;
-    /// The final-phase op of worker `thread`; `None` when the workload has no final phase.
-    fn final_op(&mut self, thread: usize) -> Option<OpSpec>;
-    /// Request body (without `msg_id`) for an op.
-    fn request(&self, op: &OpSpec) -> OwnedValue;
-    /// Turns a non-error reply into the op's outcome.
-    fn reply(&self, op: &OpSpec, body: &OwnedValue) -> Reply;
-    /// Whether `f` is idempotent (timeouts and errors become `fail`).
-    fn idempotent(&self, _f: &str) -> bool {
+/// What a generator tells a free worker in the final phase.
+#[derive(Clone, Debug)]
+pub enum FinalStep {
+    /// Invoke this op now.
+    Invoke(OpSpec),
+    /// Ask again after this many nanoseconds (kafka's gaps between final polls).
+    Wait(Time),
+    /// This worker has no more final ops.
+    Done,
+}
+
+/// Generator-wide state and op choice for one workload (Jepsen's `:generator` and
+/// `:final-generator`).
+pub trait Generator: Send {
+    /// The next main-phase op for a free worker.
+    fn next_op(&mut self, rng: &mut Rng, worker: WorkerSlot) -> OpSpec;
+    /// Whether the workload has a final phase (broadcast, g-set, counters, kafka).
+    fn has_final_phase(&self) -> bool {
         false
     }
-    /// g-set and counters have no error wrapper: every error or timeout is `info`.
-    fn error_wrapper(&self) -> bool {
-        true
+    /// The next final-phase step of a free worker; `elapsed` is the time since the final
+    /// ops began (kafka caps its final phase at 10 s).
+    fn final_step(&mut self, _rng: &mut Rng, _worker: WorkerSlot, _elapsed: Time) -> FinalStep {
+        FinalStep::Done
     }
-    /// Whether a client survives an indeterminate op (MAELSTROM.md §2.3).
-    fn reusable_client(&self) -> bool {
-        false
+    /// Sees the completion of every op, from every worker.
+    fn on_complete(&mut self, _worker: WorkerSlot, _op: &OpSpec, _outcome: &Outcome) {}
+}
+
+/// What a client wants after starting an op or reading a reply.
+#[derive(Debug)]
+pub enum Step {
+    /// Send this request (without `msg_id`, which the runner assigns) to the worker's node
+    /// and wait for its reply.
+    Send(OwnedValue),
+    /// The op is complete.
+    Done(Outcome),
+}
+
+impl Step {
+    /// The op completed `ok` with this history value.
+    pub fn ok(value: OwnedValue) -> Step {
+        Step::Done(Outcome::ok(value))
     }
+
+    /// The reply failed its schema: `info`, with Maelstrom's "Malformed RPC response".
+    pub fn malformed(op: &OpSpec, message: &str) -> Step {
+        Step::Done(outcome::malformed_outcome(op, message))
+    }
+}
+
+/// One worker process's client (Jepsen's `client/Client`), with its own state.
+pub trait Client: Send {
+    /// Starts `op`: its first request, or a completion that needs no RPC.
+    fn invoke(&mut self, op: &OpSpec) -> Step;
+    /// A reply that is not an `error` to the request this client sent last for `op`.
+    fn on_reply(&mut self, op: &OpSpec, body: &OwnedValue) -> Step;
+}
+
+/// How the runner treats a workload's clients (MAELSTROM.md §1.6, §2.3).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientPolicy {
+    /// Whether a client survives an `info` completion.
+    pub reusable: bool,
+    /// Maelstrom's `with-errors` wrapper: definite error codes and idempotent ops become
+    /// `fail`. g-set and counters lack it: every error or timeout is `info`.
+    pub error_wrapper: bool,
+    /// The idempotent `f`s (Jepsen's set I): their errors and timeouts are `fail`.
+    pub idempotent: &'static [&'static str],
     /// RPC timeout in ms.
-    fn timeout_ms(&self) -> u64 {
-        5000
+    pub timeout_ms: u64,
+}
+
+impl ClientPolicy {
+    /// Non-reusable, with the error wrapper, nothing idempotent, 5 s timeout.
+    pub const DEFAULT: ClientPolicy = ClientPolicy {
+        reusable: false,
+        error_wrapper: true,
+        idempotent: &[],
+        timeout_ms: 5000,
+    };
+
+    /// Whether `f` is idempotent.
+    pub fn is_idempotent(&self, f: &str) -> bool {
+        self.idempotent.contains(&f)
     }
 }
 
-/// Workload names Maelstrom knows (`-w`).
-pub const WORKLOAD_NAMES: [&str; 10] = [
-    "echo",
-    "unique-ids",
-    "broadcast",
-    "g-set",
-    "g-counter",
-    "pn-counter",
-    "lin-kv",
-    "kafka",
-    "txn-list-append",
-    "txn-rw-register",
-];
+/// The client side of one workload for one test: its generator, how to open a client,
+/// and the policy the runner applies.
+pub struct ClientSide {
+    /// The test's generator.
+    pub generator: Box<dyn Generator>,
+    /// Opens a fresh client (a new worker process's).
+    pub open_client: Box<dyn Fn() -> Box<dyn Client> + Send>,
+    /// Reuse, error mapping and timeout.
+    pub policy: ClientPolicy,
+}
 
-/// Test options a generator or client may need (the txn/kafka/lin-kv generators to come
-/// use the key options; lin-kv's timeout is max(10 × latency, 1000) ms).
+/// Test options a generator or client may need.
 #[derive(Clone, Debug)]
 pub struct WorkloadOptions {
     /// Number of server nodes n.
@@ -125,24 +204,6 @@ impl Default for WorkloadOptions {
     }
 }
 
-/// The workload for `name` with default options, if this harness can run it.
-pub fn workload(name: &str) -> Option<Box<dyn Workload>> {
-    workload_with(name, &WorkloadOptions::default())
-}
-
-/// The workload for `name`, if this harness can run it.
-pub fn workload_with(name: &str, _options: &WorkloadOptions) -> Option<Box<dyn Workload>> {
-    Some(match name {
-        "echo" => Box::new(echo::Echo),
-        "unique-ids" => Box::new(unique_ids::UniqueIds),
-        "broadcast" => Box::new(sets::SetWorkload::broadcast()),
-        "g-set" => Box::new(sets::SetWorkload::g_set()),
-        "g-counter" => Box::new(counter::Counter::new(false)),
-        "pn-counter" => Box::new(counter::Counter::new(true)),
-        _ => return None,
-    })
-}
-
 /// Builds a JSON object from pairs.
 pub fn object(pairs: Vec<(&str, OwnedValue)>) -> OwnedValue {
     let mut map = simd_json::owned::Object::with_capacity(pairs.len());
@@ -150,4 +211,52 @@ pub fn object(pairs: Vec<(&str, OwnedValue)>) -> OwnedValue {
         map.insert(k.to_string(), v);
     }
     OwnedValue::Object(Box::new(map))
+}
+
+/// A client for workloads whose ops are one request and one reply, described by two
+/// functions: `request` builds the body, `reply` validates the reply and computes the
+/// value. Stateless clients (all but kafka's) need nothing more.
+pub struct OneRpcClient {
+    request: fn(&OpSpec) -> OwnedValue,
+    reply: fn(&OpSpec, &OwnedValue) -> Step,
+}
+
+impl OneRpcClient {
+    /// A factory for [`ClientSide::open_client`].
+    pub fn factory(
+        request: fn(&OpSpec) -> OwnedValue,
+        reply: fn(&OpSpec, &OwnedValue) -> Step,
+    ) -> Box<dyn Fn() -> Box<dyn Client> + Send> {
+        Box::new(move || Box::new(OneRpcClient { request, reply }))
+    }
+}
+
+impl Client for OneRpcClient {
+    fn invoke(&mut self, op: &OpSpec) -> Step {
+        Step::Send((self.request)(op))
+    }
+
+    fn on_reply(&mut self, op: &OpSpec, body: &OwnedValue) -> Step {
+        (self.reply)(op, body)
+    }
+}
+
+/// Remembers which workers already had their one final op (broadcast, g-set, counters).
+#[derive(Default)]
+pub struct OnceEach {
+    done: Vec<bool>,
+}
+
+impl OnceEach {
+    /// `Invoke(op())` the first time worker `thread` asks, `Done` afterwards.
+    pub fn step(&mut self, thread: usize, op: impl FnOnce() -> OpSpec) -> FinalStep {
+        if self.done.len() <= thread {
+            self.done.resize(thread + 1, false);
+        }
+        if std::mem::replace(&mut self.done[thread], true) {
+            FinalStep::Done
+        } else {
+            FinalStep::Invoke(op())
+        }
+    }
 }

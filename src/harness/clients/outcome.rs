@@ -1,59 +1,16 @@
-//! Worker clients: closed-loop, one request outstanding, msg_ids 1, 2, … per client id, and
-//! Maelstrom's mapping of replies, errors and timeouts to history ops (MAELSTROM.md §1.6,
-//! §2.2, §2.3).
+//! How an op completes: Maelstrom's mapping of `error` replies, timeouts and malformed
+//! replies to `ok`/`fail`/`info` history ops (MAELSTROM.md §1.6, §1.7), driven by the
+//! workload's [`ClientPolicy`].
 
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
-use crate::harness::clients::{OpSpec, Workload};
+use crate::harness::clients::{ClientPolicy, OpSpec};
 use crate::harness::history::OpType;
-use crate::harness::hosts::Time;
 use crate::wire::error_code::ErrorCode;
 
-/// A request in flight.
-pub struct Pending {
-    /// The op being performed.
-    pub op: OpSpec,
-    /// The msg_id a reply must carry in `in_reply_to`.
-    pub msg_id: u64,
-    /// When the client gives up.
-    pub deadline: Time,
-}
-
-/// One worker thread and its current client.
-pub struct Worker {
-    /// Thread number 0..C-1.
-    pub thread: usize,
-    /// Bound node index: `thread mod n`.
-    pub node: usize,
-    /// Current process id (starts at `thread`, +C after every `info`).
-    pub process: u64,
-    /// Current client id, once opened.
-    pub client: Option<String>,
-    /// The client must be replaced before the next op (non-reusable client after `info`).
-    pub replace: bool,
-    /// Next msg_id of the current client.
-    pub next_msg_id: u64,
-    /// The outstanding request.
-    pub pending: Option<Pending>,
-}
-
-impl Worker {
-    /// A fresh worker bound to `nodes[thread mod n]`.
-    pub fn new(thread: usize, node_count: usize) -> Worker {
-        Worker {
-            thread,
-            node: thread % node_count.max(1),
-            process: thread as u64,
-            client: None,
-            replace: false,
-            next_msg_id: 1,
-            pending: None,
-        }
-    }
-}
-
 /// How an op completed.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     /// ok / fail / info.
     pub op_type: OpType,
@@ -63,6 +20,28 @@ pub struct Outcome {
     pub error: Option<OwnedValue>,
     /// Jepsen's `:exception`, when Maelstrom's client would have thrown.
     pub exception: Option<OwnedValue>,
+}
+
+impl Outcome {
+    /// `ok` with this history value.
+    pub fn ok(value: OwnedValue) -> Outcome {
+        Outcome {
+            op_type: OpType::Ok,
+            value,
+            error: None,
+            exception: None,
+        }
+    }
+
+    /// `info` with this value and error, without an exception (kafka's `crash`).
+    pub fn info(value: OwnedValue, error: OwnedValue) -> Outcome {
+        Outcome {
+            op_type: OpType::Info,
+            value,
+            error: Some(error),
+            exception: None,
+        }
+    }
 }
 
 /// The class Maelstrom's client exceptions have (`ex-info`).
@@ -92,7 +71,7 @@ fn pair(name: &str, text: OwnedValue) -> OwnedValue {
 
 /// An `error` reply. With the wrapper: definite code or idempotent f → fail, else info,
 /// error `[name text]`. Without (g-set, counters): always info, "indeterminate: …".
-pub fn error_outcome(workload: &dyn Workload, op: &OpSpec, body: &OwnedValue) -> Outcome {
+pub fn error_outcome(policy: &ClientPolicy, op: &OpSpec, body: &OwnedValue) -> Outcome {
     let code = ErrorCode::from_code(
         body.get("code")
             .and_then(|c| c.as_u64())
@@ -104,7 +83,7 @@ pub fn error_outcome(workload: &dyn Workload, op: &OpSpec, body: &OwnedValue) ->
         (Some(_), known) => known.name(),
     };
     let text = body.get("text").cloned().unwrap_or_else(OwnedValue::null);
-    if !workload.error_wrapper() {
+    if !policy.error_wrapper {
         let message = format!("indeterminate: {} {}", name, body.encode());
         return Outcome {
             op_type: OpType::Info,
@@ -114,7 +93,7 @@ pub fn error_outcome(workload: &dyn Workload, op: &OpSpec, body: &OwnedValue) ->
         };
     }
     let definite = body.get("code").is_some() && code.is_definite();
-    let op_type = if definite || workload.idempotent(op.f) {
+    let op_type = if definite || policy.is_idempotent(op.f) {
         OpType::Fail
     } else {
         OpType::Info
@@ -128,8 +107,8 @@ pub fn error_outcome(workload: &dyn Workload, op: &OpSpec, body: &OwnedValue) ->
 }
 
 /// No reply before the deadline.
-pub fn timeout_outcome(workload: &dyn Workload, op: &OpSpec) -> Outcome {
-    if !workload.error_wrapper() {
+pub fn timeout_outcome(policy: &ClientPolicy, op: &OpSpec) -> Outcome {
+    if !policy.error_wrapper {
         return Outcome {
             op_type: OpType::Info,
             value: op.value.clone(),
@@ -137,7 +116,7 @@ pub fn timeout_outcome(workload: &dyn Workload, op: &OpSpec) -> Outcome {
             exception: None,
         };
     }
-    let op_type = if workload.idempotent(op.f) {
+    let op_type = if policy.is_idempotent(op.f) {
         OpType::Fail
     } else {
         OpType::Info

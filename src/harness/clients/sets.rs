@@ -5,95 +5,123 @@ use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
 use super::schema::{Kind, validate};
-use super::{OpSpec, Reply, Workload, object};
+use super::{
+    Client, ClientPolicy, ClientSide, FinalStep, Generator, OnceEach, OpSpec, Step, WorkerSlot,
+    object,
+};
+use crate::harness::hosts::Time;
 use crate::node::rng::Rng;
 
-/// broadcast or g-set.
-pub struct SetWorkload {
-    broadcast: bool,
+/// `-w broadcast`: `broadcast`/`read` with `messages`, reads idempotent, `final?` reads.
+pub fn broadcast() -> ClientSide {
+    set_workload(Shape::BROADCAST)
+}
+
+/// `-w g-set`: `add`/`read` with `value`, no error wrapper, final reads unflagged.
+pub fn g_set() -> ClientSide {
+    set_workload(Shape::G_SET)
+}
+
+/// What differs between the two workloads' messages.
+#[derive(Clone, Copy)]
+struct Shape {
+    add_f: &'static str,
+    add_key: &'static str,
+    read_key: &'static str,
+    final_flag: bool,
+}
+
+impl Shape {
+    const BROADCAST: Shape = Shape {
+        add_f: "broadcast",
+        add_key: "message",
+        read_key: "messages",
+        final_flag: true,
+    };
+    const G_SET: Shape = Shape {
+        add_f: "add",
+        add_key: "element",
+        read_key: "value",
+        final_flag: false,
+    };
+}
+
+fn set_workload(shape: Shape) -> ClientSide {
+    let broadcast = shape.final_flag;
+    ClientSide {
+        generator: Box::new(SetGenerator {
+            shape,
+            next_value: 0,
+            finals: OnceEach::default(),
+        }),
+        open_client: Box::new(move || Box::new(SetClient { shape })),
+        policy: ClientPolicy {
+            error_wrapper: broadcast,
+            idempotent: if broadcast { &["read"] } else { &[] },
+            ..ClientPolicy::DEFAULT
+        },
+    }
+}
+
+/// The shared sequence of values to add.
+struct SetGenerator {
+    shape: Shape,
     next_value: u64,
+    finals: OnceEach,
 }
 
-impl SetWorkload {
-    /// `-w broadcast`: `broadcast`/`read` with `messages`, reads idempotent, `final?` reads.
-    pub fn broadcast() -> SetWorkload {
-        SetWorkload {
-            broadcast: true,
-            next_value: 0,
-        }
-    }
-
-    /// `-w g-set`: `add`/`read` with `value`, no error wrapper, final reads unflagged.
-    pub fn g_set() -> SetWorkload {
-        SetWorkload {
-            broadcast: false,
-            next_value: 0,
-        }
-    }
-
-    fn add_f(&self) -> &'static str {
-        if self.broadcast { "broadcast" } else { "add" }
-    }
-
-    fn read_key(&self) -> &'static str {
-        if self.broadcast { "messages" } else { "value" }
-    }
-}
-
-impl Workload for SetWorkload {
-    fn name(&self) -> &'static str {
-        if self.broadcast { "broadcast" } else { "g-set" }
-    }
-
-    fn next_op(&mut self, rng: &mut Rng, _thread: usize) -> OpSpec {
+impl Generator for SetGenerator {
+    fn next_op(&mut self, rng: &mut Rng, _worker: WorkerSlot) -> OpSpec {
         if rng.coin() {
             let value = self.next_value;
             self.next_value += 1;
-            OpSpec::new(self.add_f(), value.into())
+            OpSpec::new(self.shape.add_f, value.into())
         } else {
             OpSpec::new("read", OwnedValue::null())
         }
     }
 
-    fn final_op(&mut self, _thread: usize) -> Option<OpSpec> {
-        Some(OpSpec {
+    fn has_final_phase(&self) -> bool {
+        true
+    }
+
+    fn final_step(&mut self, _rng: &mut Rng, worker: WorkerSlot, _elapsed: Time) -> FinalStep {
+        let is_final = self.shape.final_flag;
+        self.finals.step(worker.thread, || OpSpec {
             f: "read",
             value: OwnedValue::null(),
-            is_final: self.broadcast,
+            is_final,
+        })
+    }
+}
+
+struct SetClient {
+    shape: Shape,
+}
+
+impl Client for SetClient {
+    fn invoke(&mut self, op: &OpSpec) -> Step {
+        Step::Send(match op.f {
+            "read" => object(vec![("type", "read".into())]),
+            f => object(vec![
+                ("type", f.into()),
+                (self.shape.add_key, op.value.clone()),
+            ]),
         })
     }
 
-    fn request(&self, op: &OpSpec) -> OwnedValue {
-        match op.f {
-            "read" => object(vec![("type", "read".into())]),
-            f => {
-                let key = if self.broadcast { "message" } else { "element" };
-                object(vec![("type", f.into()), (key, op.value.clone())])
-            }
-        }
-    }
-
-    fn reply(&self, op: &OpSpec, body: &OwnedValue) -> Reply {
+    fn on_reply(&mut self, op: &OpSpec, body: &OwnedValue) -> Step {
+        let read_key = self.shape.read_key;
         let checked = match op.f {
-            "read" => validate(body, "read_ok", &[(self.read_key(), Kind::ArrayOrNull)]),
+            "read" => validate(body, "read_ok", &[(read_key, Kind::ArrayOrNull)]),
             f => validate(body, &format!("{f}_ok"), &[]),
         };
         match checked {
-            Err(e) => Reply::Malformed(e),
-            Ok(()) if op.f == "read" => Reply::Ok(
-                body.get(self.read_key())
-                    .cloned()
-                    .unwrap_or_else(OwnedValue::null),
-            ),
-            Ok(()) => Reply::Ok(op.value.clone()),
+            Err(e) => Step::malformed(op, &e),
+            Ok(()) if op.f == "read" => {
+                Step::ok(body.get(read_key).cloned().unwrap_or_else(OwnedValue::null))
+            }
+            Ok(()) => Step::ok(op.value.clone()),
         }
-    }
-
-    fn idempotent(&self, f: &str) -> bool {
-        self.broadcast && f == "read"
-    }
-
-    fn error_wrapper(&self) -> bool {
-        self.broadcast
     }
 }

@@ -15,8 +15,8 @@ use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::harness::hosts::{CrashReport, HostEvent, MS, NodeHost, Time};
+use crate::harness::registry;
 use crate::node::{DynNode, Millis, Rng};
-use crate::workloads::registry::in_process_node;
 
 /// Timer rounds at one instant before the clock is forced forward (a node that keeps
 /// re-arming zero-delay timers must not hang the run).
@@ -102,9 +102,8 @@ impl SimHost {
     /// `count` nodes running `workload`, each seeded from `rng`. `None` if we have no
     /// in-process implementation of that workload.
     pub fn new(workload: &str, count: usize, rng: &mut Rng) -> Option<Self> {
-        let nodes = (0..count)
-            .map(|_| in_process_node(workload, rng.next_u64()))
-            .collect::<Option<Vec<_>>>()?;
+        let make = registry::find(workload)?.node?;
+        let nodes = (0..count).map(|_| make(rng.next_u64())).collect();
         Some(SimHost::from_nodes(nodes))
     }
 

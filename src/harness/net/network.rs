@@ -126,6 +126,8 @@ pub struct Network {
     faults: Faults,
     fault_rng: Rng,
     next_id: u64,
+    /// Number of the next client id to open.
+    next_client: u64,
     seq: u64,
     stats: NetStats,
     journal: Option<Box<dyn Write + Send>>,
@@ -173,6 +175,7 @@ impl Network {
             faults: options.faults,
             fault_rng: options.fault_rng,
             next_id: 0,
+            next_client: 0,
             seq: 0,
             stats: NetStats::default(),
             journal: None,
@@ -186,9 +189,13 @@ impl Network {
         self.journal = Some(sink);
     }
 
-    /// Registers a client id.
-    pub fn register_client(&mut self, name: String, role: ClientRole) {
-        self.names.insert(name, Endpoint::Client(role));
+    /// Opens a client: registers the next client id (c0, c1, … in opening order,
+    /// MAELSTROM.md §1.3) for `role` and returns it.
+    pub fn open_client(&mut self, role: ClientRole) -> String {
+        let name = format!("c{}", self.next_client);
+        self.next_client += 1;
+        self.names.insert(name.clone(), Endpoint::Client(role));
+        name
     }
 
     /// Removes a client id: later messages to it are invalid (MAELSTROM.md §1.8).

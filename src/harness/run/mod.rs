@@ -1,35 +1,37 @@
 //! The test runner: one discrete-event loop over "next due time" that drives the nodes
-//! (through a [`NodeHost`]), the simulated network, the services, the worker clients, the
-//! generator and the nemesis (MAELSTROM.md §2).
+//! (through a [`NodeHost`]), the simulated network, the services, the workers and their
+//! clients, the generator and the nemesis (MAELSTROM.md §2).
 //!
 //! Each turn: deliver due messages, expire client timeouts, advance the phase (which may
 //! invoke ops), flush node input, then wait on the host until the earliest due time. The
 //! runner never reads a clock itself, so a virtual-time host makes the run deterministic.
+//!
+//! Each piece of state has one owner: [`Runner`] holds the host, the services and the
+//! history; [`phases::Phases`] the phase machine, op stagger and nemesis; [`workers::Workers`]
+//! the worker threads, their clients and the generator; the network its queues and client
+//! ids. A [`World`] lends the shared parts (network, history, clock) to the one acting.
 
 mod phases;
 mod workers;
 
-use std::collections::VecDeque;
-
 use crate::harness::checkers::NetStats;
 use crate::harness::cli::TestConfig;
-use crate::harness::clients::Workload;
-use crate::harness::clients::outcome::Worker;
+use crate::harness::clients::ClientSide;
 use crate::harness::console::Progress;
 use crate::harness::history::History;
-use crate::harness::hosts::{HostEvent, MS, NodeHost, SECOND, Time};
+use crate::harness::hosts::{HostEvent, MS, NodeHost, Time};
 use crate::harness::net::envelope::{describe, parse_envelope};
-use crate::harness::net::nemesis::Schedule;
 use crate::harness::net::network::{ClientRole, Delivery, Endpoint, Network};
 use crate::harness::services::Service;
 use crate::node::rng::Rng;
+use phases::{Phase, Phases};
+use simd_json::prelude::*;
+use workers::Workers;
+
+pub use phases::{INIT_TIMEOUT, SETUP_TIMEOUT};
 
 /// Longest gap between loop turns, so progress and phase checks stay fresh.
 const MAX_WAIT: Time = 250 * MS;
-/// Deadline for `init_ok`.
-pub const INIT_TIMEOUT: Time = 10 * SECOND;
-/// Deadline for setup RPCs (`topology`).
-pub const SETUP_TIMEOUT: Time = 5 * SECOND;
 
 /// Why a run stopped without a history to check (exit 255).
 #[derive(Debug)]
@@ -56,32 +58,6 @@ pub struct RunOutput {
     pub net: NetStats,
 }
 
-/// Test phases, in order.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) enum Phase {
-    Init,
-    Setup,
-    Main,
-    Drain,
-    Recovery { until: Time },
-    Final,
-    Done,
-}
-
-impl Phase {
-    fn label(self) -> &'static str {
-        match self {
-            Phase::Init => "init",
-            Phase::Setup => "setup",
-            Phase::Main => "main",
-            Phase::Drain => "drain",
-            Phase::Recovery { .. } => "recovery",
-            Phase::Final => "final",
-            Phase::Done => "done",
-        }
-    }
-}
-
 /// ok / fail / info completions so far.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Counts {
@@ -93,60 +69,75 @@ pub struct Counts {
     pub info: u64,
 }
 
-/// The runner's state. Fields are shared with the phase logic in `lifecycle.rs`.
+/// The services, by index into the network's service list, with their names.
+pub type Services = Vec<(String, Box<dyn Service + Send>)>;
+
+/// What the acting component may touch during one step: the clock, the network and the
+/// history (lent by the [`Runner`], which owns the history).
+pub(super) struct World<'r> {
+    pub(super) config: &'r TestConfig,
+    /// Host time.
+    pub(super) now: Time,
+    /// Relative time (history `:time`): nanoseconds since the main phase began.
+    pub(super) relative: Time,
+    pub(super) net: &'r mut Network,
+    pub(super) history: &'r mut History,
+}
+
+impl World<'_> {
+    pub(super) fn node_name(&self, node: usize) -> &str {
+        node_name(self.config, node)
+    }
+}
+
+fn node_name(config: &TestConfig, node: usize) -> &str {
+    config.nodes.get(node).map(String::as_str).unwrap_or("?")
+}
+
+/// The runner: the host and services it drives, and the components of the test.
 pub struct Runner<'a, H: NodeHost> {
-    pub(super) config: &'a TestConfig,
-    pub(super) host: H,
-    pub(super) net: Network,
-    pub(super) services: Vec<(String, Box<dyn Service + Send>)>,
-    pub(super) workload: Box<dyn Workload>,
-    pub(super) workers: Vec<Worker>,
-    pub(super) free: VecDeque<usize>,
-    pub(super) history: History,
-    pub(super) rng: Rng,
-    pub(super) nemesis_rng: Rng,
-    pub(super) next_client: u64,
-    pub(super) phase: Phase,
-    pub(super) phase_deadline: Time,
-    pub(super) waiting: Vec<bool>,
-    pub(super) t0: Time,
-    pub(super) next_op_at: Option<Time>,
-    pub(super) nemesis: Schedule,
-    pub(super) counts: Counts,
-    pub(super) progress: Progress,
+    config: &'a TestConfig,
+    host: H,
+    net: Network,
+    services: Services,
+    history: History,
+    phases: Phases,
+    workers: Workers,
+    /// The generator's and the op stagger's random stream.
+    rng: Rng,
+    progress: Progress,
 }
 
 impl<'a, H: NodeHost> Runner<'a, H> {
-    /// A runner over started nodes. `services` are named participants the network knows.
+    /// A runner over started nodes. `services` are named participants the network knows;
+    /// `clients` is the workload's generator and client factory.
     pub fn new(
         config: &'a TestConfig,
         host: H,
-        net: Network,
-        services: Vec<(String, Box<dyn Service + Send>)>,
-        workload: Box<dyn Workload>,
+        mut net: Network,
+        services: Services,
+        clients: ClientSide,
         mut rng: Rng,
     ) -> Self {
-        let n = config.nodes.len();
         let nemesis_rng = rng.fork();
+        let mut history = History::default();
+        let world = World {
+            config,
+            now: 0,
+            relative: 0,
+            net: &mut net,
+            history: &mut history,
+        };
+        let phases = Phases::new(&world, nemesis_rng);
         Runner {
             config,
             host,
             net,
             services,
-            workload,
-            workers: (0..config.concurrency).map(|t| Worker::new(t, n)).collect(),
-            free: (0..config.concurrency).collect(),
-            history: History::default(),
+            history,
+            phases,
+            workers: Workers::new(clients, config.concurrency, config.nodes.len()),
             rng,
-            nemesis_rng,
-            next_client: 0,
-            phase: Phase::Init,
-            phase_deadline: 0,
-            waiting: vec![false; n],
-            t0: 0,
-            next_op_at: None,
-            nemesis: Schedule::new(config.nemesis, config.nemesis_interval_s),
-            counts: Counts::default(),
             progress: Progress::new(config.time_limit_s, config.quiet),
         }
     }
@@ -160,7 +151,7 @@ impl<'a, H: NodeHost> Runner<'a, H> {
         let _ = self.net.flush_journal();
         outcome?;
         if let Some(report) = crashed.into_iter().next() {
-            let name = self.node_name(report.node);
+            let name = node_name(self.config, report.node);
             return Err(RunError::Crash(format!("Node {name} {report}")));
         }
         Ok(RunOutput {
@@ -169,25 +160,41 @@ impl<'a, H: NodeHost> Runner<'a, H> {
         })
     }
 
+    /// The shared parts, lent for one step at host time `now`.
+    fn world(&mut self, now: Time) -> (World<'_>, &mut Phases, &mut Workers, &mut Rng) {
+        let world = World {
+            config: self.config,
+            now,
+            relative: self.phases.relative(now),
+            net: &mut self.net,
+            history: &mut self.history,
+        };
+        (world, &mut self.phases, &mut self.workers, &mut self.rng)
+    }
+
     fn drive(&mut self) -> Result<(), RunError> {
         let now = self.host.now();
-        self.start_init(now)?;
+        let (mut world, phases, _, _) = self.world(now);
+        phases.start_init(&mut world)?;
         loop {
             let now = self.host.now();
             self.deliver_due(now)?;
-            self.expire(now)?;
-            self.advance(now)?;
-            if self.phase == Phase::Done {
+            let (mut world, phases, workers, rng) = self.world(now);
+            workers.expire(&mut world);
+            phases.check_deadline(&world)?;
+            phases.advance(&mut world, workers, rng)?;
+            if self.phases.phase() == Phase::Done {
                 return Ok(());
             }
             self.deliver_due(now)?;
             self.host
                 .flush()
                 .map_err(|e| RunError::Crash(format!("cannot write to a node: {e}")))?;
-            let (phase, elapsed) = (self.phase.label(), self.relative(now));
+            let phase = self.phases.phase().label();
+            let elapsed = self.phases.relative(now);
             let messages = self.net.stats().all.send_count;
             self.progress
-                .tick(now, phase, elapsed, self.counts, messages);
+                .tick(now, phase, elapsed, self.workers.counts(), messages);
             let until = self.next_due(now);
             match self.host.poll(until) {
                 Some(HostEvent::Line { node, line }) => self.on_line(node, line)?,
@@ -197,39 +204,22 @@ impl<'a, H: NodeHost> Runner<'a, H> {
         }
     }
 
-    pub(super) fn node_name(&self, node: usize) -> &str {
-        self.config
-            .nodes
-            .get(node)
-            .map(String::as_str)
-            .unwrap_or("?")
-    }
-
     fn crashed(&mut self, node: usize) -> RunError {
         let report = self.host.crash_report(node);
-        RunError::Crash(format!("Node {} {report}", self.node_name(node)))
+        RunError::Crash(format!("Node {} {report}", node_name(self.config, node)))
     }
 
-    /// Nanoseconds since the main phase started (0 before it).
-    pub(super) fn relative(&self, now: Time) -> Time {
-        now.saturating_sub(self.t0)
+    fn next_due(&mut self, now: Time) -> Time {
+        let (world, phases, workers, _) = self.world(now);
+        [
+            world.net.next_due(),
+            workers.next_due(),
+            phases.due(&world, workers),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(now + MAX_WAIT, Time::min)
     }
-
-    fn next_due(&self, now: Time) -> Time {
-        let mut due = now + MAX_WAIT;
-        let mut consider = |t: Option<Time>| {
-            if let Some(t) = t {
-                due = due.min(t);
-            }
-        };
-        consider(self.net.next_due());
-        self.workers
-            .iter()
-            .for_each(|w| consider(w.pending.as_ref().map(|p| p.deadline)));
-        consider(self.phase_due());
-        due
-    }
-
     /// Delivers every message due by `now` to nodes and services.
     fn deliver_due(&mut self, now: Time) -> Result<(), RunError> {
         while let Some(delivery) = self.net.pop_due(now).map_err(fatal)? {
@@ -237,7 +227,7 @@ impl<'a, H: NodeHost> Runner<'a, H> {
                 Endpoint::Node(node) => {
                     let line = crate::harness::net::envelope::envelope(&delivery.message);
                     if let Err(e) = self.host.send_line(node, &line) {
-                        let name = self.node_name(node);
+                        let name = node_name(self.config, node);
                         return Err(RunError::Crash(format!(
                             "Node {name} cannot take input: {e}"
                         )));
@@ -277,16 +267,43 @@ impl<'a, H: NodeHost> Runner<'a, H> {
         }
     }
 
+    /// Routes a message that reached a client: init and setup replies to the phases,
+    /// worker replies to the workers. Replies without `in_reply_to` are dropped.
+    fn deliver_to_client(
+        &mut self,
+        now: Time,
+        role: ClientRole,
+        delivery: Delivery,
+    ) -> Result<(), RunError> {
+        let message = delivery.message;
+        let Some(in_reply_to) = message.body.get("in_reply_to").and_then(|v| v.as_u64()) else {
+            return Ok(());
+        };
+        let (mut world, phases, workers, _) = self.world(now);
+        match role {
+            ClientRole::Init(node) => {
+                phases.on_init_reply(&mut world, node, in_reply_to, &message.dest, &message.body)
+            }
+            ClientRole::Setup(node) => {
+                phases.on_setup_reply(&world, node, in_reply_to, &message.body)
+            }
+            ClientRole::Worker(thread) => {
+                workers.on_reply(&mut world, thread, in_reply_to, &message.body)
+            }
+        }
+    }
+
     /// Parses and routes one stdout line of a node (MAELSTROM.md §1.8, strictly).
     fn on_line(&mut self, node: usize, line: Vec<u8>) -> Result<(), RunError> {
         let now = self.host.now();
-        let (src, dest, body) = parse_envelope(line)
-            .map_err(|why| RunError::Fatal(format!("Node {} {why}", self.node_name(node))))?;
+        let (src, dest, body) = parse_envelope(line).map_err(|why| {
+            RunError::Fatal(format!("Node {} {why}", node_name(self.config, node)))
+        })?;
         for (role, id) in [("source", &src), ("dest", &dest)] {
             if self.net.lookup(id).is_none() {
                 return Err(RunError::Fatal(format!(
                     "Node {} sent a message with an invalid {role} {id:?} (not a node, open client or service): {}",
-                    self.node_name(node),
+                    node_name(self.config, node),
                     describe(&src, &dest, &body)
                 )));
             }

@@ -1,54 +1,119 @@
-//! The runner's phases (MAELSTROM.md §2.1, §2.4): init → setup → main → drain → recovery
-//! → final → done, plus the nemesis schedule (§5.3).
+//! The test's phases (MAELSTROM.md §2.1, §2.4): init → setup → main → drain → recovery →
+//! final → done, the global op stagger, and the nemesis schedule (§5.3). [`Phases`] owns
+//! the phase, its deadlines, which nodes it still waits on, the start of relative time,
+//! the next op time and the nemesis; it tells the [`Workers`] when to take an op.
 
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
+use super::workers::Workers;
+use super::{RunError, World};
 use crate::harness::clients::object;
 use crate::harness::clients::schema::validate;
 use crate::harness::history::{OpType, Process};
-use crate::harness::hosts::{NodeHost, SECOND, Time};
-use crate::harness::net::nemesis::{Shape, grudge, grudge_json};
+use crate::harness::hosts::{SECOND, Time};
+use crate::harness::net::nemesis::{Schedule, Shape, grudge, grudge_json};
 use crate::harness::net::network::ClientRole;
 use crate::harness::net::topology;
-use crate::harness::run::{INIT_TIMEOUT, Phase, RunError, Runner, SETUP_TIMEOUT};
+use crate::node::rng::Rng;
 
-impl<H: NodeHost> Runner<'_, H> {
-    fn open_client(&mut self, role: ClientRole) -> String {
-        let name = format!("c{}", self.next_client);
-        self.next_client += 1;
-        self.net.register_client(name.clone(), role);
-        name
+/// Deadline for `init_ok`.
+pub const INIT_TIMEOUT: Time = 10 * SECOND;
+/// Deadline for setup RPCs (`topology`).
+pub const SETUP_TIMEOUT: Time = 5 * SECOND;
+
+/// Test phases, in order.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Phase {
+    Init,
+    Setup,
+    Main,
+    Drain,
+    Recovery { until: Time },
+    Final { since: Time },
+    Done,
+}
+
+impl Phase {
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Phase::Init => "init",
+            Phase::Setup => "setup",
+            Phase::Main => "main",
+            Phase::Drain => "drain",
+            Phase::Recovery { .. } => "recovery",
+            Phase::Final { .. } => "final",
+            Phase::Done => "done",
+        }
+    }
+}
+
+/// The phase machine and everything only it changes.
+pub(super) struct Phases {
+    phase: Phase,
+    /// Deadline of the init or setup phase.
+    deadline: Time,
+    /// Nodes whose init (or topology) reply is still awaited.
+    waiting: Vec<bool>,
+    /// Host time at which the main phase began: relative time 0.
+    t0: Time,
+    /// Relative time of the next client op, while the main phase issues ops.
+    next_op_at: Option<Time>,
+    nemesis: Schedule,
+    nemesis_rng: Rng,
+}
+
+impl Phases {
+    /// Before init, for `node_count` nodes; nemesis draws come from `nemesis_rng`.
+    pub(super) fn new(world: &World, nemesis_rng: Rng) -> Phases {
+        let config = world.config;
+        Phases {
+            phase: Phase::Init,
+            deadline: 0,
+            waiting: vec![false; config.nodes.len()],
+            t0: 0,
+            next_op_at: None,
+            nemesis: Schedule::new(config.nemesis, config.nemesis_interval_s),
+            nemesis_rng,
+        }
+    }
+
+    pub(super) fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Nanoseconds since the main phase started (0 before it).
+    pub(super) fn relative(&self, now: Time) -> Time {
+        now.saturating_sub(self.t0)
     }
 
     /// Sends `init` to every node from its own fresh client (c0, c1, … in node order).
-    pub(super) fn start_init(&mut self, now: Time) -> Result<(), RunError> {
-        let ids: Vec<OwnedValue> = self
-            .config
-            .nodes
-            .iter()
-            .map(|n| n.as_str().into())
-            .collect();
-        for (node, name) in self.config.nodes.clone().into_iter().enumerate() {
-            let client = self.open_client(ClientRole::Init(node));
+    pub(super) fn start_init(&mut self, world: &mut World) -> Result<(), RunError> {
+        let nodes = &world.config.nodes;
+        let ids: Vec<OwnedValue> = nodes.iter().map(|n| n.as_str().into()).collect();
+        for (node, name) in nodes.iter().enumerate() {
+            let client = world.net.open_client(ClientRole::Init(node));
             let body = object(vec![
                 ("type", "init".into()),
                 ("node_id", name.as_str().into()),
                 ("node_ids", OwnedValue::Array(Box::new(ids.clone()))),
                 ("msg_id", 1.into()),
             ]);
-            self.net
-                .send(now, client, name, body)
+            world
+                .net
+                .send(world.now, client, name.clone(), body)
                 .map_err(|e| RunError::Fatal(e.to_string()))?;
         }
         self.waiting.iter_mut().for_each(|w| *w = true);
         self.phase = Phase::Init;
-        self.phase_deadline = now + INIT_TIMEOUT;
+        self.deadline = world.now + INIT_TIMEOUT;
         Ok(())
     }
 
+    /// A reply to node `node`'s init client `client`.
     pub(super) fn on_init_reply(
         &mut self,
+        world: &mut World,
         node: usize,
         in_reply_to: u64,
         client: &str,
@@ -60,43 +125,44 @@ impl<H: NodeHost> Runner<'_, H> {
         if body.get("type").and_then(|t| t.as_str()) != Some("init_ok") {
             return Err(RunError::Fatal(format!(
                 "Node {} responded to init with {} instead of init_ok",
-                self.node_name(node),
+                world.node_name(node),
                 body.encode()
             )));
         }
         self.waiting[node] = false;
-        self.net.unregister(client);
+        world.net.unregister(client);
         Ok(())
     }
 
     /// Opens one setup client per node; broadcast sends each node the whole topology.
-    fn start_setup(&mut self, now: Time) -> Result<(), RunError> {
-        let broadcast = self.config.workload == "broadcast";
-        let topology = topology::to_json(&topology::topology(
-            self.config.topology,
-            &self.config.nodes,
-        ));
-        for (node, name) in self.config.nodes.clone().into_iter().enumerate() {
-            let client = self.open_client(ClientRole::Setup(node));
-            self.waiting[node] = broadcast;
-            if broadcast {
+    fn start_setup(&mut self, world: &mut World) -> Result<(), RunError> {
+        let config = world.config;
+        let sends_topology = config.spec().is_some_and(|spec| spec.sends_topology);
+        let topology = topology::to_json(&topology::topology(config.topology, &config.nodes));
+        for (node, name) in config.nodes.iter().enumerate() {
+            let client = world.net.open_client(ClientRole::Setup(node));
+            self.waiting[node] = sends_topology;
+            if sends_topology {
                 let body = object(vec![
                     ("type", "topology".into()),
                     ("topology", topology.clone()),
                     ("msg_id", 1.into()),
                 ]);
-                self.net
-                    .send(now, client, name, body)
+                world
+                    .net
+                    .send(world.now, client, name.clone(), body)
                     .map_err(|e| RunError::Fatal(e.to_string()))?;
             }
         }
         self.phase = Phase::Setup;
-        self.phase_deadline = now + SETUP_TIMEOUT;
+        self.deadline = world.now + SETUP_TIMEOUT;
         Ok(())
     }
 
+    /// A reply to node `node`'s setup client.
     pub(super) fn on_setup_reply(
         &mut self,
+        world: &World,
         node: usize,
         in_reply_to: u64,
         body: &OwnedValue,
@@ -107,26 +173,27 @@ impl<H: NodeHost> Runner<'_, H> {
         if let Err(why) = validate(body, "topology_ok", &[]) {
             return Err(RunError::Fatal(format!(
                 "Node {} answered topology badly: {why}",
-                self.node_name(node)
+                world.node_name(node)
             )));
         }
         self.waiting[node] = false;
         Ok(())
     }
 
-    pub(super) fn check_phase_deadline(&mut self, now: Time) -> Result<(), RunError> {
+    /// Fails the run when init or setup is overdue.
+    pub(super) fn check_deadline(&self, world: &World) -> Result<(), RunError> {
         let late = self.waiting.iter().position(|w| *w);
         match (self.phase, late) {
-            (Phase::Init, Some(node)) if now >= self.phase_deadline => {
+            (Phase::Init, Some(node)) if world.now >= self.deadline => {
                 Err(RunError::Fatal(format!(
                     "Expected node {} to respond to an init message, but node did not respond.",
-                    self.node_name(node)
+                    world.node_name(node)
                 )))
             }
-            (Phase::Setup, Some(node)) if now >= self.phase_deadline => {
+            (Phase::Setup, Some(node)) if world.now >= self.deadline => {
                 Err(RunError::Fatal(format!(
                     "Node {} did not answer the topology request within 5 s (client setup failed)",
-                    self.node_name(node)
+                    world.node_name(node)
                 )))
             }
             _ => Ok(()),
@@ -134,13 +201,13 @@ impl<H: NodeHost> Runner<'_, H> {
     }
 
     /// The next time the phase logic wants to run.
-    pub(super) fn phase_due(&self) -> Option<Time> {
+    pub(super) fn due(&self, world: &World, workers: &Workers) -> Option<Time> {
         match self.phase {
-            Phase::Init | Phase::Setup => Some(self.phase_deadline),
+            Phase::Init | Phase::Setup => Some(self.deadline),
             Phase::Main => {
-                let limit = self.t0 + self.config.time_limit_s * SECOND;
+                let limit = self.t0 + world.config.time_limit_s * SECOND;
                 let mut due = limit;
-                if !self.free.is_empty()
+                if workers.any_free()
                     && let Some(at) = self.next_op_at
                 {
                     due = due.min(self.t0 + at);
@@ -151,107 +218,117 @@ impl<H: NodeHost> Runner<'_, H> {
                 Some(due)
             }
             Phase::Recovery { until } => Some(until),
-            Phase::Drain | Phase::Final | Phase::Done => None,
+            Phase::Drain | Phase::Final { .. } | Phase::Done => None,
         }
     }
 
-    fn idle(&self) -> bool {
-        self.workers.iter().all(|w| w.pending.is_none())
-    }
-
     /// Moves the test forward: phase transitions, nemesis ops, client invocations.
-    pub(super) fn advance(&mut self, now: Time) -> Result<(), RunError> {
+    pub(super) fn advance(
+        &mut self,
+        world: &mut World,
+        workers: &mut Workers,
+        rng: &mut Rng,
+    ) -> Result<(), RunError> {
+        let now = world.now;
         match self.phase {
-            Phase::Init if !self.waiting.contains(&true) => self.start_setup(now)?,
+            Phase::Init if !self.waiting.contains(&true) => self.start_setup(world)?,
             Phase::Setup if !self.waiting.contains(&true) => {
                 self.t0 = now;
+                world.relative = 0;
                 self.phase = Phase::Main;
-                self.next_op_at = (self.config.rate > 0.0).then_some(0);
+                self.next_op_at = (world.config.rate > 0.0).then_some(0);
             }
-            Phase::Main => self.advance_main(now)?,
-            Phase::Drain if self.idle() => self.start_final_phase(now),
+            Phase::Main => self.advance_main(world, workers, rng)?,
+            Phase::Drain if workers.idle() => self.start_final_phase(world, workers),
             Phase::Recovery { until } if now >= until => {
-                for thread in 0..self.workers.len() {
-                    if let Some(op) = self.workload.final_op(thread) {
-                        self.free.retain(|&t| t != thread);
-                        self.invoke(now, thread, op)?;
-                    }
-                }
-                self.phase = Phase::Final;
+                self.phase = Phase::Final { since: now };
+                self.advance(world, workers, rng)?;
             }
-            Phase::Final if self.idle() => self.phase = Phase::Done,
+            Phase::Final { since } => {
+                if workers.run_final(world, rng, now - since)? {
+                    self.phase = Phase::Done;
+                }
+            }
             _ => {}
         }
         Ok(())
     }
 
-    fn advance_main(&mut self, now: Time) -> Result<(), RunError> {
-        let limit = self.config.time_limit_s * SECOND;
-        let rel = self.relative(now);
-        while let Some(at) = self.nemesis.next_at.filter(|&at| at <= rel && at < limit) {
-            let _ = at;
-            self.nemesis_op(now);
+    fn advance_main(
+        &mut self,
+        world: &mut World,
+        workers: &mut Workers,
+        rng: &mut Rng,
+    ) -> Result<(), RunError> {
+        let limit = world.config.time_limit_s * SECOND;
+        let relative = self.relative(world.now);
+        while self
+            .nemesis
+            .next_at
+            .is_some_and(|at| at <= relative && at < limit)
+        {
+            self.nemesis_op(world);
             self.nemesis.advance(&mut self.nemesis_rng);
         }
-        while let Some(at) = self.next_op_at.filter(|&at| at <= rel && at < limit) {
-            let Some(thread) = self.free.pop_front() else {
+        while let Some(at) = self.next_op_at.filter(|&at| at <= relative && at < limit) {
+            if !workers.invoke_main(world, rng)? {
                 break;
-            };
-            let op = self.workload.next_op(&mut self.rng, thread);
-            self.invoke(now, thread, op)?;
-            let gap = self.rng.unit_f64() * 2.0 / self.config.rate * SECOND as f64;
+            }
+            let gap = rng.unit_f64() * 2.0 / world.config.rate * SECOND as f64;
             self.next_op_at = Some(at + gap as Time);
         }
-        let clients_done = self.next_op_at.is_none_or(|at| at >= limit) && self.config.rate > 0.0;
+        let clients_done = self.next_op_at.is_none_or(|at| at >= limit) && world.config.rate > 0.0;
         let nemesis_done = self.nemesis.next_at.is_none_or(|at| at >= limit);
-        if rel >= limit || (clients_done && nemesis_done) {
+        if relative >= limit || (clients_done && nemesis_done) {
             self.phase = Phase::Drain;
         }
         Ok(())
     }
 
-    /// Heals (with a nemesis op when the nemesis is on), then sleeps before final reads.
-    fn start_final_phase(&mut self, now: Time) {
-        let has_final = self.workload.final_op(0).is_some();
-        if !has_final {
+    /// Heals (with a nemesis op when the nemesis is on), then sleeps before final ops.
+    fn start_final_phase(&mut self, world: &mut World, workers: &Workers) {
+        if !workers.has_final_phase() {
             self.phase = Phase::Done;
             return;
         }
-        if self.config.nemesis {
-            self.stop_partition(now);
+        if world.config.nemesis {
+            self.stop_partition(world);
         }
-        if !self.config.quiet {
+        if !world.config.quiet {
             eprintln!("Waiting for recovery...");
         }
-        let sleep = (self.config.recovery_s * SECOND as f64) as Time;
-        self.phase = Phase::Recovery { until: now + sleep };
+        let sleep = (world.config.recovery_s * SECOND as f64) as Time;
+        self.phase = Phase::Recovery {
+            until: world.now + sleep,
+        };
     }
 
-    fn nemesis_op(&mut self, now: Time) {
+    fn nemesis_op(&mut self, world: &mut World) {
         if !self.nemesis.next_is_start {
-            self.stop_partition(now);
+            self.stop_partition(world);
             return;
         }
-        let shapes: &[Shape] = if self.config.faults.asymmetric_partitions {
+        let config = world.config;
+        let shapes: &[Shape] = if config.faults.asymmetric_partitions {
             &Shape::WITH_ASYMMETRIC
         } else {
             &Shape::ALL
         };
         let pick = self.nemesis_rng.below(shapes.len() as u64) as usize;
         let shape = shapes.get(pick).copied().unwrap_or(Shape::One);
-        let rel = self.relative(now);
-        self.history.push(
-            rel,
+        let relative = world.relative;
+        world.history.push(
+            relative,
             OpType::Invoke,
             Process::Nemesis,
             "start-partition",
             shape.name().into(),
         );
-        let drops = grudge(shape, self.config.nodes.len(), &mut self.nemesis_rng);
-        self.net.set_grudge(&drops);
-        let value = grudge_json(&drops, &self.config.nodes);
-        self.history.push(
-            rel,
+        let drops = grudge(shape, config.nodes.len(), &mut self.nemesis_rng);
+        world.net.set_grudge(&drops);
+        let value = grudge_json(&drops, &config.nodes);
+        world.history.push(
+            relative,
             OpType::Info,
             Process::Nemesis,
             "start-partition",
@@ -259,18 +336,18 @@ impl<H: NodeHost> Runner<'_, H> {
         );
     }
 
-    fn stop_partition(&mut self, now: Time) {
-        let rel = self.relative(now);
-        self.history.push(
-            rel,
+    fn stop_partition(&mut self, world: &mut World) {
+        let relative = world.relative;
+        world.history.push(
+            relative,
             OpType::Invoke,
             Process::Nemesis,
             "stop-partition",
             OwnedValue::null(),
         );
-        self.net.heal();
-        self.history.push(
-            rel,
+        world.net.heal();
+        world.history.push(
+            relative,
             OpType::Info,
             Process::Nemesis,
             "stop-partition",

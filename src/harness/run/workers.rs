@@ -1,168 +1,343 @@
-//! The runner's worker side: invoking ops, matching replies, timeouts and completions
-//! (MAELSTROM.md §1.4, §1.6, §2.2, §2.3).
+//! The worker threads (MAELSTROM.md §2.2, §2.3): each closed-loop, with its process id,
+//! its current client and at most one op in flight. [`Workers`] owns all of that, the
+//! workload's generator and its client factory; the phase logic only says *when* a free
+//! worker should take an op.
+//!
+//! An op's life here: the generator picks it → the worker (re)opens its client if needed
+//! → the invocation is recorded → the client either completes it at once or asks for an
+//! RPC → each reply goes back to the client (which may ask for another RPC) or, for an
+//! `error` reply or a timeout, through [`outcome`](crate::harness::clients::outcome)'s
+//! mapping → the completion is recorded and shown to the generator → the worker is free.
+
+use std::collections::VecDeque;
 
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
-use crate::harness::clients::outcome::{
-    Outcome, Pending, error_outcome, malformed_outcome, timeout_outcome,
+use super::{Counts, RunError, World, fatal};
+use crate::harness::clients::outcome::{Outcome, error_outcome, timeout_outcome};
+use crate::harness::clients::{
+    Client, ClientPolicy, ClientSide, FinalStep, Generator, OpSpec, Step, WorkerSlot,
 };
-use crate::harness::clients::{OpSpec, Reply};
 use crate::harness::history::{OpType, Process};
-use crate::harness::hosts::{MS, NodeHost, Time};
-use crate::harness::net::network::{ClientRole, Delivery};
-use crate::harness::run::{RunError, Runner, fatal};
+use crate::harness::hosts::{MS, Time};
+use crate::harness::net::network::ClientRole;
+use crate::node::rng::Rng;
 
-impl<H: NodeHost> Runner<'_, H> {
-    pub(super) fn deliver_to_client(
-        &mut self,
-        now: Time,
-        role: ClientRole,
-        delivery: Delivery,
-    ) -> Result<(), RunError> {
-        let body = delivery.message.body;
-        let Some(in_reply_to) = body.get("in_reply_to").and_then(|v| v.as_u64()) else {
-            return Ok(());
-        };
-        match role {
-            ClientRole::Init(node) => {
-                self.on_init_reply(node, in_reply_to, &delivery.message.dest, &body)
+/// A worker's open client: its id on the network, its state, its next msg_id.
+struct OpenClient {
+    id: String,
+    client: Box<dyn Client>,
+    next_msg_id: u64,
+}
+
+/// The op a worker is performing and the request it waits on.
+struct InFlight {
+    op: OpSpec,
+    msg_id: u64,
+    deadline: Time,
+}
+
+/// Where a worker stands in the final phase.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum FinalState {
+    /// Ask the generator when free.
+    Asking,
+    /// The generator said to ask again at this time.
+    WaitUntil(Time),
+    /// No more final ops.
+    Done,
+}
+
+/// One worker thread.
+struct Worker {
+    thread: usize,
+    /// Bound node index: `thread mod n`, for the whole test.
+    node: usize,
+    /// Current process id (starts at `thread`, +C after every `info`).
+    process: u64,
+    client: Option<OpenClient>,
+    /// The client must be replaced before the next op (non-reusable client after `info`).
+    replace: bool,
+    in_flight: Option<InFlight>,
+    final_state: FinalState,
+}
+
+impl Worker {
+    fn slot(&self) -> WorkerSlot {
+        WorkerSlot {
+            thread: self.thread,
+            process: self.process,
+        }
+    }
+}
+
+/// Every worker, the generator and the client factory of the test's workload.
+pub(super) struct Workers {
+    generator: Box<dyn Generator>,
+    open_client: Box<dyn Fn() -> Box<dyn Client> + Send>,
+    policy: ClientPolicy,
+    workers: Vec<Worker>,
+    /// Free threads, in the order they became free (the main phase takes the front).
+    free: VecDeque<usize>,
+    counts: Counts,
+}
+
+impl Workers {
+    /// `concurrency` workers over `node_count` nodes.
+    pub(super) fn new(side: ClientSide, concurrency: usize, node_count: usize) -> Workers {
+        let workers = (0..concurrency)
+            .map(|thread| Worker {
+                thread,
+                node: thread % node_count.max(1),
+                process: thread as u64,
+                client: None,
+                replace: false,
+                in_flight: None,
+                final_state: FinalState::Asking,
+            })
+            .collect();
+        Workers {
+            generator: side.generator,
+            open_client: side.open_client,
+            policy: side.policy,
+            workers,
+            free: (0..concurrency).collect(),
+            counts: Counts::default(),
+        }
+    }
+
+    /// ok / fail / info completions so far.
+    pub(super) fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Whether some worker is free for a main-phase op.
+    pub(super) fn any_free(&self) -> bool {
+        !self.free.is_empty()
+    }
+
+    /// Whether no op is in flight.
+    pub(super) fn idle(&self) -> bool {
+        self.workers.iter().all(|w| w.in_flight.is_none())
+    }
+
+    /// Whether the workload has a final phase.
+    pub(super) fn has_final_phase(&self) -> bool {
+        self.generator.has_final_phase()
+    }
+
+    /// The earliest request deadline or final-phase wake-up.
+    pub(super) fn next_due(&self) -> Option<Time> {
+        let deadlines = self.workers.iter().filter_map(|w| {
+            let wake = match w.final_state {
+                FinalState::WaitUntil(at) => Some(at),
+                _ => None,
+            };
+            match (&w.in_flight, wake) {
+                (Some(f), _) => Some(f.deadline),
+                (None, wake) => wake,
             }
-            ClientRole::Setup(node) => self.on_setup_reply(node, in_reply_to, &body),
-            ClientRole::Worker(thread) => {
-                let matches = self
-                    .workers
-                    .get(thread)
-                    .and_then(|w| w.pending.as_ref())
-                    .is_some_and(|p| p.msg_id == in_reply_to);
-                if matches {
-                    self.on_worker_reply(now, thread, &body)?;
+        });
+        deadlines.min()
+    }
+
+    /// Gives the next main-phase op to the longest-free worker. False if none is free.
+    pub(super) fn invoke_main(
+        &mut self,
+        world: &mut World,
+        rng: &mut Rng,
+    ) -> Result<bool, RunError> {
+        let Some(thread) = self.free.pop_front() else {
+            return Ok(false);
+        };
+        let slot = self.workers[thread].slot();
+        let op = self.generator.next_op(rng, slot);
+        self.invoke(world, thread, op)?;
+        Ok(true)
+    }
+
+    /// Lets every free worker take its next final-phase step; `elapsed` counts from the
+    /// start of the final ops. Returns whether every worker is done and idle.
+    pub(super) fn run_final(
+        &mut self,
+        world: &mut World,
+        rng: &mut Rng,
+        elapsed: Time,
+    ) -> Result<bool, RunError> {
+        for thread in 0..self.workers.len() {
+            let worker = &self.workers[thread];
+            let ready = match worker.final_state {
+                FinalState::Asking => true,
+                FinalState::WaitUntil(at) => at <= world.now,
+                FinalState::Done => false,
+            };
+            if !ready || worker.in_flight.is_some() {
+                continue;
+            }
+            match self.generator.final_step(rng, worker.slot(), elapsed) {
+                FinalStep::Invoke(op) => {
+                    self.workers[thread].final_state = FinalState::Asking;
+                    self.free.retain(|&t| t != thread);
+                    self.invoke(world, thread, op)?;
                 }
+                FinalStep::Wait(delay) => {
+                    self.workers[thread].final_state = FinalState::WaitUntil(world.now + delay)
+                }
+                FinalStep::Done => self.workers[thread].final_state = FinalState::Done,
+            }
+        }
+        let done = self
+            .workers
+            .iter()
+            .all(|w| w.final_state == FinalState::Done && w.in_flight.is_none());
+        Ok(done)
+    }
+
+    /// Starts `op` on worker `thread`: (re)opens its client, records the invocation, and
+    /// lets the client send its first request or complete the op at once.
+    fn invoke(&mut self, world: &mut World, thread: usize, op: OpSpec) -> Result<(), RunError> {
+        let worker = &mut self.workers[thread];
+        debug_assert!(worker.in_flight.is_none(), "a worker runs one op at a time");
+        if worker.client.is_none() || worker.replace {
+            if let Some(old) = worker.client.take() {
+                world.net.unregister(&old.id);
+            }
+            worker.client = Some(OpenClient {
+                id: world.net.open_client(ClientRole::Worker(thread)),
+                client: (self.open_client)(),
+                next_msg_id: 1,
+            });
+            worker.replace = false;
+        }
+        let index = world.history.push(
+            world.relative,
+            OpType::Invoke,
+            Process::Client(worker.process),
+            op.f,
+            op.value.clone(),
+        );
+        if let Some(record) = world.history.ops.get_mut(index as usize) {
+            record.is_final = op.is_final;
+        }
+        let step = match worker.client.as_mut() {
+            Some(open) => open.client.invoke(&op),
+            None => return Ok(()),
+        };
+        self.follow(world, thread, op, step)
+    }
+
+    /// Carries out a client's [`Step`] for `op`.
+    fn follow(
+        &mut self,
+        world: &mut World,
+        thread: usize,
+        op: OpSpec,
+        step: Step,
+    ) -> Result<(), RunError> {
+        match step {
+            Step::Send(request) => self.send_request(world, thread, op, request),
+            Step::Done(outcome) => {
+                self.complete(world, thread, &op, outcome);
                 Ok(())
             }
         }
     }
 
-    fn on_worker_reply(
-        &mut self,
-        now: Time,
-        thread: usize,
-        body: &OwnedValue,
-    ) -> Result<(), RunError> {
-        let Some(pending) = self.workers.get_mut(thread).and_then(|w| w.pending.take()) else {
-            return Ok(());
-        };
-        let outcome = if body.get("type").and_then(|t| t.as_str()) == Some("error") {
-            error_outcome(self.workload.as_ref(), &pending.op, body)
-        } else {
-            match self.workload.reply(&pending.op, body) {
-                Reply::Ok(value) => Outcome {
-                    op_type: OpType::Ok,
-                    value,
-                    error: None,
-                    exception: None,
-                },
-                Reply::Malformed(message) => malformed_outcome(&pending.op, &message),
-                Reply::Next(request) => return self.send_request(now, thread, pending.op, request),
-            }
-        };
-        self.complete(now, thread, &pending.op, outcome);
-        Ok(())
-    }
-
-    /// Gives up on requests whose deadline passed.
-    pub(super) fn expire(&mut self, now: Time) -> Result<(), RunError> {
-        for thread in 0..self.workers.len() {
-            let expired = self.workers[thread]
-                .pending
-                .as_ref()
-                .is_some_and(|p| p.deadline <= now);
-            if expired && let Some(pending) = self.workers[thread].pending.take() {
-                let outcome = timeout_outcome(self.workload.as_ref(), &pending.op);
-                self.complete(now, thread, &pending.op, outcome);
-            }
-        }
-        self.check_phase_deadline(now)
-    }
-
-    /// Starts an op on a free worker: (re)opens its client, records the invocation, sends.
-    pub(super) fn invoke(&mut self, now: Time, thread: usize, op: OpSpec) -> Result<(), RunError> {
-        let next_client = &mut self.next_client;
-        let Some(worker) = self.workers.get_mut(thread) else {
-            return Ok(());
-        };
-        if worker.client.is_none() || worker.replace {
-            if let Some(old) = worker.client.take() {
-                self.net.unregister(&old);
-            }
-            let name = format!("c{next_client}");
-            *next_client += 1;
-            self.net
-                .register_client(name.clone(), ClientRole::Worker(thread));
-            worker.client = Some(name);
-            worker.replace = false;
-            worker.next_msg_id = 1;
-        }
-        let process = Process::Client(worker.process);
-        let index = self.history.push(
-            self.relative(now),
-            OpType::Invoke,
-            process,
-            op.f,
-            op.value.clone(),
-        );
-        if let Some(record) = self.history.ops.get_mut(index as usize) {
-            record.is_final = op.is_final;
-        }
-        let request = self.workload.request(&op);
-        self.send_request(now, thread, op, request)
-    }
-
     fn send_request(
         &mut self,
-        now: Time,
+        world: &mut World,
         thread: usize,
         op: OpSpec,
         mut request: OwnedValue,
     ) -> Result<(), RunError> {
-        let timeout = self.workload.timeout_ms() * MS;
-        let Some(worker) = self.workers.get_mut(thread) else {
+        let timeout = self.policy.timeout_ms * MS;
+        let worker = &mut self.workers[thread];
+        let Some(open) = worker.client.as_mut() else {
             return Ok(());
         };
-        let msg_id = worker.next_msg_id;
-        worker.next_msg_id += 1;
+        let msg_id = open.next_msg_id;
+        open.next_msg_id += 1;
         if let Some(map) = request.as_object_mut() {
             map.insert("msg_id".to_string(), msg_id.into());
         }
-        let client = worker.client.clone().unwrap_or_default();
-        let node = self
+        let node = world
             .config
             .nodes
             .get(worker.node)
             .cloned()
             .unwrap_or_default();
-        worker.pending = Some(Pending {
+        let client = open.id.clone();
+        worker.in_flight = Some(InFlight {
             op,
             msg_id,
-            deadline: now + timeout,
+            deadline: world.now + timeout,
         });
-        self.net.send(now, client, node, request).map_err(fatal)?;
+        world
+            .net
+            .send(world.now, client, node, request)
+            .map_err(fatal)?;
         Ok(())
     }
 
-    /// Records a completion, bumps the process after `info`, frees the worker.
-    fn complete(&mut self, now: Time, thread: usize, op: &OpSpec, outcome: Outcome) {
-        let concurrency = self.workers.len() as u64;
-        let reusable = self.workload.reusable_client();
-        let rel = self.relative(now);
+    /// A reply to worker `thread`'s client; ignored unless it answers the request in flight.
+    pub(super) fn on_reply(
+        &mut self,
+        world: &mut World,
+        thread: usize,
+        in_reply_to: u64,
+        body: &OwnedValue,
+    ) -> Result<(), RunError> {
         let Some(worker) = self.workers.get_mut(thread) else {
-            return;
+            return Ok(());
         };
-        let process = Process::Client(worker.process);
-        let index = self
-            .history
-            .push(rel, outcome.op_type, process, op.f, outcome.value);
-        if let Some(record) = self.history.ops.get_mut(index as usize) {
+        if worker.in_flight.as_ref().map(|f| f.msg_id) != Some(in_reply_to) {
+            return Ok(());
+        }
+        let Some(in_flight) = worker.in_flight.take() else {
+            return Ok(());
+        };
+        let op = in_flight.op;
+        let step = if body.get("type").and_then(|t| t.as_str()) == Some("error") {
+            Step::Done(error_outcome(&self.policy, &op, body))
+        } else {
+            match worker.client.as_mut() {
+                Some(open) => open.client.on_reply(&op, body),
+                None => return Ok(()),
+            }
+        };
+        self.follow(world, thread, op, step)
+    }
+
+    /// Gives up on requests whose deadline passed.
+    pub(super) fn expire(&mut self, world: &mut World) {
+        for thread in 0..self.workers.len() {
+            let worker = &mut self.workers[thread];
+            let expired = worker
+                .in_flight
+                .as_ref()
+                .is_some_and(|f| f.deadline <= world.now);
+            if expired && let Some(in_flight) = worker.in_flight.take() {
+                let outcome = timeout_outcome(&self.policy, &in_flight.op);
+                self.complete(world, thread, &in_flight.op, outcome);
+            }
+        }
+    }
+
+    /// Records a completion, shows it to the generator, bumps the process after `info`
+    /// (replacing a non-reusable client before the next op), and frees the worker.
+    fn complete(&mut self, world: &mut World, thread: usize, op: &OpSpec, outcome: Outcome) {
+        let concurrency = self.workers.len() as u64;
+        let worker = &mut self.workers[thread];
+        self.generator.on_complete(worker.slot(), op, &outcome);
+        let index = world.history.push(
+            world.relative,
+            outcome.op_type,
+            Process::Client(worker.process),
+            op.f,
+            outcome.value,
+        );
+        if let Some(record) = world.history.ops.get_mut(index as usize) {
             record.error = outcome.error;
             record.exception = outcome.exception;
             record.is_final = op.is_final;
@@ -173,7 +348,7 @@ impl<H: NodeHost> Runner<'_, H> {
             _ => {
                 self.counts.info += 1;
                 worker.process += concurrency;
-                worker.replace = !reusable;
+                worker.replace = !self.policy.reusable;
             }
         }
         self.free.push_back(thread);

@@ -57,6 +57,11 @@ pub struct Broadcast {
 }
 
 impl Broadcast {
+    /// The node the `broadcast` binary runs: strategy from `GLOMERS_BROADCAST`.
+    pub fn from_env() -> Self {
+        Broadcast::new(Strategy::from_env())
+    }
+
     /// A node following `strategy`.
     pub fn new(strategy: Strategy) -> Self {
         Broadcast {

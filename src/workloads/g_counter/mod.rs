@@ -60,6 +60,11 @@ pub enum GCounter {
 }
 
 impl GCounter {
+    /// The node the `g-counter` binary runs: strategy from `GLOMERS_G_COUNTER`.
+    pub fn from_env() -> Self {
+        GCounter::new(GCounterStrategy::from_env())
+    }
+
     /// A node using `strategy`.
     pub fn new(strategy: GCounterStrategy) -> Self {
         match strategy {
