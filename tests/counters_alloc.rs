@@ -5,7 +5,7 @@
 //! plays seq-kv and the peers with serde_json) is not. One test in this file, so no other
 //! test thread allocates while we count.
 
-use glomers::harness::services::{Service, service};
+use glomers::harness::services::{SimulatedService, service};
 use glomers::node::{NodeCore, Rng, Workload};
 use glomers::workloads::g_counter::{GCounter, GCounterStrategy, SeqKvConfig, SyncConfig};
 use glomers::workloads::{GSet, PnCounter};
@@ -20,7 +20,7 @@ use counting_alloc::allocations;
 struct Driver<W: Workload> {
     core: NodeCore<W>,
     out: Vec<u8>,
-    seq_kv: Box<dyn Service + Send>,
+    seq_kv: Box<dyn SimulatedService + Send>,
     /// Lines for the node, gathered unmeasured, fed measured.
     inbox: Vec<u8>,
     counted: u64,

@@ -3,7 +3,7 @@
 //! lin-kv against a plain map model, seq-kv per-node monotonicity and read-your-writes.
 
 use glomers::harness::services::value::clojure_eq;
-use glomers::harness::services::{LwwKv, SERVICE_NAMES, SeqKv, Service, service};
+use glomers::harness::services::{LwwKv, SERVICE_NAMES, SeqKv, SimulatedService, service};
 use glomers::node::rng::Rng;
 use proptest::prelude::*;
 use simd_json::OwnedValue;
@@ -15,7 +15,7 @@ fn json(text: &str) -> OwnedValue {
     simd_json::to_owned_value(&mut bytes).expect("test JSON")
 }
 
-fn call(svc: &mut dyn Service, src: &str, request: &str) -> Option<OwnedValue> {
+fn call(svc: &mut dyn SimulatedService, src: &str, request: &str) -> Option<OwnedValue> {
     let reply = svc.handle(src, &json(request));
     if let Some(body) = &reply {
         assert!(
@@ -27,7 +27,7 @@ fn call(svc: &mut dyn Service, src: &str, request: &str) -> Option<OwnedValue> {
 }
 
 /// Sends `request` and asserts the reply equals `expected` (Clojure equality on JSON).
-fn expect(svc: &mut dyn Service, src: &str, request: &str, expected: &str) {
+fn expect(svc: &mut dyn SimulatedService, src: &str, request: &str, expected: &str) {
     let reply = call(svc, src, request);
     let expected = json(expected);
     match reply {
@@ -40,7 +40,7 @@ fn expect(svc: &mut dyn Service, src: &str, request: &str, expected: &str) {
 }
 
 /// Sends a `write` (with no msg_id) and expects a plain `write_ok`.
-fn write_ok(svc: &mut dyn Service, src: &str, request: &str) {
+fn write_ok(svc: &mut dyn SimulatedService, src: &str, request: &str) {
     expect(
         svc,
         src,

@@ -7,7 +7,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use glomers::harness::services::{Service, service};
+use glomers::harness::services::{SimulatedService, service};
 use glomers::node::{NodeCore, Rng, Workload};
 use serde_json::{Value, json};
 
@@ -51,7 +51,7 @@ pub struct Cluster<W: Workload> {
     pub now: u64,
     pub nodes: Vec<NodeCore<W>>,
     pub ids: Vec<String>,
-    services: Vec<(String, Box<dyn Service + Send>)>,
+    services: Vec<(String, Box<dyn SimulatedService + Send>)>,
     queue: BinaryHeap<Reverse<(u64, u64, Flight)>>,
     sequence: u64,
     pub rng: Rng,

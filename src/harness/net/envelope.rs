@@ -7,7 +7,7 @@ use std::io::Write;
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
-use crate::harness::net::network::Message;
+use crate::harness::net::network::Packet;
 
 pub(crate) fn describe(src: &str, dest: &str, body: &OwnedValue) -> String {
     format!(
@@ -57,7 +57,7 @@ pub fn parse_envelope(line: Vec<u8>) -> Result<(String, String, OwnedValue), Str
 }
 
 /// The message as a node sees it on stdin: `{"id":…,"src":…,"dest":…,"body":…}`.
-pub fn envelope(message: &Message) -> Vec<u8> {
+pub fn envelope(message: &Packet) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(b"{\"id\":");
     out.extend_from_slice(itoa::Buffer::new().format(message.id).as_bytes());

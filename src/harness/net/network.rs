@@ -54,7 +54,7 @@ pub enum ClientRole {
 
 /// One message in flight.
 #[derive(Clone, Debug)]
-pub struct Message {
+pub struct Packet {
     /// Global id stamped by the network.
     pub id: u64,
     /// Sender id.
@@ -81,14 +81,14 @@ pub struct Delivery {
     /// Where it goes.
     pub to: Endpoint,
     /// The message.
-    pub message: Message,
+    pub message: Packet,
 }
 
 /// A queued message, ordered by (deadline, send order).
 struct Queued {
     deadline: Time,
     seq: u64,
-    message: Box<Message>,
+    message: Box<Packet>,
 }
 
 impl PartialEq for Queued {
@@ -245,7 +245,7 @@ impl Network {
         let Some(to) = self.lookup(&dest) else {
             return Err(io::Error::other(format!("unknown destination {dest:?}")));
         };
-        let message = Message {
+        let message = Packet {
             id: self.next_id,
             src,
             dest,
@@ -294,7 +294,7 @@ impl Network {
 
     /// Queues a message for destination queue `queue`; past [`MAX_IN_FLIGHT`] the run
     /// fails loudly.
-    fn enqueue(&mut self, queue: usize, deadline: Time, message: Message) -> io::Result<()> {
+    fn enqueue(&mut self, queue: usize, deadline: Time, message: Packet) -> io::Result<()> {
         if self.in_flight >= MAX_IN_FLIGHT {
             return Err(io::Error::other(
                 "network overloaded: too many messages in flight",
@@ -371,7 +371,7 @@ impl Network {
         }))
     }
 
-    fn partitioned(&self, message: &Message, dest: usize) -> bool {
+    fn partitioned(&self, message: &Packet, dest: usize) -> bool {
         let n = self.node_count;
         if dest >= n {
             return false;
@@ -382,14 +382,14 @@ impl Network {
         }
     }
 
-    fn received(&mut self, now: Time, message: &Message) -> io::Result<()> {
+    fn received(&mut self, now: Time, message: &Packet) -> io::Result<()> {
         count(&mut self.stats, involves_client(message), |c| {
             c.recv_count += 1
         });
         self.record("recv", now, message, self.log_recv)
     }
 
-    fn record(&mut self, kind: &str, now: Time, message: &Message, log: bool) -> io::Result<()> {
+    fn record(&mut self, kind: &str, now: Time, message: &Packet, log: bool) -> io::Result<()> {
         if log {
             eprintln!(":{kind} {}", String::from_utf8_lossy(&envelope(message)));
         }
@@ -424,7 +424,7 @@ fn draw_delay(dist: LatencyDist, mean: u64, rng: &mut Rng) -> Time {
     ms * MS
 }
 
-fn involves_client(message: &Message) -> bool {
+fn involves_client(message: &Packet) -> bool {
     message.src.starts_with('c') || message.dest.starts_with('c')
 }
 

@@ -22,7 +22,7 @@ use crate::harness::history::History;
 use crate::harness::hosts::{HostEvent, MS, NodeHost, Time};
 use crate::harness::net::envelope::{describe, parse_envelope};
 use crate::harness::net::network::{ClientRole, Delivery, Endpoint, Network};
-use crate::harness::services::Service;
+use crate::harness::services::SimulatedService;
 use crate::node::rng::Rng;
 use phases::{Phase, Phases};
 use simd_json::prelude::*;
@@ -70,7 +70,7 @@ pub struct Counts {
 }
 
 /// The services, by index into the network's service list, with their names.
-pub type Services = Vec<(String, Box<dyn Service + Send>)>;
+pub type Services = Vec<(String, Box<dyn SimulatedService + Send>)>;
 
 /// What the acting component may touch during one step: the clock, the network and the
 /// history (lent by the [`Runner`], which owns the history).

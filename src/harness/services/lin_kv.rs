@@ -6,7 +6,7 @@
 
 use super::kv_map::{Dialect, KvRequest, decide};
 use super::value::ValueMap;
-use super::{Service, with_in_reply_to};
+use super::{SimulatedService, with_in_reply_to};
 use simd_json::OwnedValue;
 
 /// The lin-kv service.
@@ -27,7 +27,7 @@ impl LinKv {
     }
 }
 
-impl Service for LinKv {
+impl SimulatedService for LinKv {
     fn handle(&mut self, _src: &str, body: &OwnedValue) -> Option<OwnedValue> {
         let request = KvRequest::parse(body)?;
         let outcome = decide(&request, self.map.get(request.key()), Dialect::Persistent);

@@ -5,7 +5,7 @@
 //! through the `case`, throws, and gets no reply. Other body fields are ignored.
 
 use super::kv_map::body;
-use super::{Service, with_in_reply_to};
+use super::{SimulatedService, with_in_reply_to};
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
@@ -22,7 +22,7 @@ impl LinTso {
     }
 }
 
-impl Service for LinTso {
+impl SimulatedService for LinTso {
     fn handle(&mut self, _src: &str, request: &OwnedValue) -> Option<OwnedValue> {
         if request.as_object()?.get("type")?.as_str()? != "ts" {
             return None;

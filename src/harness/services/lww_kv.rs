@@ -19,7 +19,7 @@
 
 use super::kv_map::{Dialect, KvRequest, decide};
 use super::value::ValueMap;
-use super::{Service, with_in_reply_to};
+use super::{SimulatedService, with_in_reply_to};
 use crate::node::rng::Rng;
 use simd_json::OwnedValue;
 
@@ -68,7 +68,7 @@ impl LwwKv {
     }
 }
 
-impl Service for LwwKv {
+impl SimulatedService for LwwKv {
     fn handle(&mut self, _src: &str, body: &OwnedValue) -> Option<OwnedValue> {
         let request = KvRequest::parse(body)?;
         let count = REPLICAS as u64;

@@ -3,7 +3,7 @@
 //!
 //! Each mirrors src/maelstrom/service.clj, quirks included; the per-service files say which
 //! quirk comes from where. The runner owns time and the network: it hands every request
-//! that reaches a service to [`Service::handle`], in delivery order (Maelstrom runs one
+//! that reaches a service to [`SimulatedService::handle`], in delivery order (Maelstrom runs one
 //! worker thread per service, so each service is a single serialization point), and sends
 //! the returned body back to the request's `src`.
 //!
@@ -12,7 +12,7 @@
 //! * the reply is the handler's body plus `in_reply_to` = the request's `msg_id`, copied
 //!   as-is, or `null` when the request has none. Replies never carry a `msg_id`.
 //! * an unknown `type`, a missing one, or a body that is not an object makes the handler
-//!   throw; Maelstrom logs it and sends nothing, so [`Service::handle`] returns `None` and
+//!   throw; Maelstrom logs it and sends nothing, so [`SimulatedService::handle`] returns `None` and
 //!   the caller's request times out.
 //! * keys and values are compared with Clojure `=` ([`value`]).
 //!
@@ -37,7 +37,7 @@ use simd_json::prelude::*;
 use simd_json::{OwnedValue, StaticNode};
 
 /// A Maelstrom service: takes request bodies in delivery order, returns reply bodies.
-pub trait Service {
+pub trait SimulatedService {
     /// Handles one request body from node `src`. Returns the full reply body (with
     /// `in_reply_to`), or `None` when Maelstrom would send no reply at all.
     fn handle(&mut self, src: &str, body: &OwnedValue) -> Option<OwnedValue>;
@@ -48,7 +48,7 @@ pub const SERVICE_NAMES: [&str; 4] = ["lin-kv", "seq-kv", "lww-kv", "lin-tso"];
 
 /// A fresh service by id, or `None` for an id Maelstrom does not provide. `rng` drives
 /// seq-kv's choice of state and lww-kv's choice of replica; the others ignore it.
-pub fn service(name: &str, rng: Rng) -> Option<Box<dyn Service + Send>> {
+pub fn service(name: &str, rng: Rng) -> Option<Box<dyn SimulatedService + Send>> {
     match name {
         "lin-kv" => Some(Box::new(LinKv::new())),
         "seq-kv" => Some(Box::new(SeqKv::new(rng))),

@@ -32,7 +32,7 @@
 
 use super::kv_map::{Dialect, KvRequest, decide};
 use super::value::ValueMap;
-use super::{Service, with_in_reply_to};
+use super::{SimulatedService, with_in_reply_to};
 use crate::node::rng::Rng;
 use simd_json::OwnedValue;
 use std::collections::HashMap;
@@ -82,7 +82,7 @@ impl SeqKv {
     }
 }
 
-impl Service for SeqKv {
+impl SimulatedService for SeqKv {
     fn handle(&mut self, src: &str, body: &OwnedValue) -> Option<OwnedValue> {
         let request = KvRequest::parse(body)?;
         let key = request.key();
