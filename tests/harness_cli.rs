@@ -168,3 +168,46 @@ fn sweep_reports_failing_seeds_with_replay_commands_and_exits_1() {
     assert_eq!(ok.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("4 seeds, 0 failed"));
 }
+
+#[test]
+fn workload_is_required_and_help_lists_workloads_and_exit_statuses() {
+    let (code, stderr) = glomers(&["test", "--bin", ECHO]);
+    assert_eq!(code, 254, "{stderr}");
+    assert!(stderr.contains("--workload"), "{stderr}");
+    let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
+        .args(["test", "--help"])
+        .output()
+        .expect("run glomers");
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for name in glomers::harness::registry::names() {
+        assert!(help.contains(name), "{name} not in test --help:\n{help}");
+    }
+    assert!(help.contains("254 bad arguments"), "{help}");
+    // A known workload the harness cannot drive yet is refused by name.
+    let (code, stderr) = glomers(&["test", "-w", "kafka", "--bin", ECHO]);
+    assert_eq!(code, 254);
+    assert!(
+        stderr.contains("not supported by this harness yet"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn challenges_lists_each_with_its_flags() {
+    let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
+        .arg("challenges")
+        .output()
+        .expect("run glomers");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines().any(|l| l
+            == "3d\tbroadcast\tGLOMERS_BROADCAST=3d\t--node-count 25 --time-limit 20 --rate 100 --latency 100"),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("1\techo\t-\t")),
+        "{text}"
+    );
+}

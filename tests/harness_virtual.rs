@@ -139,6 +139,17 @@ fn run(seed: u64) -> History {
 }
 
 fn run_with(config: TestConfig, drop_every: u64) -> (History, Vec<String>) {
+    let (history, clients, _) = run_side(config, drop_every, clients::echo());
+    (history, clients)
+}
+
+/// Runs `side` against the virtual echo cluster: history, client ids the nodes saw, and
+/// the network's client message count.
+fn run_side(
+    config: TestConfig,
+    drop_every: u64,
+    side: clients::ClientSide,
+) -> (History, Vec<String>, u64) {
     let seed = config.seed;
     let mut rng = Rng::new(seed);
     let services = SERVICE_NAMES
@@ -163,17 +174,16 @@ fn run_with(config: TestConfig, drop_every: u64) -> (History, Vec<String>) {
         echoes: 0,
         clients: Vec::new(),
     };
-    let workload = clients::echo();
     let clients = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
     let host = Recording {
         inner: host,
         clients: clients.clone(),
     };
-    let output = Runner::new(&config, host, net, services, workload, rng)
+    let output = Runner::new(&config, host, net, services, side, rng)
         .run()
         .expect("run");
     let clients = clients.lock().clone();
-    (output.history, clients)
+    (output.history, clients, output.net.clients.send_count)
 }
 
 /// Passes through to the echo host and keeps its client list when the runner drops it.
@@ -298,4 +308,177 @@ fn timeouts_bump_processes_and_replace_non_reusable_clients() {
             .any(|c| ["c3", "c4", "c5"].contains(&c.as_str()))
     );
     assert!(clients.iter().all(|c| c.starts_with('c')));
+}
+
+/// Maelstrom's client shapes, exercised with a test workload: `crash` completes as `info`
+/// without any RPC; `twice` chains two echo RPCs (the second quotes the first reply) and
+/// its value is its client's own count of completed `twice` ops; the generator counts
+/// every completion; in the final phase each worker waits 100 ms, then runs one `twice`.
+mod stateful {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use glomers::harness::clients::outcome::Outcome;
+    use glomers::harness::clients::{
+        Client, ClientPolicy, ClientSide, FinalStep, Generator, OpSpec, Step, WorkerSlot, object,
+    };
+    use glomers::harness::hosts::{MS, Time};
+    use glomers::node::rng::Rng;
+    use simd_json::OwnedValue;
+    use simd_json::prelude::*;
+
+    pub struct Counting {
+        pub completions: Arc<AtomicU64>,
+        finals: Vec<u8>,
+    }
+
+    impl Generator for Counting {
+        fn next_op(&mut self, rng: &mut Rng, _worker: WorkerSlot) -> OpSpec {
+            if rng.below(5) == 0 {
+                OpSpec::new("crash", OwnedValue::null())
+            } else {
+                OpSpec::new("twice", OwnedValue::null())
+            }
+        }
+
+        fn has_final_phase(&self) -> bool {
+            true
+        }
+
+        fn final_step(&mut self, _rng: &mut Rng, worker: WorkerSlot, _elapsed: Time) -> FinalStep {
+            if self.finals.len() <= worker.thread {
+                self.finals.resize(worker.thread + 1, 0);
+            }
+            let stage = &mut self.finals[worker.thread];
+            *stage += 1;
+            match *stage {
+                1 => FinalStep::Wait(100 * MS),
+                2 => FinalStep::Invoke(OpSpec::final_op("twice", OwnedValue::null())),
+                _ => FinalStep::Done,
+            }
+        }
+
+        fn on_complete(&mut self, _worker: WorkerSlot, _op: &OpSpec, _outcome: &Outcome) {
+            self.completions.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// One worker process's client: how many `twice` ops it completed, and the first
+    /// reply of the op in progress.
+    #[derive(Default)]
+    struct Twice {
+        completed: u64,
+        first_reply: Option<String>,
+    }
+
+    fn echo(text: String) -> Step {
+        Step::Send(object(vec![("type", "echo".into()), ("echo", text.into())]))
+    }
+
+    impl Client for Twice {
+        fn invoke(&mut self, op: &OpSpec) -> Step {
+            match op.f {
+                "crash" => Step::Done(Outcome::info(OwnedValue::null(), "crashed".into())),
+                _ => echo("first".to_string()),
+            }
+        }
+
+        fn on_reply(&mut self, op: &OpSpec, body: &OwnedValue) -> Step {
+            let text = body["echo"].as_str().unwrap_or_default().to_string();
+            match self.first_reply.take() {
+                None => {
+                    self.first_reply = Some(text.clone());
+                    echo(format!("second after {text}"))
+                }
+                Some(first) => {
+                    assert_eq!(text, format!("second after {first}"), "{op:?}");
+                    self.completed += 1;
+                    Step::ok(self.completed.into())
+                }
+            }
+        }
+    }
+
+    pub fn side(completions: Arc<AtomicU64>) -> ClientSide {
+        ClientSide {
+            generator: Box::new(Counting {
+                completions,
+                finals: Vec::new(),
+            }),
+            open_client: Box::new(|| Box::new(Twice::default())),
+            policy: ClientPolicy::DEFAULT,
+        }
+    }
+}
+
+#[test]
+fn stateful_clients_chain_rpcs_and_complete_without_one() {
+    let mut config = config(21);
+    config.nemesis = false;
+    config.time_limit_s = 5;
+    config.rate = 100.0;
+    config.recovery_s = 1.0;
+    let completions = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (history, clients, client_messages) =
+        run_side(config.clone(), 0, stateful::side(completions.clone()));
+    let done: Vec<_> = history
+        .ops
+        .iter()
+        .filter(|op| op.op_type != OpType::Invoke)
+        .collect();
+    assert_eq!(
+        completions.load(std::sync::atomic::Ordering::Relaxed),
+        done.len() as u64,
+        "the generator sees every completion"
+    );
+    let crashes = done.iter().filter(|op| op.f == "crash").count();
+    let twices: Vec<_> = done.iter().filter(|op| op.f == "twice").collect();
+    assert!(
+        crashes > 10 && twices.len() > 100,
+        "{crashes} {}",
+        twices.len()
+    );
+    assert!(
+        done.iter()
+            .filter(|op| op.f == "crash")
+            .all(|op| op.op_type == OpType::Info)
+    );
+    assert!(twices.iter().all(|op| op.op_type == OpType::Ok));
+    // Only `twice` sends anything: 2 requests + 2 replies each, after 3 inits + 3 init_oks.
+    assert_eq!(client_messages, 6 + 4 * twices.len() as u64);
+    // A process's values count its own client's completions: 1, 2, 3, … A crash (info)
+    // moves the thread to a new process, whose fresh client counts from 1 again.
+    let mut per_process: std::collections::BTreeMap<_, Vec<u64>> = Default::default();
+    for op in &twices {
+        per_process
+            .entry(op.process)
+            .or_default()
+            .push(op.value.as_u64().expect("count"));
+    }
+    for (process, values) in &per_process {
+        let expected: Vec<u64> = (1..=values.len() as u64).collect();
+        assert_eq!(values, &expected, "process {process:?}");
+    }
+    assert!(
+        per_process.len() > config.concurrency,
+        "crashes changed processes"
+    );
+    // Non-reusable clients: a new client id per process that sent something, after the
+    // 3 init and 3 setup clients.
+    assert!(clients.len() >= 3 + per_process.len(), "{clients:?}");
+    // Final phase: one `twice` per worker, flagged, ≥ 100 ms after the recovery sleep.
+    let finals: Vec<_> = history.ops.iter().filter(|op| op.is_final).collect();
+    assert_eq!(
+        finals.len(),
+        2 * config.concurrency,
+        "invoke + ok per worker"
+    );
+    let last_main = history
+        .ops
+        .iter()
+        .filter(|op| !op.is_final)
+        .map(|op| op.time_ns)
+        .max()
+        .unwrap_or(0);
+    assert!(finals.iter().all(|op| op.time_ns >= last_main + 1_100 * MS));
 }
