@@ -244,10 +244,8 @@ impl Phases {
                 self.phase = Phase::Final { since: now };
                 self.advance(world, workers, rng)?;
             }
-            Phase::Final { since } => {
-                if workers.run_final(world, rng, now - since)? {
-                    self.phase = Phase::Done;
-                }
+            Phase::Final { since } if workers.run_final(world, rng, now - since)? => {
+                self.phase = Phase::Done;
             }
             _ => {}
         }
