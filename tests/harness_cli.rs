@@ -184,13 +184,15 @@ fn workload_is_required_and_help_lists_workloads_and_exit_statuses() {
         assert!(help.contains(name), "{name} not in test --help:\n{help}");
     }
     assert!(help.contains("254 bad arguments"), "{help}");
-    // A known workload the harness cannot drive yet is refused by name.
-    let (code, stderr) = glomers(&["test", "-w", "kafka", "--bin", ECHO]);
-    assert_eq!(code, 254);
-    assert!(
-        stderr.contains("not supported by this harness yet"),
-        "{stderr}"
-    );
+    // A workload without an in-process node of ours is refused under --sim, by name.
+    let unsimulated = glomers::harness::registry::WORKLOADS
+        .iter()
+        .find(|w| w.node.is_none());
+    if let Some(spec) = unsimulated {
+        let (code, stderr) = glomers(&["test", "-w", spec.name, "--sim"]);
+        assert_eq!(code, 254);
+        assert!(stderr.contains("--sim has no in-process node"), "{stderr}");
+    }
 }
 
 #[test]

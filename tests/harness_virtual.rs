@@ -378,7 +378,7 @@ mod stateful {
     impl Client for Twice {
         fn invoke(&mut self, op: &OpSpec) -> Step {
             match op.f {
-                "crash" => Step::Done(Outcome::info(OwnedValue::null(), "crashed".into())),
+                "crash" => Step::Done(Outcome::info(OwnedValue::null(), Some("crashed".into()))),
                 _ => echo("first".to_string()),
             }
         }

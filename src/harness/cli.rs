@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::harness::checkers::Availability;
+use crate::harness::clients::WorkloadOptions;
 use crate::harness::net::faults::Faults;
 use crate::harness::net::network::LatencyDist;
 use crate::harness::net::topology::TopologyKind;
@@ -253,6 +254,18 @@ impl TestConfig {
     pub fn spec(&self) -> Option<&'static WorkloadSpec> {
         registry::find(&self.workload)
     }
+
+    /// The options the workload's generator and clients take.
+    pub fn workload_options(&self) -> WorkloadOptions {
+        WorkloadOptions {
+            node_count: self.nodes.len(),
+            concurrency: self.concurrency,
+            latency_ms: self.latency_ms,
+            key_count: self.key_count,
+            max_txn_length: self.max_txn_length,
+            max_writes_per_key: self.max_writes_per_key,
+        }
+    }
 }
 
 /// Rejects workloads this harness (or, with `--sim`, our in-process nodes) cannot run.
@@ -333,7 +346,7 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
     if args.recovery_time.is_nan() || args.recovery_time < 0.0 {
         return Err("--recovery-time must be ≥ 0".to_string());
     }
-    Ok(TestConfig {
+    let config = TestConfig {
         workload: args.workload,
         bin,
         sim: args.sim,
@@ -361,7 +374,11 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
         seed: args.seed.unwrap_or(default_seed),
         recovery_s: args.recovery_time,
         store: args.store,
-    })
+    };
+    if let Some(make_clients) = spec.clients {
+        make_clients(&config.workload_options())?;
+    }
+    Ok(config)
 }
 
 fn resolve_nodes(args: &TestArgs) -> Result<Vec<String>, String> {

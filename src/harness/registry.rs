@@ -16,6 +16,10 @@ use crate::harness::clients::{self, ClientSide, WorkloadOptions};
 use crate::node::{DynNode, NodeCore};
 use crate::workloads::{Broadcast, Echo, GCounter, GSet, PnCounter, UniqueIds};
 
+/// Builds a workload's generator and clients for a test, or says why its options do not
+/// suit the workload (lin-kv's concurrency must be a multiple of 2n).
+pub type ClientsFactory = fn(&WorkloadOptions) -> Result<ClientSide, String>;
+
 /// One workload: what `-w NAME` runs.
 pub struct WorkloadSpec {
     /// The `-w` name, also the name of its binary in `target/release/`.
@@ -24,8 +28,9 @@ pub struct WorkloadSpec {
     pub strategy_env: Option<&'static str>,
     /// Our node, in process (`--sim`); `None` until we have one.
     pub node: Option<fn(seed: u64) -> Box<dyn DynNode>>,
-    /// Its generator and clients; `None` where the harness cannot drive it yet.
-    pub clients: Option<fn(&WorkloadOptions) -> ClientSide>,
+    /// Its generator and clients, or why the options do not suit it; `None` where the
+    /// harness cannot drive it yet.
+    pub clients: Option<ClientsFactory>,
     /// Its checker (Jepsen's, MAELSTROM.md §3).
     pub checker: fn() -> Box<dyn Checker>,
     /// Whether client setup sends each node a `topology` (only broadcast, §2.1).
@@ -59,7 +64,7 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
         name: "echo",
         strategy_env: None,
         node: Some(|seed| Box::new(NodeCore::new(Echo, seed))),
-        clients: Some(|_| clients::echo()),
+        clients: Some(|_| Ok(clients::echo())),
         checker: || Box::new(checkers::echo::Echo),
         sends_topology: false,
         challenges: &[challenge("1", "--node-count 1 --time-limit 10")],
@@ -68,7 +73,7 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
         name: "unique-ids",
         strategy_env: None,
         node: Some(|seed| Box::new(NodeCore::new(UniqueIds::default(), seed))),
-        clients: Some(|_| clients::unique_ids()),
+        clients: Some(|_| Ok(clients::unique_ids())),
         checker: || Box::new(checkers::unique_ids::UniqueIds),
         sends_topology: false,
         challenges: &[challenge(
@@ -80,7 +85,7 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
         name: "broadcast",
         strategy_env: Some("GLOMERS_BROADCAST"),
         node: Some(|seed| Box::new(NodeCore::new(Broadcast::from_env(), seed))),
-        clients: Some(|_| clients::broadcast()),
+        clients: Some(|_| Ok(clients::broadcast())),
         checker: || {
             Box::new(checkers::set_full::SetFull {
                 rename_from: Some("broadcast"),
@@ -110,7 +115,7 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
         name: "g-set",
         strategy_env: None,
         node: Some(|seed| Box::new(NodeCore::new(GSet::from_env(), seed))),
-        clients: Some(|_| clients::g_set()),
+        clients: Some(|_| Ok(clients::g_set())),
         checker: || Box::new(checkers::set_full::SetFull { rename_from: None }),
         sends_topology: false,
         challenges: &[challenge(
@@ -122,7 +127,7 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
         name: "g-counter",
         strategy_env: Some("GLOMERS_G_COUNTER"),
         node: Some(|seed| Box::new(NodeCore::new(GCounter::from_env(), seed))),
-        clients: Some(|_| clients::counters(false)),
+        clients: Some(|_| Ok(clients::counters(false))),
         checker: || Box::new(checkers::counter::Counter),
         sends_topology: false,
         challenges: &[challenge(
@@ -134,7 +139,7 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
         name: "pn-counter",
         strategy_env: None,
         node: Some(|seed| Box::new(NodeCore::new(PnCounter::from_env(), seed))),
-        clients: Some(|_| clients::counters(true)),
+        clients: Some(|_| Ok(clients::counters(true))),
         checker: || Box::new(checkers::counter::Counter),
         sends_topology: false,
         challenges: &[challenge(
@@ -146,7 +151,7 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
         name: "lin-kv",
         strategy_env: None,
         node: None,
-        clients: None,
+        clients: Some(clients::lin_kv),
         checker: || Box::new(checkers::lin_kv::LinKv),
         sends_topology: false,
         challenges: &[challenge(
@@ -158,7 +163,7 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
         name: "kafka",
         strategy_env: None,
         node: None,
-        clients: None,
+        clients: Some(|options| Ok(clients::kafka(options))),
         checker: || Box::new(checkers::kafka::Kafka),
         sends_topology: false,
         challenges: &[
@@ -180,7 +185,7 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
         name: "txn-list-append",
         strategy_env: None,
         node: None,
-        clients: None,
+        clients: Some(|options| Ok(clients::list_append(options))),
         checker: || Box::new(checkers::list_append::ListAppend),
         sends_topology: false,
         challenges: &[challenge(
@@ -192,7 +197,7 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
         name: "txn-rw-register",
         strategy_env: None,
         node: None,
-        clients: None,
+        clients: Some(|options| Ok(clients::rw_register(options))),
         checker: || Box::new(checkers::rw_register::RwRegister),
         sends_topology: false,
         challenges: &[

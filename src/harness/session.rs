@@ -16,7 +16,6 @@ use simd_json::OwnedValue;
 
 use crate::harness::checkers::{CheckInput, Validity, analyze, validity_of};
 use crate::harness::cli::{Cli, Command, TestConfig, resolve};
-use crate::harness::clients::WorkloadOptions;
 use crate::harness::console;
 use crate::harness::history::History;
 use crate::harness::hosts::process::{Launch, ProcessHost};
@@ -195,17 +194,6 @@ fn shell_quote(word: &str) -> String {
     }
 }
 
-pub(super) fn workload_options(config: &TestConfig) -> WorkloadOptions {
-    WorkloadOptions {
-        node_count: config.nodes.len(),
-        concurrency: config.concurrency,
-        latency_ms: config.latency_ms,
-        key_count: config.key_count,
-        max_txn_length: config.max_txn_length,
-        max_writes_per_key: config.max_writes_per_key,
-    }
-}
-
 /// Orders exit statuses: crash > invalid > unknown > valid.
 pub fn worse(a: i32, b: i32) -> i32 {
     let rank = |c: i32| match c {
@@ -360,7 +348,7 @@ fn execute_inner(
         .spec()
         .and_then(|spec| spec.clients)
         .ok_or("unsupported workload")?;
-    let clients = clients(&workload_options(config));
+    let clients = clients(&config.workload_options())?;
     let output = if config.sim {
         let mut sim_rng = Rng::new(config.seed ^ SIM_STREAM);
         let mut host = match factory {

@@ -18,14 +18,21 @@
 
 mod counter;
 mod echo;
+mod kafka;
+pub mod key_pool;
+mod lin_kv;
 pub mod outcome;
 pub mod schema;
 mod sets;
+mod txn;
 mod unique_ids;
 
 pub use counter::counters;
 pub use echo::echo;
+pub use kafka::kafka;
+pub use lin_kv::lin_kv;
 pub use sets::{broadcast, g_set};
+pub use txn::{list_append, micro_op, rw_register};
 pub use unique_ids::unique_ids;
 
 use simd_json::OwnedValue;
@@ -43,6 +50,8 @@ pub struct OpSpec {
     pub value: OwnedValue,
     /// `:final? true` (final-phase reads of broadcast and counters).
     pub is_final: bool,
+    /// Jepsen's `:seek-to-beginning? true` (kafka's final-phase `assign`).
+    pub seek_to_beginning: bool,
 }
 
 impl OpSpec {
@@ -52,6 +61,7 @@ impl OpSpec {
             f,
             value,
             is_final: false,
+            seek_to_beginning: false,
         }
     }
 
@@ -61,6 +71,7 @@ impl OpSpec {
             f,
             value,
             is_final: true,
+            seek_to_beginning: false,
         }
     }
 }
@@ -72,6 +83,8 @@ pub struct WorkerSlot {
     pub thread: usize,
     /// Its current process id (thread + k·C after k `info` completions).
     pub process: u64,
+    /// Relative time (since the main phase began), in ns.
+    pub time: Time,
 }
 
 /// What a generator tells a free worker in the final phase.

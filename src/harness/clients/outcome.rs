@@ -33,12 +33,12 @@ impl Outcome {
         }
     }
 
-    /// `info` with this value and error, without an exception (kafka's `crash`).
-    pub fn info(value: OwnedValue, error: OwnedValue) -> Outcome {
+    /// `info` with this value and optional error, without an exception (kafka's `crash`).
+    pub fn info(value: OwnedValue, error: Option<OwnedValue>) -> Outcome {
         Outcome {
             op_type: OpType::Info,
             value,
-            error: Some(error),
+            error,
             exception: None,
         }
     }

@@ -88,9 +88,8 @@ impl Generator for SetGenerator {
     fn final_step(&mut self, _rng: &mut Rng, worker: WorkerSlot, _elapsed: Time) -> FinalStep {
         let is_final = self.shape.final_flag;
         self.finals.step(worker.thread, || OpSpec {
-            f: "read",
-            value: OwnedValue::null(),
             is_final,
+            ..OpSpec::new("read", OwnedValue::null())
         })
     }
 }

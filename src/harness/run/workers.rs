@@ -64,10 +64,11 @@ struct Worker {
 }
 
 impl Worker {
-    fn slot(&self) -> WorkerSlot {
+    fn slot(&self, time: Time) -> WorkerSlot {
         WorkerSlot {
             thread: self.thread,
             process: self.process,
+            time,
         }
     }
 }
@@ -151,7 +152,7 @@ impl Workers {
         let Some(thread) = self.free.pop_front() else {
             return Ok(false);
         };
-        let slot = self.workers[thread].slot();
+        let slot = self.workers[thread].slot(world.relative);
         let op = self.generator.next_op(rng, slot);
         self.invoke(world, thread, op)?;
         Ok(true)
@@ -175,7 +176,10 @@ impl Workers {
             if !ready || worker.in_flight.is_some() {
                 continue;
             }
-            match self.generator.final_step(rng, worker.slot(), elapsed) {
+            match self
+                .generator
+                .final_step(rng, worker.slot(world.relative), elapsed)
+            {
                 FinalStep::Invoke(op) => {
                     self.workers[thread].final_state = FinalState::Asking;
                     self.free.retain(|&t| t != thread);
@@ -329,7 +333,8 @@ impl Workers {
     fn complete(&mut self, world: &mut World, thread: usize, op: &OpSpec, outcome: Outcome) {
         let concurrency = self.workers.len() as u64;
         let worker = &mut self.workers[thread];
-        self.generator.on_complete(worker.slot(), op, &outcome);
+        self.generator
+            .on_complete(worker.slot(world.relative), op, &outcome);
         let index = world.history.push(
             world.relative,
             outcome.op_type,
