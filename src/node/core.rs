@@ -281,19 +281,29 @@ impl<W: Workload> Inner<W> {
         }
     }
 
+    /// Answers the first `init` with `init_ok` and starts the workload. A later `init`
+    /// changes nothing (the node's id is already in the ids it issued, the messages it
+    /// sent, its peers' state) and gets error 22, `precondition-failed`: the request is
+    /// well-formed, but its precondition — a node not yet initialised — does not hold,
+    /// and the failure is definite (nothing happened). Not 10 (`init` is supported) nor
+    /// 11 (retrying later cannot succeed).
     fn handle_init(&mut self, parser: &mut Parser, arena: &Bump, msg: &Message<'_>) {
-        let ids = match init_ids(msg) {
+        if self.initialized {
+            let text = format!(
+                "already initialised as {:?}; a node takes one init",
+                self.state.node_id
+            );
+            let error = RequestError::new(ErrorCode::PreconditionFailed, text);
+            return self.reply_error(msg, &error);
+        }
+        let (node_id, node_ids) = match init_ids(msg) {
             Ok(ids) => ids,
             Err(error) => return self.reply_error(msg, &error),
         };
-        let (node_id, node_ids) = ids;
         self.state.set_identity(node_id, node_ids);
+        self.initialized = true;
         let mut ctx = Self::ctx(&mut self.state, arena);
         drop(ctx.reply(msg, "init_ok"));
-        if self.initialized {
-            return; // a repeated init is acknowledged, nothing more
-        }
-        self.initialized = true;
         self.workload.on_init(&mut ctx);
         for line in std::mem::take(&mut self.early) {
             self.handle_line(parser, arena, &line);
