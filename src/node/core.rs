@@ -61,6 +61,11 @@ impl<W: Workload> NodeCore<W> {
         }
     }
 
+    /// Memory held by the per-batch arena (it keeps its largest size across batches).
+    pub fn arena_bytes(&self) -> usize {
+        self.arena.allocated_bytes()
+    }
+
     /// The workload (for inspection in tests and the simulator).
     pub fn workload(&self) -> &W {
         &self.inner.workload
@@ -146,14 +151,17 @@ impl<W: Workload> NodeCore<W> {
     }
 
     /// Parses every buffered line with one simd-json call (see [`crate::wire::batch`]).
+    /// The batch is sized by the whole lines, not by a partial line that may be megabytes
+    /// long (a giant line arriving in small reads would otherwise cost a fresh zero-filled
+    /// arena block of its size so far on every read).
     fn process_batch(&mut self) {
         let arena = &self.arena;
-        let mut batch = Batch::new_in(arena, self.framer.buffered());
+        let mut batch = Batch::new_in(arena, self.framer.complete_bytes());
         while let Some(frame) = self.framer.next_line() {
             match frame {
                 Frame::Line { bytes, len } => {
                     let fits = batch.push_line(&bytes[..len]);
-                    assert!(fits, "batch sized from the framer's buffered bytes");
+                    assert!(fits, "batch sized from the framer's whole lines");
                 }
                 Frame::TooLong { len } => report_too_long(len),
             }

@@ -34,6 +34,9 @@ pub struct LineFramer {
     end: usize,
     /// Bytes after `start` already scanned without finding a newline.
     scanned: usize,
+    /// One past the last `\n` committed (0 when none is): `buffer[start..newline_end]`
+    /// holds only whole lines, the rest is a partial last line.
+    newline_end: usize,
     max_line: usize,
     /// Bytes kept readable after the last buffered byte (see [`Frame::Line`]).
     tail_padding: usize,
@@ -53,6 +56,7 @@ impl LineFramer {
             start: 0,
             end: 0,
             scanned: 0,
+            newline_end: 0,
             max_line,
             tail_padding,
             dropping: None,
@@ -64,15 +68,24 @@ impl LineFramer {
         self.end - self.start
     }
 
+    /// Bytes the buffered whole lines take (line ends included), without a partial last
+    /// line: what a batch of the buffered lines needs, however much of a long line has
+    /// arrived so far. Zero means [`LineFramer::next_line`] has no line to return.
+    pub fn complete_bytes(&self) -> usize {
+        self.newline_end.saturating_sub(self.start)
+    }
+
     /// Free space to read into (at least [`READ_CHUNK`] bytes); report the count read with
     /// [`LineFramer::commit`]. Lets the reactor read stdin straight into the framer.
     pub fn write_space(&mut self) -> &mut [u8] {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
+            self.newline_end = 0;
         } else if self.buffer.len() - self.end < READ_CHUNK && self.start > 0 {
             self.buffer.copy_within(self.start..self.end, 0);
             self.end -= self.start;
+            self.newline_end = self.newline_end.saturating_sub(self.start);
             self.start = 0;
         }
         let wanted = self.end + READ_CHUNK + self.tail_padding;
@@ -85,7 +98,12 @@ impl LineFramer {
 
     /// Marks `count` bytes of the last [`LineFramer::write_space`] as filled.
     pub fn commit(&mut self, count: usize) {
-        self.end = (self.end + count).min(self.buffer.len() - self.tail_padding);
+        let end = (self.end + count).min(self.buffer.len() - self.tail_padding);
+        // Lines are short, so this search from the back stops after a few bytes.
+        if let Some(offset) = memchr::memrchr(b'\n', &self.buffer[self.end..end]) {
+            self.newline_end = self.end + offset + 1;
+        }
+        self.end = end;
     }
 
     /// Appends input bytes (for drivers that already hold them in memory).
@@ -183,5 +201,25 @@ mod tests {
         assert_eq!(lines(&mut framer), vec!["<too long: 1000002>", "next"]);
         framer.extend(b"0123456789ABC\nz\n");
         assert_eq!(lines(&mut framer), vec!["<too long: 13>", "z"]);
+    }
+
+    #[test]
+    fn complete_bytes_cover_whole_lines_only() {
+        let mut framer = LineFramer::new(100, 64);
+        framer.extend(b"partial");
+        assert_eq!(framer.complete_bytes(), 0);
+        framer.extend(b" line\r\n\nsecond\nthird, partial");
+        assert_eq!(framer.complete_bytes(), "partial line\r\n\nsecond\n".len());
+        assert_eq!(lines(&mut framer), vec!["partial line", "second"]);
+        assert_eq!(framer.complete_bytes(), 0);
+        // Across the buffer's compaction (many reads), the count stays exact.
+        for _ in 0..5000 {
+            framer.extend(b"0123456789abcdef\n");
+            assert!(matches!(framer.next_line(), Some(Frame::Line { .. })));
+            assert_eq!(framer.complete_bytes(), 0);
+            framer.extend(b"partial");
+        }
+        framer.extend(b"\nx\n");
+        assert_eq!(framer.complete_bytes(), "partial\nx\n".len());
     }
 }
