@@ -151,6 +151,41 @@ fn unique_ids_interleave_by_node_index() {
     assert_eq!(ids, [1, 4, 7]); // node index 1 of 3
 }
 
+#[test]
+fn a_second_init_gets_an_error_and_changes_nothing() {
+    let mut core = NodeCore::new(UniqueIds::default(), 1);
+    run(&mut core, 0, &format!("{INIT}\n"));
+    let generate =
+        "{\"src\":\"c1\",\"dest\":\"n1\",\"body\":{\"type\":\"generate\",\"msg_id\":2}}\n";
+    let ids = |lines: Vec<String>| -> Vec<u64> {
+        lines
+            .iter()
+            .map(|line| {
+                let reply: serde_json::Value = serde_json::from_str(line).expect("json");
+                assert_eq!(reply["src"], "n1", "{line}");
+                reply["body"]["id"].as_u64().expect("id")
+            })
+            .collect()
+    };
+    assert_eq!(ids(run(&mut core, 0, &generate.repeat(2))), [1, 4]);
+    // Another identity (index 0 of 2 would reissue 6, 8, …), and the same one again.
+    let second = r#"{"src":"c9","dest":"n1","body":{"type":"init","node_id":"n0","node_ids":["n0","n1"],"msg_id":5}}"#;
+    for (init, client, msg_id) in [(second, "c9", 5), (INIT, "c0", 1)] {
+        let out = run(&mut core, 1, &format!("{init}\n"));
+        assert_eq!(out.len(), 1, "{out:?}");
+        let reply: serde_json::Value = serde_json::from_str(&out[0]).expect("json");
+        assert_eq!(reply["src"], "n1");
+        assert_eq!(reply["dest"], client);
+        assert_eq!(reply["body"]["type"], "error", "{reply}");
+        assert_eq!(reply["body"]["code"], 22);
+        assert_eq!(reply["body"]["in_reply_to"], msg_id);
+        let text = reply["body"]["text"].as_str().unwrap_or_default();
+        assert!(text.contains("already initialised"), "{text}");
+    }
+    assert_eq!(core.node_id(), "n1");
+    assert_eq!(ids(run(&mut core, 2, &generate.repeat(3))), [7, 10, 13]);
+}
+
 /// A workload that exercises rpc replies, rpc timeouts and timers.
 #[derive(Default)]
 struct Prober {

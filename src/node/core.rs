@@ -4,12 +4,20 @@
 //! 1. `handle_input(now, bytes)` (or `input_space` + `handle_read`) whenever input arrives;
 //! 2. `handle_timeout(now)` whenever `next_deadline()` has passed (calling it early is
 //!    harmless);
-//! 3. `output()` / `consume_output(n)` (or `take_output`) to ship what the node wrote.
+//! 3. `output()` / `consume_output(n)` (or `take_output`) to ship what the node wrote;
+//! 4. `resume_input(now)` once output was consumed, if `input_held()`.
+//!
+//! Backpressure: input lines are handled only while the output is below a limit
+//! ([`MAX_PENDING_OUTPUT`] by default); the rest wait, unparsed, in the input buffer until
+//! the driver consumes output and calls `resume_input` (or feeds more input). While
+//! `output_full()`, a driver should stop reading, so that the input buffer stays bounded too.
 //!
 //! The core never reads a clock, a file descriptor, or a global RNG. It answers `init`,
 //! buffers peer messages that arrive before `init`, matches RPC replies and timeouts,
 //! and turns bad input into Maelstrom `error` replies (or one stderr line when the sender
 //! cannot be identified). It never panics on input.
+
+mod input;
 
 use bumpalo::Bump;
 
@@ -17,10 +25,13 @@ use super::ctx::{Ctx, NodeState};
 use super::message::{Message, RequestError, salvage_reply_address};
 use super::timers::{Deadline, Millis};
 use super::workload::{RpcReply, Workload};
-use crate::wire::{Batch, ErrorCode, Frame, Json, LineFramer, Parsed, Parser};
+use crate::wire::{ErrorCode, Json, LineFramer, Parser};
 
 /// Longest accepted input line; longer lines are dropped with a stderr message.
 pub const MAX_LINE: usize = 8 << 20;
+/// Output allowed to pile up (the driver not consuming it) before input lines wait; see
+/// [`NodeCore::output_full`].
+pub const MAX_PENDING_OUTPUT: usize = 64 << 20;
 /// Messages buffered while waiting for `init` (peers may talk first).
 pub const MAX_EARLY_MESSAGES: usize = 4096;
 /// Timer events handled in one `handle_timeout` call, so a workload that keeps
@@ -33,6 +44,10 @@ pub struct NodeCore<W> {
     parser: Parser,
     /// Per-batch arena for input copies and parsed views; reset after every batch.
     arena: Bump,
+    /// Output size at which input lines stop being handled (see [`NodeCore::output_full`]).
+    output_limit: usize,
+    /// True when whole input lines wait in the framer because the output is full.
+    input_held: bool,
     inner: Inner<W>,
 }
 
@@ -52,6 +67,8 @@ impl<W: Workload> NodeCore<W> {
             framer: LineFramer::new(MAX_LINE, simd_json::INPUT_PADDING),
             parser: Parser::new(),
             arena: Bump::with_capacity(64 * 1024),
+            output_limit: MAX_PENDING_OUTPUT,
+            input_held: false,
             inner: Inner {
                 workload,
                 state: NodeState::new(seed),
@@ -59,6 +76,12 @@ impl<W: Workload> NodeCore<W> {
                 early: Vec::new(),
             },
         }
+    }
+
+    /// The same node with another output limit (default [`MAX_PENDING_OUTPUT`]; at least 1).
+    pub fn with_output_limit(mut self, bytes: usize) -> Self {
+        self.output_limit = bytes.max(1);
+        self
     }
 
     /// The workload (for inspection in tests and the simulator).
@@ -69,6 +92,11 @@ impl<W: Workload> NodeCore<W> {
     /// This node's id once initialised.
     pub fn node_id(&self) -> &str {
         &self.inner.state.node_id
+    }
+
+    /// Memory held by the per-batch arena (it keeps its largest size across batches).
+    pub fn arena_bytes(&self) -> usize {
+        self.arena.allocated_bytes()
     }
 
     /// Free input space for a zero-copy read; follow with [`NodeCore::handle_read`].
@@ -86,6 +114,26 @@ impl<W: Workload> NodeCore<W> {
     pub fn handle_input(&mut self, now: Millis, bytes: &[u8]) {
         self.framer.extend(bytes);
         self.process_lines(now);
+    }
+
+    /// Processes the lines held while the output was full, once it no longer is (after
+    /// `consume_output` / `take_output`). Cheap when nothing is held.
+    pub fn resume_input(&mut self, now: Millis) {
+        if self.input_held && !self.output_full() {
+            self.process_lines(now);
+        }
+    }
+
+    /// True while whole input lines wait for [`NodeCore::resume_input`] (or more input).
+    pub fn input_held(&self) -> bool {
+        self.input_held
+    }
+
+    /// True while the output holds at least the output limit: input lines are then kept
+    /// unhandled in the input buffer, so the output stays below the limit plus one line's
+    /// replies, and a driver should stop reading input.
+    pub fn output_full(&self) -> bool {
+        self.inner.output_full(self.output_limit)
     }
 
     /// Fires every timer and RPC timeout due at `now`.
@@ -126,59 +174,6 @@ impl<W: Workload> NodeCore<W> {
         into.clear();
         std::mem::swap(into, &mut self.inner.state.out);
     }
-
-    fn process_lines(&mut self, now: Millis) {
-        self.inner.advance_clock(now);
-        if self.inner.initialized {
-            self.process_batch();
-        }
-        // Before `init` (or for what is left if `init` arrived mid-batch): line by line.
-        while let Some(frame) = self.framer.next_line() {
-            match frame {
-                Frame::Line { bytes, len } => {
-                    self.inner
-                        .handle_framed(&mut self.parser, &self.arena, bytes, len)
-                }
-                Frame::TooLong { len } => report_too_long(len),
-            }
-        }
-        self.arena.reset();
-    }
-
-    /// Parses every buffered line with one simd-json call (see [`crate::wire::batch`]).
-    fn process_batch(&mut self) {
-        let arena = &self.arena;
-        let mut batch = Batch::new_in(arena, self.framer.buffered());
-        while let Some(frame) = self.framer.next_line() {
-            match frame {
-                Frame::Line { bytes, len } => {
-                    let fits = batch.push_line(&bytes[..len]);
-                    assert!(fits, "batch sized from the framer's buffered bytes");
-                }
-                Frame::TooLong { len } => report_too_long(len),
-            }
-        }
-        if batch.is_empty() {
-            return;
-        }
-        match batch.parse(&mut self.parser) {
-            Parsed::Whole(array) => {
-                for value in array.items() {
-                    self.inner
-                        .handle_parsed(&mut self.parser, arena, Ok(value), &[]);
-                }
-            }
-            Parsed::EachLine(lines) => {
-                for line in lines {
-                    self.inner.handle_line(&mut self.parser, arena, line);
-                }
-            }
-        }
-    }
-}
-
-fn report_too_long(len: usize) {
-    eprintln!("glomers: dropped an input line of {len} bytes (limit {MAX_LINE})");
 }
 
 impl<W: Workload> Inner<W> {
@@ -186,26 +181,16 @@ impl<W: Workload> Inner<W> {
         self.state.now = self.state.now.max(now);
     }
 
+    fn output_full(&self, limit: usize) -> bool {
+        self.state.out.len() >= limit
+    }
+
     fn ctx<'c>(state: &'c mut NodeState, arena: &'c Bump) -> Ctx<'c> {
         Ctx { state, arena }
     }
 
-    /// A line as the framer holds it (padded): parsed in place, no copy. Before `init`,
-    /// a pristine copy is kept first, since in-place parsing unescapes the line.
-    fn handle_framed(&mut self, parser: &mut Parser, arena: &Bump, bytes: &mut [u8], len: usize) {
-        if !self.initialized {
-            let copy = bytes[..len].to_vec();
-            return self.handle_line(parser, arena, &copy);
-        }
-        let why = match parser.parse_in_place(arena, bytes, len) {
-            // Initialised, so `dispatch` never needs the raw line.
-            Ok(value) => return self.handle_parsed(parser, arena, Ok(value), &[]),
-            Err(error) => error.to_string(),
-        };
-        self.reject_unparsed(&bytes[..len], &why);
-    }
-
-    /// A line held elsewhere (the pre-init buffer): copied into the arena and parsed.
+    /// A line as raw bytes: copied into the arena and parsed, leaving `line` as it was
+    /// (before `init` it may be kept for replay; a batch's fallback lines are its copies).
     fn handle_line(&mut self, parser: &mut Parser, arena: &Bump, line: &[u8]) {
         let result = parser.parse(arena, line);
         self.handle_parsed(parser, arena, result, line);
@@ -281,19 +266,29 @@ impl<W: Workload> Inner<W> {
         }
     }
 
+    /// Answers the first `init` with `init_ok` and starts the workload. A later `init`
+    /// changes nothing (the node's id is already in the ids it issued, the messages it
+    /// sent, its peers' state) and gets error 22, `precondition-failed`: the request is
+    /// well-formed, but its precondition — a node not yet initialised — does not hold,
+    /// and the failure is definite (nothing happened). Not 10 (`init` is supported) nor
+    /// 11 (retrying later cannot succeed).
     fn handle_init(&mut self, parser: &mut Parser, arena: &Bump, msg: &Message<'_>) {
-        let ids = match init_ids(msg) {
+        if self.initialized {
+            let text = format!(
+                "already initialised as {:?}; a node takes one init",
+                self.state.node_id
+            );
+            let error = RequestError::new(ErrorCode::PreconditionFailed, text);
+            return self.reply_error(msg, &error);
+        }
+        let (node_id, node_ids) = match init_ids(msg) {
             Ok(ids) => ids,
             Err(error) => return self.reply_error(msg, &error),
         };
-        let (node_id, node_ids) = ids;
         self.state.set_identity(node_id, node_ids);
+        self.initialized = true;
         let mut ctx = Self::ctx(&mut self.state, arena);
         drop(ctx.reply(msg, "init_ok"));
-        if self.initialized {
-            return; // a repeated init is acknowledged, nothing more
-        }
-        self.initialized = true;
         self.workload.on_init(&mut ctx);
         for line in std::mem::take(&mut self.early) {
             self.handle_line(parser, arena, &line);

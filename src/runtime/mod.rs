@@ -2,11 +2,15 @@
 //!
 //! One thread, one loop (the shape of mio's `tcp_server` example):
 //! 1. poll until stdin is readable, stdout is writable, or the core's next deadline;
-//! 2. read stdin straight into the core's framer until `WouldBlock` (at most
-//!    [`MAX_READ_PER_TURN`] bytes per turn, and not at all while more than
-//!    [`MAX_PENDING_OUTPUT`] bytes wait to be written — backpressure);
-//! 3. fire due timers;
-//! 4. write all pending output once, keeping any unwritten tail for the next turn.
+//! 2. backpressure: while the core's output is full (its limit,
+//!    [`crate::node::core::MAX_PENDING_OUTPUT`], or more waits to be written), read
+//!    nothing; once it is not, first let the core handle the input lines it held back;
+//! 3. read stdin straight into the core's framer until `WouldBlock`, at most
+//!    [`MAX_READ_PER_TURN`] bytes per turn, checking after every read that the output
+//!    is not full (the core stops handling lines when it is, so one read's burst of
+//!    requests cannot pile up replies past the limit);
+//! 4. fire due timers;
+//! 5. write all pending output once, keeping any unwritten tail for the next turn.
 //!
 //! `EINTR` is retried everywhere; spurious wake-ups are harmless. At stdin EOF the loop
 //! flushes what is left and returns. Where stdin or stdout is a regular file (epoll cannot
@@ -29,8 +33,6 @@ const STDOUT: Token = Token(1);
 pub const MAX_READ_PER_TURN: usize = 1 << 20;
 /// Requested kernel pipe buffer for stdin and stdout (the default is 64 KiB).
 pub const PIPE_BUFFER_BYTES: libc::c_int = 1 << 20;
-/// Output allowed to pile up (stdout blocked) before we stop reading input.
-pub const MAX_PENDING_OUTPUT: usize = 64 << 20;
 
 /// Runs `workload` as a Maelstrom node on stdin/stdout until stdin closes.
 pub fn run<W: Workload>(workload: W) -> io::Result<()> {
@@ -118,22 +120,24 @@ impl Reactor {
             if events.iter().any(|event| event.token() == STDIN) {
                 self.stdin_ready = true;
             }
-            if stdin_open && self.stdin_ready && core.output().len() < MAX_PENDING_OUTPUT {
+            core.resume_input(self.now());
+            if stdin_open && self.stdin_ready && !core.output_full() {
                 stdin_open = self.read_input(core)?;
             }
             core.handle_timeout(self.now());
             self.write_output(core)?;
-            if !stdin_open && core.output().is_empty() {
+            if !stdin_open && core.output().is_empty() && !core.input_held() {
                 return Ok(());
             }
         }
     }
 
     /// How long to sleep: until the next deadline, or not at all while input is known to
-    /// be waiting or an unpolled (regular-file) stdout has output to take.
+    /// be waiting (in stdin or held by the core) and the output is not full, or an
+    /// unpolled (regular-file) stdout has output to take.
     fn poll_timeout<W: Workload>(&self, core: &NodeCore<W>, stdin_open: bool) -> Option<Duration> {
-        let readable = core.output().len() < MAX_PENDING_OUTPUT;
-        let busy_stdin = stdin_open && self.stdin_ready && readable;
+        let waiting = core.input_held() || (stdin_open && self.stdin_ready);
+        let busy_stdin = waiting && !core.output_full();
         let busy_stdout = !core.output().is_empty() && !self.stdout_polled;
         if busy_stdin || busy_stdout {
             return Some(Duration::ZERO);
@@ -142,10 +146,10 @@ impl Reactor {
         Some(Duration::from_millis(deadline.saturating_sub(self.now())))
     }
 
-    /// Reads until `WouldBlock` or the per-turn cap. Returns false at EOF.
+    /// Reads until `WouldBlock`, the per-turn cap, or a full output. Returns false at EOF.
     fn read_input<W: Workload>(&mut self, core: &mut NodeCore<W>) -> io::Result<bool> {
         let mut taken = 0;
-        while taken < MAX_READ_PER_TURN {
+        while taken < MAX_READ_PER_TURN && !core.output_full() {
             match self.stdin.read(core.input_space()) {
                 Ok(0) => return Ok(false),
                 Ok(count) => {

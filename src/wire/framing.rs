@@ -34,6 +34,9 @@ pub struct LineFramer {
     end: usize,
     /// Bytes after `start` already scanned without finding a newline.
     scanned: usize,
+    /// One past the last `\n` committed (0 when none is): `buffer[start..newline_end]`
+    /// holds only whole lines, the rest is a partial last line.
+    newline_end: usize,
     max_line: usize,
     /// Bytes kept readable after the last buffered byte (see [`Frame::Line`]).
     tail_padding: usize,
@@ -53,6 +56,7 @@ impl LineFramer {
             start: 0,
             end: 0,
             scanned: 0,
+            newline_end: 0,
             max_line,
             tail_padding,
             dropping: None,
@@ -64,15 +68,45 @@ impl LineFramer {
         self.end - self.start
     }
 
+    /// Bytes the buffered whole lines take (line ends included), without a partial last
+    /// line: what a batch of the buffered lines needs, however much of a long line has
+    /// arrived so far. Zero means [`LineFramer::next_line`] has no line to return.
+    pub fn complete_bytes(&self) -> usize {
+        self.newline_end.saturating_sub(self.start)
+    }
+
+    /// Where the next [`LineFramer::next_line`] starts; pass it to
+    /// [`LineFramer::rewind`] to take back the lines returned after it.
+    pub fn position(&self) -> usize {
+        self.start
+    }
+
+    /// Puts back every line returned since [`LineFramer::position`] gave `position`, so
+    /// that they are returned again. Valid until the next write ([`LineFramer::write_space`]
+    /// moves the buffer), and only for lines whose bytes were not modified (copied, not
+    /// parsed in place).
+    pub fn rewind(&mut self, position: usize) {
+        assert!(
+            position <= self.start && self.dropping.is_none(),
+            "rewind to {position} from {} (dropping {:?})",
+            self.start,
+            self.dropping
+        );
+        self.start = position;
+        self.scanned = 0;
+    }
+
     /// Free space to read into (at least [`READ_CHUNK`] bytes); report the count read with
     /// [`LineFramer::commit`]. Lets the reactor read stdin straight into the framer.
     pub fn write_space(&mut self) -> &mut [u8] {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
+            self.newline_end = 0;
         } else if self.buffer.len() - self.end < READ_CHUNK && self.start > 0 {
             self.buffer.copy_within(self.start..self.end, 0);
             self.end -= self.start;
+            self.newline_end = self.newline_end.saturating_sub(self.start);
             self.start = 0;
         }
         let wanted = self.end + READ_CHUNK + self.tail_padding;
@@ -85,7 +119,12 @@ impl LineFramer {
 
     /// Marks `count` bytes of the last [`LineFramer::write_space`] as filled.
     pub fn commit(&mut self, count: usize) {
-        self.end = (self.end + count).min(self.buffer.len() - self.tail_padding);
+        let end = (self.end + count).min(self.buffer.len() - self.tail_padding);
+        // Lines are short, so this search from the back stops after a few bytes.
+        if let Some(offset) = memchr::memrchr(b'\n', &self.buffer[self.end..end]) {
+            self.newline_end = self.end + offset + 1;
+        }
+        self.end = end;
     }
 
     /// Appends input bytes (for drivers that already hold them in memory).
@@ -104,13 +143,7 @@ impl LineFramer {
         let (line_start, line_end) = loop {
             let from = self.start + self.scanned;
             let Some(offset) = memchr::memchr(b'\n', &self.buffer[from..self.end]) else {
-                self.scanned = self.end - self.start;
-                if self.dropping.is_some() || self.scanned > self.max_line {
-                    // Drop what we have of an over-long line instead of buffering it.
-                    *self.dropping.get_or_insert(0) += self.scanned;
-                    self.start = self.end;
-                    self.scanned = 0;
-                }
+                self.drop_overlong();
                 return None;
             };
             let line_start = self.start;
@@ -141,6 +174,22 @@ impl LineFramer {
             bytes: &mut self.buffer[line_start..],
             len: line_end - line_start,
         })
+    }
+
+    /// When no whole line is buffered: drops what has arrived of a line already longer
+    /// than the cap instead of buffering it (its [`Frame::TooLong`] comes with its line
+    /// end). [`LineFramer::next_line`] does this when it runs out of lines; a caller that
+    /// stops at the last whole line calls it instead.
+    pub fn drop_overlong(&mut self) {
+        if self.complete_bytes() > 0 {
+            return;
+        }
+        self.scanned = self.end - self.start;
+        if self.dropping.is_some() || self.scanned > self.max_line {
+            *self.dropping.get_or_insert(0) += self.scanned;
+            self.start = self.end;
+            self.scanned = 0;
+        }
     }
 }
 
@@ -183,5 +232,38 @@ mod tests {
         assert_eq!(lines(&mut framer), vec!["<too long: 1000002>", "next"]);
         framer.extend(b"0123456789ABC\nz\n");
         assert_eq!(lines(&mut framer), vec!["<too long: 13>", "z"]);
+    }
+
+    #[test]
+    fn complete_bytes_cover_whole_lines_only_and_rewind_gives_lines_back() {
+        let mut framer = LineFramer::new(100, 64);
+        framer.extend(b"partial");
+        assert_eq!(framer.complete_bytes(), 0);
+        framer.extend(b" line\r\n\nsecond\nthird, partial");
+        assert_eq!(framer.complete_bytes(), "partial line\r\n\nsecond\n".len());
+        let start = framer.position();
+        assert!(matches!(
+            framer.next_line(),
+            Some(Frame::Line { len: 12, .. })
+        ));
+        let second = framer.position();
+        assert!(matches!(
+            framer.next_line(),
+            Some(Frame::Line { len: 6, .. })
+        ));
+        assert_eq!(framer.complete_bytes(), 0);
+        framer.rewind(second);
+        assert_eq!(framer.complete_bytes(), "\nsecond\n".len());
+        framer.rewind(start);
+        assert_eq!(lines(&mut framer), vec!["partial line", "second"]);
+        // Across the buffer's compaction (many reads), the count stays exact.
+        for _ in 0..5000 {
+            framer.extend(b"0123456789abcdef\n");
+            assert!(matches!(framer.next_line(), Some(Frame::Line { .. })));
+            assert_eq!(framer.complete_bytes(), 0);
+            framer.extend(b"partial");
+        }
+        framer.extend(b"\nx\n");
+        assert_eq!(framer.complete_bytes(), "partial\nx\n".len());
     }
 }

@@ -1,8 +1,9 @@
 //! simd-json parsing of input lines into views backed by a per-batch bumpalo arena.
 //!
-//! The hot path, [`Parser::parse_in_place`], parses a line where the framer holds it (the
-//! framer keeps simd-json's padding readable after every line, so no copy is needed):
-//! strings are unescaped inside the line, and the finished tape is copied into the arena.
+//! The hot path, [`Parser::parse_in_place`], parses a padded buffer where it lies (a
+//! batch's arena document, see [`super::batch`], or a line where the framer holds it: the
+//! framer keeps simd-json's padding readable after every line): strings are unescaped
+//! inside the buffer, and the finished tape is copied into the arena.
 //! [`Parser::parse`] first copies the line into the arena, for callers holding `&[u8]`.
 //! The driver resets the arena after each input batch, which keeps its memory for the
 //! next one; the tape vector and simd-json's scratch buffers are reused across lines, so
