@@ -15,12 +15,12 @@ use crate::harness::checkers::NetStats;
 use crate::harness::cli::TestConfig;
 use crate::harness::clients::Workload;
 use crate::harness::clients::outcome::Worker;
-use crate::harness::console::Progress;
 use crate::harness::history::History;
 use crate::harness::hosts::{HostEvent, MS, NodeHost, SECOND, Time};
 use crate::harness::net::envelope::{describe, parse_envelope};
 use crate::harness::net::nemesis::Schedule;
 use crate::harness::net::network::{ClientRole, Delivery, Endpoint, Network};
+use crate::harness::results::console::Progress;
 use crate::harness::services::Service;
 use crate::node::rng::Rng;
 
