@@ -16,13 +16,13 @@ use std::collections::BTreeMap;
 
 use simd_json::OwnedValue;
 
-use super::graph::{Graph, Kind};
+use super::txn::Anomalies;
+use super::txn::cycles::cycle_anomalies;
+use super::txn::graph::{Graph, Kind};
+use super::txn::models::{check_known, per_model};
 use super::value::{arr, identity_key, micro_ops, obj, op_value};
 use super::{CheckInput, Checker, Validity};
 use crate::harness::history::{Op, OpType};
-
-/// Cycles shown per anomaly type.
-const SHOWN: usize = 8;
 
 /// Maelstrom's txn-list-append checker.
 pub struct ListAppend;
@@ -53,60 +53,12 @@ fn parse(op: &Op) -> Result<Vec<Mop>, String> {
     Ok(out)
 }
 
-/// The anomaly types a model prohibits (cycle types are decided separately).
-fn prohibited(model: &str) -> Option<&'static [&'static str]> {
-    const RU: &[&str] = &["duplicate-elements"];
-    const RC: &[&str] = &[
-        "duplicate-elements",
-        "G1a",
-        "G1b",
-        "future-read",
-        "incompatible-order",
-    ];
-    const RR: &[&str] = &[
-        "duplicate-elements",
-        "G1a",
-        "G1b",
-        "future-read",
-        "incompatible-order",
-        "lost-update",
-    ];
-    const SI: &[&str] = &[
-        "duplicate-elements",
-        "G1a",
-        "G1b",
-        "future-read",
-        "incompatible-order",
-        "lost-update",
-        "internal",
-    ];
-    match model {
-        "read-uncommitted" => Some(RU),
-        "read-committed" => Some(RC),
-        "repeatable-read" => Some(RR),
-        "snapshot-isolation" | "serializable" | "strict-serializable" => Some(SI),
-        _ => None,
-    }
-}
-
-#[derive(Default)]
-struct Found(BTreeMap<String, Vec<OwnedValue>>);
-
-impl Found {
-    fn add(&mut self, kind: &str, detail: OwnedValue) {
-        let list = self.0.entry(kind.to_string()).or_default();
-        if list.len() < SHOWN {
-            list.push(detail);
-        }
-    }
-}
-
 fn s(x: &str) -> OwnedValue {
     OwnedValue::from(x)
 }
 
 /// Per-transaction anomalies: internal, future-read, duplicate-elements.
-fn internal(t: &Txn, found: &mut Found) {
+fn internal(t: &Txn, found: &mut Anomalies) {
     let mut state: BTreeMap<&str, (bool, Vec<String>)> = BTreeMap::new(); // key -> (known whole?, list)
     for (i, m) in t.mops.iter().enumerate() {
         match m {
@@ -167,8 +119,7 @@ impl Checker for ListAppend {
 impl ListAppend {
     /// The analysis under one consistency model.
     fn check_model(&self, input: &CheckInput, model: &str) -> Result<OwnedValue, String> {
-        let banned =
-            prohibited(model).ok_or_else(|| format!("unknown consistency model {model:?}"))?;
+        check_known(model)?;
         let mut txns: Vec<Txn> = Vec::new(); // ok and info: graph nodes
         let mut failed: ahash::AHashMap<(String, String), &Op> = ahash::AHashMap::new();
         for (invoke, done) in input.history.pairs() {
@@ -200,7 +151,7 @@ impl ListAppend {
                 ("anomalies", obj([("empty-transaction-graph", arr(vec![]))])),
             ]));
         }
-        let mut found = Found::default();
+        let mut found = Anomalies::default();
         // Writers of each (key, element), and each txn's appends per key in order.
         let mut writer: ahash::AHashMap<(String, String), usize> = ahash::AHashMap::new();
         for (i, t) in txns.iter().enumerate() {
@@ -279,13 +230,13 @@ impl ListAppend {
             }
         }
         // Only prohibited anomalies are reported; cycle_anomalies returns only prohibited ones.
-        found.0.retain(|kind, _| banned.contains(&kind.as_str()));
+        found.retain_prohibited(model);
         let nodes: Vec<(&Op, &Op)> = txns.iter().map(|t| (t.invoke, t.op)).collect();
         let (cycles, unknown) = cycle_anomalies(&mut graph, &nodes, model);
         for (kind, detail) in cycles {
             found.add(&kind, detail);
         }
-        let valid = if !found.0.is_empty() {
+        let valid = if !found.is_empty() {
             Validity::Invalid
         } else if unknown {
             Validity::Unknown
@@ -316,7 +267,7 @@ fn read_anomalies(
     txns: &[Txn],
     writer: &ahash::AHashMap<(String, String), usize>,
     failed: &ahash::AHashMap<(String, String), &Op>,
-    found: &mut Found,
+    found: &mut Anomalies,
 ) {
     for id in ids {
         if let Some(w) = failed.get(&(k.to_string(), id.clone())) {
@@ -355,164 +306,4 @@ fn read_anomalies(
             ]),
         );
     }
-}
-
-/// Adds real-time order as a chain of history events: `txn → its completion → … later
-/// events … → an invocation → txn`, so a path exists exactly when one txn completed before
-/// the other was invoked.
-fn add_realtime(graph: &mut Graph, txns: &[(&Op, &Op)]) {
-    let mut events: Vec<(u64, usize, bool)> = Vec::new(); // (history index, txn, is completion)
-    for (i, (invoke, done)) in txns.iter().enumerate() {
-        events.push((invoke.index, i, false));
-        if done.op_type == OpType::Ok {
-            events.push((done.index, i, true));
-        }
-    }
-    events.sort_unstable();
-    let first = graph.add_nodes(events.len());
-    for (j, &(_, txn, completion)) in events.iter().enumerate() {
-        let node = first + j;
-        if j + 1 < events.len() {
-            graph.edge(node, node + 1, Kind::Rt);
-        }
-        if completion {
-            graph.edge(txn, node, Kind::Rt)
-        } else {
-            graph.edge(node, txn, Kind::Rt)
-        }
-    }
-}
-
-/// Names a cycle (txn nodes below `n`, chain nodes above) the way Elle does.
-fn describe(cycle: &[(usize, Kind)], txns: &[(&Op, &Op)]) -> (String, OwnedValue) {
-    let n = txns.len();
-    // Collapse chain nodes: steps between consecutive txn nodes.
-    let mut steps: Vec<Kind> = Vec::new();
-    let mut nodes: Vec<usize> = Vec::new();
-    for &(v, kind) in cycle {
-        if v < n {
-            nodes.push(v);
-            steps.push(kind);
-        }
-    }
-    let rw: Vec<bool> = steps.iter().map(|k| *k == Kind::Rw).collect();
-    let rw_count = rw.iter().filter(|r| **r).count();
-    let adjacent = (0..rw.len()).any(|i| rw[i] && rw[(i + 1) % rw.len()]);
-    let base = if rw_count == 0 {
-        if steps.contains(&Kind::Wr) {
-            "G1c"
-        } else {
-            "G0"
-        }
-    } else if rw_count == 1 {
-        "G-single-item"
-    } else if adjacent {
-        "G2-item"
-    } else {
-        "G-nonadjacent-item"
-    };
-    let name = if steps.contains(&Kind::Rt) {
-        format!("{base}-realtime")
-    } else {
-        base.to_string()
-    };
-    let detail = obj([
-        (
-            "cycle",
-            arr(nodes.iter().map(|&v| op_value(txns[v].1, None)).collect()),
-        ),
-        (
-            "steps",
-            arr(steps.iter().map(|k| OwnedValue::from(k.name())).collect()),
-        ),
-    ]);
-    (name, detail)
-}
-
-/// Prohibited dependency cycles for `model` over txn nodes `0..txns.len()` (invocation,
-/// completion), plus whether the answer is unknown (never, at present: kept so that a
-/// bounded search can give up honestly). Shared with the rw-register checker.
-pub(super) fn cycle_anomalies(
-    graph: &mut Graph,
-    txns: &[(&Op, &Op)],
-    model: &str,
-) -> (Vec<(String, OwnedValue)>, bool) {
-    use Kind::{Rt, Rw, Wr, Ww};
-    let kinds: &[Kind] = match model {
-        "read-uncommitted" => &[Ww],
-        "read-committed" | "snapshot-isolation" => &[Ww, Wr],
-        "strict-serializable" => &[Ww, Wr, Rw, Rt],
-        _ => &[Ww, Wr, Rw],
-    };
-    if kinds.contains(&Rt) {
-        add_realtime(graph, txns);
-    }
-    let n = txns.len();
-    let mut out = Vec::new();
-    for component in graph.cyclic_components(kinds) {
-        let Some(&start) = component.iter().find(|&&v| v < n) else {
-            continue;
-        };
-        if let Some(cycle) = graph.cycle_through(start, &component, kinds) {
-            out.push(describe(&cycle, txns));
-        }
-    }
-    if model != "snapshot-isolation" || !out.is_empty() {
-        return (out, false);
-    }
-    // Snapshot isolation forbids any cycle without two consecutive rw edges (G-single,
-    // G-nonadjacent). Search a product graph whose node (v, after_rw) remembers whether the
-    // step into v was rw: rw steps are allowed only from after_rw = false, and a cycle
-    // through some (v, false) is exactly a closed walk with no two adjacent rw edges.
-    let size = graph.edges_len();
-    let mut product = Graph::new(2 * size);
-    for u in 0..size {
-        for &(v, kind) in graph.edges(u) {
-            match kind {
-                Ww | Wr => {
-                    product.edge(2 * u, 2 * v, kind);
-                    product.edge(2 * u + 1, 2 * v, kind);
-                }
-                Rw => product.edge(2 * u, 2 * v + 1, kind),
-                Rt => {}
-            }
-        }
-    }
-    for component in product.cyclic_components(&[Ww, Wr, Rw]) {
-        let Some(&start) = component.iter().find(|&&p| p % 2 == 0 && p / 2 < n) else {
-            continue;
-        };
-        if let Some(cycle) = product.cycle_through(start, &component, &[Ww, Wr, Rw]) {
-            let cycle: Vec<(usize, Kind)> = cycle.into_iter().map(|(p, k)| (p / 2, k)).collect();
-            out.push(describe(&cycle, txns));
-            break;
-        }
-    }
-    (out, false)
-}
-
-/// Runs `check` under each `--consistency-models` entry (default strict-serializable) and
-/// keeps the worst result, so several models are checked as their union.
-pub(super) fn per_model(
-    input: &CheckInput,
-    check: impl Fn(&str) -> Result<OwnedValue, String>,
-) -> Result<OwnedValue, String> {
-    let models: Vec<&str> = match input.consistency_models {
-        [] => vec!["strict-serializable"],
-        ms => ms.iter().map(String::as_str).collect(),
-    };
-    let mut worst: Option<(Validity, OwnedValue)> = None;
-    for model in models {
-        let result = check(model)?;
-        let v = Validity::from_value(match &result {
-            OwnedValue::Object(m) => m.get("valid?"),
-            _ => None,
-        });
-        if worst.as_ref().is_none_or(|(w, _)| w.merge(v) != *w) {
-            worst = Some((v, result));
-        }
-    }
-    worst
-        .map(|(_, r)| r)
-        .ok_or_else(|| "no consistency model".to_string())
 }

@@ -71,13 +71,13 @@ pub struct CheckInput<'a> {
 
 pub mod counter;
 pub mod echo;
-pub mod graph;
 pub mod kafka;
 pub mod lin_kv;
 pub mod list_append;
 pub mod rw_register;
 pub mod set_full;
 pub mod stats;
+pub mod txn;
 pub mod unique_ids;
 pub mod value;
 
