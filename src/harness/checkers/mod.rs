@@ -9,7 +9,8 @@
 //! (tests/checker_fixtures.rs). Where they deliberately differ, they are stricter:
 //! * echo: an `info` echo is an error (Maelstrom's pairing skips it);
 //! * set-full: reads of values nobody added are `unexpected` and invalid (Jepsen ignores
-//!   them);
+//!   them), and so is a value returned twice by one read (`duplicated`, which Jepsen 0.3.7
+//!   means to report but never does);
 //! * availability `total`: every invocation must be `ok`, counted exactly, not through a
 //!   rounded single-precision fraction.
 //!

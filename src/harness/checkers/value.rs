@@ -196,6 +196,15 @@ fn push_identity(v: &OwnedValue, out: &mut String) {
     }
 }
 
+/// A JSON object key for a value used as a map key in results (an id → count map): strings
+/// as themselves, anything else as its JSON text (so `5` prints back as the number 5).
+pub fn data_key(value: &OwnedValue) -> String {
+    match value {
+        OwnedValue::String(s) => s.clone(),
+        other => simd_json::to_string(other).unwrap_or_default(),
+    }
+}
+
 /// Jepsen's rendering of one op, as it appears inside results (`:known`, `:errors`, …).
 /// `f` overrides the op's function, for workloads whose checker renames it (broadcast's
 /// `broadcast` becomes set-full's `add`).
