@@ -9,7 +9,8 @@
 //! G1c-realtime. With only wr and realtime edges, every dependency cycle Elle could find
 //! contains a poll that completed before the send it read was invoked, so that 2-cycle is
 //! what we look for. Any error type makes the result invalid (none of Maelstrom's allowed
-//! types can occur here). `worst-realtime-lag` is not computed.
+//! types can occur here). A polled value that no send wrote makes the result unknown with
+//! an error, as Jepsen's checker throws on it. `worst-realtime-lag` is not computed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -151,6 +152,14 @@ impl Checker for Kafka {
                 polls.push((inv, op, data));
             }
         }
+        // A send still open when the history ended may have happened (Jepsen would have
+        // completed it as info): it counts as a writer, neither acknowledged nor failed.
+        for &open in invokes.values().filter(|op| op.f == "send") {
+            if let Some((k, v, _)) = send_of(open) {
+                writer.entry((k, identity_key(&v))).or_insert((open, open));
+            }
+        }
+        unwritten_polls(&polls, &writer)?;
         for log in logs.values_mut() {
             for (rank, values) in log.offsets.values().enumerate() {
                 for v in values {
@@ -236,6 +245,31 @@ impl Checker for Kafka {
         }
         Ok(obj(pairs))
     }
+}
+
+/// A polled value that no send (of any outcome) wrote cannot be explained: Jepsen's
+/// checker throws `{:type :no-writer-of-value, :key k, :value v}` while building its
+/// write-read graph, so the kafka result is `{:valid? :unknown, :error …}` whatever else
+/// the history shows. We do the same: an error, never a silently valid result.
+fn unwritten_polls(
+    polls: &[(&Op, &Op, PollData)],
+    writer: &ahash::AHashMap<(String, String), (&Op, &Op)>,
+) -> Result<(), String> {
+    for (_, done, data) in polls {
+        for (k, vs) in data {
+            for (_, v) in vs {
+                if !writer.contains_key(&(k.clone(), identity_key(v))) {
+                    return Err(format!(
+                        "throw+: {{:type :no-writer-of-value, :key {k:?}, :value {}}} \
+                         (polled by op {}, but no send wrote it)",
+                        simd_json::to_string(v).unwrap_or_default(),
+                        done.index
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn push_version(log: &mut Log, offset: i128, v: &OwnedValue) {
