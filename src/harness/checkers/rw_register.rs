@@ -4,12 +4,14 @@
 //! Version order per key, from two sources only: the initial `nil` precedes every value, and
 //! writes follow reads (an ok txn that externally reads `v` and writes `v'` orders `v < v'`).
 //! Values are unique per key, so wr edges are exact; ww and rw edges follow the inferred
-//! order. Anomalies: internal, G1a, G1b, lost-update, cyclic-versions, and dependency
-//! cycles judged per model by [`super::txn`].
+//! order. Anomalies: internal, future-read (stricter than Elle: see [`writes_later`]),
+//! G1a, G1b, lost-update, cyclic-versions, and dependency cycles judged per model by
+//! [`super::txn`].
 
 use std::collections::BTreeMap;
 
 use simd_json::OwnedValue;
+use simd_json::prelude::TypedScalarValue;
 
 use super::txn::Anomalies;
 use super::txn::cycles::cycle_anomalies;
@@ -61,7 +63,7 @@ fn txn<'a>(invoke: &'a Op, op: &'a Op, mops: &[Mop], found: &mut Anomalies) -> T
         keys: BTreeMap::new(),
     };
     let mut current: BTreeMap<&str, &OwnedValue> = BTreeMap::new();
-    for (write, k, key, v) in mops {
+    for (i, (write, k, key, v)) in mops.iter().enumerate() {
         t.keys.entry(k.clone()).or_insert_with(|| key.clone());
         if *write {
             t.writes.insert(k.clone(), v.clone());
@@ -80,6 +82,10 @@ fn txn<'a>(invoke: &'a Op, op: &'a Op, mops: &[Mop], found: &mut Anomalies) -> T
                 }
                 Some(_) => {}
                 None => {
+                    if op.op_type == OpType::Ok && writes_later(&mops[i + 1..], k, v) {
+                        let detail = obj([("op", op_value(op, None)), ("key", key.clone())]);
+                        found.add("future-read", detail);
+                    }
                     t.reads.insert(k.clone(), v.clone());
                     current.insert(k, v);
                 }
@@ -91,6 +97,17 @@ fn txn<'a>(invoke: &'a Op, op: &'a Op, mops: &[Mop], found: &mut Anomalies) -> T
         t.all_writes.push((k.clone(), v.clone(), last));
     }
     t
+}
+
+/// Whether one of `later` writes `value` (not nil) to key `k`: a read of it is a future
+/// read. Values are unique, so no other txn can have written it. Elle's rw-register has no
+/// such check (the write-read edge is a self-loop it drops), so it calls such a history
+/// valid; we report it, as Elle's list-append checker does.
+fn writes_later(later: &[Mop], k: &str, value: &OwnedValue) -> bool {
+    !value.is_null()
+        && later
+            .iter()
+            .any(|(write, k2, _, v)| *write && k2 == k && super::value::clj_eq(v, value))
 }
 
 impl Checker for RwRegister {
