@@ -11,6 +11,8 @@
 //! * set-full: reads of values nobody added are `unexpected` and invalid (Jepsen ignores
 //!   them), and so is a value returned twice by one read (`duplicated`, which Jepsen 0.3.7
 //!   means to report but never does);
+//! * txn-rw-register: a read of the value the transaction itself writes only later is a
+//!   `future-read` (Elle's rw-register drops it as a self-loop);
 //! * availability `total`: every invocation must be `ok`, counted exactly, not through a
 //!   rounded single-precision fraction.
 //!
