@@ -4,7 +4,7 @@
 //! Version order per key, from two sources only: the initial `nil` precedes every value, and
 //! writes follow reads (an ok txn that externally reads `v` and writes `v'` orders `v < v'`).
 //! Values are unique per key, so wr edges are exact; ww and rw edges follow the inferred
-//! order. Anomalies: internal, future-read (stricter than Elle: see [`writes_later`]),
+//! order. Anomalies: internal, future-read (stricter than Elle: see `writes_later`),
 //! G1a, G1b, lost-update, cyclic-versions, and dependency cycles judged per model by
 //! [`super::txn`].
 

@@ -3,8 +3,8 @@
 //!
 //! Ops: `send` `[[send k v]]` (ok: `[[send k [offset v]]]`), `poll` (ok:
 //! `[[poll {k [[offset v] …]}]]`), `assign` `[k …]`, `crash`. Per key, the *version order*
-//! is the offsets observed by polls and ok sends ([`log`]); a value's *index* is the rank
-//! of its offset. Error types ([`errors`]): inconsistent-offsets, duplicate, G1a,
+//! is the offsets observed by polls and ok sends (`log`); a value's *index* is the rank
+//! of its offset. Error types (`errors`): inconsistent-offsets, duplicate, G1a,
 //! lost-write, int-poll-skip, int-nonmonotonic-poll, poll-skip, nonmonotonic-poll,
 //! nonmonotonic-send, unseen, and G1c-realtime. With only wr and realtime edges, every
 //! dependency cycle Elle could find contains a poll that completed before the send it read

@@ -60,7 +60,7 @@ fn describe(cycle: &[(usize, Kind)], txns: &[(&Op, &Op)]) -> (String, OwnedValue
 /// Prohibited dependency cycles for `model` over txn nodes `0..txns.len()` (invocation,
 /// completion), plus whether the answer is unknown (never, at present: kept so that a
 /// bounded search can give up honestly). One cycle per cyclic component, the one Elle
-/// would name (see [`specific_cycles`]).
+/// would name (see `specific_cycles`).
 pub fn cycle_anomalies(
     graph: &mut Graph,
     txns: &[(&Op, &Op)],

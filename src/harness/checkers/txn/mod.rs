@@ -24,7 +24,7 @@ use simd_json::OwnedValue;
 /// Details shown per anomaly type (the first ones found).
 const SHOWN: usize = 8;
 
-/// Anomalies found so far: type → the first [`SHOWN`] details, in type order.
+/// Anomalies found so far: type → the first `SHOWN` details, in type order.
 #[derive(Default)]
 pub struct Anomalies(pub BTreeMap<String, Vec<OwnedValue>>);
 
