@@ -1,8 +1,11 @@
 //! kafka checker: hand-built histories for each error type, and no false alarms for the
 //! client's legitimate patterns (assign resets, crashes, sparse offsets).
 
-use glomers::harness::checkers::{Availability, CheckInput, NetStats, Validity, analyze};
+use glomers::harness::checkers::{
+    Availability, CheckInput, NetStats, Validity, analyze, validity_of,
+};
 use glomers::harness::history::{History, OpType, Process};
+use simd_json::prelude::*;
 use simd_json::{OwnedValue, json};
 
 /// A little script builder: every op is invoked and completed at once by `process`.
@@ -50,15 +53,19 @@ impl Script {
         self.op(p, "assign", json!(keys), OpType::Ok, json!(keys))
     }
 
-    fn check(&self) -> (Validity, Vec<String>) {
-        let input = CheckInput {
+    /// The whole results map.
+    fn results(&self) -> OwnedValue {
+        analyze(&CheckInput {
             workload: "kafka",
             history: &self.0,
             net: NetStats::default(),
             availability: Availability::Any,
             consistency_models: &[],
-        };
-        let r = analyze(&input);
+        })
+    }
+
+    fn check(&self) -> (Validity, Vec<String>) {
+        let r = self.results();
         let OwnedValue::Object(top) = &r else {
             panic!()
         };
@@ -185,4 +192,84 @@ fn crashed_clients_start_fresh() {
     // The new process (1 + concurrency) polls from the beginning again.
     s.poll(5, "1", &[(0, 10), (1, 11)]);
     expect(&s, &[]);
+}
+
+/// Jepsen's kafka checker throws `{:type :no-writer-of-value …}` when a poll returns a value
+/// no send wrote, so the workload result is `{:valid? :unknown, :error …}`: never valid.
+#[test]
+fn a_polled_value_no_send_wrote_makes_the_result_unknown_as_in_jepsen() {
+    let mut s = Script::new();
+    s.send(0, "1", 10, 0);
+    s.poll(1, "1", &[(0, 10), (1, 99)]);
+    let results = s.results();
+    let workload = &results["workload"];
+    assert_eq!(
+        Validity::from_value(workload.get("valid?")),
+        Validity::Unknown
+    );
+    let error = workload["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(":type :no-writer-of-value, :key \"1\", :value 99"),
+        "{error}"
+    );
+    assert_eq!(validity_of(&results), Validity::Unknown);
+    // Sends that failed, crashed (info) or never completed are still writers.
+    let mut s = Script::new();
+    s.op(
+        0,
+        "send",
+        json!([["send", "1", 10]]),
+        OpType::Info,
+        json!([["send", "1", 10]]),
+    );
+    s.0.push(
+        1_000_000,
+        OpType::Invoke,
+        Process::Client(3),
+        "send",
+        json!([["send", "1", 11]]),
+    );
+    s.poll(1, "1", &[(0, 10), (1, 11)]);
+    expect(&s, &[]);
+}
+
+/// Jepsen indexes one value per offset (the one Clojure's `first` takes from the offset's
+/// hash set), so two values at one offset are inconsistent-offsets, not also a
+/// nonmonotonic send (as Maelstrom's kafka-reused-offset-invalid run shows).
+#[test]
+fn an_offset_holding_two_values_is_inconsistent_but_not_a_nonmonotonic_send() {
+    let mut s = Script::new();
+    s.send(0, "1", 10, 0)
+        .send(0, "1", 11, 0)
+        .send(0, "1", 12, 1);
+    s.poll(1, "1", &[(0, 11), (1, 12)]);
+    expect(&s, &["inconsistent-offsets", "lost-write", "unseen"]);
+}
+
+/// `unseen` is Jepsen's last sample: its `:time` is the last ok send or poll, in ns.
+#[test]
+fn unseen_is_timed_by_the_last_ok_send_or_poll_in_nanoseconds() {
+    let mut s = Script::new();
+    s.send(0, "1", 10, 0).send(0, "1", 11, 1);
+    s.poll(1, "1", &[(0, 10)]);
+    let last_poll = s.0.ops.last().map(|op| op.time_ns).unwrap_or_default();
+    s.assign(1, &["1"]);
+    let results = s.results();
+    let unseen = &results["workload"]["unseen"];
+    assert_eq!(unseen["time"].as_u64(), Some(last_poll), "{unseen:?}");
+    assert_eq!(unseen["unseen"]["1"].as_u64(), Some(1));
+}
+
+/// Clojure iterates a hash set of longs in the order of their Murmur3 hashes' 5-bit groups:
+/// `(seq (set (range 10)))` is `(0 7 1 4 6 3 2 9 5 8)`.
+#[test]
+fn clojure_set_first_follows_clojure_hash_set_order() {
+    use glomers::harness::checkers::value::clj_set_first;
+    let mut left: Vec<OwnedValue> = (0..10).map(|i| json!(i)).collect();
+    let mut order = Vec::new();
+    while let Some(first) = clj_set_first(&left).cloned() {
+        order.push(first.as_i64().unwrap_or(-1));
+        left.retain(|v| *v != first);
+    }
+    assert_eq!(order, [0, 7, 1, 4, 6, 3, 2, 9, 5, 8]);
 }

@@ -30,7 +30,13 @@ fn aborted_and_intermediate_reads() {
         ],
         false,
     );
-    assert_eq!(judge(&g1b, "serializable").1, vec!["G1b".to_string()]);
+    // T2 also missed T1's final append of 2, which (never read) comes after 1: T2 -rw-> T1
+    // -wr-> T2 is a G-single-item cycle too, as Elle finds.
+    assert_eq!(
+        judge(&g1b, "serializable").1,
+        vec!["G-single-item".to_string(), "G1b".to_string()]
+    );
+    assert_eq!(judge(&g1b, "read-committed").1, vec!["G1b".to_string()]);
 }
 
 #[test]
@@ -172,4 +178,49 @@ fn stale_reads_break_only_strict_serializability() {
         )
     );
     assert_eq!(judge(&h, "serializable").0, Validity::Valid);
+}
+
+#[test]
+fn an_append_no_read_showed_comes_after_every_element_read() {
+    // T2 read x = [1] and appended 2, which nobody read; T3 read x = [1] too, and read y
+    // from T2. So T3 missed T2's append (T3 -rw-> T2) yet saw its y (T2 -wr-> T3): a
+    // G-single cycle, as Elle finds (Maelstrom's stale-read fixture has this shape).
+    let h = history(
+        &[
+            ok(json!([["append", "x", 1]])),
+            ok(json!([
+                ["r", "x", [1]],
+                ["append", "x", 2],
+                ["append", "y", 1]
+            ])),
+            ok(json!([["r", "y", [1]], ["r", "x", [1]]])),
+        ],
+        true,
+    );
+    assert_eq!(
+        judge(&h, "serializable"),
+        (Validity::Invalid, vec!["G-single-item".to_string()])
+    );
+}
+
+#[test]
+fn internal_reads_join_the_version_order() {
+    // T1 saw its own appends as [1] then [1 2]; T2 read [2]: no order of appends gives both.
+    let h = history(
+        &[
+            ok(json!([
+                ["r", "x", []],
+                ["append", "x", 1],
+                ["r", "x", [1]],
+                ["append", "x", 2]
+            ])),
+            ok(json!([["r", "x", [2]]])),
+        ],
+        true,
+    );
+    assert!(
+        judge(&h, "serializable")
+            .1
+            .contains(&"incompatible-order".to_string())
+    );
 }

@@ -135,3 +135,14 @@ fn several_models_are_checked_as_their_union() {
     };
     assert_eq!(Validity::from_value(w.get("valid?")), Validity::Invalid);
 }
+
+#[test]
+fn reading_a_value_the_txn_only_writes_later_is_a_future_read() {
+    // Values are unique: nobody but T1 wrote 2, and T1 wrote it after reading it.
+    let h = history(&[ok(json!([["r", 1, 2], ["w", 1, 2]]))], false);
+    assert_eq!(
+        judge(&h, "read-committed"),
+        (Validity::Invalid, vec!["future-read".to_string()])
+    );
+    assert_eq!(judge(&h, "read-uncommitted").0, Validity::Valid);
+}

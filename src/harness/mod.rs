@@ -23,7 +23,6 @@
 pub mod checkers;
 pub mod cli;
 pub mod clients;
-pub mod console;
 pub mod edn;
 pub mod history;
 pub mod hosts;

@@ -16,14 +16,13 @@ use simd_json::OwnedValue;
 
 use crate::harness::checkers::{CheckInput, Validity, analyze, validity_of};
 use crate::harness::cli::{Cli, Command, TestConfig, resolve};
-use crate::harness::console;
 use crate::harness::history::History;
 use crate::harness::hosts::process::{Launch, ProcessHost};
 use crate::harness::hosts::sim::SimHost;
 use crate::harness::net::faults::{FAULT_STREAM, SIM_STREAM};
 use crate::harness::net::network::{NetOptions, Network};
 use crate::harness::results::store::RunDir;
-use crate::harness::results::{self, plot};
+use crate::harness::results::{self, console, plot, verdict};
 use crate::harness::run::Runner;
 use crate::harness::services::{SERVICE_NAMES, service};
 use crate::node::DynNode;
@@ -130,7 +129,7 @@ fn report(dir: &Path, brief: bool) -> i32 {
     let _ = out.write_all(summary.as_bytes());
     let _ = out.flush();
     match loaded {
-        Ok(value) => console::exit_code(validity_of(&value)),
+        Ok(value) => verdict::exit_code(validity_of(&value)),
         Err(_) => EXIT_BAD_ARGS,
     }
 }

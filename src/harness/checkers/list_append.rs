@@ -1,36 +1,51 @@
-//! txn-list-append (MAELSTROM.md §3.9, §3.12): an Elle-style list-append checker.
+//! txn-list-append (MAELSTROM.md §3.9, §3.12): an Elle-style list-append checker, with
+//! Elle's inference.
 //!
 //! Non-cycle anomalies: G1a, G1b, internal, future-read, duplicate-elements,
-//! incompatible-order, lost-update. Dependency graph from each key's version order (its
-//! longest read): ww between consecutive appends, wr from the writer of a read's last
-//! element, rw from a reader to the writer of the next element; plus real-time order
-//! (through a chain of history events, O(n) edges) when the model is strict-serializable.
+//! incompatible-order, lost-update. The version order of a key is its longest read (every
+//! read of an `ok` txn, internal ones included, must be a prefix of it: else
+//! incompatible-order). Dependency edges, over `ok` and `info` txns:
+//! * wr: from the writer of the last element of every read to the reader;
+//! * ww: to every append from the writer of the element before it in the version order;
+//! * rw: to every append from every txn that read the state just before it.
+//!
+//! An append no read ever showed still comes after every element read (Elle's
+//! `previously-appended-element`): its predecessor is the key's last element read, or the
+//! empty list. Plus real-time order (through a chain of history events, O(n) edges) when
+//! the model is strict-serializable.
 //!
 //! Verdicts per model follow the dependency graph exactly: read-uncommitted bans ww cycles,
 //! read-committed ww+wr cycles, repeatable-read and serializable any ww/wr/rw cycle,
 //! strict-serializable any cycle with real time, and snapshot isolation any cycle without
 //! two consecutive rw edges (G-single, G-nonadjacent; G2 with adjacent rw is allowed).
-//! Only prohibited anomalies are reported, as Elle does.
+//! Only prohibited anomalies are reported, as Elle does. tests/checker_txn_oracle.rs
+//! compares the verdicts with a brute-force search over serial orders.
 
-use std::collections::BTreeMap;
-
+use ahash::AHashMap;
 use simd_json::OwnedValue;
 
-use super::graph::{Graph, Kind};
+use super::txn::Anomalies;
+use super::txn::cycles::cycle_anomalies;
+use super::txn::graph::{Graph, Kind};
+use super::txn::models::{check_known, per_model};
 use super::value::{arr, identity_key, micro_ops, obj, op_value};
 use super::{CheckInput, Checker, Validity};
 use crate::harness::history::{Op, OpType};
 
-/// Cycles shown per anomaly type.
-const SHOWN: usize = 8;
-
 /// Maelstrom's txn-list-append checker.
 pub struct ListAppend;
 
-/// A micro-op: read of a key (value list, empty for nil) or append.
-enum Mop {
-    Read(String, Vec<OwnedValue>),
-    Append(String, OwnedValue),
+/// A micro-op on `key` (its identity under Clojure equality; `raw_key` as written).
+struct Mop {
+    key: String,
+    raw_key: OwnedValue,
+    kind: MopKind,
+}
+
+/// A read (element identities; empty for nil) or an append (the element's identity).
+enum MopKind {
+    Read(Vec<String>),
+    Append(String),
 }
 
 struct Txn<'a> {
@@ -42,118 +57,61 @@ struct Txn<'a> {
 fn parse(op: &Op) -> Result<Vec<Mop>, String> {
     let mut out = Vec::new();
     for (f, k, v) in micro_ops(op)? {
-        let key = identity_key(k);
-        out.push(match (f, v) {
-            ("r", OwnedValue::Array(list)) => Mop::Read(key, list.to_vec()),
-            ("r", _) => Mop::Read(key, Vec::new()),
-            ("append", v) => Mop::Append(key, v.clone()),
+        let kind = match (f, v) {
+            ("r", OwnedValue::Array(list)) => {
+                MopKind::Read(list.iter().map(identity_key).collect())
+            }
+            ("r", _) => MopKind::Read(Vec::new()),
+            ("append", v) => MopKind::Append(identity_key(v)),
             _ => return Err(format!("unknown micro-op {f:?}")),
+        };
+        out.push(Mop {
+            key: identity_key(k),
+            raw_key: k.clone(),
+            kind,
         });
     }
     Ok(out)
 }
 
-/// The anomaly types a model prohibits (cycle types are decided separately).
-fn prohibited(model: &str) -> Option<&'static [&'static str]> {
-    const RU: &[&str] = &["duplicate-elements"];
-    const RC: &[&str] = &[
-        "duplicate-elements",
-        "G1a",
-        "G1b",
-        "future-read",
-        "incompatible-order",
-    ];
-    const RR: &[&str] = &[
-        "duplicate-elements",
-        "G1a",
-        "G1b",
-        "future-read",
-        "incompatible-order",
-        "lost-update",
-    ];
-    const SI: &[&str] = &[
-        "duplicate-elements",
-        "G1a",
-        "G1b",
-        "future-read",
-        "incompatible-order",
-        "lost-update",
-        "internal",
-    ];
-    match model {
-        "read-uncommitted" => Some(RU),
-        "read-committed" => Some(RC),
-        "repeatable-read" => Some(RR),
-        "snapshot-isolation" | "serializable" | "strict-serializable" => Some(SI),
-        _ => None,
-    }
-}
-
-#[derive(Default)]
-struct Found(BTreeMap<String, Vec<OwnedValue>>);
-
-impl Found {
-    fn add(&mut self, kind: &str, detail: OwnedValue) {
-        let list = self.0.entry(kind.to_string()).or_default();
-        if list.len() < SHOWN {
-            list.push(detail);
-        }
-    }
-}
-
-fn s(x: &str) -> OwnedValue {
-    OwnedValue::from(x)
+/// `{op, key}`: the detail of most anomalies.
+fn detail(op: &Op, m: &Mop) -> OwnedValue {
+    obj([("op", op_value(op, None)), ("key", m.raw_key.clone())])
 }
 
 /// Per-transaction anomalies: internal, future-read, duplicate-elements.
-fn internal(t: &Txn, found: &mut Found) {
-    let mut state: BTreeMap<&str, (bool, Vec<String>)> = BTreeMap::new(); // key -> (known whole?, list)
+fn internal(t: &Txn, found: &mut Anomalies) {
+    // key -> (whole list known?, the list, or its known suffix)
+    let mut state: AHashMap<&str, (bool, Vec<&String>)> = AHashMap::new();
     for (i, m) in t.mops.iter().enumerate() {
-        match m {
-            Mop::Read(k, list) => {
-                let ids: Vec<String> = list.iter().map(identity_key).collect();
-                let mut uniq = ids.clone();
-                uniq.sort();
-                uniq.dedup();
-                if uniq.len() != ids.len() {
-                    found.add(
-                        "duplicate-elements",
-                        obj([("op", op_value(t.op, None)), ("key", s(k))]),
-                    );
+        match &m.kind {
+            MopKind::Read(ids) => {
+                let mut unique: Vec<&String> = ids.iter().collect();
+                unique.sort();
+                unique.dedup();
+                if unique.len() != ids.len() {
+                    found.add("duplicate-elements", detail(t.op, m));
                 }
-                let later: Vec<String> = t.mops[i + 1..]
-                    .iter()
-                    .filter_map(|m| match m {
-                        Mop::Append(k2, v) if k2 == k => Some(identity_key(v)),
-                        _ => None,
-                    })
-                    .collect();
-                if later.iter().any(|v| ids.contains(v)) {
-                    found.add(
-                        "future-read",
-                        obj([("op", op_value(t.op, None)), ("key", s(k))]),
-                    );
+                let future = t.mops[i + 1..].iter().any(|later| {
+                    matches!(&later.kind, MopKind::Append(e) if later.key == m.key && ids.contains(e))
+                });
+                if future {
+                    found.add("future-read", detail(t.op, m));
                 }
-                if let Some((whole, expected)) = state.get(k.as_str()) {
-                    let ok = if *whole {
-                        &ids == expected
+                let read: Vec<&String> = ids.iter().collect();
+                if let Some((whole, expected)) = state.get(m.key.as_str()) {
+                    let consistent = if *whole {
+                        &read == expected
                     } else {
-                        ids.ends_with(expected)
+                        read.ends_with(expected)
                     };
-                    if !ok {
-                        found.add(
-                            "internal",
-                            obj([("op", op_value(t.op, None)), ("key", s(k))]),
-                        );
+                    if !consistent {
+                        found.add("internal", detail(t.op, m));
                     }
                 }
-                state.insert(k, (true, ids));
+                state.insert(&m.key, (true, read));
             }
-            Mop::Append(k, v) => state
-                .entry(k)
-                .or_insert((false, Vec::new()))
-                .1
-                .push(identity_key(v)),
+            MopKind::Append(e) => state.entry(&m.key).or_insert((false, Vec::new())).1.push(e),
         }
     }
 }
@@ -167,125 +125,28 @@ impl Checker for ListAppend {
 impl ListAppend {
     /// The analysis under one consistency model.
     fn check_model(&self, input: &CheckInput, model: &str) -> Result<OwnedValue, String> {
-        let banned =
-            prohibited(model).ok_or_else(|| format!("unknown consistency model {model:?}"))?;
-        let mut txns: Vec<Txn> = Vec::new(); // ok and info: graph nodes
-        let mut failed: ahash::AHashMap<(String, String), &Op> = ahash::AHashMap::new();
-        for (invoke, done) in input.history.pairs() {
-            let Some(done) = done else { continue };
-            match done.op_type {
-                OpType::Fail => {
-                    for m in parse(invoke)? {
-                        if let Mop::Append(k, v) = m {
-                            failed.insert((k, identity_key(&v)), done);
-                        }
-                    }
-                }
-                OpType::Ok => txns.push(Txn {
-                    op: done,
-                    invoke,
-                    mops: parse(done)?,
-                }),
-                _ => txns.push(Txn {
-                    op: done,
-                    invoke,
-                    mops: parse(invoke)?,
-                }),
-            }
-        }
-        if !txns.iter().any(|t| t.op.op_type == OpType::Ok) {
+        check_known(model)?;
+        let analysis = Analysis::new(input)?;
+        if !analysis.txns.iter().any(|t| t.op.op_type == OpType::Ok) {
             return Ok(obj([
                 ("valid?", Validity::Unknown.to_value()),
-                ("anomaly-types", arr(vec![s("empty-transaction-graph")])),
+                (
+                    "anomaly-types",
+                    arr(vec![OwnedValue::from("empty-transaction-graph")]),
+                ),
                 ("anomalies", obj([("empty-transaction-graph", arr(vec![]))])),
             ]));
         }
-        let mut found = Found::default();
-        // Writers of each (key, element), and each txn's appends per key in order.
-        let mut writer: ahash::AHashMap<(String, String), usize> = ahash::AHashMap::new();
-        for (i, t) in txns.iter().enumerate() {
-            for m in &t.mops {
-                if let Mop::Append(k, v) = m {
-                    writer.insert((k.clone(), identity_key(v)), i);
-                }
-            }
-        }
-        let oks = || {
-            txns.iter()
-                .enumerate()
-                .filter(|(_, t)| t.op.op_type == OpType::Ok)
-        };
-        // External reads: the first access of a key in an ok txn, when it is a read.
-        let mut reads: BTreeMap<String, Vec<(usize, Vec<String>)>> = BTreeMap::new();
-        for (i, t) in oks() {
-            internal(t, &mut found);
-            let mut touched: Vec<&str> = Vec::new();
-            for m in &t.mops {
-                match m {
-                    Mop::Read(k, list) if !touched.contains(&k.as_str()) => {
-                        touched.push(k);
-                        let ids: Vec<String> = list.iter().map(identity_key).collect();
-                        read_anomalies(i, t, k, &ids, &txns, &writer, &failed, &mut found);
-                        reads.entry(k.clone()).or_default().push((i, ids));
-                    }
-                    Mop::Read(..) => {}
-                    Mop::Append(k, _) => touched.push(k),
-                }
-            }
-        }
-        let mut graph = Graph::new(txns.len());
-        for (k, rs) in &reads {
-            let longest = rs
-                .iter()
-                .map(|r| &r.1)
-                .max_by_key(|l| l.len())
-                .cloned()
-                .unwrap_or_default();
-            for (i, ids) in rs {
-                if !longest.starts_with(ids) {
-                    found.add(
-                        "incompatible-order",
-                        obj([("key", s(k)), ("op", op_value(txns[*i].op, None))]),
-                    );
-                }
-            }
-            let w = |e: &String| writer.get(&(k.clone(), e.clone())).copied();
-            for pair in longest.windows(2) {
-                if let (Some(a), Some(b)) = (w(&pair[0]), w(&pair[1])) {
-                    graph.edge(a, b, Kind::Ww);
-                }
-            }
-            let mut by_version: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-            for (i, ids) in rs {
-                if let Some(a) = ids.last().and_then(w) {
-                    graph.edge(a, *i, Kind::Wr);
-                }
-                if longest.starts_with(ids) {
-                    if let Some(b) = longest.get(ids.len()).and_then(w) {
-                        graph.edge(*i, b, Kind::Rw);
-                    }
-                    let appends = txns[*i]
-                        .mops
-                        .iter()
-                        .any(|m| matches!(m, Mop::Append(k2, _) if k2 == k));
-                    if appends {
-                        by_version.entry(ids.len()).or_default().push(*i);
-                    }
-                }
-            }
-            for group in by_version.values().filter(|g| g.len() > 1) {
-                let ops = arr(group.iter().map(|i| op_value(txns[*i].op, None)).collect());
-                found.add("lost-update", obj([("key", s(k)), ("txns", ops)]));
-            }
-        }
+        let mut found = Anomalies::default();
+        analysis.anomalies(&mut found);
         // Only prohibited anomalies are reported; cycle_anomalies returns only prohibited ones.
-        found.0.retain(|kind, _| banned.contains(&kind.as_str()));
-        let nodes: Vec<(&Op, &Op)> = txns.iter().map(|t| (t.invoke, t.op)).collect();
-        let (cycles, unknown) = cycle_anomalies(&mut graph, &nodes, model);
+        found.retain_prohibited(model);
+        let nodes: Vec<(&Op, &Op)> = analysis.txns.iter().map(|t| (t.invoke, t.op)).collect();
+        let (cycles, unknown) = cycle_anomalies(&mut analysis.graph(), &nodes, model);
         for (kind, detail) in cycles {
             found.add(&kind, detail);
         }
-        let valid = if !found.0.is_empty() {
+        let valid = if !found.is_empty() {
             Validity::Invalid
         } else if unknown {
             Validity::Unknown
@@ -295,7 +156,11 @@ impl ListAppend {
         if valid == Validity::Valid {
             return Ok(obj([("valid?", OwnedValue::from(true))]));
         }
-        let types = arr(found.0.keys().map(|k| s(k)).collect());
+        let types = arr(found
+            .0
+            .keys()
+            .map(|k| OwnedValue::from(k.as_str()))
+            .collect());
         let anomalies = obj(found.0.into_iter().map(|(k, v)| (k, arr(v))));
         Ok(obj([
             ("valid?", valid.to_value()),
@@ -305,214 +170,241 @@ impl ListAppend {
     }
 }
 
-/// G1a (an element of a failed append) and G1b (a read ending at an element its writer
-/// later overwrote by appending again) for one external read of `k` by txn `i`.
-#[allow(clippy::too_many_arguments)]
-fn read_anomalies(
-    i: usize,
-    t: &Txn,
-    k: &str,
-    ids: &[String],
-    txns: &[Txn],
-    writer: &ahash::AHashMap<(String, String), usize>,
-    failed: &ahash::AHashMap<(String, String), &Op>,
-    found: &mut Found,
-) {
-    for id in ids {
-        if let Some(w) = failed.get(&(k.to_string(), id.clone())) {
-            found.add(
-                "G1a",
-                obj([
-                    ("op", op_value(t.op, None)),
-                    ("key", s(k)),
-                    ("writer", op_value(w, None)),
-                ]),
-            );
-        }
-    }
-    let Some(last) = ids.last() else { return };
-    let Some(&w) = writer.get(&(k.to_string(), last.clone())) else {
-        return;
-    };
-    if w == i {
-        return;
-    }
-    let appends: Vec<String> = txns[w]
-        .mops
-        .iter()
-        .filter_map(|m| match m {
-            Mop::Append(k2, v) if k2 == k => Some(identity_key(v)),
-            _ => None,
-        })
-        .collect();
-    if appends.last() != Some(last) {
-        found.add(
-            "G1b",
-            obj([
-                ("op", op_value(t.op, None)),
-                ("key", s(k)),
-                ("writer", op_value(txns[w].op, None)),
-            ]),
-        );
-    }
+/// A (key, element) pair, both identities.
+type Slot = (String, String);
+
+/// What Elle infers from a history: the transactions that may have committed, who appended
+/// what, and each key's version order.
+struct Analysis<'a> {
+    /// `ok` and `info` transactions: the graph's nodes.
+    txns: Vec<Txn<'a>>,
+    /// (key, element) → the txn that appended it.
+    writer: AHashMap<Slot, usize>,
+    /// (key, element) → the failed op that appended it.
+    failed: AHashMap<Slot, &'a Op>,
+    /// key → its longest read (every read must be a prefix of it).
+    longest: AHashMap<String, Vec<String>>,
+    /// key → the version order: the distinct elements of the longest read.
+    order: AHashMap<String, Vec<String>>,
+    /// (key, element) → its position in the version order.
+    position: AHashMap<Slot, usize>,
 }
 
-/// Adds real-time order as a chain of history events: `txn → its completion → … later
-/// events … → an invocation → txn`, so a path exists exactly when one txn completed before
-/// the other was invoked.
-fn add_realtime(graph: &mut Graph, txns: &[(&Op, &Op)]) {
-    let mut events: Vec<(u64, usize, bool)> = Vec::new(); // (history index, txn, is completion)
-    for (i, (invoke, done)) in txns.iter().enumerate() {
-        events.push((invoke.index, i, false));
-        if done.op_type == OpType::Ok {
-            events.push((done.index, i, true));
-        }
-    }
-    events.sort_unstable();
-    let first = graph.add_nodes(events.len());
-    for (j, &(_, txn, completion)) in events.iter().enumerate() {
-        let node = first + j;
-        if j + 1 < events.len() {
-            graph.edge(node, node + 1, Kind::Rt);
-        }
-        if completion {
-            graph.edge(txn, node, Kind::Rt)
-        } else {
-            graph.edge(node, txn, Kind::Rt)
-        }
-    }
-}
-
-/// Names a cycle (txn nodes below `n`, chain nodes above) the way Elle does.
-fn describe(cycle: &[(usize, Kind)], txns: &[(&Op, &Op)]) -> (String, OwnedValue) {
-    let n = txns.len();
-    // Collapse chain nodes: steps between consecutive txn nodes.
-    let mut steps: Vec<Kind> = Vec::new();
-    let mut nodes: Vec<usize> = Vec::new();
-    for &(v, kind) in cycle {
-        if v < n {
-            nodes.push(v);
-            steps.push(kind);
-        }
-    }
-    let rw: Vec<bool> = steps.iter().map(|k| *k == Kind::Rw).collect();
-    let rw_count = rw.iter().filter(|r| **r).count();
-    let adjacent = (0..rw.len()).any(|i| rw[i] && rw[(i + 1) % rw.len()]);
-    let base = if rw_count == 0 {
-        if steps.contains(&Kind::Wr) {
-            "G1c"
-        } else {
-            "G0"
-        }
-    } else if rw_count == 1 {
-        "G-single-item"
-    } else if adjacent {
-        "G2-item"
-    } else {
-        "G-nonadjacent-item"
-    };
-    let name = if steps.contains(&Kind::Rt) {
-        format!("{base}-realtime")
-    } else {
-        base.to_string()
-    };
-    let detail = obj([
-        (
-            "cycle",
-            arr(nodes.iter().map(|&v| op_value(txns[v].1, None)).collect()),
-        ),
-        (
-            "steps",
-            arr(steps.iter().map(|k| OwnedValue::from(k.name())).collect()),
-        ),
-    ]);
-    (name, detail)
-}
-
-/// Prohibited dependency cycles for `model` over txn nodes `0..txns.len()` (invocation,
-/// completion), plus whether the answer is unknown (never, at present: kept so that a
-/// bounded search can give up honestly). Shared with the rw-register checker.
-pub(super) fn cycle_anomalies(
-    graph: &mut Graph,
-    txns: &[(&Op, &Op)],
-    model: &str,
-) -> (Vec<(String, OwnedValue)>, bool) {
-    use Kind::{Rt, Rw, Wr, Ww};
-    let kinds: &[Kind] = match model {
-        "read-uncommitted" => &[Ww],
-        "read-committed" | "snapshot-isolation" => &[Ww, Wr],
-        "strict-serializable" => &[Ww, Wr, Rw, Rt],
-        _ => &[Ww, Wr, Rw],
-    };
-    if kinds.contains(&Rt) {
-        add_realtime(graph, txns);
-    }
-    let n = txns.len();
-    let mut out = Vec::new();
-    for component in graph.cyclic_components(kinds) {
-        let Some(&start) = component.iter().find(|&&v| v < n) else {
-            continue;
-        };
-        if let Some(cycle) = graph.cycle_through(start, &component, kinds) {
-            out.push(describe(&cycle, txns));
-        }
-    }
-    if model != "snapshot-isolation" || !out.is_empty() {
-        return (out, false);
-    }
-    // Snapshot isolation forbids any cycle without two consecutive rw edges (G-single,
-    // G-nonadjacent). Search a product graph whose node (v, after_rw) remembers whether the
-    // step into v was rw: rw steps are allowed only from after_rw = false, and a cycle
-    // through some (v, false) is exactly a closed walk with no two adjacent rw edges.
-    let size = graph.edges_len();
-    let mut product = Graph::new(2 * size);
-    for u in 0..size {
-        for &(v, kind) in graph.edges(u) {
-            match kind {
-                Ww | Wr => {
-                    product.edge(2 * u, 2 * v, kind);
-                    product.edge(2 * u + 1, 2 * v, kind);
+impl<'a> Analysis<'a> {
+    fn new(input: &CheckInput<'a>) -> Result<Analysis<'a>, String> {
+        let mut txns: Vec<Txn> = Vec::new();
+        let mut failed: AHashMap<Slot, &Op> = AHashMap::new();
+        for (invoke, done) in input.history.pairs() {
+            let Some(done) = done else { continue };
+            // An ok txn's completion shows its reads; the others only the invocation.
+            let mops = parse(if done.op_type == OpType::Ok {
+                done
+            } else {
+                invoke
+            })?;
+            if done.op_type != OpType::Fail {
+                txns.push(Txn {
+                    op: done,
+                    invoke,
+                    mops,
+                });
+                continue;
+            }
+            for m in mops {
+                if let MopKind::Append(e) = m.kind {
+                    failed.insert((m.key, e), done);
                 }
-                Rw => product.edge(2 * u, 2 * v + 1, kind),
-                Rt => {}
             }
         }
-    }
-    for component in product.cyclic_components(&[Ww, Wr, Rw]) {
-        let Some(&start) = component.iter().find(|&&p| p % 2 == 0 && p / 2 < n) else {
-            continue;
+        let mut analysis = Analysis {
+            txns,
+            writer: AHashMap::new(),
+            failed,
+            longest: AHashMap::new(),
+            order: AHashMap::new(),
+            position: AHashMap::new(),
         };
-        if let Some(cycle) = product.cycle_through(start, &component, &[Ww, Wr, Rw]) {
-            let cycle: Vec<(usize, Kind)> = cycle.into_iter().map(|(p, k)| (p / 2, k)).collect();
-            out.push(describe(&cycle, txns));
-            break;
+        for (i, t) in analysis.txns.iter().enumerate() {
+            for m in &t.mops {
+                if let MopKind::Append(e) = &m.kind {
+                    analysis.writer.insert((m.key.clone(), e.clone()), i);
+                }
+            }
+        }
+        let mut longest: AHashMap<String, Vec<String>> = AHashMap::new();
+        for (_, m, ids) in analysis.reads() {
+            let current = longest.entry(m.key.clone()).or_default();
+            if ids.len() >= current.len() {
+                *current = ids.to_vec();
+            }
+        }
+        for (key, list) in &longest {
+            let mut order: Vec<String> = Vec::new();
+            for element in list {
+                let slot = (key.clone(), element.clone());
+                if !analysis.position.contains_key(&slot) {
+                    analysis.position.insert(slot, order.len());
+                    order.push(element.clone());
+                }
+            }
+            analysis.order.insert(key.clone(), order);
+        }
+        analysis.longest = longest;
+        Ok(analysis)
+    }
+
+    /// Every read of an `ok` txn: (txn, micro-op, element identities).
+    fn reads(&self) -> impl Iterator<Item = (usize, &Mop, &[String])> {
+        let oks = self.txns.iter().enumerate();
+        oks.filter(|(_, t)| t.op.op_type == OpType::Ok)
+            .flat_map(|(i, t)| {
+                t.mops.iter().filter_map(move |m| match &m.kind {
+                    MopKind::Read(ids) => Some((i, m, ids.as_slice())),
+                    MopKind::Append(_) => None,
+                })
+            })
+    }
+
+    /// The element appended to `key` just before `element` (`None`: the empty list). An
+    /// append no read showed comes after every element read.
+    fn previous(&self, key: &str, element: &str) -> Option<&String> {
+        let order = self.order.get(key)?;
+        match self.position.get(&(key.to_string(), element.to_string())) {
+            Some(&p) => p.checked_sub(1).and_then(|q| order.get(q)),
+            None => order.last(),
         }
     }
-    (out, false)
-}
 
-/// Runs `check` under each `--consistency-models` entry (default strict-serializable) and
-/// keeps the worst result, so several models are checked as their union.
-pub(super) fn per_model(
-    input: &CheckInput,
-    check: impl Fn(&str) -> Result<OwnedValue, String>,
-) -> Result<OwnedValue, String> {
-    let models: Vec<&str> = match input.consistency_models {
-        [] => vec!["strict-serializable"],
-        ms => ms.iter().map(String::as_str).collect(),
-    };
-    let mut worst: Option<(Validity, OwnedValue)> = None;
-    for model in models {
-        let result = check(model)?;
-        let v = Validity::from_value(match &result {
-            OwnedValue::Object(m) => m.get("valid?"),
+    /// The non-cycle anomalies: per txn (internal, future-read, duplicate-elements), per
+    /// read (G1a, G1b, incompatible-order) and lost-update.
+    fn anomalies(&self, found: &mut Anomalies) {
+        for t in self.txns.iter().filter(|t| t.op.op_type == OpType::Ok) {
+            internal(t, found);
+        }
+        for (i, m, ids) in self.reads() {
+            let op = self.txns[i].op;
+            for id in ids {
+                if let Some(w) = self.failed.get(&(m.key.clone(), id.clone())) {
+                    let writer = ("writer", op_value(w, None));
+                    found.add(
+                        "G1a",
+                        obj([
+                            ("op", op_value(op, None)),
+                            ("key", m.raw_key.clone()),
+                            writer,
+                        ]),
+                    );
+                }
+            }
+            if let Some(w) = self.intermediate_writer(i, &m.key, ids) {
+                let writer = ("writer", op_value(self.txns[w].op, None));
+                found.add(
+                    "G1b",
+                    obj([
+                        ("op", op_value(op, None)),
+                        ("key", m.raw_key.clone()),
+                        writer,
+                    ]),
+                );
+            }
+            let longest = self.longest.get(&m.key).map_or(&[][..], |l| l.as_slice());
+            if !longest.starts_with(ids) {
+                found.add("incompatible-order", detail(op, m));
+            }
+        }
+        self.lost_updates(found);
+    }
+
+    /// The writer of a read's last element, when it is another txn and that element was
+    /// not its last append to the key (G1b, an intermediate read).
+    fn intermediate_writer(&self, reader: usize, key: &str, ids: &[String]) -> Option<usize> {
+        let last = ids.last()?;
+        let w = *self.writer.get(&(key.to_string(), last.clone()))?;
+        let final_append = self.txns[w].mops.iter().rev().find_map(|m| match &m.kind {
+            MopKind::Append(e) if m.key == key => Some(e),
             _ => None,
         });
-        if worst.as_ref().is_none_or(|(w, _)| w.merge(v) != *w) {
-            worst = Some((v, result));
+        (w != reader && final_append != Some(last)).then_some(w)
+    }
+
+    /// Elle's lost update: two `ok` txns read the same state of a key (their first read of
+    /// it) and then both appended to it.
+    fn lost_updates(&self, found: &mut Anomalies) {
+        let mut groups: std::collections::BTreeMap<(String, Vec<String>), Vec<usize>> =
+            std::collections::BTreeMap::new();
+        let mut raw_keys: AHashMap<&str, &OwnedValue> = AHashMap::new();
+        for (i, t) in self
+            .txns
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.op.op_type == OpType::Ok)
+        {
+            let mut first_read: AHashMap<&str, &Vec<String>> = AHashMap::new();
+            let mut appended: Vec<&str> = Vec::new();
+            for m in &t.mops {
+                match &m.kind {
+                    MopKind::Read(ids) => {
+                        first_read.entry(&m.key).or_insert(ids);
+                    }
+                    MopKind::Append(_) if !appended.contains(&m.key.as_str()) => {
+                        if let Some(read) = first_read.get(m.key.as_str()) {
+                            appended.push(&m.key);
+                            raw_keys.insert(&m.key, &m.raw_key);
+                            groups
+                                .entry((m.key.clone(), (*read).clone()))
+                                .or_default()
+                                .push(i);
+                        }
+                    }
+                    MopKind::Append(_) => {}
+                }
+            }
+        }
+        for ((key, _), group) in groups.iter().filter(|(_, g)| g.len() > 1) {
+            let txns = arr(group
+                .iter()
+                .map(|&i| op_value(self.txns[i].op, None))
+                .collect());
+            let key = raw_keys
+                .get(key.as_str())
+                .map_or_else(|| OwnedValue::from(key.as_str()), |k| (*k).clone());
+            found.add("lost-update", obj([("key", key), ("txns", txns)]));
         }
     }
-    worst
-        .map(|(_, r)| r)
-        .ok_or_else(|| "no consistency model".to_string())
+
+    /// The ww / wr / rw dependency graph over [`Analysis::txns`].
+    fn graph(&self) -> Graph {
+        let mut graph = Graph::new(self.txns.len());
+        // (key, last element read, or None for the empty list) → txns that read that state.
+        let mut readers: AHashMap<(&str, Option<&String>), Vec<usize>> = AHashMap::new();
+        for (i, m, ids) in self.reads() {
+            readers.entry((&m.key, ids.last())).or_default().push(i);
+            if let Some(&w) = ids
+                .last()
+                .and_then(|e| self.writer.get(&(m.key.clone(), e.clone())))
+            {
+                graph.edge(w, i, Kind::Wr);
+            }
+        }
+        for (j, t) in self.txns.iter().enumerate() {
+            for m in &t.mops {
+                let MopKind::Append(element) = &m.kind else {
+                    continue;
+                };
+                let previous = self.previous(&m.key, element);
+                if let Some(&w) =
+                    previous.and_then(|e| self.writer.get(&(m.key.clone(), e.clone())))
+                {
+                    graph.edge(w, j, Kind::Ww);
+                }
+                for &r in readers
+                    .get(&(m.key.as_str(), previous))
+                    .map_or(&[][..], |r| r.as_slice())
+                {
+                    graph.edge(r, j, Kind::Rw);
+                }
+            }
+        }
+        graph
+    }
 }

@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 
 use simd_json::OwnedValue;
 
-use super::value::{arr, as_int, clj_cmp, identity_key, null, obj, op_value, quantiles};
+use super::value::{arr, as_int, clj_cmp, data_key, identity_key, null, obj, op_value, quantiles};
 use super::{CheckInput, Checker, Validity};
 use crate::harness::history::{Op, OpType, Process};
 
@@ -24,10 +24,15 @@ const WORST_STALE_SHOWN: usize = 8;
 /// which set-full calls `add`; ops shown in the result carry the renamed `f`, as in
 /// Maelstrom's results.
 ///
-/// Stricter than Jepsen in one respect: a read that returns a value no add had been invoked
-/// for (before the read completed) is fabricated data. Jepsen silently ignores such values;
-/// we list them under `unexpected` / `unexpected-count` (keys present only when non-empty,
-/// so healthy results stay identical to Maelstrom's) and call the result invalid.
+/// Stricter than Maelstrom in two respects:
+/// * a read that returns a value no add had been invoked for (before the read completed)
+///   is fabricated data. Jepsen silently ignores such values; we list them under
+///   `unexpected` / `unexpected-count` (keys present only when non-empty, so healthy
+///   results stay identical to Maelstrom's) and call the result invalid;
+/// * a read that returns a value more than once is reported as Jepsen's `set-full` means
+///   to: `duplicated` maps each such value to the most copies one read held,
+///   `duplicated-count` counts them, and the result is invalid. (Jepsen 0.3.7's filter
+///   keeps frequencies below 1, so Maelstrom always shows 0 and `{}`: MAELSTROM.md §3.3.)
 pub struct SetFull {
     /// The history's name for `add`, if it differs.
     pub rename_from: Option<&'static str>,
@@ -76,6 +81,134 @@ fn later(candidate: &Op, current: Option<&Op>) -> bool {
     current.is_none_or(|c| c.index < candidate.index)
 }
 
+/// Values mapped to dense ids, each with a per-read copy count (reset after every read).
+#[derive(Default)]
+struct Counted<'a> {
+    ids: Ids,
+    values: Vec<&'a OwnedValue>,
+    copies: Vec<u32>,
+    /// Ids counted in the current read.
+    marked: Vec<usize>,
+}
+
+impl<'a> Counted<'a> {
+    /// The id of `value`, registering it if it is new.
+    fn id(&mut self, value: &'a OwnedValue) -> usize {
+        match self.ids.get(value) {
+            Some(id) => id,
+            None => {
+                let id = self.values.len();
+                self.ids.insert(value, id);
+                self.values.push(value);
+                self.copies.push(0);
+                id
+            }
+        }
+    }
+
+    /// Counts one copy of `id` in the current read.
+    fn count(&mut self, id: usize) {
+        if self.copies[id] == 0 {
+            self.marked.push(id);
+        }
+        self.copies[id] += 1;
+    }
+
+    /// Ends a read: reports every value it held more than once, then resets the counts.
+    fn end_read(&mut self, mut duplicated: impl FnMut(&'a OwnedValue, u32)) {
+        for id in self.marked.drain(..) {
+            if self.copies[id] > 1 {
+                duplicated(self.values[id], self.copies[id]);
+            }
+            self.copies[id] = 0;
+        }
+    }
+}
+
+/// What the walk over the history finds: one record per element (in add-invocation order),
+/// the *unexpected* values, and the *duplicated* ones.
+struct Walk<'a> {
+    elements: Vec<Element<'a>>,
+    /// Element ids, with copy counts for the read being processed.
+    added: Counted<'a>,
+    /// Values read although no add of them had been invoked before that read completed
+    /// (Jepsen ignores these; see [`SetFull`]).
+    unexpected: Counted<'a>,
+    /// Values some `ok` read returned more than once → the most copies one read held
+    /// (Jepsen's `:duplicated`).
+    duplicated: Vec<(&'a OwnedValue, u32)>,
+    duplicated_ids: Ids,
+}
+
+impl<'a> Walk<'a> {
+    fn add_invoked(&mut self, op: &'a Op) {
+        let fresh = Element {
+            value: &op.value,
+            known: None,
+            last_present: None,
+            last_absent: None,
+        };
+        let id = self.added.id(&op.value);
+        if id == self.elements.len() {
+            self.elements.push(fresh);
+        } else {
+            self.elements[id] = fresh;
+        }
+    }
+
+    fn add_ok(&mut self, op: &'a Op) {
+        if let Some(e) = self
+            .added
+            .ids
+            .get(&op.value)
+            .map(|id| &mut self.elements[id])
+        {
+            e.known = e.known.or(Some(op));
+        }
+    }
+
+    /// An `ok` read (`invoke` its invocation): every element is present or absent in it.
+    /// Every `ok` read touches every element (as in Jepsen), so the per-element work is
+    /// kept to a counter test: values map to dense ids without allocating for integers.
+    fn read_ok(&mut self, invoke: &'a Op, op: &'a Op) -> Result<(), String> {
+        let items: &'a [OwnedValue] = match &op.value {
+            OwnedValue::Array(items) => items,
+            OwnedValue::Static(simd_json::StaticNode::Null) => &[],
+            other => return Err(format!("read value is not a collection: {other:?}")),
+        };
+        for item in items {
+            match self.added.ids.get(item) {
+                Some(id) => self.added.count(id),
+                None => {
+                    let id = self.unexpected.id(item);
+                    self.unexpected.count(id);
+                }
+            }
+        }
+        for (e, &copies) in self.elements.iter_mut().zip(self.added.copies.iter()) {
+            if copies > 0 {
+                e.known = e.known.or(Some(op));
+                if later(invoke, e.last_present) {
+                    e.last_present = Some(invoke);
+                }
+            } else if later(invoke, e.last_absent) {
+                e.last_absent = Some(invoke);
+            }
+        }
+        let (duplicated, duplicated_ids) = (&mut self.duplicated, &mut self.duplicated_ids);
+        let mut note = |value: &'a OwnedValue, copies: u32| match duplicated_ids.get(value) {
+            Some(slot) => duplicated[slot].1 = duplicated[slot].1.max(copies),
+            None => {
+                duplicated_ids.insert(value, duplicated.len());
+                duplicated.push((value, copies));
+            }
+        };
+        self.added.end_read(&mut note);
+        self.unexpected.end_read(&mut note);
+        Ok(())
+    }
+}
+
 impl SetFull {
     fn is_add(&self, f: &str) -> bool {
         f == self.rename_from.unwrap_or("add")
@@ -85,89 +218,37 @@ impl SetFull {
         op_value(op, self.is_add(&op.f).then_some("add"))
     }
 
-    /// Walks the history and builds the element records, in add-invocation order.
-    /// Also returns the *unexpected* values: read by an `ok` read although no add of them
-    /// had been invoked before that read completed (Jepsen ignores these; see [`SetFull`]).
-    ///
-    /// Every `ok` read touches every element (as in Jepsen), so the per-read work is kept
-    /// to flag tests: values map to dense ids without allocating for integers.
-    fn elements<'a>(
-        &self,
-        ops: &[&'a Op],
-    ) -> Result<(Vec<Element<'a>>, Vec<&'a OwnedValue>), String> {
-        let mut unexpected: Vec<&'a OwnedValue> = Vec::new();
-        let mut unexpected_ids = Ids::default();
-        let mut ids = Ids::default();
-        let mut elements: Vec<Element<'a>> = Vec::new();
+    /// Walks the history (client ops) in order.
+    fn walk<'a>(&self, ops: &[&'a Op]) -> Result<Walk<'a>, String> {
+        let mut walk = Walk {
+            elements: Vec::new(),
+            added: Counted::default(),
+            unexpected: Counted::default(),
+            duplicated: Vec::new(),
+            duplicated_ids: Ids::default(),
+        };
         let mut open: ahash::AHashMap<Process, &'a Op> = ahash::AHashMap::new();
-        let mut present: Vec<bool> = Vec::new();
-        let mut marked: Vec<usize> = Vec::new();
         for &op in ops {
             if op.op_type == OpType::Invoke {
                 open.insert(op.process, op);
             }
             if self.is_add(&op.f) {
-                if op.op_type == OpType::Invoke {
-                    let fresh = Element {
-                        value: &op.value,
-                        known: None,
-                        last_present: None,
-                        last_absent: None,
-                    };
-                    match ids.get(&op.value) {
-                        Some(slot) => elements[slot] = fresh,
-                        None => {
-                            ids.insert(&op.value, elements.len());
-                            elements.push(fresh);
-                            present.push(false);
-                        }
-                    }
-                } else if op.op_type == OpType::Ok
-                    && let Some(e) = ids.get(&op.value).map(|slot| &mut elements[slot])
-                {
-                    e.known = e.known.or(Some(op));
+                match op.op_type {
+                    OpType::Invoke => walk.add_invoked(op),
+                    OpType::Ok => walk.add_ok(op),
+                    _ => {}
                 }
-            } else if op.f == "read" && op.op_type == OpType::Ok {
-                let Some(invoke) = open.get(&op.process).copied() else {
-                    continue;
-                };
-                let items: &[OwnedValue] = match &op.value {
-                    OwnedValue::Array(items) => items,
-                    OwnedValue::Static(simd_json::StaticNode::Null) => &[],
-                    other => return Err(format!("read value is not a collection: {other:?}")),
-                };
-                for item in items {
-                    match ids.get(item) {
-                        Some(id) => {
-                            present[id] = true;
-                            marked.push(id);
-                        }
-                        None if unexpected_ids.get(item).is_none() => {
-                            unexpected_ids.insert(item, unexpected.len());
-                            unexpected.push(item);
-                        }
-                        None => {}
-                    }
-                }
-                for (e, &here) in elements.iter_mut().zip(present.iter()) {
-                    if here {
-                        e.known = e.known.or(Some(op));
-                        if later(invoke, e.last_present) {
-                            e.last_present = Some(invoke);
-                        }
-                    } else if later(invoke, e.last_absent) {
-                        e.last_absent = Some(invoke);
-                    }
-                }
-                for id in marked.drain(..) {
-                    present[id] = false;
-                }
+            } else if op.f == "read"
+                && op.op_type == OpType::Ok
+                && let Some(invoke) = open.get(&op.process).copied()
+            {
+                walk.read_ok(invoke, op)?;
             }
             if op.op_type != OpType::Invoke {
                 open.remove(&op.process);
             }
         }
-        Ok((elements, unexpected))
+        Ok(walk)
     }
 }
 
@@ -202,21 +283,58 @@ fn sorted_values(outcomes: &[&Outcome]) -> OwnedValue {
     arr(outcomes.iter().map(|o| o.element.value.clone()).collect())
 }
 
+/// Sorts by Clojure `compare` of `value(item)`; values that cannot be compared are an error
+/// (Jepsen's sort throws).
+fn sort_by_value<T>(items: &mut [T], value: impl Fn(&T) -> &OwnedValue) -> Result<(), String> {
+    let mut failure = None;
+    items.sort_by(|a, b| {
+        clj_cmp(value(a), value(b)).unwrap_or_else(|e| {
+            failure = Some(e);
+            Ordering::Equal
+        })
+    });
+    failure.map_or(Ok(()), Err)
+}
+
+impl SetFull {
+    /// Jepsen's `:worst-stale`: the stale elements with the highest stable latency.
+    fn worst_stale(&self, stale: &[&Outcome]) -> OwnedValue {
+        // Jepsen: (->> stale (sort-by :stable-latency) reverse (take 8)); a stable sort then
+        // a reversal puts ties in descending element order.
+        let mut worst = stale.to_vec();
+        worst.sort_by_key(|r| r.stable_latency);
+        worst.reverse();
+        worst.truncate(WORST_STALE_SHOWN);
+        let show = |op: Option<&Op>| op.map_or_else(null, |o| self.show(o));
+        let latency = |l: Option<u64>| l.map_or_else(null, OwnedValue::from);
+        arr(worst
+            .iter()
+            .map(|r| {
+                obj([
+                    ("element", r.element.value.clone()),
+                    ("outcome", OwnedValue::from(r.outcome)),
+                    ("stable-latency", latency(r.stable_latency)),
+                    ("lost-latency", latency(r.lost_latency)),
+                    ("known", show(r.element.known)),
+                    ("last-absent", show(r.element.last_absent)),
+                ])
+            })
+            .collect())
+    }
+}
+
 impl Checker for SetFull {
     fn check(&self, input: &CheckInput) -> Result<OwnedValue, String> {
         let ops: Vec<&Op> = input.history.client_ops().collect();
-        let (mut elements, mut unexpected) = self.elements(&ops)?;
-        let mut failure = None;
-        elements.sort_by(|a, b| {
-            clj_cmp(a.value, b.value).unwrap_or_else(|e| {
-                failure = Some(e);
-                Ordering::Equal
-            })
-        });
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        let results: Vec<Outcome> = elements.iter().map(outcome).collect();
+        let mut walk = self.walk(&ops)?;
+        sort_by_value(&mut walk.elements, |e| e.value)?;
+        // Values read but never added may be of any kind: listed in order where comparable,
+        // never an error (an error would turn an invalid result into an unknown one).
+        let lenient = |a: &OwnedValue, b: &OwnedValue| clj_cmp(a, b).unwrap_or(Ordering::Equal);
+        walk.duplicated.sort_by(|a, b| lenient(a.0, b.0));
+        let mut unexpected = walk.unexpected.values;
+        unexpected.sort_by(|a, b| lenient(a, b));
+        let results: Vec<Outcome> = walk.elements.iter().map(outcome).collect();
         let of = |kind: &str| {
             results
                 .iter()
@@ -229,35 +347,7 @@ impl Checker for SetFull {
             .copied()
             .filter(|r| r.stable_latency.unwrap_or(0) > 0)
             .collect();
-        // Jepsen: (->> stale (sort-by :stable-latency) reverse (take 8)); a stable sort then
-        // a reversal puts ties in descending element order.
-        let mut worst = stale.clone();
-        worst.sort_by_key(|r| r.stable_latency);
-        worst.reverse();
-        worst.truncate(WORST_STALE_SHOWN);
-        let worst_stale = worst
-            .iter()
-            .map(|r| {
-                obj([
-                    ("element", r.element.value.clone()),
-                    ("outcome", OwnedValue::from(r.outcome)),
-                    (
-                        "stable-latency",
-                        r.stable_latency.map_or_else(null, OwnedValue::from),
-                    ),
-                    (
-                        "lost-latency",
-                        r.lost_latency.map_or_else(null, OwnedValue::from),
-                    ),
-                    ("known", r.element.known.map_or_else(null, |o| self.show(o))),
-                    (
-                        "last-absent",
-                        r.element.last_absent.map_or_else(null, |o| self.show(o)),
-                    ),
-                ])
-            })
-            .collect();
-        let valid = if !lost.is_empty() || !unexpected.is_empty() {
+        let valid = if !lost.is_empty() || !unexpected.is_empty() || !walk.duplicated.is_empty() {
             Validity::Invalid
         } else if stable.is_empty() {
             Validity::Unknown
@@ -266,9 +356,13 @@ impl Checker for SetFull {
         };
         let stable_latencies: Vec<u64> = results.iter().filter_map(|r| r.stable_latency).collect();
         let lost_latencies: Vec<u64> = results.iter().filter_map(|r| r.lost_latency).collect();
+        let duplicated = walk
+            .duplicated
+            .iter()
+            .map(|(v, copies)| (data_key(v), OwnedValue::from(*copies)));
         let mut pairs = vec![
-            ("worst-stale", arr(worst_stale)),
-            ("duplicated-count", OwnedValue::from(0u64)),
+            ("worst-stale", self.worst_stale(&stale)),
+            ("duplicated-count", OwnedValue::from(walk.duplicated.len())),
             ("valid?", valid.to_value()),
             ("lost-count", OwnedValue::from(lost.len())),
             ("lost", sorted_values(&lost)),
@@ -278,10 +372,9 @@ impl Checker for SetFull {
             ("never-read-count", OwnedValue::from(never_read.len())),
             ("attempt-count", OwnedValue::from(results.len())),
             ("never-read", sorted_values(&never_read)),
-            ("duplicated", obj::<String>([])),
+            ("duplicated", obj(duplicated)),
         ];
         if !unexpected.is_empty() {
-            unexpected.sort_by(|a, b| clj_cmp(a, b).unwrap_or(Ordering::Equal));
             pairs.push(("unexpected-count", OwnedValue::from(unexpected.len())));
             pairs.push(("unexpected", arr(unexpected.into_iter().cloned().collect())));
         }

@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 
 use simd_json::OwnedValue;
 
-use super::value::{arr, clj_cmp, identity_key, null, obj};
+use super::value::{arr, clj_cmp, data_key, identity_key, null, obj};
 use super::{CheckInput, Checker};
 use crate::harness::history::OpType;
 
@@ -58,7 +58,7 @@ impl Checker for UniqueIds {
         sort_by_id(&mut dups)?;
         let duplicated = obj(dups
             .into_iter()
-            .map(|(id, n)| (id_key(id), OwnedValue::from(n))));
+            .map(|(id, n)| (data_key(id), OwnedValue::from(n))));
         let range = match range {
             Some((lo, hi)) => arr(vec![lo.clone(), hi.clone()]),
             None => arr(vec![null(), null()]),
@@ -83,12 +83,4 @@ fn sort_by_id(items: &mut [(&OwnedValue, usize)]) -> Result<(), String> {
         })
     });
     failure.map_or(Ok(()), Err)
-}
-
-/// A JSON object key for an id: strings as themselves, anything else as its JSON text.
-fn id_key(id: &OwnedValue) -> String {
-    match id {
-        OwnedValue::String(s) => s.clone(),
-        other => simd_json::to_string(other).unwrap_or_default(),
-    }
 }

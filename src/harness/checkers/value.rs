@@ -136,6 +136,54 @@ fn incomparable(a: &OwnedValue, b: &OwnedValue) -> String {
     )
 }
 
+/// The element Clojure's `(first (set values))` returns, for `values` distinct under
+/// Clojure `=`: Jepsen's checkers take it where a set holds several values, so which one
+/// decides what they report. A hash set iterates its hash trie in order of the hash's 5-bit
+/// groups from the low end; integers hash with Murmur3 `hashLong` (Clojure's `hasheq`).
+/// Other values (not hashed here) fall back to the first given. `None` if empty.
+pub fn clj_set_first(values: &[OwnedValue]) -> Option<&OwnedValue> {
+    let trie_position = |v: &OwnedValue| {
+        let hash = murmur3_hash_long(as_int(v)? as i64);
+        Some(
+            (0..7)
+                .map(|level| (hash >> (5 * level)) & 31)
+                .collect::<Vec<u32>>(),
+        )
+    };
+    if values.iter().all(|v| as_int(v).is_some()) {
+        values.iter().min_by_key(|v| trie_position(v))
+    } else {
+        values.first()
+    }
+}
+
+/// Clojure's `Murmur3.hashLong` (seed 0), as `hasheq` hashes a long.
+fn murmur3_hash_long(input: i64) -> u32 {
+    if input == 0 {
+        return 0;
+    }
+    let mix_k1 = |k: u32| {
+        k.wrapping_mul(0xcc9e_2d51)
+            .rotate_left(15)
+            .wrapping_mul(0x1b87_3593)
+    };
+    let mix_h1 = |h: u32, k: u32| {
+        (h ^ k)
+            .rotate_left(13)
+            .wrapping_mul(5)
+            .wrapping_add(0xe654_6b64)
+    };
+    let bits = input as u64;
+    let mut h = mix_h1(0, mix_k1(bits as u32));
+    h = mix_h1(h, mix_k1((bits >> 32) as u32));
+    h ^= 8;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^ (h >> 16)
+}
+
 /// The micro-ops of a transaction op's value (`[[f k v] …]`) as borrowed `(f, k, v)`
 /// triples; an error names the first malformed part. Shared by the txn checkers.
 pub fn micro_ops(op: &Op) -> Result<Vec<(&str, &OwnedValue, &OwnedValue)>, String> {
@@ -193,6 +241,15 @@ fn push_identity(v: &OwnedValue, out: &mut String) {
             }
             out.push('}');
         }
+    }
+}
+
+/// A JSON object key for a value used as a map key in results (an id → count map): strings
+/// as themselves, anything else as its JSON text (so `5` prints back as the number 5).
+pub fn data_key(value: &OwnedValue) -> String {
+    match value {
+        OwnedValue::String(s) => s.clone(),
+        other => simd_json::to_string(other).unwrap_or_default(),
     }
 }
 

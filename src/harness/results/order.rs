@@ -102,6 +102,19 @@ const SCHEMAS: &[(&str, &[&str])] = &[
             "range",
         ],
     ),
+    // kafka errors that carry an `index` (before the op schema, which also has one).
+    (
+        "max-read-index",
+        &[
+            "key",
+            "value",
+            "index",
+            "max-read-index",
+            "writer",
+            "max-read",
+        ],
+    ),
+    ("offset", &["key", "offset", "index", "values"]),
     (
         "index",
         &[

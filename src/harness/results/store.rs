@@ -1,10 +1,16 @@
-//! The results directory: `store/<workload>/<yyyyMMdd'T'HHmmss.SSSZ>/` with `node-logs/`,
-//! the network journal and the checker outputs, plus `store/latest`, `store/current` and
-//! `store/<workload>/latest` symlinks (MAELSTROM.md §7.1).
+//! The store directory: creating a run's `store/<workload>/<yyyyMMdd'T'HHmmss.SSSZ>/` with
+//! `node-logs/`, the network journal and the checker outputs, plus `store/latest`,
+//! `store/current` and `store/<workload>/latest` symlinks (MAELSTROM.md §7.1); and reading
+//! a past run's directory (ours or a real Maelstrom one) back for `glomers report`.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use simd_json::OwnedValue;
+
+use super::console::console_summary;
+use crate::harness::edn::{read_history_edn, read_results_edn};
 
 /// One run's directory.
 pub struct RunDir {
@@ -102,4 +108,31 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
+}
+
+/// Summarises a store directory for `glomers report DIR`: the console summary of
+/// [`load_store_dir`].
+pub fn report_store_dir(dir: &Path) -> Result<String, String> {
+    load_store_dir(dir).map(|results| console_summary(&results))
+}
+
+/// Reads a store directory's `results.edn` and adds per-`f` latency quantiles under
+/// `perf` → `latencies` from `history.edn` when the results lack them (Maelstrom only
+/// draws them).
+pub fn load_store_dir(dir: &Path) -> Result<OwnedValue, String> {
+    let mut results = read_results_edn(&dir.join("results.edn"))?;
+    let history_path = dir.join("history.edn");
+    if history_path.is_file()
+        && let OwnedValue::Object(top) = &mut results
+        && let Some(OwnedValue::Object(perf)) = top.get_mut("perf")
+        && !perf.contains_key("latencies")
+    {
+        let history = read_history_edn(&history_path)?;
+        if let OwnedValue::Object(ours) = crate::harness::checkers::stats::perf(&history)
+            && let Some(latencies) = ours.get("latencies")
+        {
+            perf.insert("latencies".to_string(), latencies.clone());
+        }
+    }
+    Ok(results)
 }

@@ -126,39 +126,76 @@ impl Graph {
         self.out.get(v).map_or(&[], |e| e.as_slice())
     }
 
+    /// Breadth-first search from `from` within `component` (sorted), using only `kinds`:
+    /// every node reached (not `from` itself) → (the node it was reached from, the kind of
+    /// that step). [`Graph::path_to`] reads shortest paths out of it.
+    pub fn reach(
+        &self,
+        from: usize,
+        component: &[usize],
+        kinds: &[Kind],
+    ) -> ahash::AHashMap<usize, (usize, Kind)> {
+        let inside = |v: usize| component.binary_search(&v).is_ok();
+        let mut parent: ahash::AHashMap<usize, (usize, Kind)> = ahash::AHashMap::new();
+        let mut queue = VecDeque::from([from]);
+        while let Some(v) = queue.pop_front() {
+            for &(w, kind) in self.edges(v) {
+                if kinds.contains(&kind) && inside(w) && w != from && !parent.contains_key(&w) {
+                    parent.insert(w, (v, kind));
+                    queue.push_back(w);
+                }
+            }
+        }
+        parent
+    }
+
+    /// The path from a [`Graph::reach`] search's start to `to`: the nodes left, each with
+    /// the kind of the step leaving it (`to` itself is not listed). `None` if not reached.
+    pub fn path_to(
+        parent: &ahash::AHashMap<usize, (usize, Kind)>,
+        to: usize,
+    ) -> Option<Vec<(usize, Kind)>> {
+        let mut path = vec![*parent.get(&to)?];
+        // Each step goes back one BFS level, so this ends within parent.len() steps.
+        while let Some(&step) = parent.get(&path[path.len() - 1].0) {
+            if path.len() > parent.len() {
+                return None;
+            }
+            path.push(step);
+        }
+        path.reverse();
+        Some(path)
+    }
+
     /// A shortest cycle through `start` within `component`, using only `kinds`: the nodes
-    /// visited and the kind of each step.
+    /// visited and the kind of each step (ties broken by the lowest closing node, so the
+    /// answer does not depend on hash order).
     pub fn cycle_through(
         &self,
         start: usize,
         component: &[usize],
         kinds: &[Kind],
     ) -> Option<Vec<(usize, Kind)>> {
-        let inside = |v: usize| component.binary_search(&v).is_ok();
-        let mut parent: ahash::AHashMap<usize, (usize, Kind)> = ahash::AHashMap::new();
-        let mut queue = VecDeque::from([start]);
-        while let Some(v) = queue.pop_front() {
-            for &(w, kind) in &self.out[v] {
-                if !kinds.contains(&kind) || !inside(w) {
-                    continue;
-                }
-                if w == start {
-                    let mut path = vec![(v, kind)];
-                    let mut cur = v;
-                    while cur != start {
-                        let (p, k) = *parent.get(&cur)?;
-                        path.push((p, k));
-                        cur = p;
-                    }
-                    path.reverse();
-                    return Some(path);
-                }
-                if w != start && !parent.contains_key(&w) {
-                    parent.insert(w, (v, kind));
-                    queue.push_back(w);
-                }
+        let reached = self.reach(start, component, kinds);
+        let closing = |v: usize| {
+            self.edges(v)
+                .iter()
+                .find(|(w, kind)| *w == start && kinds.contains(kind))
+                .map(|&(_, kind)| kind)
+        };
+        let mut best: Option<Vec<(usize, Kind)>> = None;
+        let mut candidates: Vec<usize> = reached.keys().copied().collect();
+        candidates.sort_unstable();
+        for v in candidates {
+            let Some(kind) = closing(v) else { continue };
+            let Some(mut cycle) = Graph::path_to(&reached, v) else {
+                continue;
+            };
+            cycle.push((v, kind));
+            if best.as_ref().is_none_or(|b| cycle.len() < b.len()) {
+                best = Some(cycle);
             }
         }
-        None
+        best
     }
 }

@@ -1,10 +1,13 @@
-//! What the user sees: the live progress line and the final summary (MAELSTROM.md §7.3).
+//! What the user sees on the terminal: the live progress line on stderr while a test runs,
+//! then the results summary and the verdict line on stdout (MAELSTROM.md §7.3).
 
 use std::io::{IsTerminal, Write};
 
 use simd_json::OwnedValue;
 
-use crate::harness::checkers::Validity;
+use super::edn_write::pretty;
+use super::verdict::{exit_code, verdict_line};
+use crate::harness::checkers::{Validity, validity_of};
 use crate::harness::hosts::{MS, SECOND, Time};
 use crate::harness::run::Counts;
 
@@ -56,20 +59,26 @@ impl Progress {
     }
 }
 
-/// Exit status for a validity (MAELSTROM.md §5.5).
-pub fn exit_code(validity: Validity) -> i32 {
-    match validity {
-        Validity::Valid => 0,
-        Validity::Invalid => 1,
-        Validity::Unknown => 2,
+/// The results map pretty-printed as EDN (and any top-level error), a blank line, then the
+/// verdict line.
+pub fn console_summary(results: &OwnedValue) -> String {
+    let mut out = pretty(results);
+    if let OwnedValue::Object(map) = results
+        && let Some(error) = map.get("error")
+    {
+        out.push('\n');
+        out.push_str(&pretty(error));
     }
+    out.push_str("\n\n");
+    out.push_str(verdict_line(validity_of(results)));
+    out.push('\n');
+    out
 }
 
-/// Prints the results map (EDN, as Maelstrom logs it), any top-level error, a blank line
-/// and the verdict line; returns the exit status.
+/// Prints [`console_summary`] on stdout; returns the exit status for `validity`.
 pub fn summarize(results: &OwnedValue, validity: Validity) -> i32 {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(crate::harness::results::console_summary(results).as_bytes());
+    let _ = out.write_all(console_summary(results).as_bytes());
     let _ = out.flush();
     exit_code(validity)
 }

@@ -1,0 +1,299 @@
+//! The kafka error types found in an observed history, each as Jepsen's kafka checker
+//! finds and shows it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ahash::AHashSet;
+use simd_json::OwnedValue;
+
+use super::log::Order;
+use super::{ERRS_SHOWN, Errors, Observed, PollData, key_of, s, send_of};
+use crate::harness::checkers::value::{
+    arr, clj_cmp, clj_set_first, identity_key, null, obj, op_value,
+};
+use crate::harness::history::{Op, OpType, Process};
+
+/// A polled value that no send (of any outcome) wrote cannot be explained: Jepsen's
+/// checker throws `{:type :no-writer-of-value, :key k, :value v}` while building its
+/// write-read graph, so the kafka result is `{:valid? :unknown, :error …}` whatever else
+/// the history shows. We do the same: an error, never a silently valid result.
+pub(super) fn unwritten_polls(seen: &Observed) -> Result<(), String> {
+    for (_, done, data) in &seen.polls {
+        for (k, vs) in data {
+            for (_, v) in vs {
+                if !seen.writer.contains_key(&(k.clone(), identity_key(v))) {
+                    return Err(format!(
+                        "throw+: {{:type :no-writer-of-value, :key {k:?}, :value {}}} \
+                         (polled by op {}, but no send wrote it)",
+                        simd_json::to_string(v).unwrap_or_default(),
+                        done.index
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The difference of two values' `:by-value` indexes in `k`'s log; 1 (no error) when
+/// either has none, as in Jepsen.
+fn delta(orders: &BTreeMap<&str, Order>, k: &str, a: &OwnedValue, b: &OwnedValue) -> i64 {
+    let index = |v: &OwnedValue| orders.get(k)?.by_value.get(&identity_key(v)).copied();
+    match (index(a), index(b)) {
+        (Some(i), Some(j)) => j as i64 - i as i64,
+        _ => 1,
+    }
+}
+
+/// Per `ok` poll: G1a (a value whose send failed), G1c-realtime (a value whose send was
+/// invoked only after the poll completed), and int-poll-skip / int-nonmonotonic-poll
+/// (consecutive values of a key one poll returned that are not +1 apart).
+pub(super) fn poll_errors(seen: &Observed, orders: &BTreeMap<&str, Order>, errors: &mut Errors) {
+    for (_, done, data) in &seen.polls {
+        for (k, vs) in data {
+            for (_, v) in vs {
+                let Some((w_invoke, w_done)) = seen.writer.get(&(k.clone(), identity_key(v)))
+                else {
+                    continue;
+                };
+                if w_done.op_type == OpType::Fail {
+                    let writer = ("writer", op_value(w_done, None));
+                    let reader = ("reader", op_value(done, None));
+                    errors.add(
+                        "G1a",
+                        obj([("key", s(k)), ("value", v.clone()), writer, reader]),
+                    );
+                }
+                if done.index < w_invoke.index {
+                    let cycle = arr(vec![op_value(w_done, None), op_value(done, None)]);
+                    let error = obj([("key", s(k)), ("value", v.clone()), ("cycle", cycle)]);
+                    errors.add("G1c-realtime", error);
+                }
+            }
+            for pair in vs.windows(2) {
+                let delta = delta(orders, k, &pair[0].1, &pair[1].1);
+                let kind = match delta {
+                    2.. => "int-poll-skip",
+                    ..=0 => "int-nonmonotonic-poll",
+                    _ => continue,
+                };
+                let values = arr(vec![pair[0].1.clone(), pair[1].1.clone()]);
+                errors.add(
+                    kind,
+                    obj([
+                        ("key", s(k)),
+                        ("values", values),
+                        ("delta", OwnedValue::from(delta)),
+                        ("op", op_value(done, None)),
+                    ]),
+                );
+            }
+        }
+    }
+}
+
+/// Values read by `ok` polls, per key.
+fn polled<'a>(seen: &'a Observed) -> BTreeMap<&'a str, AHashSet<String>> {
+    let mut read: BTreeMap<&str, AHashSet<String>> = BTreeMap::new();
+    for (_, _, data) in &seen.polls {
+        for (k, vs) in data {
+            let set = read.entry(k.as_str()).or_default();
+            set.extend(vs.iter().map(|(_, v)| identity_key(v)));
+        }
+    }
+    read
+}
+
+/// lost-write: per key, every acknowledged value whose last index is at or below the
+/// highest first index of any polled value (`max-read-index`) must have been polled.
+pub(super) fn lost_writes(seen: &Observed, orders: &BTreeMap<&str, Order>, errors: &mut Errors) {
+    let read = polled(seen);
+    for (k, polled) in &read {
+        let Some(order) = orders.get(k) else { continue };
+        let bound = polled.iter().filter_map(|v| order.first_index.get(v)).max();
+        let Some(&bound) = bound else { continue };
+        // Jepsen shows the first op that polled (the set-first of) the values last at bound.
+        let max_read = order
+            .last_index
+            .get(bound)
+            .and_then(|vs| clj_set_first(vs))
+            .and_then(|v| {
+                let id = identity_key(v);
+                seen.polls.iter().find(|(_, _, data)| {
+                    data.iter()
+                        .any(|(k2, vs)| k2 == k && vs.iter().any(|(_, w)| identity_key(w) == id))
+                })
+            });
+        for v in order.last_index.iter().take(bound + 1).flatten() {
+            let id = identity_key(v);
+            let writer = seen.writer.get(&(k.to_string(), id.clone()));
+            if polled.contains(&id) || !writer.is_some_and(|w| w.1.op_type == OpType::Ok) {
+                continue;
+            }
+            errors.add(
+                "lost-write",
+                obj([
+                    ("key", s(k)),
+                    ("value", v.clone()),
+                    (
+                        "index",
+                        OwnedValue::from(order.first_index.get(&id).copied().unwrap_or(0)),
+                    ),
+                    ("max-read-index", OwnedValue::from(bound)),
+                    ("writer", writer.map_or_else(null, |w| op_value(w.1, None))),
+                    (
+                        "max-read",
+                        max_read.map_or_else(null, |p| op_value(p.1, None)),
+                    ),
+                ]),
+            );
+        }
+    }
+}
+
+/// unseen: acknowledged values no `ok` poll ever returned, as Jepsen's last `unseen`
+/// sample: `{:time <ns of the last ok send or poll>, :unseen {key count},
+/// :messages {key [values, sorted, ≤ 32]}}`.
+pub(super) fn unseen(seen: &Observed, errors: &mut Errors) {
+    let read = polled(seen);
+    let mut unseen: BTreeMap<&str, Vec<OwnedValue>> = BTreeMap::new();
+    for ((k, id), (_, done)) in &seen.writer {
+        if done.op_type == OpType::Ok
+            && !read.get(k.as_str()).is_some_and(|set| set.contains(id))
+            && let Some((_, v, _)) = send_of(done)
+        {
+            unseen.entry(k.as_str()).or_default().push(v);
+        }
+    }
+    if unseen.is_empty() {
+        return;
+    }
+    let last_ok = seen
+        .ops
+        .iter()
+        .rev()
+        .find(|op| op.op_type == OpType::Ok && (op.f == "send" || op.f == "poll"));
+    let counts = obj(unseen
+        .iter()
+        .map(|(k, vs)| (k.to_string(), OwnedValue::from(vs.len()))));
+    let messages = obj(unseen.into_iter().map(|(k, mut vs)| {
+        vs.sort_by(|a, b| clj_cmp(a, b).unwrap_or(std::cmp::Ordering::Equal));
+        vs.truncate(ERRS_SHOWN);
+        (k.to_string(), arr(vs))
+    }));
+    let time = OwnedValue::from(last_ok.map_or(0, |op| op.time_ns));
+    errors.add(
+        "unseen",
+        obj([("time", time), ("unseen", counts), ("messages", messages)]),
+    );
+}
+
+/// What one process last polled and sent per key, while walking its ops.
+#[derive(Default)]
+struct ProcessState<'a> {
+    /// key → the last value its previous `ok` poll of the key returned (if any), that poll.
+    last_reads: BTreeMap<String, (Option<OwnedValue>, &'a Op)>,
+    /// key → the value of its previous send to the key, that send.
+    last_sends: BTreeMap<String, (OwnedValue, &'a Op)>,
+}
+
+/// Per process, in history order (its `ok` and `info` completions): poll-skip /
+/// nonmonotonic-poll (each poll of a key must start right after where this process's
+/// previous poll of it ended) and nonmonotonic-send. An ok or info `assign` forgets the
+/// keys it does not list; a new process (after a crash) starts fresh.
+pub(super) fn per_process(seen: &Observed, orders: &BTreeMap<&str, Order>, errors: &mut Errors) {
+    let poll_data: ahash::AHashMap<u64, &PollData> = seen
+        .polls
+        .iter()
+        .map(|(_, done, d)| (done.index, d))
+        .collect();
+    let mut by_process: BTreeMap<Process, Vec<&Op>> = BTreeMap::new();
+    for &op in seen.ops.iter() {
+        if op.op_type == OpType::Ok || op.op_type == OpType::Info {
+            by_process.entry(op.process).or_default().push(op);
+        }
+    }
+    for process_ops in by_process.values() {
+        let mut state = ProcessState::default();
+        for &op in process_ops {
+            match op.f.as_str() {
+                "assign" => {
+                    let keep: BTreeSet<String> = match &op.value {
+                        OwnedValue::Array(ks) => ks.iter().map(key_of).collect(),
+                        _ => BTreeSet::new(),
+                    };
+                    state.last_reads.retain(|k, _| keep.contains(k));
+                    state.last_sends.retain(|k, _| keep.contains(k));
+                }
+                "poll" if op.op_type == OpType::Ok => {
+                    if let Some(data) = poll_data.get(&op.index) {
+                        state.poll(op, data, orders, errors);
+                    }
+                }
+                "send" => state.send(op, orders, errors),
+                _ => {}
+            }
+        }
+    }
+}
+
+impl<'a> ProcessState<'a> {
+    fn poll(
+        &mut self,
+        op: &'a Op,
+        data: &PollData,
+        orders: &BTreeMap<&str, Order>,
+        errors: &mut Errors,
+    ) {
+        for (k, vs) in data {
+            if let (Some((Some(v), last_op)), Some((_, first))) =
+                (self.last_reads.get(k), vs.first())
+            {
+                let d = delta(orders, k, v, first);
+                let kind = match d {
+                    2.. => Some("poll-skip"),
+                    ..=0 => Some("nonmonotonic-poll"),
+                    _ => None,
+                };
+                if let Some(kind) = kind {
+                    let values = arr(vec![v.clone(), first.clone()]);
+                    let pair = arr(vec![op_value(last_op, None), op_value(op, None)]);
+                    errors.add(
+                        kind,
+                        obj([
+                            ("key", s(k)),
+                            ("values", values),
+                            ("delta", OwnedValue::from(d)),
+                            ("ops", pair),
+                        ]),
+                    );
+                }
+            }
+            self.last_reads
+                .insert(k.clone(), (vs.last().map(|p| p.1.clone()), op));
+        }
+    }
+
+    fn send(&mut self, op: &'a Op, orders: &BTreeMap<&str, Order>, errors: &mut Errors) {
+        let Some((k, v, _)) = send_of(op) else {
+            return;
+        };
+        if let Some((prev, prev_op)) = self.last_sends.get(&k) {
+            let d = delta(orders, &k, prev, &v);
+            if d < 1 {
+                let values = arr(vec![prev.clone(), v.clone()]);
+                let pair = arr(vec![op_value(prev_op, None), op_value(op, None)]);
+                errors.add(
+                    "nonmonotonic-send",
+                    obj([
+                        ("key", s(&k)),
+                        ("values", values),
+                        ("delta", OwnedValue::from(d)),
+                        ("ops", pair),
+                    ]),
+                );
+            }
+        }
+        self.last_sends.insert(k, (v, op));
+    }
+}
