@@ -6,6 +6,7 @@ pub mod console;
 pub mod edn;
 pub mod history;
 pub mod hosts;
+pub mod limits;
 pub mod net;
 pub mod results;
 pub mod run;
