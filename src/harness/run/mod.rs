@@ -192,6 +192,10 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             match self.host.poll(until) {
                 Some(HostEvent::Line { node, line }) => self.on_line(node, line)?,
                 Some(HostEvent::Exited { node }) => return Err(self.crashed(node)),
+                Some(HostEvent::Fault { node, why }) => {
+                    let name = self.node_name(node);
+                    return Err(RunError::Fatal(format!("Node {name} {why}")));
+                }
                 None => {}
             }
         }
