@@ -1,9 +1,14 @@
 //! `glomers test` argument handling (MAELSTROM.md §5.5): bad arguments exit with 254.
 
-use std::process::Command;
+use clap::Parser;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use glomers::harness::checkers::Availability;
-use glomers::harness::cli::{parse_availability, parse_concurrency, split_models};
+use glomers::harness::cli::{
+    Cli, Command as CliCommand, TestConfig, parse_availability, parse_concurrency, resolve,
+    split_models,
+};
 
 fn glomers(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
@@ -63,6 +68,157 @@ fn bad_arguments_exit_254_with_a_message() {
         let (code, stderr) = glomers(args);
         assert_eq!(code, 254, "{args:?}: {stderr}");
         assert!(!stderr.trim().is_empty(), "{args:?} printed no error");
+    }
+}
+
+/// Runs glomers, killing it after `limit` (old code hung on some of these flags).
+fn glomers_within(args: &[&str], limit: Duration) -> (i32, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_glomers"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run glomers");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() && started.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("collect glomers");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Each flag past its bound exits 254 at once with a message naming the flag. Before the
+/// bounds, `--latency u64::MAX` wrapped to 0 (or panicked), `--time-limit u64::MAX`
+/// overflowed, `--rate 1e308` and `--nemesis-interval 1e-300` spun forever, and
+/// `--node-count` or `--nodes-file /dev/zero` allocated without end.
+#[test]
+fn numeric_flags_past_their_bounds_exit_254() {
+    let cases = [
+        ("latency", "--latency 18446744073709551615"),
+        ("latency", "--latency 60001"),
+        ("time-limit", "--time-limit 18446744073709551615"),
+        ("time-limit", "--time-limit 86401 --rate 0"),
+        ("rate", "--rate 1e308"),
+        ("rate", "--rate 1e-300"),
+        ("rate", "--rate 1000 --time-limit 1001"),
+        ("concurrency", "--concurrency 18446744073709551615n"),
+        ("concurrency", "--concurrency 10001"),
+        (
+            "nemesis-interval",
+            "--nemesis partition --nemesis-interval 1e-300",
+        ),
+        (
+            "nemesis-interval",
+            "--nemesis partition --nemesis-interval 86401",
+        ),
+        ("recovery-time", "--recovery-time 1e300"),
+        ("node-count", "--node-count 100000000000"),
+        ("nodes-file", "--nodes-file /dev/zero"),
+        ("test-count", "--test-count 1001"),
+        ("key-count", "--key-count 0"),
+        ("max-txn-length", "--max-txn-length 1001"),
+        ("max-writes-per-key", "--max-writes-per-key 0"),
+    ];
+    // Refused runs write nothing; the store is only for runs that wrongly start.
+    let store = std::env::temp_dir().join(format!("glomers-cli-{}", std::process::id()));
+    let store = store.to_str().expect("utf-8 temp dir");
+    std::thread::scope(|scope| {
+        for (flag, extra) in cases {
+            scope.spawn(move || {
+                let line = format!("test --sim -w broadcast --store {store} {extra}");
+                let args: Vec<&str> = line.split_whitespace().collect();
+                let (code, stderr) = glomers_within(&args, Duration::from_secs(20));
+                assert_eq!(code, 254, "{extra}: {stderr}");
+                assert!(stderr.contains(&format!("--{flag}")), "{extra}: {stderr}");
+            });
+        }
+    });
+    let _ = std::fs::remove_dir_all(store);
+}
+
+/// Resolves `glomers test …` flags as the binary would (with `--bin` unless `--sim`).
+fn resolve_line(line: &str) -> Result<TestConfig, String> {
+    let node = if line.contains("--sim") {
+        String::new()
+    } else {
+        format!("--bin {ECHO}")
+    };
+    let argv = format!("glomers test -w echo {node} {line}");
+    match Cli::try_parse_from(argv.split_whitespace()) {
+        Ok(Cli {
+            command: CliCommand::Test(args),
+        }) => resolve(args, 1),
+        other => panic!("{line}: {other:?}"),
+    }
+}
+
+/// Each bound admits its edge value and refuses the next one.
+#[test]
+fn bounds_admit_their_edges() {
+    let edges = [
+        ("--latency 60000", "--latency 60001"),
+        ("--time-limit 86400", "--time-limit 86401"),
+        ("--rate 1000000", "--rate 1000001"),
+        ("--rate 0.001", "--rate 0.0009"),
+        (
+            "--sim --rate 1000 --time-limit 1000",
+            "--sim --rate 1000 --time-limit 1001",
+        ),
+        ("--concurrency 10000", "--concurrency 10001"),
+        (
+            "--concurrency 2000n --node-count 5",
+            "--concurrency 2001n --node-count 5",
+        ),
+        ("--nemesis-interval 0.1", "--nemesis-interval 0.09"),
+        ("--nemesis-interval 86400", "--nemesis-interval 86400.5"),
+        ("--recovery-time 3600", "--recovery-time 3601"),
+        ("--node-count 1000", "--node-count 1001"),
+        ("--test-count 1000", "--test-count 1001"),
+        ("--key-count 100000", "--key-count 100001"),
+        ("--max-txn-length 1000", "--max-txn-length 1001"),
+        ("--max-writes-per-key 100000", "--max-writes-per-key 100001"),
+    ];
+    for (inside, outside) in edges {
+        assert!(
+            resolve_line(inside).is_ok(),
+            "{inside}: {:?}",
+            resolve_line(inside)
+        );
+        assert!(resolve_line(outside).is_err(), "{outside}");
+    }
+}
+
+/// `--help` states each bound next to its flag.
+#[test]
+fn help_states_the_bounds() {
+    let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
+        .args(["test", "--help"])
+        .output()
+        .expect("run glomers");
+    let help = String::from_utf8_lossy(&out.stdout);
+    let bounds = [
+        ("--node-count", "1000"),
+        ("--nodes-file", "1 MiB"),
+        ("--concurrency", "10000"),
+        ("--time-limit", "86400"),
+        ("--rate", "1000000"),
+        ("--latency ", "60000"),
+        ("--nemesis-interval", "86400"),
+        ("--key-count", "100000"),
+        ("--max-txn-length", "1000"),
+        ("--max-writes-per-key", "100000"),
+        ("--test-count", "1000"),
+    ];
+    for (flag, bound) in bounds {
+        let block = help
+            .split("\n\n")
+            .find(|block| block.trim_start().starts_with(flag))
+            .unwrap_or_else(|| panic!("{flag} missing from --help"));
+        assert!(block.contains(bound), "{flag} help lacks {bound}: {block}");
     }
 }
 

@@ -289,3 +289,89 @@ fn stuck_nodes_fail_cleanly() {
         });
     });
 }
+
+/// Runs in a store of its own, removed afterwards (the flood runs write big node logs).
+fn run_alone(name: &str, line: &str) -> Run {
+    let store = store_named(name);
+    let r = run_in(&store, &words(line));
+    let _ = std::fs::remove_dir_all(&store);
+    r
+}
+
+/// A node that prints an endless stdout line fails the run once the line passes the 64 MiB
+/// bound, with a short message; the harness stops reading there (it used to read the whole
+/// line, then cut it, and quote all 64 MiB of it in the error).
+#[test]
+fn an_endless_stdout_line_fails_the_run_at_the_bound() {
+    let r = run_alone(
+        "flood-stdout",
+        "-w echo --bin tests/nodes/flood_stdout.py 200 --node-count 1 --time-limit 5 --rate 10",
+    );
+    assert_eq!(r.code, 255, "{}", &r.stderr[..r.stderr.len().min(4096)]);
+    let expected = "Node n0 printed a line to STDOUT longer than 67108864 bytes";
+    assert!(
+        r.stderr.contains(expected),
+        "{}",
+        &r.stderr[..r.stderr.len().min(4096)]
+    );
+    assert!(
+        r.stderr.len() < 64 << 10,
+        "{} bytes of stderr",
+        r.stderr.len()
+    );
+}
+
+/// A node that floods stderr without a newline: the node log keeps every byte, but the
+/// crash report's tail and the `--log-stderr` copy keep 4 KiB of the line and say how much
+/// was cut (both used to hold and print the whole line).
+#[test]
+fn a_stderr_flood_is_cut_in_reports_and_console() {
+    let flood = 100 << 20;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let r = run_alone(
+                "flood-stderr-crash",
+                "-w echo --bin tests/nodes/flood_stderr.py 100 crash --node-count 1 \
+                 --time-limit 2 --rate 10",
+            );
+            let head = &r.stderr[..r.stderr.len().min(4096)];
+            assert_eq!(r.code, 255, "{head}");
+            assert!(
+                r.stderr.contains("Node n0 crashed with exit status 3"),
+                "{head}"
+            );
+            let cut = format!("… ({} more bytes)", flood - 4096);
+            assert!(r.stderr.contains(&cut), "{head}");
+            assert!(r.stderr.contains("last words after the flood"), "{head}");
+            assert!(
+                r.stderr.len() < 64 << 10,
+                "{} bytes of stderr",
+                r.stderr.len()
+            );
+        });
+        s.spawn(|| {
+            let store = store_named("flood-stderr-log");
+            let line = "-w echo --bin tests/nodes/flood_stderr.py 100 --log-stderr --node-count 1 \
+                        --time-limit 1 --rate 10 --seed 5";
+            let r = run_in(&store, &words(line));
+            let log = store.join("echo/latest/node-logs/n0.log");
+            let logged = std::fs::metadata(&log).map(|m| m.len());
+            let _ = std::fs::remove_dir_all(&store);
+            let head = &r.stderr[..r.stderr.len().min(4096)];
+            assert_eq!(r.code, 0, "{head}");
+            let copied = format!("n0: {}… ({} more bytes)\n", "x".repeat(4096), flood - 4096);
+            assert!(r.stderr.contains(&copied), "{head}");
+            assert!(
+                r.stderr.contains("n0: last words after the flood"),
+                "{head}"
+            );
+            assert!(
+                r.stderr.len() < 64 << 10,
+                "{} bytes of stderr",
+                r.stderr.len()
+            );
+            let whole = flood as u64 + "\nlast words after the flood\n".len() as u64;
+            assert_eq!(logged.ok(), Some(whole));
+        });
+    });
+}

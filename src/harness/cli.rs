@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::harness::checkers::Availability;
 use crate::harness::clients::WorkloadOptions;
+use crate::harness::limits::{self, CONCURRENCY_MAX, NODE_COUNT_MAX, NODES_FILE_BYTES_MAX};
 use crate::harness::net::faults::Faults;
 use crate::harness::net::network::LatencyDist;
 use crate::harness::net::topology::TopologyKind;
@@ -67,7 +68,7 @@ pub struct FaultArgs {
     /// Probability that an inter-server message is delivered twice.
     #[arg(long, default_value_t = 0.0)]
     pub duplicate: f64,
-    /// Extra uniform delay in [0, MS] ms on inter-server messages (reordering).
+    /// Extra uniform delay in [0, MS] ms on inter-server messages (reordering); MS ≤ 60000.
     #[arg(long, default_value_t = 0)]
     pub reorder_ms: u64,
     /// Per-node timer clock rate 1 ± up to this fraction (`--sim` only).
@@ -109,7 +110,8 @@ pub struct TestArgs {
     /// Run our own node for the workload in-process, in virtual time, instead of `--bin`.
     #[arg(long)]
     pub sim: bool,
-    /// Nodes n0..n{N-1}; overrides --nodes.
+    /// Nodes n0..n{N-1}, N in [1, 1000]; overrides --nodes. (--nodes, -n and --nodes-file
+    /// may name at most 1000 nodes too.)
     #[arg(long)]
     pub node_count: Option<usize>,
     /// Comma-separated node names.
@@ -118,19 +120,20 @@ pub struct TestArgs {
     /// One node name (repeatable).
     #[arg(short = 'n', long = "node")]
     pub node: Vec<String>,
-    /// File with one node name per line.
+    /// File with one node name per line (at most 1 MiB).
     #[arg(long)]
     pub nodes_file: Option<PathBuf>,
-    /// Worker count; a trailing `n` multiplies by the node count.
+    /// Worker count; a trailing `n` multiplies by the node count. At most 10000 in all.
     #[arg(long, default_value = "1n")]
     pub concurrency: String,
-    /// Seconds of the main phase.
+    /// Seconds of the main phase, in [0, 86400].
     #[arg(long, default_value_t = 60)]
     pub time_limit: u64,
-    /// Target client ops per second, across all workers (0 = none).
+    /// Target client ops per second, across all workers: 0 (none) or in [0.001, 1000000].
+    /// With --sim, rate × time-limit may be at most 1000000 ops.
     #[arg(long, default_value_t = 5.0)]
     pub rate: f64,
-    /// Mean inter-node latency in ms.
+    /// Mean inter-node latency in ms, in [0, 60000].
     #[arg(long, default_value_t = 0)]
     pub latency: u64,
     /// Latency distribution.
@@ -139,7 +142,7 @@ pub struct TestArgs {
     /// Faults to inject (only `partition`).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub nemesis: Vec<NemesisKind>,
-    /// Mean seconds between nemesis ops.
+    /// Mean seconds between nemesis ops, in [0.1, 86400].
     #[arg(long, default_value_t = 10.0)]
     pub nemesis_interval: f64,
     /// Broadcast topology.
@@ -151,13 +154,13 @@ pub struct TestArgs {
     /// Consistency models, split on `\s+,\s+` like Maelstrom.
     #[arg(long, default_value = "strict-serializable")]
     pub consistency_models: String,
-    /// Active keys (txn and kafka workloads).
+    /// Active keys (txn and kafka workloads), in [1, 100000].
     #[arg(long)]
     pub key_count: Option<u64>,
-    /// Longest transaction (txn workloads).
+    /// Longest transaction (txn workloads), in [1, 1000].
     #[arg(long, default_value_t = 4)]
     pub max_txn_length: u64,
-    /// Writes per key before it retires.
+    /// Writes per key before it retires, in [1, 100000].
     #[arg(long, default_value_t = 16)]
     pub max_writes_per_key: u64,
     /// Copy node stderr to ours.
@@ -169,14 +172,14 @@ pub struct TestArgs {
     /// Print every message received.
     #[arg(long)]
     pub log_net_recv: bool,
-    /// Run the test this many times.
+    /// Run the test this many times, in [1, 1000].
     #[arg(long, default_value_t = 1)]
     pub test_count: u64,
     /// Seed for every random choice (default: from the clock; always printed).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Seconds of the final-phase recovery sleep (Maelstrom: 10). Not a Maelstrom flag;
-    /// exists so CI can run final phases quickly.
+    /// Seconds of the final-phase recovery sleep (Maelstrom: 10), in [0, 3600]. Not a
+    /// Maelstrom flag; exists so CI can run final phases quickly.
     #[arg(long, default_value_t = 10.0, hide = true)]
     pub recovery_time: f64,
     /// Store directory root.
@@ -329,22 +332,11 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
     }
     let faults = args.faults.faults();
     faults.validate(args.sim, !args.nemesis.is_empty())?;
+    limits::check(&args)?;
     let nodes = resolve_nodes(&args)?;
     let concurrency = parse_concurrency(&args.concurrency, nodes.len())?;
-    if !(args.rate >= 0.0 && args.rate.is_finite()) {
-        return Err(format!("--rate must be a number ≥ 0, got {}", args.rate));
-    }
-    if !(args.nemesis_interval > 0.0 && args.nemesis_interval.is_finite()) {
-        return Err("--nemesis-interval must be positive".to_string());
-    }
     if args.latency == 0 && args.latency_dist == LatencyDist::Exponential {
         return Err("--latency-dist exponential needs --latency > 0".to_string());
-    }
-    if args.test_count == 0 {
-        return Err("--test-count must be ≥ 1".to_string());
-    }
-    if args.recovery_time.is_nan() || args.recovery_time < 0.0 {
-        return Err("--recovery-time must be ≥ 0".to_string());
     }
     let config = TestConfig {
         workload: args.workload,
@@ -392,8 +384,7 @@ fn resolve_nodes(args: &TestArgs) -> Result<Vec<String>, String> {
             .cloned()
             .collect()
     } else if let Some(file) = &args.nodes_file {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("--nodes-file {}: {e}", file.display()))?;
+        let text = read_nodes_file(file)?;
         text.lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
@@ -405,6 +396,12 @@ fn resolve_nodes(args: &TestArgs) -> Result<Vec<String>, String> {
     if nodes.is_empty() {
         return Err("at least one node is required".to_string());
     }
+    if nodes.len() > NODE_COUNT_MAX {
+        return Err(format!(
+            "at most {NODE_COUNT_MAX} nodes, got {}",
+            nodes.len()
+        ));
+    }
     if let Some(bad) = nodes
         .iter()
         .find(|n| is_client_id(n) || SERVICE_IDS.contains(&n.as_str()))
@@ -414,6 +411,25 @@ fn resolve_nodes(args: &TestArgs) -> Result<Vec<String>, String> {
         ));
     }
     Ok(nodes)
+}
+
+/// The `--nodes-file` text, refusing files over [`NODES_FILE_BYTES_MAX`] (`/dev/zero`…).
+fn read_nodes_file(file: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let failed = |e: std::io::Error| format!("--nodes-file {}: {e}", file.display());
+    let mut text = String::new();
+    std::fs::File::open(file)
+        .map_err(failed)?
+        .take(NODES_FILE_BYTES_MAX + 1)
+        .read_to_string(&mut text)
+        .map_err(failed)?;
+    if text.len() as u64 > NODES_FILE_BYTES_MAX {
+        return Err(format!(
+            "--nodes-file {} is over {NODES_FILE_BYTES_MAX} bytes",
+            file.display()
+        ));
+    }
+    Ok(text)
 }
 
 /// `c` followed by digits: the shape of the harness's client ids.
@@ -434,10 +450,12 @@ pub fn parse_concurrency(text: &str, node_count: usize) -> Result<usize, String>
         None => (text, false),
     };
     let k: usize = digits.parse().map_err(|_| bad())?;
-    let c = if per_node { k * node_count } else { k };
-    if c == 0 {
-        return Err("--concurrency must be at least 1".to_string());
-    }
+    let c = if per_node {
+        k.saturating_mul(node_count)
+    } else {
+        k
+    };
+    limits::integer("concurrency", c as u64, 1, CONCURRENCY_MAX as u64)?;
     Ok(c)
 }
 

@@ -26,6 +26,7 @@ pub mod clients;
 pub mod edn;
 pub mod history;
 pub mod hosts;
+pub mod limits;
 pub mod net;
 pub mod registry;
 pub mod results;

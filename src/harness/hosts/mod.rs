@@ -7,6 +7,7 @@
 //! anything to say. Nothing in the runner reads the system clock, so the same loop serves
 //! both.
 
+mod output;
 pub mod process;
 pub mod sim;
 
@@ -35,6 +36,14 @@ pub enum HostEvent {
         /// Index of the node.
         node: usize,
     },
+    /// The node broke the protocol in a way only the host sees (a stdout line over the
+    /// host's bound); the run fails with `why`, and the node's output is no longer read.
+    Fault {
+        /// Index of the node.
+        node: usize,
+        /// What it did, as "Node nX {why}".
+        why: String,
+    },
 }
 
 /// Why a node is considered crashed, with whatever it printed last (for the report).
@@ -44,9 +53,9 @@ pub struct CrashReport {
     pub node: usize,
     /// "exit status 1", "killed by signal 9", …
     pub status: String,
-    /// Last stdout lines (at most 32).
+    /// Last stdout lines (at most 32, each cut to 4 KiB).
     pub stdout_tail: Vec<String>,
-    /// Last stderr lines (at most 32).
+    /// Last stderr lines (at most 32, each cut to 4 KiB).
     pub stderr_tail: Vec<String>,
 }
 

@@ -4,34 +4,33 @@
 //! runner's single thread can wait on "any node said something, or the next deadline"
 //! with one `recv_timeout`. Another thread per node appends stderr to
 //! `node-logs/<node>.log`. Both keep the last 32 lines for crash reports (MAELSTROM.md §1.1).
+//! All of it is bounded in bytes, whatever a node writes ([`output`]).
 
-use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufReader, Write};
 
 use mio::unix::pipe::Sender;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
-
+use crate::harness::hosts::output::{self, Backlog, LineRead, MAX_LINE, Tail};
 use crate::harness::hosts::{CrashReport, HostEvent, NodeHost, Time};
 
-/// Lines kept per stream for crash reports.
-const TAIL_LINES: usize = 32;
-/// Bound on node output waiting for the runner (back-pressure on chatty nodes beyond it).
+/// Bound on node output lines waiting for the runner (back-pressure on chatty nodes beyond
+/// it; [`output::QUEUE_BYTES`] bounds their bytes).
 const CHANNEL_BOUND: usize = 1 << 16;
 /// Input queued for one node beyond what its pipe takes; past it the node is declared stuck.
 const MAX_PENDING: usize = 64 << 20;
 /// How soon to retry writing to a full pipe.
 const BACKLOG_RETRY: Time = 1_000_000;
-/// Longest stdout line accepted from a node, in bytes.
-const MAX_LINE: usize = 64 << 20;
-
-type Tail = Arc<Mutex<VecDeque<String>>>;
+/// Longest wait for a crashed node's stderr to reach its end (its last lines).
+const STDERR_DRAIN: Duration = Duration::from_secs(1);
+/// Bytes of a too-long stdout line quoted in the error.
+const QUOTED: usize = 200;
 
 struct NodeProcess {
     child: Child,
@@ -41,6 +40,8 @@ struct NodeProcess {
     pending: Vec<u8>,
     stdout_tail: Tail,
     stderr_tail: Tail,
+    /// Set once the stderr reader saw the end of the stream.
+    stderr_done: Arc<AtomicBool>,
 }
 
 /// Child processes on pipes plus the wall clock.
@@ -48,6 +49,8 @@ pub struct ProcessHost {
     start: Instant,
     nodes: Vec<NodeProcess>,
     events: Receiver<HostEvent>,
+    /// Bytes of the lines in `events`.
+    backlog: Arc<Backlog>,
 }
 
 /// How to start the nodes.
@@ -68,15 +71,22 @@ impl ProcessHost {
     /// Starts every node. Fails if a binary cannot be spawned.
     pub fn spawn(launch: &Launch<'_>) -> io::Result<ProcessHost> {
         let (sender, events) = sync_channel(CHANNEL_BOUND);
+        let backlog = Arc::new(Backlog::default());
         let mut nodes = Vec::with_capacity(launch.names.len());
         for (index, name) in launch.names.iter().enumerate() {
             let log_path = launch.log_dir.join(format!("{name}.log"));
-            nodes.push(spawn_one(launch, index, name, log_path, sender.clone())?);
+            let sink = LineSink {
+                node: index,
+                sender: sender.clone(),
+                backlog: backlog.clone(),
+            };
+            nodes.push(spawn_one(launch, name, log_path, sink)?);
         }
         Ok(ProcessHost {
             start: Instant::now(),
             nodes,
             events,
+            backlog,
         })
     }
 
@@ -97,12 +107,24 @@ impl ProcessHost {
     }
 }
 
+impl Drop for ProcessHost {
+    fn drop(&mut self) {
+        self.backlog.close();
+    }
+}
+
+/// Where one node's stdout reader delivers.
+struct LineSink {
+    node: usize,
+    sender: SyncSender<HostEvent>,
+    backlog: Arc<Backlog>,
+}
+
 fn spawn_one(
     launch: &Launch<'_>,
-    index: usize,
     name: &str,
     log_path: PathBuf,
-    sender: SyncSender<HostEvent>,
+    sink: LineSink,
 ) -> io::Result<NodeProcess> {
     let mut child = Command::new(launch.bin)
         .args(launch.args)
@@ -127,23 +149,26 @@ fn spawn_one(
     };
     let stdout_tail: Tail = Arc::default();
     let stderr_tail: Tail = Arc::default();
+    let stderr_done = Arc::new(AtomicBool::new(false));
     if let Some(stdout) = child.stdout.take() {
         let tail = stdout_tail.clone();
         std::thread::Builder::new()
             .name(format!("{name}-stdout"))
-            .spawn(move || read_stdout(index, stdout, tail, sender))?;
+            .spawn(move || read_stdout(stdout, tail, sink))?;
     }
     if let Some(stderr) = child.stderr.take() {
         let tail = stderr_tail.clone();
+        let done = stderr_done.clone();
         let log = File::create(&log_path)?;
-        let label = if launch.log_stderr {
-            Some(name.to_string())
-        } else {
-            None
-        };
+        let label = launch.log_stderr.then(|| name.to_string());
         std::thread::Builder::new()
             .name(format!("{name}-stderr"))
-            .spawn(move || read_stderr(stderr, log, tail, label))?;
+            .spawn(move || {
+                output::pump_stderr(stderr, log, output::LOG_MAX, &tail, label.as_deref());
+                done.store(true, Ordering::Release);
+            })?;
+    } else {
+        stderr_done.store(true, Ordering::Release);
     }
     Ok(NodeProcess {
         child,
@@ -151,62 +176,43 @@ fn spawn_one(
         pending: Vec::with_capacity(1 << 16),
         stdout_tail,
         stderr_tail,
+        stderr_done,
     })
 }
 
-fn push_tail(tail: &Tail, line: &[u8]) {
-    let mut tail = tail.lock();
-    if tail.len() == TAIL_LINES {
-        tail.pop_front();
-    }
-    tail.push_back(String::from_utf8_lossy(line).into_owned());
-}
-
-fn read_stdout(node: usize, stdout: impl io::Read, tail: Tail, sender: SyncSender<HostEvent>) {
+/// Turns a node's stdout into events until it closes, a line is too long, or the host is
+/// gone. Holds at most one line of [`MAX_LINE`] bytes besides what waits in the channel.
+fn read_stdout(stdout: impl io::Read, tail: Tail, to: LineSink) {
     let mut reader = BufReader::with_capacity(1 << 16, stdout);
     let mut line = Vec::new();
+    let node = to.node;
     loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
+        match output::read_line(&mut reader, &mut line, MAX_LINE) {
+            Ok(LineRead::Line) => {}
+            Ok(LineRead::End) | Err(_) => break,
+            Ok(LineRead::TooLong) => {
+                let quoted = String::from_utf8_lossy(&line[..QUOTED.min(line.len())]);
+                let why = format!(
+                    "printed a line to STDOUT longer than {MAX_LINE} bytes (the harness's \
+                     limit), which the harness stopped reading: {quoted}…"
+                );
+                let _ = to.sender.send(HostEvent::Fault { node, why });
+                return;
+            }
         }
-        while matches!(line.last(), Some(b'\n' | b'\r')) {
-            line.pop();
+        output::push_tail(&tail, &line, 0);
+        if !to.backlog.reserve(line.len()) {
+            return;
         }
-        line.truncate(MAX_LINE);
-        push_tail(&tail, &line);
         let event = HostEvent::Line {
             node,
             line: std::mem::take(&mut line),
         };
-        if sender.send(event).is_err() {
+        if to.sender.send(event).is_err() {
             return;
         }
     }
-    let _ = sender.send(HostEvent::Exited { node });
-}
-
-fn read_stderr(stderr: impl io::Read, log: File, tail: Tail, label: Option<String>) {
-    let mut reader = BufReader::new(stderr);
-    let mut log = BufWriter::new(log);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        let _ = log.write_all(&line);
-        let _ = log.flush();
-        while matches!(line.last(), Some(b'\n' | b'\r')) {
-            line.pop();
-        }
-        if let Some(name) = &label {
-            eprintln!("{name}: {}", String::from_utf8_lossy(&line));
-        }
-        push_tail(&tail, &line);
-    }
+    let _ = to.sender.send(HostEvent::Exited { node });
 }
 
 fn describe(status: std::process::ExitStatus) -> String {
@@ -278,12 +284,17 @@ impl NodeHost for ProcessHost {
         } else {
             until
         };
-        if until <= now {
-            return self.events.try_recv().ok();
+        let event = if until <= now {
+            self.events.try_recv().ok()
+        } else {
+            self.events
+                .recv_timeout(Duration::from_nanos(until - now))
+                .ok()
+        };
+        if let Some(HostEvent::Line { line, .. }) = &event {
+            self.backlog.release(line.len());
         }
-        self.events
-            .recv_timeout(Duration::from_nanos(until - now))
-            .ok()
+        event
     }
 
     fn crash_report(&mut self, node: usize) -> CrashReport {
@@ -299,8 +310,14 @@ impl NodeHost for ProcessHost {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        // Give the stderr thread a moment to drain the last lines.
-        std::thread::sleep(Duration::from_millis(50));
+        // Let the stderr thread reach the end of the stream: the last lines matter most.
+        let deadline = Instant::now() + STDERR_DRAIN;
+        while let Some(process) = self.nodes.get(node) {
+            if process.stderr_done.load(Ordering::Acquire) || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
         self.report(node, status)
     }
 
@@ -315,6 +332,7 @@ impl NodeHost for ProcessHost {
                 crashed.push(self.report(node, describe(status)));
             }
         }
+        self.backlog.close();
         for process in &mut self.nodes {
             process.stdin = None;
             let _ = process.child.kill();

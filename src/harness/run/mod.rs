@@ -199,6 +199,10 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             match self.host.poll(until) {
                 Some(HostEvent::Line { node, line }) => self.on_line(node, line)?,
                 Some(HostEvent::Exited { node }) => return Err(self.crashed(node)),
+                Some(HostEvent::Fault { node, why }) => {
+                    let name = node_name(self.config, node);
+                    return Err(RunError::Fatal(format!("Node {name} {why}")));
+                }
                 None => {}
             }
         }
