@@ -1,46 +1,18 @@
 //! End-to-end runs of `glomers test` against the Python nodes in tests/nodes: good nodes
 //! pass, each deliberately broken node is caught. Runs are 2–3 s with a short recovery.
 
-use std::path::PathBuf;
-use std::process::Command;
+#[path = "common/e2e.rs"]
+mod e2e;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-fn store() -> PathBuf {
-    store_named("shared")
-}
+use e2e::{Run, Store, run_args};
 
-fn store_named(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("glomers-e2e-{}-{name}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
-    dir
-}
-
+/// One run in a store of its own, removed afterwards.
 fn run(args: &[&str]) -> Run {
-    run_in(&store(), args)
-}
-
-fn run_in(store: &std::path::Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
-        .arg("test")
-        .args(args)
-        .args(["--recovery-time", "0.5", "--store"])
-        .arg(store)
-        .output()
-        .expect("run glomers");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    if std::env::var_os("GLOMERS_TEST_VERBOSE").is_some() {
-        eprintln!("{args:?} → {}\n{}\n{}", run.code, run.stdout, run.stderr);
-    }
-    run
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let store = Store::new(&format!("run{}", NEXT.fetch_add(1, Ordering::Relaxed)));
+    run_args(&store, args)
 }
 
 fn assert_valid(args: &[&str]) -> Run {
@@ -198,8 +170,8 @@ fn a_node_that_exits_is_a_crash() {
 
 #[test]
 fn results_directory_layout() {
-    let store = store_named("layout");
-    let r = run_in(
+    let store = Store::new("layout");
+    let r = run_args(
         &store,
         &[
             "-w",
@@ -218,8 +190,8 @@ fn results_directory_layout() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("Seed 42"));
-    assert!(store.join("latest").join("results.json").exists());
-    let latest = store.join("echo").join("latest");
+    assert!(store.0.join("latest").join("results.json").exists());
+    let latest = store.0.join("echo").join("latest");
     for file in [
         "results.json",
         "history.edn",
@@ -290,12 +262,9 @@ fn stuck_nodes_fail_cleanly() {
     });
 }
 
-/// Runs in a store of its own, removed afterwards (the flood runs write big node logs).
-fn run_alone(name: &str, line: &str) -> Run {
-    let store = store_named(name);
-    let r = run_in(&store, &words(line));
-    let _ = std::fs::remove_dir_all(&store);
-    r
+/// Runs `line` in a store of its own, removed afterwards.
+fn run_alone(line: &str) -> Run {
+    run(&words(line))
 }
 
 /// A node that prints an endless stdout line fails the run once the line passes the 64 MiB
@@ -304,7 +273,6 @@ fn run_alone(name: &str, line: &str) -> Run {
 #[test]
 fn an_endless_stdout_line_fails_the_run_at_the_bound() {
     let r = run_alone(
-        "flood-stdout",
         "-w echo --bin tests/nodes/flood_stdout.py 200 --node-count 1 --time-limit 5 --rate 10",
     );
     assert_eq!(r.code, 255, "{}", &r.stderr[..r.stderr.len().min(4096)]);
@@ -330,7 +298,6 @@ fn a_stderr_flood_is_cut_in_reports_and_console() {
     std::thread::scope(|s| {
         s.spawn(|| {
             let r = run_alone(
-                "flood-stderr-crash",
                 "-w echo --bin tests/nodes/flood_stderr.py 100 crash --node-count 1 \
                  --time-limit 2 --rate 10",
             );
@@ -350,13 +317,13 @@ fn a_stderr_flood_is_cut_in_reports_and_console() {
             );
         });
         s.spawn(|| {
-            let store = store_named("flood-stderr-log");
+            let store = Store::new("flood-stderr-log");
             let line = "-w echo --bin tests/nodes/flood_stderr.py 100 --log-stderr --node-count 1 \
                         --time-limit 1 --rate 10 --seed 5";
-            let r = run_in(&store, &words(line));
-            let log = store.join("echo/latest/node-logs/n0.log");
+            let r = run_args(&store, &words(line));
+            let log = store.0.join("echo/latest/node-logs/n0.log");
             let logged = std::fs::metadata(&log).map(|m| m.len());
-            let _ = std::fs::remove_dir_all(&store);
+            drop(store);
             let head = &r.stderr[..r.stderr.len().min(4096)];
             assert_eq!(r.code, 0, "{head}");
             let copied = format!("n0: {}… ({} more bytes)\n", "x".repeat(4096), flood - 4096);

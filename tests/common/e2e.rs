@@ -29,22 +29,33 @@ impl Drop for Store {
 }
 
 /// `glomers test LINE --recovery-time 0.5 --store STORE` (LINE split on whitespace).
+#[allow(dead_code)] // not every test file that includes this module uses every helper
 pub fn run(store: &Store, line: &str) -> Run {
+    run_args(store, &line.split_whitespace().collect::<Vec<_>>())
+}
+
+/// `glomers test ARGS --recovery-time 0.5 --store STORE`.
+pub fn run_args(store: &Store, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
         .arg("test")
-        .args(line.split_whitespace())
+        .args(args)
         .args(["--recovery-time", "0.5", "--store"])
         .arg(&store.0)
         .output()
         .expect("run glomers");
-    Run {
+    let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    if std::env::var_os("GLOMERS_TEST_VERBOSE").is_some() {
+        eprintln!("{args:?} → {}\n{}\n{}", run.code, run.stdout, run.stderr);
     }
+    run
 }
 
 /// Runs `line` and expects exit `code` with every needle in stdout.
+#[allow(dead_code)]
 pub fn expect(store: &Store, line: &str, code: i32, needles: &[&str]) -> Run {
     let run = run(store, line);
     assert_eq!(
