@@ -135,6 +135,21 @@ fn bad_init_is_rejected_and_peer_messages_before_init_are_replayed() {
 }
 
 #[test]
+fn an_error_reply_before_init_is_a_whole_message_with_an_empty_src() {
+    let mut core = NodeCore::new(Echo, 1);
+    let out = run(
+        &mut core,
+        0,
+        "{\"src\":\"c0\",\"dest\":\"n1\",\"body\":{\"type\":\"init\",\"msg_id\":1}}\n",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    let reply: serde_json::Value = serde_json::from_str(&out[0]).expect("a JSON line");
+    assert_eq!(reply["src"], "", "{out:?}");
+    assert_eq!(reply["dest"], "c0");
+    assert_eq!(reply["body"]["in_reply_to"], 1);
+}
+
+#[test]
 fn unique_ids_interleave_by_node_index() {
     let mut core = NodeCore::new(UniqueIds::default(), 1);
     run(&mut core, 0, &format!("{INIT}\n"));

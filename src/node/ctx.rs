@@ -35,7 +35,7 @@ pub(crate) struct NodeState {
 
 impl NodeState {
     pub fn new(seed: u64) -> Self {
-        NodeState {
+        let mut state = NodeState {
             now: 0,
             node_id: String::new(),
             node_ids: Vec::new(),
@@ -46,13 +46,20 @@ impl NodeState {
             next_msg_id: 1,
             pending: AHashMap::with_capacity(1024),
             timers: Timers::default(),
-        }
+        };
+        // Before `init` (an error reply to a bad `init`) the envelope still has a src: "".
+        state.set_envelope_prefix("");
+        state
     }
 
     pub fn set_identity(&mut self, node_id: &str, node_ids: Vec<String>) {
         self.node_id = node_id.to_string();
         self.node_index = node_ids.iter().position(|id| id == node_id).unwrap_or(0);
         self.node_ids = node_ids;
+        self.set_envelope_prefix(node_id);
+    }
+
+    fn set_envelope_prefix(&mut self, node_id: &str) {
         self.envelope_prefix.clear();
         self.envelope_prefix.extend_from_slice(b"{\"src\":");
         write_str(&mut self.envelope_prefix, node_id);
