@@ -3,6 +3,7 @@
 
 use super::core::NodeCore;
 use super::timers::Millis;
+use super::transmit::Transmits;
 use super::workload::Workload;
 
 /// The driver-facing verbs of [`NodeCore`], without its type parameter.
@@ -15,6 +16,10 @@ pub trait DynNode: Send {
     fn next_deadline(&self) -> Option<Millis>;
     /// See [`NodeCore::take_output`].
     fn take_output(&mut self, into: &mut Vec<u8>);
+    /// See [`NodeCore::record_transmits`].
+    fn record_transmits(&mut self);
+    /// See [`NodeCore::take_transmits`].
+    fn take_transmits(&mut self, into: &mut Transmits);
 }
 
 impl<W: Workload + Send> DynNode for NodeCore<W> {
@@ -32,5 +37,13 @@ impl<W: Workload + Send> DynNode for NodeCore<W> {
 
     fn take_output(&mut self, into: &mut Vec<u8>) {
         NodeCore::take_output(self, into)
+    }
+
+    fn record_transmits(&mut self) {
+        NodeCore::record_transmits(self)
+    }
+
+    fn take_transmits(&mut self, into: &mut Transmits) {
+        NodeCore::take_transmits(self, into)
     }
 }
