@@ -1,6 +1,6 @@
 //! The sans-IO core driven as a script: bytes in, bytes out, virtual time.
 
-use glomers::node::{Ctx, Message, NodeCore, RequestError, RpcReply, Workload};
+use glomers::node::{Ctx, Message, NodeCore, RequestError, RpcReply, Transmits, Workload};
 use glomers::workloads::{Echo, UniqueIds};
 
 const INIT: &str = r#"{"id":0,"src":"c0","dest":"n1","body":{"type":"init","node_id":"n1","node_ids":["n0","n1","n2"],"msg_id":1}}"#;
@@ -135,6 +135,21 @@ fn bad_init_is_rejected_and_peer_messages_before_init_are_replayed() {
 }
 
 #[test]
+fn an_error_reply_before_init_is_a_whole_message_with_an_empty_src() {
+    let mut core = NodeCore::new(Echo, 1);
+    let out = run(
+        &mut core,
+        0,
+        "{\"src\":\"c0\",\"dest\":\"n1\",\"body\":{\"type\":\"init\",\"msg_id\":1}}\n",
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    let reply: serde_json::Value = serde_json::from_str(&out[0]).expect("a JSON line");
+    assert_eq!(reply["src"], "", "{out:?}");
+    assert_eq!(reply["dest"], "c0");
+    assert_eq!(reply["body"]["in_reply_to"], 1);
+}
+
+#[test]
 fn unique_ids_interleave_by_node_index() {
     let mut core = NodeCore::new(UniqueIds::default(), 1);
     run(&mut core, 0, &format!("{INIT}\n"));
@@ -247,4 +262,45 @@ fn rpc_replies_timeouts_and_timers_fire_exactly_once() {
         ]
     );
     assert_eq!(core.next_deadline(), None);
+}
+
+#[test]
+fn transmits_locate_each_message_in_the_unchanged_output() {
+    let input = format!(
+        "{INIT}\n{}\n{}\n{}\n",
+        r#"{"src":"c\"1","dest":"n1","body":{"type":"echo","echo":{"x":"}}\n"},"msg_id":2}}"#,
+        r#"{"src":"c2","dest":"n1","body":{"type":"echo","msg_id":3}}"#,
+        r#"{"src":"c3","dest":"n1","body":{"type":"echo","echo":[],"msg_id":4}}"#,
+    );
+    let mut plain = NodeCore::new(Echo, 1);
+    let lines = run(&mut plain, 0, &input);
+    let mut core = NodeCore::new(Echo, 1);
+    core.record_transmits();
+    core.handle_input(0, input.as_bytes());
+    let mut transmits = Transmits::new();
+    core.take_transmits(&mut transmits);
+    assert_eq!(
+        transmits.bytes(),
+        format!("{}\n", lines.join("\n")).as_bytes()
+    );
+    let parts: Vec<(String, String, String, String)> = transmits
+        .iter()
+        .map(|t| {
+            let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).expect("utf8");
+            (text(t.src), text(t.dest), text(t.body), text(t.line))
+        })
+        .collect();
+    assert_eq!(parts.len(), 4);
+    for ((src, dest, body, line), expected) in parts.iter().zip(&lines) {
+        assert_eq!(line, expected);
+        assert_eq!(src, "n1");
+        assert_eq!(
+            *line,
+            format!("{{\"src\":\"{src}\",\"dest\":\"{dest}\",\"body\":{body}}}")
+        );
+    }
+    assert_eq!(parts[1].1, r#"c\"1"#, "dest stays escaped");
+    assert!(parts[2].2.starts_with(r#"{"type":"error""#));
+    core.take_transmits(&mut transmits);
+    assert!(transmits.is_empty() && transmits.bytes().is_empty());
 }

@@ -19,7 +19,7 @@ use crate::harness::cli::{Cli, Command, TestConfig, resolve};
 use crate::harness::history::History;
 use crate::harness::hosts::process::{Launch, ProcessHost};
 use crate::harness::hosts::sim::SimHost;
-use crate::harness::net::faults::{FAULT_STREAM, SIM_STREAM};
+use crate::harness::net::faults::{FAULT_STREAM, INPUT_STREAM, SIM_STREAM};
 use crate::harness::net::network::{NetOptions, Network};
 use crate::harness::results::store::RunDir;
 use crate::harness::results::{self, console, plot, verdict};
@@ -350,14 +350,21 @@ fn execute_inner(
     let clients = clients(&config.workload_options())?;
     let output = if config.sim {
         let mut sim_rng = Rng::new(config.seed ^ SIM_STREAM);
+        let input_rng = Rng::new(config.seed ^ INPUT_STREAM);
         let mut host = match factory {
             Some(make) => SimHost::from_nodes(
                 (0..config.nodes.len())
                     .map(|i| make(i, sim_rng.next_u64()))
                     .collect(),
+                input_rng,
             ),
-            None => SimHost::new(&config.workload, config.nodes.len(), &mut sim_rng)
-                .ok_or_else(|| format!("no in-process node for {:?}", config.workload))?,
+            None => SimHost::new(
+                &config.workload,
+                config.nodes.len(),
+                &mut sim_rng,
+                input_rng,
+            )
+            .ok_or_else(|| format!("no in-process node for {:?}", config.workload))?,
         };
         host.skew_clocks(config.faults.clock_skew, &mut sim_rng);
         Runner::new(config, host, net, services, clients, rng).run()

@@ -5,6 +5,8 @@
 //! 2. `handle_timeout(now)` whenever `next_deadline()` has passed (calling it early is
 //!    harmless);
 //! 3. `output()` / `consume_output(n)` (or `take_output`) to ship what the node wrote;
+//!    An in-process driver that routes messages itself calls `record_transmits` once, then
+//!    `take_transmits` instead (each message's src, dest and body located);
 //! 4. `resume_input(now)` once output was consumed, if `input_held()`.
 //!
 //! Backpressure: input lines are handled only while the output is below a limit
@@ -24,6 +26,7 @@ use bumpalo::Bump;
 use super::ctx::{Ctx, NodeState};
 use super::message::{Message, RequestError, salvage_reply_address};
 use super::timers::{Deadline, Millis};
+use super::transmit::Transmits;
 use super::workload::{RpcReply, Workload};
 use crate::wire::{ErrorCode, Json, LineFramer, Parser};
 
@@ -173,6 +176,19 @@ impl<W: Workload> NodeCore<W> {
     pub fn take_output(&mut self, into: &mut Vec<u8>) {
         into.clear();
         std::mem::swap(into, &mut self.inner.state.out);
+    }
+
+    /// From now on, records where each message lies in the output, for
+    /// [`NodeCore::take_transmits`]. Call before the first input; the output must then be
+    /// taken with `take_transmits` only.
+    pub fn record_transmits(&mut self) {
+        self.inner.state.record_transmits();
+    }
+
+    /// Moves all output into `into` with each message's src, dest and body located (see
+    /// [`crate::node::transmit`]), keeping every allocation.
+    pub fn take_transmits(&mut self, into: &mut Transmits) {
+        self.inner.state.take_transmits(into);
     }
 }
 

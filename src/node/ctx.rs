@@ -9,6 +9,7 @@ use bumpalo::Bump;
 use super::message::{Message, RequestError};
 use super::rng::Rng;
 use super::timers::{Deadline, Millis, Timers};
+use super::transmit::{MessageSpan, Transmits};
 use crate::wire::ObjectWriter;
 use crate::wire::writer::write_str;
 
@@ -26,6 +27,9 @@ pub(crate) struct NodeState {
     /// `{"src":"<id>","dest":` — the constant start of every message we send.
     pub envelope_prefix: Vec<u8>,
     pub out: Vec<u8>,
+    /// Where each message in `out` lies, once a driver asked for transmits (see
+    /// [`super::transmit`]); `None` for the runtime, which only ships `out`.
+    pub spans: Option<Vec<MessageSpan>>,
     pub rng: Rng,
     pub next_msg_id: u64,
     /// msg_id → the workload's tag for that call.
@@ -35,24 +39,32 @@ pub(crate) struct NodeState {
 
 impl NodeState {
     pub fn new(seed: u64) -> Self {
-        NodeState {
+        let mut state = NodeState {
             now: 0,
             node_id: String::new(),
             node_ids: Vec::new(),
             node_index: 0,
             envelope_prefix: Vec::new(),
             out: Vec::with_capacity(64 * 1024),
+            spans: None,
             rng: Rng::new(seed),
             next_msg_id: 1,
             pending: AHashMap::with_capacity(1024),
             timers: Timers::default(),
-        }
+        };
+        // Before `init` (an error reply to a bad `init`) the envelope still has a src: "".
+        state.set_envelope_prefix("");
+        state
     }
 
     pub fn set_identity(&mut self, node_id: &str, node_ids: Vec<String>) {
         self.node_id = node_id.to_string();
         self.node_index = node_ids.iter().position(|id| id == node_id).unwrap_or(0);
         self.node_ids = node_ids;
+        self.set_envelope_prefix(node_id);
+    }
+
+    fn set_envelope_prefix(&mut self, node_id: &str) {
         self.envelope_prefix.clear();
         self.envelope_prefix.extend_from_slice(b"{\"src\":");
         write_str(&mut self.envelope_prefix, node_id);
@@ -61,11 +73,39 @@ impl NodeState {
 
     /// Writes `{"src":…,"dest":…,"body":{"type":…` and returns the body writer.
     pub fn begin_message(&mut self, dest: &str, kind: &str) -> ObjectWriter<'_> {
+        let start = self.out.len();
         self.out.extend_from_slice(&self.envelope_prefix);
+        let dest_at = self.out.len();
         write_str(&mut self.out, dest);
+        let body_at = self.out.len() + b",\"body\":".len();
         self.out.extend_from_slice(b",\"body\":{\"type\":");
         write_str(&mut self.out, kind);
+        if let Some(spans) = &mut self.spans {
+            spans.push(MessageSpan {
+                start,
+                dest: dest_at,
+                body: body_at,
+            });
+        }
         ObjectWriter::resume(&mut self.out, true, b"}}\n")
+    }
+
+    /// From now on, records where each message lies in `out` (output already written is
+    /// not covered: call before the first input).
+    pub fn record_transmits(&mut self) {
+        if self.spans.is_none() {
+            self.spans = Some(Vec::with_capacity(256));
+        }
+    }
+
+    /// Moves all output and its message spans into `into`, keeping every allocation.
+    pub fn take_transmits(&mut self, into: &mut Transmits) {
+        into.bytes.clear();
+        into.spans.clear();
+        std::mem::swap(&mut into.bytes, &mut self.out);
+        if let Some(spans) = &mut self.spans {
+            std::mem::swap(&mut into.spans, spans);
+        }
     }
 
     pub fn write_error(&mut self, dest: &str, in_reply_to: u64, error: &RequestError) {

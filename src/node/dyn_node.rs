@@ -3,6 +3,7 @@
 
 use super::core::NodeCore;
 use super::timers::Millis;
+use super::transmit::Transmits;
 use super::workload::Workload;
 
 /// The driver-facing verbs of [`NodeCore`], without its type parameter.
@@ -15,6 +16,14 @@ pub trait DynNode: Send {
     fn next_deadline(&self) -> Option<Millis>;
     /// See [`NodeCore::take_output`].
     fn take_output(&mut self, into: &mut Vec<u8>);
+    /// See [`NodeCore::record_transmits`].
+    fn record_transmits(&mut self);
+    /// See [`NodeCore::take_transmits`].
+    fn take_transmits(&mut self, into: &mut Transmits);
+    /// See [`NodeCore::input_held`].
+    fn input_held(&self) -> bool;
+    /// See [`NodeCore::resume_input`].
+    fn resume_input(&mut self, now: Millis);
 }
 
 impl<W: Workload + Send> DynNode for NodeCore<W> {
@@ -32,5 +41,21 @@ impl<W: Workload + Send> DynNode for NodeCore<W> {
 
     fn take_output(&mut self, into: &mut Vec<u8>) {
         NodeCore::take_output(self, into)
+    }
+
+    fn record_transmits(&mut self) {
+        NodeCore::record_transmits(self)
+    }
+
+    fn take_transmits(&mut self, into: &mut Transmits) {
+        NodeCore::take_transmits(self, into)
+    }
+
+    fn input_held(&self) -> bool {
+        NodeCore::input_held(self)
+    }
+
+    fn resume_input(&mut self, now: Millis) {
+        NodeCore::resume_input(self, now)
     }
 }

@@ -10,6 +10,7 @@ pub mod kv;
 pub mod message;
 pub mod rng;
 pub mod timers;
+pub mod transmit;
 pub mod workload;
 
 pub use self::core::NodeCore;
@@ -18,4 +19,5 @@ pub use dyn_node::DynNode;
 pub use message::{Message, RequestError};
 pub use rng::Rng;
 pub use timers::Millis;
+pub use transmit::{Transmit, Transmits};
 pub use workload::{RpcReply, Workload};

@@ -112,8 +112,9 @@ fn separators_at_top_level(document: &[u8], structural: &[u32], lines: &[(usize,
         table[b'}' as usize] = -1;
         table
     };
+    // `usize::MAX` once every separator was seen: no structural index is that large.
     let mut separators = lines.iter().skip(1).map(|&(start, _)| start - 1);
-    let mut next_separator = separators.next();
+    let mut next_separator = separators.next().unwrap_or(usize::MAX);
     let mut depth = 0i32;
     for &index in structural {
         let index = index as usize;
@@ -121,14 +122,14 @@ fn separators_at_top_level(document: &[u8], structural: &[u32], lines: &[(usize,
             return false;
         };
         depth += DEPTH_DELTA[byte as usize];
-        if Some(index) == next_separator {
+        if index == next_separator {
             if depth != 1 {
                 return false;
             }
-            next_separator = separators.next();
+            next_separator = separators.next().unwrap_or(usize::MAX);
         }
     }
-    next_separator.is_none()
+    next_separator == usize::MAX
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Where nodes live, seen from the runner: a clock plus a line-oriented transport.
+//! Where nodes live, seen from the runner: a clock plus a line-oriented transport (lines
+//! in; lines, or messages already split into their parts, out).
 //!
 //! The runner is a discrete-event loop: it asks every component for its next due time and
 //! then calls [`NodeHost::poll`] with that time. A real-time host ([`crate::harness::hosts::process`]) waits
@@ -8,10 +9,13 @@
 //! both.
 
 mod output;
+pub mod pipe;
 pub mod process;
 pub mod sim;
 
 use std::fmt;
+
+use simd_json::OwnedValue;
 
 /// Nanoseconds on the host's clock, counted from the host's creation.
 pub type Time = u64;
@@ -30,6 +34,18 @@ pub enum HostEvent {
         node: usize,
         /// The raw bytes.
         line: Vec<u8>,
+    },
+    /// The node sent a message, already split into its parts (the in-process host: the
+    /// node's writer located them, so nothing is re-parsed but the body).
+    Transmit {
+        /// Index of the node in the node list.
+        node: usize,
+        /// The envelope's src.
+        src: String,
+        /// The envelope's dest.
+        dest: String,
+        /// The body (a JSON object).
+        body: OwnedValue,
     },
     /// The node's stdout closed: it exited (or closed stdout, which is as fatal).
     Exited {

@@ -7,6 +7,14 @@
 //! the test's seed, so one seed and one set of flags give the same run, byte for byte.
 //! A node that panics is reported as a crash, like a process that died.
 //!
+//! Input goes in as a pipe would deliver it: `send_line` queues, `flush` hands each node
+//! its queued bytes in reads cut at seeded random positions ([`super::pipe`]), so several
+//! lines reach one `handle_input` and lines are split across calls. Output comes back as
+//! transmits ([`crate::node::Transmits`]): each message's src, dest and body located by the
+//! node's writer, so only the body is parsed (into the value the network carries) — no
+//! line splitting, no envelope re-parse. A message that does not parse that way goes to
+//! the runner as a raw line, whose strict parser reports it exactly as in process mode.
+//!
 //! Each node sees its own clock ([`NodeClock`]): by default the host's milliseconds; with
 //! `--clock-skew` a random offset plus a random rate, so its timers and RPC timeouts run
 //! fast or slow against everyone else's.
@@ -14,15 +22,22 @@
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use simd_json::OwnedValue;
+use simd_json::prelude::*;
+
+use crate::harness::hosts::pipe::read_ends;
 use crate::harness::hosts::{CrashReport, HostEvent, MS, NodeHost, Time};
 use crate::harness::registry;
-use crate::node::{DynNode, Millis, Rng};
+use crate::node::{DynNode, Millis, Rng, Transmit, Transmits};
 
 /// Timer rounds at one instant before the clock is forced forward (a node that keeps
 /// re-arming zero-delay timers must not hang the run).
 const MAX_ROUNDS_PER_INSTANT: u32 = 1024;
 /// Longest simulated offset of a skewed node clock, in ms.
 const SKEW_OFFSET_MS_MAX: u64 = 60_000;
+/// Input queued for one node within a loop turn before it is delivered right away (a
+/// bound on the queue; a turn rarely brings more than a few KB).
+const MAX_QUEUED_INPUT: usize = 1 << 20;
 
 /// How a node's millisecond clock relates to host time: `offset + host_ms × rate`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -83,47 +98,60 @@ struct SimNode {
     clock: NodeClock,
     /// Set when the node panicked; it gets no more input.
     crashed: Option<String>,
-    /// Its last non-empty output (the lines of one step), for the crash report.
-    last_output: Vec<u8>,
+    /// Lines queued by `send_line` (each with its `\n`), delivered by `flush`.
+    input: Vec<u8>,
+    /// Its last non-empty output (the messages of one step), for the crash report.
+    last_output: Transmits,
 }
 
 /// Nodes of one workload, in process, on a virtual clock.
 pub struct SimHost {
     now: Time,
     nodes: Vec<SimNode>,
-    /// Lines the nodes printed, not yet taken by the runner, in print order.
+    /// Messages the nodes sent, not yet taken by the runner, in send order.
     events: VecDeque<HostEvent>,
-    /// Reused buffers for input lines and node output.
-    line: Vec<u8>,
-    output: Vec<u8>,
+    /// Decides where queued input is cut into reads.
+    input_rng: Rng,
+    /// Reused buffers: read ends, node output, a body copy for the in-place parser.
+    read_ends: Vec<usize>,
+    output: Transmits,
+    body: Vec<u8>,
+    parse_buffers: simd_json::Buffers,
 }
 
 impl SimHost {
-    /// `count` nodes running `workload`, each seeded from `rng`. `None` if we have no
-    /// in-process implementation of that workload.
-    pub fn new(workload: &str, count: usize, rng: &mut Rng) -> Option<Self> {
+    /// `count` nodes running `workload`, each seeded from `rng`; `input_rng` cuts their
+    /// input into reads. `None` if we have no in-process implementation of that workload.
+    pub fn new(workload: &str, count: usize, rng: &mut Rng, input_rng: Rng) -> Option<Self> {
         let make = registry::find(workload)?.node?;
         let nodes = (0..count).map(|_| make(rng.next_u64())).collect();
-        Some(SimHost::from_nodes(nodes))
+        Some(SimHost::from_nodes(nodes, input_rng))
     }
 
     /// A host over nodes built elsewhere (tests register their own, e.g. broken, nodes).
-    pub fn from_nodes(nodes: Vec<Box<dyn DynNode>>) -> Self {
+    pub fn from_nodes(nodes: Vec<Box<dyn DynNode>>, input_rng: Rng) -> Self {
         let nodes = nodes
             .into_iter()
-            .map(|node| SimNode {
-                node,
-                clock: NodeClock::EXACT,
-                crashed: None,
-                last_output: Vec::new(),
+            .map(|mut node| {
+                node.record_transmits();
+                SimNode {
+                    node,
+                    clock: NodeClock::EXACT,
+                    crashed: None,
+                    input: Vec::new(),
+                    last_output: Transmits::new(),
+                }
             })
             .collect();
         SimHost {
             now: 0,
             nodes,
             events: VecDeque::new(),
-            line: Vec::new(),
-            output: Vec::new(),
+            input_rng,
+            read_ends: Vec::new(),
+            output: Transmits::new(),
+            body: Vec::new(),
+            parse_buffers: simd_json::Buffers::default(),
         }
     }
 
@@ -144,8 +172,8 @@ impl SimHost {
     }
 
     /// Runs `step` on node `index` at its local time, catching a panic as a crash, then
-    /// queues its output lines as events.
-    fn step(&mut self, index: usize, step: impl FnOnce(&mut dyn DynNode, Millis, &mut Vec<u8>)) {
+    /// queues what it sent as events.
+    fn step(&mut self, index: usize, step: impl FnOnce(&mut dyn DynNode, Millis)) {
         let now = self.now;
         let Some(sim) = self.nodes.get_mut(index) else {
             return;
@@ -154,9 +182,9 @@ impl SimHost {
             return;
         }
         let local = sim.clock.local(now);
-        let mut output = std::mem::take(&mut self.output);
         let result = catch_unwind(AssertUnwindSafe(|| {
-            step(sim.node.as_mut(), local, &mut output)
+            step(sim.node.as_mut(), local);
+            sim.node.take_transmits(&mut self.output);
         }));
         if let Err(panic) = result {
             let text = panic
@@ -165,23 +193,68 @@ impl SimHost {
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "panic".to_string());
             sim.crashed = Some(text);
+            sim.input.clear();
             self.events.push_back(HostEvent::Exited { node: index });
-            output.clear();
-            self.output = output;
             return;
         }
-        for line in output.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            self.events.push_back(HostEvent::Line {
-                node: index,
-                line: line.to_vec(),
-            });
+        if self.output.bytes().is_empty() {
+            return;
         }
-        if !output.is_empty() {
-            // Keep this output as the node's last; reuse the previous buffer.
-            std::mem::swap(&mut output, &mut sim.last_output);
+        for transmit in self.output.iter() {
+            let event = match parse_transmit(transmit, &mut self.body, &mut self.parse_buffers) {
+                Some((src, dest, body)) => HostEvent::Transmit {
+                    node: index,
+                    src,
+                    dest,
+                    body,
+                },
+                None => HostEvent::Line {
+                    node: index,
+                    line: transmit.line.to_vec(),
+                },
+            };
+            self.events.push_back(event);
         }
-        output.clear();
-        self.output = output;
+        // Keep this output as the node's last; reuse the previous buffers.
+        std::mem::swap(&mut self.output, &mut sim.last_output);
+    }
+
+    /// Hands node `index` its queued input, in reads cut where [`read_ends`] says.
+    fn deliver_input(&mut self, index: usize) {
+        let Some(sim) = self.nodes.get_mut(index) else {
+            return;
+        };
+        let input = std::mem::take(&mut sim.input);
+        let mut ends = std::mem::take(&mut self.read_ends);
+        read_ends(&mut self.input_rng, input.len(), &mut ends);
+        let mut start = 0;
+        for &end in &ends {
+            let read = &input[start..end];
+            self.step(index, |node, local| node.handle_input(local, read));
+            self.resume_held_input(index);
+            start = end;
+        }
+        self.read_ends = ends;
+        if let Some(sim) = self.nodes.get_mut(index) {
+            // Give the buffer back (emptied) to keep its allocation.
+            sim.input = input;
+            sim.input.clear();
+        }
+    }
+
+    /// Lets node `index` handle the input lines it held back while its output was full
+    /// (its output was just taken), as a real driver does once stdout drains.
+    fn resume_held_input(&mut self, index: usize) {
+        for _ in 0..MAX_ROUNDS_PER_INSTANT {
+            let held = self
+                .nodes
+                .get(index)
+                .is_some_and(|sim| sim.crashed.is_none() && sim.node.input_held());
+            if !held {
+                return;
+            }
+            self.step(index, |node, local| node.resume_input(local));
+        }
     }
 
     /// The earliest node timer, in host time.
@@ -204,10 +277,7 @@ impl SimHost {
                         .is_some_and(|at| sim.clock.host_time(at) <= self.now)
             });
             if due {
-                self.step(index, |node, local, out| {
-                    node.handle_timeout(local);
-                    node.take_output(out);
-                });
+                self.step(index, |node, local| node.handle_timeout(local));
             }
         }
     }
@@ -218,20 +288,27 @@ impl NodeHost for SimHost {
         self.now
     }
 
+    /// Queues the line for `flush` (a crashed node's input is dropped).
     fn send_line(&mut self, node: usize, line: &[u8]) -> std::io::Result<()> {
-        let mut input = std::mem::take(&mut self.line);
-        input.clear();
-        input.extend_from_slice(line);
-        input.push(b'\n');
-        self.step(node, |sim, local, out| {
-            sim.handle_input(local, &input);
-            sim.take_output(out);
-        });
-        self.line = input;
+        let Some(sim) = self.nodes.get_mut(node) else {
+            return Ok(());
+        };
+        if sim.crashed.is_some() {
+            return Ok(());
+        }
+        sim.input.extend_from_slice(line);
+        sim.input.push(b'\n');
+        if sim.input.len() >= MAX_QUEUED_INPUT {
+            self.deliver_input(node);
+        }
         Ok(())
     }
 
+    /// Delivers every node's queued input, in node order.
     fn flush(&mut self) -> std::io::Result<()> {
+        for index in 0..self.nodes.len() {
+            self.deliver_input(index);
+        }
         Ok(())
     }
 
@@ -272,6 +349,7 @@ impl NodeHost for SimHost {
         let stdout_tail = sim
             .map(|sim| {
                 sim.last_output
+                    .bytes()
                     .split(|&b| b == b'\n')
                     .filter(|l| !l.is_empty())
                     .map(|l| String::from_utf8_lossy(l).into_owned())
@@ -295,4 +373,26 @@ impl NodeHost for SimHost {
             .map(|node| self.crash_report(node))
             .collect()
     }
+}
+
+/// src, dest and body of a message, the body parsed into the value the network carries;
+/// `None` if any needs the runner's full parse (an escaped id, a body that does not parse
+/// as an object), which then reports it as in process mode.
+fn parse_transmit(
+    transmit: Transmit<'_>,
+    scratch: &mut Vec<u8>,
+    buffers: &mut simd_json::Buffers,
+) -> Option<(String, String, OwnedValue)> {
+    let plain_id = |literal: &[u8]| {
+        if literal.contains(&b'\\') {
+            return None;
+        }
+        std::str::from_utf8(literal).ok().map(str::to_string)
+    };
+    let src = plain_id(transmit.src)?;
+    let dest = plain_id(transmit.dest)?;
+    scratch.clear();
+    scratch.extend_from_slice(transmit.body);
+    let body = simd_json::to_owned_value_with_buffers(scratch, buffers).ok()?;
+    body.is_object().then_some((src, dest, body))
 }

@@ -20,6 +20,8 @@ use crate::harness::checkers::value::obj;
 pub const FAULT_STREAM: u64 = 0x4641_554c_5453_0001;
 /// Mixed into the seed for the simulated nodes' seeds and clocks.
 pub const SIM_STREAM: u64 = 0x5349_4d4e_4f44_0001;
+/// Mixed into the seed for where the simulated nodes' input is cut into reads.
+pub const INPUT_STREAM: u64 = 0x5049_5045_5244_0001;
 /// Largest accepted `--clock-skew`: a rate factor within [0.1, 1.9].
 pub const CLOCK_SKEW_MAX: f64 = 0.9;
 /// Largest accepted `--reorder-ms` (one minute): bounds how long a message can linger.

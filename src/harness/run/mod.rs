@@ -198,6 +198,12 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             let until = self.next_due(now);
             match self.host.poll(until) {
                 Some(HostEvent::Line { node, line }) => self.on_line(node, line)?,
+                Some(HostEvent::Transmit {
+                    node,
+                    src,
+                    dest,
+                    body,
+                }) => self.on_message(node, src, dest, body)?,
                 Some(HostEvent::Exited { node }) => return Err(self.crashed(node)),
                 Some(HostEvent::Fault { node, why }) => {
                     let name = node_name(self.config, node);
@@ -299,10 +305,22 @@ impl<'a, H: NodeHost> Runner<'a, H> {
 
     /// Parses and routes one stdout line of a node (MAELSTROM.md §1.8, strictly).
     fn on_line(&mut self, node: usize, line: Vec<u8>) -> Result<(), RunError> {
-        let now = self.host.now();
         let (src, dest, body) = parse_envelope(line).map_err(|why| {
             RunError::Fatal(format!("Node {} {why}", node_name(self.config, node)))
         })?;
+        self.on_message(node, src, dest, body)
+    }
+
+    /// Routes one message a node sent (parsed from its line, or handed over in parts by
+    /// the in-process host): src and dest must be known participants.
+    fn on_message(
+        &mut self,
+        node: usize,
+        src: String,
+        dest: String,
+        body: simd_json::OwnedValue,
+    ) -> Result<(), RunError> {
+        let now = self.host.now();
         for (role, id) in [("source", &src), ("dest", &dest)] {
             if self.net.lookup(id).is_none() {
                 return Err(RunError::Fatal(format!(
