@@ -66,13 +66,15 @@ fi
 
 cargo build --release --quiet --bin "$bin" --bin glomers
 binary="$PWD/target/release/$bin"
+# The nodes' strategy variables (GLOMERS_*) change what they do: show them with the command.
+strategy="$(env | grep '^GLOMERS_' | sort | tr '\n' ' ' || true)"
 # shellcheck disable=SC2086 # $flags is a list of words on purpose
 if [[ "$runner" == maelstrom ]]; then
-    echo "+ maelstrom test $flags --bin $binary $*" >&2
+    echo "+ ${strategy}maelstrom test $flags --bin $binary $*" >&2
     store_root="$(dirname "$maelstrom")/store"
     (cd "$(dirname "$maelstrom")" && "$maelstrom" test $flags --bin "$binary" "$@") && status=0 || status=$?
 else
-    echo "+ glomers test $flags --bin $binary $*" >&2
+    echo "+ ${strategy}glomers test $flags --bin $binary $*" >&2
     store_root="$PWD/store"
     ./target/release/glomers test $flags --bin "$binary" "$@" && status=0 || status=$?
 fi

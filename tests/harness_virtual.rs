@@ -108,6 +108,7 @@ fn config(seed: u64) -> TestConfig {
         bin: "/dev/null".into(),
         sim: false,
         faults: Default::default(),
+        strategy: None,
         quiet: false,
         args: vec![],
         nodes: (0..3).map(|i| format!("n{i}")).collect(),

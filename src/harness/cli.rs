@@ -204,6 +204,9 @@ pub struct TestConfig {
     pub sim: bool,
     /// Faults beyond Maelstrom's (none by default).
     pub faults: Faults,
+    /// The workload's strategy variable and its value, when set in the environment (the
+    /// nodes read it: child processes inherit it, `--sim` nodes read it in-process).
+    pub strategy: Option<(String, String)>,
     /// No progress line or phase messages on stderr (set by sweeps).
     pub quiet: bool,
     /// argv for the binary.
@@ -271,6 +274,29 @@ impl TestConfig {
     }
 }
 
+/// The canonical path of a `--bin` that can be run: it exists, is a file, and is executable.
+fn runnable_binary(bin: &std::path::Path) -> Result<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = bin
+        .canonicalize()
+        .map_err(|e| format!("--bin {}: {e}", bin.display()))?;
+    let metadata = std::fs::metadata(&path).map_err(|e| format!("--bin {}: {e}", bin.display()))?;
+    if metadata.is_dir() {
+        return Err(format!(
+            "--bin {} is a directory; give the node's executable file",
+            bin.display()
+        ));
+    }
+    if metadata.permissions().mode() & 0o111 == 0 {
+        return Err(format!(
+            "--bin {} is not executable (try `chmod +x {}`; a script needs a #! line too)",
+            bin.display(),
+            bin.display()
+        ));
+    }
+    Ok(path)
+}
+
 /// Rejects workloads this harness (or, with `--sim`, our in-process nodes) cannot run.
 fn check_supported(spec: &WorkloadSpec, sim: bool) -> Result<(), String> {
     if spec.clients.is_none() {
@@ -323,9 +349,7 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
         (Some(_), true) => return Err("--bin and --sim exclude each other".to_string()),
         (None, true) => PathBuf::new(),
         (None, false) => return Err("--bin FILE is required (or --sim)".to_string()),
-        (Some(bin), false) => bin
-            .canonicalize()
-            .map_err(|e| format!("--bin {}: {e}", bin.display()))?,
+        (Some(bin), false) => runnable_binary(bin)?,
     };
     if args.sim && !args.args.is_empty() {
         return Err("node arguments make no sense with --sim".to_string());
@@ -338,7 +362,14 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
     if args.latency == 0 && args.latency_dist == LatencyDist::Exponential {
         return Err("--latency-dist exponential needs --latency > 0".to_string());
     }
+    let strategy = spec.strategy_env.and_then(|variable| {
+        let value = std::env::var(variable)
+            .ok()
+            .filter(|v| !v.trim().is_empty())?;
+        Some((variable.to_string(), value))
+    });
     let config = TestConfig {
+        strategy,
         workload: args.workload,
         bin,
         sim: args.sim,

@@ -30,6 +30,8 @@ use crate::node::rng::Rng;
 
 /// Exit status for bad arguments.
 pub const EXIT_BAD_ARGS: i32 = 254;
+/// Written into a run's directory when the run crashed: why (`glomers report` shows it).
+pub const CRASH_FILE: &str = "crash.txt";
 /// Exit status for a crash or internal error.
 pub const EXIT_CRASH: i32 = 255;
 
@@ -62,12 +64,29 @@ where
     }
 }
 
-/// Parses argv with the registry's workload list and the exit statuses under `test --help`.
+/// Parses argv: Maelstrom's flags, the registry's workload list and the exit statuses under
+/// `test --help`, negative numbers read as values (so `--rate -5` gets a real error, not
+/// clap's tip to pass it after `--`), and `sweep` showing only what a sweep takes.
 pub fn parse(argv: &[OsString]) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
-    let command = Cli::command().mut_subcommand("test", |test| {
-        test.after_help(crate::harness::cli::test_after_help())
-    });
+    let negative_values = |arg: clap::Arg| {
+        let takes_values = arg.get_action().takes_values() && !arg.is_positional();
+        arg.allow_negative_numbers(takes_values)
+    };
+    let command = Cli::command()
+        .version(env!("CARGO_PKG_VERSION"))
+        .mut_subcommand("test", |test| {
+            test.mut_args(negative_values)
+                .after_help(crate::harness::cli::test_after_help())
+        })
+        .mut_subcommand("sweep", |sweep| {
+            sweep
+                .mut_args(negative_values)
+                .mut_arg("bin", |arg| arg.hide(true))
+                .mut_arg("sim", |arg| arg.hide(true))
+                .mut_arg("args", |arg| arg.hide(true))
+                .after_help(crate::harness::sweep::AFTER_HELP)
+        });
     let matches = command.try_get_matches_from(argv)?;
     Cli::from_arg_matches(&matches)
 }
@@ -106,7 +125,7 @@ fn test_rounds(argv: &[OsString], config: &TestConfig) -> i32 {
         }
         let code = run_once(&run);
         if code != 0 {
-            eprintln!("Replay: {}", replay_command(argv, run.seed));
+            eprintln!("Replay: {}", replay_command(argv, &run, run.seed));
         }
         worst = worse(worst, code);
     }
@@ -116,6 +135,15 @@ fn test_rounds(argv: &[OsString], config: &TestConfig) -> i32 {
 /// `glomers report [--brief] DIR`: the console summary (or just its headline) of a past
 /// run; exit status from its verdict (254 when the directory cannot be read).
 fn report(dir: &Path, brief: bool) -> i32 {
+    if !dir.join("results.edn").exists()
+        && let Ok(crash) = std::fs::read_to_string(dir.join(CRASH_FILE))
+    {
+        println!(
+            "The run crashed (no results to check):\n{}",
+            crash.trim_end()
+        );
+        return EXIT_CRASH;
+    }
     let loaded = results::load_store_dir(dir);
     let summary = match &loaded {
         Ok(value) if brief => results::headline::headline(value),
@@ -137,7 +165,7 @@ fn report(dir: &Path, brief: bool) -> i32 {
 /// The command line that replays one run: `--seed` pinned, `--test-count` dropped, and a
 /// sweep's command turned into `test --sim` without `--seeds`/`--jobs` (TigerBeetle style:
 /// a failure says how to reproduce it). Words are shell-quoted where needed.
-pub fn replay_command(argv: &[OsString], seed: u64) -> String {
+pub fn replay_command(argv: &[OsString], config: &TestConfig, seed: u64) -> String {
     let mut words: Vec<String> = Vec::with_capacity(argv.len() + 2);
     let mut skip_value = false;
     let mut literal = false;
@@ -173,11 +201,29 @@ pub fn replay_command(argv: &[OsString], seed: u64) -> String {
     if sweep && !words.iter().any(|w| w == "--sim") {
         words.insert(position, "--sim".to_string());
     }
-    words
+    with_strategy(config, &words)
+}
+
+/// The command as given, with the node's strategy variable in front when it is set, for
+/// headers and records.
+pub fn command_line(argv: &[OsString], config: &TestConfig) -> String {
+    let words: Vec<String> = argv
         .iter()
-        .map(|w| shell_quote(w))
-        .collect::<Vec<_>>()
-        .join(" ")
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect();
+    with_strategy(config, &words)
+}
+
+/// `words`, shell-quoted, after `VAR=value` when the workload's strategy variable is set
+/// (it changes what the nodes do, so a replay needs it).
+fn with_strategy(config: &TestConfig, words: &[String]) -> String {
+    let mut line = String::new();
+    if let Some((variable, value)) = &config.strategy {
+        line.push_str(&format!("{variable}={} ", shell_quote(value)));
+    }
+    let quoted: Vec<String> = words.iter().map(|w| shell_quote(w)).collect();
+    line.push_str(&quoted.join(" "));
+    line
 }
 
 /// `word` as a POSIX shell word: unchanged when it is plain, else single-quoted.
@@ -248,6 +294,9 @@ pub fn run_once(config: &TestConfig) -> i32 {
         Err(message) => {
             eprintln!("{message}");
             eprintln!("Test crashed (seed {}).", config.seed);
+            if let Err(e) = std::fs::write(dir.path.join(CRASH_FILE), format!("{message}\n")) {
+                eprintln!("warning: cannot write {CRASH_FILE}: {e}");
+            }
             let _ = writeln!(log, "{message}\nTest crashed (seed {}).", config.seed);
             EXIT_CRASH
         }
@@ -388,10 +437,18 @@ fn execute_inner(
         consistency_models: &config.consistency_models,
     };
     let mut results = analyze(&input);
-    if !config.faults.is_none()
-        && let OwnedValue::Object(map) = &mut results
-    {
-        map.insert("faults".to_string(), config.faults.to_value());
+    if let OwnedValue::Object(map) = &mut results {
+        if !config.faults.is_none() {
+            map.insert("faults".to_string(), config.faults.to_value());
+        }
+        if let Some((variable, value)) = &config.strategy {
+            let mut strategy = simd_json::owned::Object::new();
+            strategy.insert(variable.clone(), value.as_str().into());
+            map.insert(
+                "strategy".to_string(),
+                OwnedValue::Object(Box::new(strategy)),
+            );
+        }
     }
     let validity = validity_of(&results);
     Ok(Outcome {

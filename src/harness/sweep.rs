@@ -14,7 +14,14 @@ use parking_lot::Mutex;
 
 use crate::harness::checkers::Validity;
 use crate::harness::cli::{SweepArgs, TestConfig, resolve};
-use crate::harness::session::{EXIT_BAD_ARGS, Sinks, execute, replay_command};
+use crate::harness::session::{EXIT_BAD_ARGS, Sinks, command_line, execute, replay_command};
+
+/// The text under `glomers sweep --help`.
+pub const AFTER_HELP: &str = "A sweep runs our own node for the workload in-process, in virtual time \
+(as `glomers test --sim`), once per seed: --seed, --seed+1, …; it takes every `glomers test` flag \
+except --bin and node arguments, and writes nothing. Each failing seed is printed with the \
+`glomers test --sim` command that replays it.\n\nExit status: 0 every seed valid, 1 some seed \
+invalid, unknown or crashed, 254 bad arguments.";
 
 /// Most seeds one sweep may run.
 pub const SEEDS_MAX: u64 = 10_000_000;
@@ -112,6 +119,21 @@ fn on_failure(config: &TestConfig, seed: u64, result: &SeedResult) {
 /// `glomers sweep`: parses, sweeps, prints the failures with replay commands.
 pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
     let mut test = args.test;
+    if let Some(bin) = &test.bin {
+        eprintln!(
+            "error: glomers sweep runs our own in-process nodes; --bin {} belongs to `glomers test` \
+             (sweep takes the other test flags)",
+            bin.display()
+        );
+        return EXIT_BAD_ARGS;
+    }
+    if !test.args.is_empty() {
+        eprintln!(
+            "error: glomers sweep takes no node arguments (got {:?}); it runs our in-process nodes",
+            test.args
+        );
+        return EXIT_BAD_ARGS;
+    }
     test.sim = true;
     let config = match resolve(test, default_seed) {
         Ok(config) => config,
@@ -134,11 +156,11 @@ pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
         .map(|i| config.seed.wrapping_add(i))
         .collect();
     eprintln!(
-        "Sweeping {} seeds from {} on {} threads: -w {} --sim",
+        "Sweeping {} seeds from {} on {} threads: {}",
         seeds.len(),
         config.seed,
         jobs.min(seeds.len()),
-        config.workload
+        command_line(argv, &config)
     );
     let started = Instant::now();
     let report = sweep(&config, &seeds, jobs);
@@ -157,7 +179,10 @@ pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
             SeedResult::Unknown => "unknown",
             SeedResult::Valid => "valid",
         };
-        println!("  seed {seed} {label}: {}", replay_command(argv, *seed));
+        println!(
+            "  seed {seed} {label}: {}",
+            replay_command(argv, &config, *seed)
+        );
     }
     if report.failures.len() > LISTED_MAX {
         println!("  … and {} more", report.failures.len() - LISTED_MAX);

@@ -78,15 +78,17 @@ pub struct CrashReport {
 impl fmt::Display for CrashReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "crashed with {}.", self.status)?;
-        write!(f, "\nLast STDOUT lines:\n")?;
-        for line in &self.stdout_tail {
-            writeln!(f, "  {line}")?;
+        for (name, tail) in [("STDOUT", &self.stdout_tail), ("STDERR", &self.stderr_tail)] {
+            if tail.is_empty() {
+                write!(f, "\nNo {name} output.")?;
+                continue;
+            }
+            write!(f, "\nLast {name} lines:")?;
+            for line in tail {
+                write!(f, "\n  {line}")?;
+            }
         }
-        writeln!(f, "Last STDERR lines:")?;
-        for line in &self.stderr_tail {
-            writeln!(f, "  {line}")?;
-        }
-        Ok(())
+        writeln!(f)
     }
 }
 

@@ -12,6 +12,10 @@ pub fn headline(results: &OwnedValue) -> String {
     let mut out = String::new();
     let text = |v: Option<&OwnedValue>| v.map(render).unwrap_or_else(|| "-".to_string());
     let _ = writeln!(out, "valid?            {}", text(results.get("valid?")));
+    let failing = failing_checkers(results);
+    if !failing.is_empty() {
+        let _ = writeln!(out, "failing           {}", failing.join("; "));
+    }
     if let Some(stats) = results.get("stats") {
         let _ = writeln!(
             out,
@@ -65,6 +69,63 @@ pub fn headline(results: &OwnedValue) -> String {
         }
     }
     out
+}
+
+/// The figures worth showing of a failing checker's result, in this order.
+const KEY_FIGURES: [&str; 14] = [
+    "error",
+    "bad-error-types",
+    "anomaly-types",
+    "failures",
+    "lost-count",
+    "unexpected-count",
+    "duplicated-count",
+    "never-read-count",
+    "errors",
+    "duplicated",
+    "ok-fraction",
+    "final-reads",
+    "acceptable",
+    "valid-count",
+];
+
+/// Each top-level checker whose `valid?` is not `true`, with its key figures:
+/// `workload (anomaly-types ["G1b"])`.
+fn failing_checkers(results: &OwnedValue) -> Vec<String> {
+    let Some(map) = results.as_object() else {
+        return Vec::new();
+    };
+    let mut names: Vec<&String> = map.keys().collect();
+    names.sort();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let checker = map.get(name)?.as_object()?;
+            let valid = checker.get("valid?")?;
+            if valid.as_bool() == Some(true) {
+                return None;
+            }
+            let figures: Vec<String> = KEY_FIGURES
+                .iter()
+                .filter_map(|key| Some(format!("{key} {}", short(checker.get(*key)?))))
+                .collect();
+            let verdict = if valid.as_bool() == Some(false) {
+                "invalid"
+            } else {
+                "unknown"
+            };
+            Some(format!("{name} {verdict} ({})", figures.join(", ")))
+        })
+        .collect()
+}
+
+/// A value in at most 120 characters.
+fn short(value: &OwnedValue) -> String {
+    let text = render(value);
+    match text.char_indices().nth(120) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
 }
 
 /// A quantile entry; keys may be written `0.5` or `0.5` as a string, `1` or `1.0`.

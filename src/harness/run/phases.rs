@@ -186,7 +186,9 @@ impl Phases {
         match (self.phase, late) {
             (Phase::Init, Some(node)) if world.now >= self.deadline => {
                 Err(RunError::Fatal(format!(
-                    "Expected node {} to respond to an init message, but node did not respond.",
+                    "Expected node {} to respond to an init message, but node did not respond. \
+                     (Does it flush stdout after each message? Buffered output never reaches the \
+                     harness.)",
                     world.node_name(node)
                 )))
             }
