@@ -71,7 +71,8 @@ fn main() {
         .ok()
         .and_then(|p| p.parent()?.parent().map(Path::to_path_buf))
         .expect("target/release directory");
-    let store = std::env::temp_dir().join("glomers-sim-speed");
+    // A store of this run's own, removed at the end.
+    let store = std::env::temp_dir().join(format!("glomers-sim-speed-{}", std::process::id()));
     for (name, bin, flags) in SETUPS {
         let mut sim_flags = flags.to_vec();
         sim_flags.extend(["--sim", "--seed", &seed]);
@@ -133,6 +134,7 @@ fn main() {
             );
         }
     }
+    let _ = std::fs::remove_dir_all(&store);
 }
 
 /// Wall seconds of one `glomers` run; panics unless it exits 0.

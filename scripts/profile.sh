@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Profiles one workload binary while it handles a generated load, and renders a
-# flamegraph SVG into flamegraphs/WORKLOAD.svg.
+# flamegraph SVG into target/flamegraphs/WORKLOAD.svg — or, with --update, over the
+# committed flamegraphs/WORKLOAD.svg. The SVG's title holds the exact command.
 #
-#   scripts/profile.sh WORKLOAD [REQUESTS]     (default 300000 requests)
+#   scripts/profile.sh [--update] WORKLOAD [REQUESTS]     (default 300000 requests)
 #   WORKLOAD: echo unique-ids broadcast g-set g-counter pn-counter
 #
 # Needs `perf` (Debian: linux-perf) and inferno (installed from crates.io if missing).
@@ -13,6 +14,12 @@ usage() {
     awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
     exit 2
 }
+command_line="scripts/profile.sh $*"
+out=target/flamegraphs
+if [[ "${1:-}" == --update ]]; then
+    out=flamegraphs
+    shift
+fi
 [[ $# -ge 1 && "$1" != -h && "$1" != --help ]] || usage
 workload=$1
 requests=${2:-300000}
@@ -38,7 +45,7 @@ trap 'rm -rf "$work"' EXIT
 perf record --quiet -F 4999 --call-graph dwarf,16384 -o "$work/perf.data" -- \
     "./target/release/$workload" < "$work/load.jsonl" > /dev/null 2> "$work/node.stderr"
 perf script -i "$work/perf.data" 2>/dev/null | inferno-collapse-perf > "$work/collapsed.txt"
-mkdir -p flamegraphs
-inferno-flamegraph --title "glomers $workload: $requests requests through one node" \
-    < "$work/collapsed.txt" > "flamegraphs/$workload.svg"
-echo "wrote flamegraphs/$workload.svg ($(wc -l < "$work/collapsed.txt") distinct stacks)"
+mkdir -p "$out"
+inferno-flamegraph --title "glomers $workload: $requests requests through one node ($command_line)" \
+    < "$work/collapsed.txt" > "$out/$workload.svg"
+echo "wrote $out/$workload.svg ($(wc -l < "$work/collapsed.txt") distinct stacks)"

@@ -33,7 +33,9 @@ fn sweep_help_and_errors_speak_of_sweep() {
     assert!(help.contains("A sweep runs our own node"), "{help}");
     let options: Vec<&str> = help.lines().map(str::trim_start).collect();
     assert!(
-        !options.iter().any(|l| l.starts_with("--bin") || l.starts_with("--sim")),
+        !options
+            .iter()
+            .any(|l| l.starts_with("--bin") || l.starts_with("--sim")),
         "{help}"
     );
     assert!(!help.contains("[ARGS]"), "{help}");
@@ -195,4 +197,43 @@ fn version_and_crash_reports_without_empty_headers() {
         "{}",
         crashed.stderr
     );
+}
+
+#[test]
+fn keep_runs_prunes_old_runs_and_no_journal_skips_the_journal() {
+    let store = Store::new("retention");
+    let root = store.0.to_str().expect("path");
+    for _ in 0..3 {
+        let out = glomers(
+            &[
+                "test",
+                "-w",
+                "echo",
+                "--sim",
+                "--node-count",
+                "1",
+                "--time-limit",
+                "1",
+                "--rate",
+                "10",
+                "--keep-runs",
+                "2",
+                "--no-journal",
+                "--store",
+                root,
+            ],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    let runs: Vec<_> = std::fs::read_dir(store.0.join("echo"))
+        .expect("runs")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .collect();
+    assert_eq!(runs.len(), 2, "the newest two runs are kept");
+    assert!(store.0.join("latest/results.json").exists());
+    assert!(!store.0.join("latest/net-journal.jsonl").exists());
+    let out = glomers(&["test", "-w", "echo", "--sim", "--keep-runs", "0"], &[]);
+    assert_eq!(out.status.code(), Some(254));
 }

@@ -132,6 +132,8 @@ fn config(seed: u64) -> TestConfig {
         seed,
         recovery_s: 10.0,
         store: "store".into(),
+        keep_runs: None,
+        journal: true,
     }
 }
 

@@ -185,6 +185,13 @@ pub struct TestArgs {
     /// Store directory root.
     #[arg(long, default_value = "store", hide = true)]
     pub store: PathBuf,
+    /// Keep only the newest N runs of this workload in the store (older run directories
+    /// are deleted after this run). Default: keep all.
+    #[arg(long, value_name = "N")]
+    pub keep_runs: Option<usize>,
+    /// Write no net-journal.jsonl (the largest file of a busy run: ~3 KB per message).
+    #[arg(long)]
+    pub no_journal: bool,
     /// Faults beyond Maelstrom's.
     #[command(flatten)]
     pub faults: FaultArgs,
@@ -253,6 +260,10 @@ pub struct TestConfig {
     pub recovery_s: f64,
     /// Store root.
     pub store: PathBuf,
+    /// Runs of this workload kept in the store (`None`: all).
+    pub keep_runs: Option<usize>,
+    /// Whether to write the network journal.
+    pub journal: bool,
 }
 
 impl TestConfig {
@@ -362,6 +373,9 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
     if args.latency == 0 && args.latency_dist == LatencyDist::Exponential {
         return Err("--latency-dist exponential needs --latency > 0".to_string());
     }
+    if args.keep_runs == Some(0) {
+        return Err("--keep-runs must be at least 1 (the run just made is kept)".to_string());
+    }
     let strategy = spec.strategy_env.and_then(|variable| {
         let value = std::env::var(variable)
             .ok()
@@ -397,6 +411,8 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
         seed: args.seed.unwrap_or(default_seed),
         recovery_s: args.recovery_time,
         store: args.store,
+        keep_runs: args.keep_runs,
+        journal: !args.no_journal,
     };
     if let Some(make_clients) = spec.clients {
         make_clients(&config.workload_options())?;

@@ -304,16 +304,28 @@ pub fn run_once(config: &TestConfig) -> i32 {
     if let Err(e) = std::fs::write(dir.path.join("jepsen.log"), log) {
         eprintln!("warning: cannot write jepsen.log: {e}");
     }
+    if let Some(keep) = config.keep_runs {
+        match RunDir::prune(&config.store, &config.workload, keep) {
+            Ok(0) => {}
+            Ok(removed) => eprintln!("Removed {removed} older run(s) (--keep-runs {keep})"),
+            Err(e) => eprintln!("warning: cannot prune old runs: {e}"),
+        }
+    }
     code
 }
 
 /// Runs, checks and writes results; `log` collects the jepsen.log text (options, one line
 /// per op as Maelstrom logs them, the results summary).
 fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i32, String> {
-    let journal =
-        File::create(dir.journal()).map_err(|e| format!("cannot create the journal: {e}"))?;
+    let journal: Option<Box<dyn Write + Send>> = if config.journal {
+        let file =
+            File::create(dir.journal()).map_err(|e| format!("cannot create the journal: {e}"))?;
+        Some(Box::new(BufWriter::with_capacity(1 << 20, file)))
+    } else {
+        None
+    };
     let sinks = Sinks {
-        journal: Some(Box::new(BufWriter::with_capacity(1 << 20, journal))),
+        journal,
         node_logs: &dir.node_logs(),
     };
     let outcome = execute(config, sinks)?;

@@ -52,6 +52,24 @@ impl RunDir {
         Ok(RunDir { path })
     }
 
+    /// Deletes all but the newest `keep` run directories of `workload` under `root`
+    /// (run directories are named by their start time, so name order is age order; the
+    /// `latest` link is not a run). Returns how many were removed.
+    pub fn prune(root: &Path, workload: &str, keep: usize) -> io::Result<usize> {
+        let parent = root.join(workload);
+        let mut runs: Vec<PathBuf> = std::fs::read_dir(&parent)?
+            .filter_map(|entry| entry.ok())
+            .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
+            .map(|entry| entry.path())
+            .collect();
+        runs.sort();
+        let excess = runs.len().saturating_sub(keep);
+        for old in &runs[..excess] {
+            std::fs::remove_dir_all(old)?;
+        }
+        Ok(excess)
+    }
+
     /// Where node `name`'s stderr goes.
     pub fn node_logs(&self) -> PathBuf {
         self.path.join("node-logs")
