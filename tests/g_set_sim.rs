@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 
 use counters_support::{Cluster, run_workload};
 use glomers::workloads::GSet;
-use glomers::workloads::peer_sync::SyncConfig;
 use glomers::workloads::g_set::MAX_BATCH;
+use glomers::workloads::peer_sync::SyncConfig;
 use serde_json::{Value, json};
 
 /// Elements are mostly integers (as Maelstrom sends), with some strings and objects.
