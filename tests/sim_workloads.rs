@@ -132,6 +132,21 @@ fn g_counter_on_seq_kv() {
     );
 }
 
+/// seq-kv requests and replies lost or delivered twice: every add counted once (seeds
+/// 1–40 at 2 nodes held three that double-counted a duplicated cas).
+#[test]
+fn g_counter_on_seq_kv_with_duplicates_and_loss() {
+    let faults = "--time-limit 20 --rate 50 --nemesis partition --duplicate 0.1 --loss 0.1";
+    sweep_ok(
+        &words(&format!("-w g-counter --sim --node-count 2 {faults}")),
+        40,
+    );
+    sweep_seeds_ok(
+        &words(&format!("-w g-counter --sim --node-count 3 {faults}")),
+        &[137, 190],
+    );
+}
+
 #[test]
 fn g_counter_as_crdt() {
     sweep_binary(
