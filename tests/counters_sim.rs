@@ -61,6 +61,44 @@ fn assert_idle_quiet<W: glomers::node::Workload>(cluster: &mut Cluster<W>, what:
     );
 }
 
+/// Stronger than the checker: every ok read includes each add acknowledged before it was
+/// invoked, and nothing not yet invoked when it completed.
+fn assert_reads_fresh<W: glomers::node::Workload>(cluster: &Cluster<W>, seed: u64) {
+    let adds: Vec<_> = cluster
+        .completed
+        .iter()
+        .filter(|op| op.request["type"] == "add")
+        .collect();
+    for read in cluster
+        .completed
+        .iter()
+        .filter(|op| op.request["type"] == "read")
+    {
+        let Some(value) = read.reply.as_ref().and_then(|r| r["value"].as_i64()) else {
+            continue;
+        };
+        let delta =
+            |op: &&&counters_support::Completed| op.request["delta"].as_i64().expect("delta");
+        let acked = |op: &&&counters_support::Completed| {
+            op.reply.as_ref().is_some_and(|r| r["type"] == "add_ok")
+        };
+        let lower: i64 = adds
+            .iter()
+            .filter(|op| acked(op) && op.completed < read.invoked)
+            .map(|op| delta(&op))
+            .sum();
+        let upper: i64 = adds
+            .iter()
+            .filter(|op| op.invoked <= read.completed)
+            .map(|op| delta(&op))
+            .sum();
+        assert!(
+            (lower..=upper).contains(&value),
+            "seed {seed}: stale read {value} ∉ [{lower}, {upper}]"
+        );
+    }
+}
+
 #[test]
 fn g_counter_on_seq_kv_final_reads_exact_and_every_read_fresh() {
     for seed in counters_support::seeds() {
@@ -71,47 +109,30 @@ fn g_counter_on_seq_kv_final_reads_exact_and_every_read_fresh() {
         cluster.add_clients(6);
         let finals = run_workload(&mut cluster, 8000, 2000, g_counter_op);
         check_finals(&cluster, &finals, "g-counter seq-kv", seed);
-        // Stronger than the checker: every ok read includes each add acknowledged before it
-        // was invoked, and nothing not yet invoked when it completed.
-        let adds: Vec<_> = cluster
-            .completed
-            .iter()
-            .filter(|op| op.request["type"] == "add")
-            .collect();
-        for read in cluster
-            .completed
-            .iter()
-            .filter(|op| op.request["type"] == "read")
-        {
-            let Some(value) = read.reply.as_ref().and_then(|r| r["value"].as_i64()) else {
-                continue;
-            };
-            let delta =
-                |op: &&&counters_support::Completed| op.request["delta"].as_i64().expect("delta");
-            let acked = |op: &&&counters_support::Completed| {
-                op.reply.as_ref().is_some_and(|r| r["type"] == "add_ok")
-            };
-            let lower: i64 = adds
-                .iter()
-                .filter(|op| acked(op) && op.completed < read.invoked)
-                .map(|op| delta(&op))
-                .sum();
-            let upper: i64 = adds
-                .iter()
-                .filter(|op| op.invoked <= read.completed)
-                .map(|op| delta(&op))
-                .sum();
-            assert!(
-                (lower..=upper).contains(&value),
-                "seed {seed}: stale read {value} ∉ [{lower}, {upper}]"
-            );
-        }
+        assert_reads_fresh(&cluster, seed);
         let messages_per_op = cluster.server_messages as f64 / cluster.completed.len() as f64;
         eprintln!("g-counter seq-kv seed {seed}: {messages_per_op:.2} server messages per op");
         assert!(
             messages_per_op < 6.0,
             "seed {seed}: {messages_per_op} messages per op"
         );
+    }
+}
+
+/// A seq-kv request or reply delivered twice: a duplicated `cas` (the first copy applied,
+/// the second's error 22 answered first) must not count its adds twice.
+#[test]
+fn g_counter_on_seq_kv_counts_duplicated_requests_once() {
+    for seed in counters_support::seeds() {
+        let nodes = (0..3)
+            .map(|_| GCounter::new(GCounterStrategy::SeqKv(SeqKvConfig::default())))
+            .collect();
+        let mut cluster = Cluster::new(nodes, seed, 5);
+        cluster.duplicate_percent = 20;
+        cluster.add_clients(6);
+        let finals = run_workload(&mut cluster, 8000, 2000, g_counter_op);
+        check_finals(&cluster, &finals, "g-counter seq-kv, duplicates", seed);
+        assert_reads_fresh(&cluster, seed);
     }
 }
 

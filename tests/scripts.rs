@@ -57,3 +57,24 @@ fn profile_script_rejects_bad_arguments() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("REQUESTS must be a number"));
 }
+
+#[test]
+fn crdt_sweep_script_rejects_bad_arguments_with_usage() {
+    // Rejected before anything is built or run.
+    for args in [
+        &["--seeds"][..],
+        &["--seeds", "0"][..],
+        &["--jobs", "x"][..],
+        &["--time-limit", "-1"][..],
+        &["--bogus"][..],
+    ] {
+        let out = script("crdt-sweep.sh", args, &system_path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("usage: scripts/crdt-sweep.sh"),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: no table");
+    }
+}

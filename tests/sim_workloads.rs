@@ -19,9 +19,13 @@ fn words(line: &str) -> Vec<&str> {
 
 /// Sweeps `seeds` seeds from 1 in-process; panics listing failing seeds and their replay.
 fn sweep_ok(flags: &[&str], seeds: u64) {
+    sweep_seeds_ok(flags, &(1..=seeds).collect::<Vec<_>>());
+}
+
+/// [`sweep_ok`] over the given seeds.
+fn sweep_seeds_ok(flags: &[&str], seeds: &[u64]) {
     let config = test_config(flags, 1).expect("config");
-    let seeds: Vec<u64> = (1..=seeds).collect();
-    let report = sweep(&config, &seeds, 2);
+    let report = sweep(&config, seeds, 2);
     assert_eq!(report.runs, seeds.len() as u64);
     let failures: Vec<String> = report
         .failures
@@ -46,6 +50,11 @@ fn sweep_ok(flags: &[&str], seeds: u64) {
 
 /// `glomers sweep` with an environment variable; asserts exit 0 and prints its output.
 fn sweep_binary(env: (&str, &str), flags: &[&str], seeds: u64) {
+    sweep_binary_from(env, flags, 1, seeds);
+}
+
+/// [`sweep_binary`] over `seeds` seeds from `first`.
+fn sweep_binary_from(env: (&str, &str), flags: &[&str], first: u64, seeds: u64) {
     let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
         .args([
             "sweep",
@@ -54,7 +63,7 @@ fn sweep_binary(env: (&str, &str), flags: &[&str], seeds: u64) {
             "--jobs",
             "2",
             "--seed",
-            "1",
+            &first.to_string(),
         ])
         .args(flags)
         .env(env.0, env.1)
@@ -123,6 +132,21 @@ fn g_counter_on_seq_kv() {
     );
 }
 
+/// seq-kv requests and replies lost or delivered twice: every add counted once (seeds
+/// 1–40 at 2 nodes held three that double-counted a duplicated cas).
+#[test]
+fn g_counter_on_seq_kv_with_duplicates_and_loss() {
+    let faults = "--time-limit 20 --rate 50 --nemesis partition --duplicate 0.1 --loss 0.1";
+    sweep_ok(
+        &words(&format!("-w g-counter --sim --node-count 2 {faults}")),
+        40,
+    );
+    sweep_seeds_ok(
+        &words(&format!("-w g-counter --sim --node-count 3 {faults}")),
+        &[137, 190],
+    );
+}
+
 #[test]
 fn g_counter_as_crdt() {
     sweep_binary(
@@ -131,6 +155,46 @@ fn g_counter_as_crdt() {
             "-w g-counter --node-count 3 --time-limit 10 --rate 20 --latency 10 --nemesis partition --recovery-time 3",
         ),
         10,
+    );
+}
+
+/// Every fault knob at once (issue 11's sweep configuration (b)).
+const ALL_FAULTS: &str = "--nemesis partition --loss 0.2 --duplicate 0.1 --reorder-ms 50 --clock-skew 0.2 --asymmetric-partitions";
+
+/// The state-based CRDTs (g-set, pn-counter, g-counter `crdt`, all on PeerSync) at 2, 3
+/// and 5 nodes, with partitions alone and with every fault; a few seeds each
+/// (scripts/crdt-sweep.sh runs the same matrix with hundreds).
+#[test]
+fn crdts_under_partitions_and_every_fault() {
+    for nodes in [2, 3, 5] {
+        for faults in ["--nemesis partition", ALL_FAULTS] {
+            let flags = format!("--node-count {nodes} --time-limit 20 --rate 50 {faults}");
+            sweep_ok(&words(&format!("-w g-set --sim {flags}")), 10);
+            sweep_ok(&words(&format!("-w pn-counter --sim {flags}")), 10);
+            sweep_binary(
+                ("GLOMERS_G_COUNTER", "crdt"),
+                &words(&format!("-w g-counter {flags}")),
+                10,
+            );
+        }
+    }
+}
+
+/// Seeds that were invalid while a node took what it *replied* to a peer as delivered:
+/// two requests crossed, both replies were lost, and neither side ever re-sent.
+#[test]
+fn crdt_seeds_that_lost_a_reply() {
+    let common = "--node-count 2 --time-limit 20 --rate 50";
+    let loss = format!("{common} --loss 0.2 --nemesis partition");
+    let all = format!("{common} {ALL_FAULTS}");
+    sweep_seeds_ok(&words(&format!("-w pn-counter --sim {loss}")), &[127]);
+    sweep_seeds_ok(&words(&format!("-w pn-counter --sim {all}")), &[690]);
+    sweep_seeds_ok(&words(&format!("-w g-set --sim {all}")), &[297]);
+    sweep_binary_from(
+        ("GLOMERS_G_COUNTER", "crdt"),
+        &words(&format!("-w g-counter {all}")),
+        606,
+        1,
     );
 }
 

@@ -54,6 +54,8 @@ pub enum KvValue<'a> {
     Json(Json<'a>),
     /// Bytes that already are one valid JSON value.
     Raw(&'a [u8]),
+    /// An array of non-negative integers (written straight from the slice).
+    U64Array(&'a [u64]),
 }
 
 impl KvValue<'_> {
@@ -64,6 +66,7 @@ impl KvValue<'_> {
             KvValue::I64(value) => body.i64(field, value),
             KvValue::Json(value) => body.json(field, value),
             KvValue::Raw(bytes) => body.raw(field, bytes),
+            KvValue::U64Array(values) => body.u64_array(field, values.iter().copied()),
         };
     }
 }

@@ -7,15 +7,18 @@
 //! is known to have ([`PeerSync`] tracks that, batches changes, retries through
 //! partitions, and sends nothing once every peer has everything). Both directions move
 //! in one exchange: a request carries the sender's lengths, so the reply carries exactly
-//! what the sender lacks. Nothing acknowledged is lost across a partition: an exchange
-//! repeats, with backoff, until the peer answers, and the peer's answer says what it has.
+//! what the sender lacks. Nothing is lost across a partition: entries count as delivered
+//! only when the peer's own lengths (in its request, reply or ack) say so, and until then
+//! an exchange repeats, with backoff.
 //!
 //! Elements are any JSON, kept once each as their serialised bytes (equal JSON text =
 //! same element); `read_ok`'s array is maintained incrementally, so a read copies bytes.
 //!
 //! Messages: `add {element}` → `add_ok`; `read` → `read_ok {value}`; between nodes
 //! `set_sync {have, from, elems}` → `set_sync_ok {have, from, elems}` where `have` is
-//! the sender's log lengths and `elems[o]` holds origin o's entries from index `from[o]`.
+//! the sender's log lengths and `elems[o]` holds origin o's entries from index `from[o]`;
+//! when that reply brought the requester entries, the fire-and-forget
+//! `set_sync_ack {have}` (the requester's lengths after absorbing them).
 //! Timers: the [`PeerSync`] flush timer.
 
 use ahash::{AHashMap, RandomState};
@@ -51,8 +54,6 @@ pub struct GSet {
     /// Reused buffers for a received element and a received vector.
     scratch: Vec<u8>,
     scratch_vector: Vec<u64>,
-    /// Where the entries of the last sync written end, per origin (reused).
-    reached: Vec<u64>,
 }
 
 impl GSet {
@@ -76,7 +77,6 @@ impl GSet {
             read_cache: b"[]".to_vec(),
             scratch: Vec::with_capacity(256),
             scratch_vector: Vec::new(),
-            reached: Vec::new(),
         }
     }
 
@@ -181,11 +181,10 @@ impl GSet {
     }
 
     /// Writes `{have, from, elems}` with entries past `from` (capped at [`MAX_BATCH`]);
-    /// returns, in `reached`, where each log's entries end.
-    fn write_sync(&self, body: &mut ObjectWriter<'_>, from: &[u64], reached: &mut Vec<u64>) {
+    /// the rest follows in a later exchange (the peer's lengths show what it lacks).
+    fn write_sync(&self, body: &mut ObjectWriter<'_>, from: &[u64]) {
         body.u64_array("have", self.lengths.iter().copied());
         body.u64_array("from", from.iter().copied());
-        reached.clear();
         let mut budget = MAX_BATCH;
         let mut elems = body.array("elems");
         for (log, &start) in self.logs.iter().zip(from) {
@@ -196,7 +195,6 @@ impl GSet {
             for &id in log.get(start..end).unwrap_or(&[]) {
                 entries.raw(self.element(id));
             }
-            reached.push(end as u64);
         }
     }
 
@@ -209,14 +207,19 @@ impl GSet {
             ));
         }
         self.sync.heard(peer, &self.scratch_vector);
-        let mut reached = std::mem::take(&mut self.reached);
-        self.write_sync(
-            &mut ctx.reply(msg, "set_sync_ok"),
-            &self.scratch_vector,
-            &mut reached,
-        );
-        self.sync.assume(peer, &reached);
-        self.reached = reached;
+        self.write_sync(&mut ctx.reply(msg, "set_sync_ok"), &self.scratch_vector);
+        self.sync.answered(peer, ctx.now(), &self.lengths);
+        self.sync.schedule(ctx, &self.lengths);
+        Ok(())
+    }
+
+    fn on_ack(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+        let peer = peer_index(ctx, msg.src)
+            .ok_or_else(|| RequestError::malformed("ack from a non-member"))?;
+        if !self.read_have(msg.body) {
+            return Err(RequestError::malformed("set_sync_ack needs a have array"));
+        }
+        self.sync.acknowledged(peer, &self.scratch_vector);
         self.sync.schedule(ctx, &self.lengths);
         Ok(())
     }
@@ -238,11 +241,9 @@ impl GSet {
             let Ok(mut body) = ctx.rpc(dest, "set_sync", timeout, peer as u64) else {
                 break;
             };
-            let mut reached = std::mem::take(&mut self.reached);
-            self.write_sync(&mut body, self.sync.confirmed(peer), &mut reached);
+            self.write_sync(&mut body, self.sync.confirmed(peer));
             drop(body);
-            self.reached = reached;
-            self.sync.sent(peer);
+            self.sync.sent(peer, &self.lengths);
         }
     }
 }
@@ -255,7 +256,6 @@ impl Workload for GSet {
         self.logs = vec![Vec::with_capacity(4096); nodes];
         self.lengths = vec![0; nodes];
         self.scratch_vector = Vec::with_capacity(nodes);
-        self.reached = Vec::with_capacity(nodes);
         self.sync.init(nodes, self.me, nodes);
     }
 
@@ -271,6 +271,7 @@ impl Workload for GSet {
                 Ok(())
             }
             "set_sync" => self.on_sync(ctx, msg),
+            "set_sync_ack" => self.on_ack(ctx, msg),
             other => Err(RequestError::not_supported(other)),
         }
     }
@@ -288,8 +289,12 @@ impl Workload for GSet {
         match reply {
             RpcReply::Ok(msg) if msg.kind == "set_sync_ok" && self.read_have(msg.body) => {
                 self.absorb(msg.body);
-                self.sync.replied(peer);
-                self.sync.heard(peer, &self.scratch_vector);
+                if self.sync.replied(peer, &self.scratch_vector)
+                    && let Some(dest) = self.ids.get(peer)
+                {
+                    ctx.send(dest, "set_sync_ack")
+                        .u64_array("have", self.lengths.iter().copied());
+                }
             }
             RpcReply::Ok(_) | RpcReply::Error(..) | RpcReply::Timeout => {
                 self.sync.timed_out(peer, ctx.now())

@@ -3,22 +3,28 @@
 //!
 //! A workload summarises its state as a vector of monotonic numbers, one per slot (a
 //! counter's per-node P and N totals; a g-set's per-origin log lengths). For each peer we
-//! keep two lower bounds of the peer's vector:
+//! keep `confirmed`, a lower bound of the peer's vector: only what the peer itself told
+//! us it has (its requests, replies and acks carry its vector). Nothing we sent is taken
+//! as delivered until the peer says so: request payloads start from `confirmed`, and a
+//! peer is sent to while our vector exceeds `confirmed` somewhere.
 //!
-//! * `confirmed`: what the peer itself told us it has (its requests and replies carry
-//!   its vector). Request payloads start from here, so nothing in doubt is skipped;
-//! * `assumed` ≥ `confirmed`: also what we sent in a *reply* to that peer. We may assume
-//!   the peer gets it: a requester keeps re-sending until some reply arrives (it still
-//!   sees us lacking its state), and every later reply carries at least as much.
+//! One exchange syncs both directions: a request carries our vector (and payload), the
+//! reply carries the peer's merged vector (and what we lack). The requester learns from
+//! the reply that its payload arrived; the responder does not learn that its reply did.
+//! So when a reply brings the requester something its request lacked, the requester
+//! sends a fire-and-forget ack with its merged vector, and the responder waits for it
+//! (up to the RPC timeout) before contacting that peer itself. A lost reply or ack costs
+//! a re-send: the requester's request times out and is retried, and the responder, once
+//! its wait is over, still sees the peer lacking its state and sends a request.
 //!
-//! A peer is sent to when our vector exceeds `assumed` somewhere, at most one exchange in
-//! flight per peer, at most once per flush delay (changes in between are batched), and to
-//! at most `fanout` peers per flush, round-robin: an exchange syncs both directions, so a
-//! small fanout bounds the traffic at about 2 × fanout × nodes messages per flush, and the
-//! state still spreads epidemically (the peers relay what they learn). A
-//! request that times out (partition) is retried with exponential backoff. Once every peer
-//! has everything, nothing is sent and no timer runs: idle nodes are quiet, and a
-//! partition heals by the retries, with no separate anti-entropy traffic.
+//! A peer is sent to at most one exchange at a time, at most once per flush delay
+//! (changes in between are batched), and to at most `fanout` peers per flush,
+//! round-robin: an exchange syncs both directions, so a small fanout bounds the traffic
+//! at about 3 × fanout × nodes messages per flush, and the state still spreads
+//! epidemically (the peers relay what they learn). A request that times out (partition)
+//! is retried with exponential backoff. Once every peer has confirmed everything,
+//! nothing is sent and no timer runs: idle nodes are quiet, and a partition heals by the
+//! retries, with no separate anti-entropy traffic.
 //!
 //! Timers: one flush timer (the workload's tag) while some peer lacks something.
 
@@ -29,7 +35,7 @@ use crate::node::{Ctx, Millis};
 pub struct SyncConfig {
     /// Delay between a change and the gossip that carries it (the batching window).
     pub flush_delay_ms: Millis,
-    /// Timeout of one exchange.
+    /// Timeout of one exchange, and how long a responder waits for the ack of its reply.
     pub rpc_timeout_ms: Millis,
     /// Longest wait between retries to an unreachable peer.
     pub retry_max_ms: Millis,
@@ -50,11 +56,15 @@ impl Default for SyncConfig {
 
 #[derive(Clone, Debug, Default)]
 struct Peer {
+    /// What the peer told us it has.
     confirmed: Vec<u64>,
-    assumed: Vec<u64>,
+    /// Our vector as the request in flight carried it (valid while `in_flight`).
+    requested: Vec<u64>,
     in_flight: bool,
     retry_at: Millis,
     backoff: Millis,
+    /// While `now` is before this, a reply of ours awaits its ack (0: none).
+    ack_due: Millis,
 }
 
 /// Per-peer knowledge and the gossip schedule (see the module doc).
@@ -69,14 +79,15 @@ pub struct PeerSync {
     cursor: usize,
 }
 
-fn merge_max(into: &mut [u64], from: &[u64]) {
+/// Raises each slot of `into` to `from`'s where that is larger.
+pub(crate) fn merge_max(into: &mut [u64], from: &[u64]) {
     for (mine, theirs) in into.iter_mut().zip(from) {
         *mine = (*mine).max(*theirs);
     }
 }
 
 /// True when `mine` exceeds `known` in some slot.
-fn exceeds(mine: &[u64], known: &[u64]) -> bool {
+pub(crate) fn exceeds(mine: &[u64], known: &[u64]) -> bool {
     mine.iter().zip(known).any(|(m, k)| m > k)
 }
 
@@ -99,7 +110,7 @@ impl PeerSync {
         self.me = me;
         let peer = Peer {
             confirmed: vec![0; slots],
-            assumed: vec![0; slots],
+            requested: vec![0; slots],
             ..Peer::default()
         };
         self.peers = vec![peer; nodes];
@@ -120,12 +131,17 @@ impl PeerSync {
         self.peers.get(peer).map_or(&[], |p| &p.confirmed)
     }
 
-    /// True when `peer` should get a request now.
+    /// True when `peer` should get a request now: it has not confirmed all of `mine`, no
+    /// exchange with it is in flight, no reply to it awaits its ack, no backoff runs.
     pub fn should_send(&self, peer: usize, now: Millis, mine: &[u64]) -> bool {
         let Some(p) = self.peers.get(peer) else {
             return false;
         };
-        peer != self.me && !p.in_flight && now >= p.retry_at && exceeds(mine, &p.assumed)
+        peer != self.me
+            && !p.in_flight
+            && now >= p.retry_at
+            && now >= p.ack_due
+            && exceeds(mine, &p.confirmed)
     }
 
     /// The peers in the order a flush should consider them (round-robin from the last
@@ -135,10 +151,12 @@ impl PeerSync {
         (0..count).map(move |k| (start + k) % count)
     }
 
-    /// A request to `peer` went out.
-    pub fn sent(&mut self, peer: usize) {
+    /// A request carrying our vector `mine` went out to `peer`.
+    pub fn sent(&mut self, peer: usize, mine: &[u64]) {
         if let Some(p) = self.peers.get_mut(peer) {
+            assert!(!p.in_flight, "one exchange in flight per peer");
             p.in_flight = true;
+            p.requested.iter_mut().zip(mine).for_each(|(r, m)| *r = *m);
             self.cursor = (peer + 1) % self.peers.len();
         }
     }
@@ -147,27 +165,49 @@ impl PeerSync {
     pub fn heard(&mut self, peer: usize, theirs: &[u64]) {
         if let Some(p) = self.peers.get_mut(peer) {
             merge_max(&mut p.confirmed, theirs);
-            merge_max(&mut p.assumed, theirs);
             p.backoff = 0;
             p.retry_at = 0;
         }
     }
 
-    /// We replied to `peer` with a payload that brings it to at least `theirs`.
-    pub fn assume(&mut self, peer: usize, theirs: &[u64]) {
-        if let Some(p) = self.peers.get_mut(peer) {
-            merge_max(&mut p.assumed, theirs);
+    /// The reply from `peer`, with its merged vector `theirs`, arrived. Returns true when
+    /// it holds something our request lacked: send `peer` an ack with our merged vector
+    /// (the peer waits for it, see [`PeerSync::answered`]).
+    pub fn replied(&mut self, peer: usize, theirs: &[u64]) -> bool {
+        self.heard(peer, theirs);
+        match self.peers.get_mut(peer) {
+            Some(p) if p.in_flight => {
+                p.in_flight = false;
+                exceeds(theirs, &p.requested)
+            }
+            _ => false,
         }
     }
 
-    /// The reply from `peer` arrived (call [`PeerSync::heard`] with its vector too).
-    pub fn replied(&mut self, peer: usize) {
+    /// We answered a request of `peer` (after [`PeerSync::heard`] with its vector) with a
+    /// reply carrying our vector `mine`. If that brings the peer something it has not
+    /// confirmed, wait for its ack (at most the RPC timeout) before sending to it: the
+    /// reply is not taken as delivered, only as likely to be acknowledged soon.
+    pub fn answered(&mut self, peer: usize, now: Millis, mine: &[u64]) {
+        let wait = self.config.rpc_timeout_ms.max(1);
         if let Some(p) = self.peers.get_mut(peer) {
-            p.in_flight = false;
+            p.ack_due = if exceeds(mine, &p.confirmed) {
+                now.saturating_add(wait)
+            } else {
+                0
+            };
         }
     }
 
-    /// The request to `peer` timed out: back off before the next one.
+    /// `peer` acknowledged a reply of ours, telling its merged vector `theirs`.
+    pub fn acknowledged(&mut self, peer: usize, theirs: &[u64]) {
+        self.heard(peer, theirs);
+        if let Some(p) = self.peers.get_mut(peer) {
+            p.ack_due = 0;
+        }
+    }
+
+    /// The request to `peer` timed out (or failed): back off before the next one.
     pub fn timed_out(&mut self, peer: usize, now: Millis) {
         let (min, max) = (self.config.flush_delay_ms.max(1), self.config.retry_max_ms);
         if let Some(p) = self.peers.get_mut(peer) {
@@ -183,21 +223,20 @@ impl PeerSync {
     }
 
     /// Arms the flush timer if some idle peer lacks part of `mine`: after the flush
-    /// delay, or at its retry time if later. Call after every change and exchange.
+    /// delay, or at its retry or ack-wait time if later. Call after every change and
+    /// exchange. (One timer at a time: flushes, and so requests, stay one per delay.)
     pub fn schedule(&mut self, ctx: &mut Ctx<'_>, mine: &[u64]) {
         if self.timer_armed {
             return;
         }
         let now = ctx.now();
+        let earliest = now.saturating_add(self.config.flush_delay_ms);
         let due = self
             .peers
             .iter()
             .enumerate()
-            .filter(|(index, p)| *index != self.me && !p.in_flight && exceeds(mine, &p.assumed))
-            .map(|(_, p)| {
-                p.retry_at
-                    .max(now.saturating_add(self.config.flush_delay_ms))
-            })
+            .filter(|(index, p)| *index != self.me && !p.in_flight && exceeds(mine, &p.confirmed))
+            .map(|(_, p)| p.retry_at.max(p.ack_due).max(earliest))
             .min();
         if let Some(at) = due {
             self.timer_armed = ctx.set_timer(at - now, self.timer_tag);
@@ -209,20 +248,23 @@ impl PeerSync {
 mod tests {
     use super::*;
 
-    #[test]
-    fn sends_only_what_peers_lack_backs_off_and_recovers_when_heard() {
-        let config = SyncConfig {
+    fn config() -> SyncConfig {
+        SyncConfig {
             flush_delay_ms: 100,
             rpc_timeout_ms: 500,
             retry_max_ms: 400,
             fanout: 1,
-        };
-        let mut sync = PeerSync::new(config, 9);
+        }
+    }
+
+    #[test]
+    fn sends_only_what_peers_lack_backs_off_and_recovers_when_heard() {
+        let mut sync = PeerSync::new(config(), 9);
         sync.init(3, 1, 2);
         let mine = [0, 5];
         assert!(!sync.should_send(1, 0, &mine), "never to itself");
         assert!(sync.should_send(0, 0, &mine) && sync.should_send(2, 0, &mine));
-        sync.sent(0);
+        sync.sent(0, &mine);
         assert!(
             !sync.should_send(0, 0, &mine),
             "one exchange in flight per peer"
@@ -247,15 +289,74 @@ mod tests {
             "hearing from a peer resets its backoff"
         );
         assert_eq!(sync.confirmed(0), [0, 3]);
-        sync.assume(0, &[0, 5]);
+        sync.heard(0, &[0, 5]);
+        assert!(!sync.should_send(0, 0, &mine), "the peer confirmed it all");
+    }
+
+    /// The behaviour that changed: a reply we sent is not assumed delivered. We wait for
+    /// the requester's ack; without it, we send the state ourselves once the wait is over.
+    #[test]
+    fn a_reply_is_not_assumed_delivered_until_acknowledged() {
+        let mut sync = PeerSync::new(config(), 9);
+        sync.init(2, 1, 2);
+        let mine = [0, 5];
+        sync.heard(0, &[4, 0]);
+        sync.answered(0, 1000, &mine);
         assert!(
-            !sync.should_send(0, 0, &mine),
-            "what we replied with is assumed"
+            !sync.should_send(0, 1000, &mine) && !sync.should_send(0, 1499, &mine),
+            "waiting for the ack of our reply"
+        );
+        assert!(
+            sync.should_send(0, 1500, &mine),
+            "no ack: what we replied with is re-sent"
+        );
+        assert_eq!(sync.confirmed(0), [4, 0], "nothing taken as delivered");
+        sync.answered(0, 2000, &mine);
+        sync.acknowledged(0, &[4, 5]);
+        assert!(!sync.should_send(0, 2000, &mine), "acknowledged");
+        sync.answered(0, 3000, &[4, 5]);
+        assert!(
+            sync.should_send(0, 3000, &[4, 6]),
+            "a reply with nothing new needs no ack, so nothing is awaited"
+        );
+    }
+
+    /// Two requests cross and both replies are lost: neither side takes its reply as
+    /// delivered, so both retry until the other confirms.
+    #[test]
+    fn crossing_requests_with_lost_replies_are_resent() {
+        let (mut a, mut b) = (PeerSync::new(config(), 9), PeerSync::new(config(), 9));
+        a.init(2, 0, 2);
+        b.init(2, 1, 2);
+        let (a_state, b_state, merged) = ([3, 0], [0, 7], [3, 7]);
+        a.sent(1, &a_state);
+        b.sent(0, &b_state);
+        b.heard(0, &a_state); // a's request reaches b; b replies with merged (lost)
+        b.answered(0, 10, &merged);
+        a.heard(1, &b_state); // b's request reaches a; a replies with merged (lost)
+        a.answered(1, 10, &merged);
+        a.timed_out(1, 500);
+        b.timed_out(0, 500);
+        assert!(
+            a.should_send(1, 600, &merged) && b.should_send(0, 600, &merged),
+            "both re-send: neither reply was acknowledged"
         );
         assert_eq!(
-            sync.confirmed(0),
-            [0, 3],
-            "but requests still start from the confirmed"
+            (a.confirmed(1), b.confirmed(0)),
+            (&b_state[..], &a_state[..])
         );
+    }
+
+    /// The requester acks a reply only when it brought something the request lacked.
+    #[test]
+    fn the_requester_acks_only_replies_that_bring_news() {
+        let mut sync = PeerSync::new(config(), 9);
+        sync.init(2, 0, 2);
+        sync.sent(1, &[3, 0]);
+        assert!(!sync.replied(1, &[3, 0]), "nothing new: no ack");
+        assert_eq!(sync.confirmed(1), [3, 0]);
+        sync.sent(1, &[4, 0]);
+        assert!(sync.replied(1, &[4, 2]), "news: ack it");
+        assert!(!sync.replied(1, &[4, 2]), "no exchange in flight any more");
     }
 }

@@ -10,7 +10,9 @@
 //!
 //! Messages: `add {delta}` → `add_ok`; `read` → `read_ok {value}`; between nodes
 //! `counter_sync {p, n}` → `counter_sync_ok {p, n}` (the receiver's merged vector; `n`
-//! is left out while all zero). Timers: the [`PeerSync`] flush timer.
+//! is left out while all zero), and, when that reply brought the requester something,
+//! the fire-and-forget `counter_sync_ack {p, n}` (the requester's merged vector).
+//! Timers: the [`PeerSync`] flush timer.
 
 use super::peer_sync::{PeerSync, SyncConfig};
 use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
@@ -124,7 +126,20 @@ impl PnCounter {
         }
         self.sync.heard(peer, &self.scratch);
         self.write_vector(&mut ctx.reply(msg, "counter_sync_ok"));
-        self.sync.assume(peer, &self.vector);
+        self.sync.answered(peer, ctx.now(), &self.vector);
+        self.sync.schedule(ctx, &self.vector);
+        Ok(())
+    }
+
+    fn on_ack(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+        let peer = peer_index(ctx, msg.src)
+            .ok_or_else(|| RequestError::malformed("ack from a non-member"))?;
+        if !self.absorb(msg.body) {
+            return Err(RequestError::malformed(
+                "counter_sync_ack needs p (and n) integer arrays",
+            ));
+        }
+        self.sync.acknowledged(peer, &self.scratch);
         self.sync.schedule(ctx, &self.vector);
         Ok(())
     }
@@ -148,7 +163,7 @@ impl PnCounter {
             };
             self.write_vector(&mut body);
             drop(body);
-            self.sync.sent(peer);
+            self.sync.sent(peer, &self.vector);
         }
     }
 }
@@ -193,6 +208,7 @@ impl Workload for PnCounter {
                 Ok(())
             }
             "counter_sync" => self.on_sync(ctx, msg),
+            "counter_sync_ack" => self.on_ack(ctx, msg),
             other => Err(RequestError::not_supported(other)),
         }
     }
@@ -209,8 +225,11 @@ impl Workload for PnCounter {
         let peer = tag as usize;
         match reply {
             RpcReply::Ok(msg) if msg.kind == "counter_sync_ok" && self.absorb(msg.body) => {
-                self.sync.replied(peer);
-                self.sync.heard(peer, &self.scratch);
+                if self.sync.replied(peer, &self.scratch)
+                    && let Some(dest) = self.ids.get(peer)
+                {
+                    self.write_vector(&mut ctx.send(dest, "counter_sync_ack"));
+                }
             }
             RpcReply::Ok(_) | RpcReply::Error(..) | RpcReply::Timeout => {
                 self.sync.timed_out(peer, ctx.now())

@@ -57,6 +57,9 @@ pub struct Cluster<W: Workload> {
     pub rng: Rng,
     /// Per-message latency is uniform in 0..=latency_max ms.
     pub latency_max: u64,
+    /// Percent of node↔node and node↔service messages delivered twice (each copy with
+    /// its own latency).
+    pub duplicate_percent: u64,
     /// `group[i]`: nodes in different groups cannot talk; `None` = healed.
     group: Option<Vec<usize>>,
     /// Node↔node and node↔service messages sent (Maelstrom's `:servers`).
@@ -95,6 +98,7 @@ impl<W: Workload> Cluster<W> {
             sequence: 0,
             rng,
             latency_max,
+            duplicate_percent: 0,
             group: None,
             server_messages: 0,
             clients: Vec::new(),
@@ -142,13 +146,27 @@ impl<W: Workload> Cluster<W> {
                 continue;
             }
             self.server_messages += 1;
+            self.transmit(Flight { src, dest, body });
+        }
+    }
+
+    /// Queues `flight` with a random latency, and sometimes a second copy.
+    fn transmit(&mut self, flight: Flight) {
+        let copies = if self.duplicate_percent > 0 && self.rng.below(100) < self.duplicate_percent {
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
             let delay = self.rng.below(self.latency_max + 1);
             self.sequence += 1;
-            self.queue.push(Reverse((
-                self.now + delay,
-                self.sequence,
-                Flight { src, dest, body },
-            )));
+            let copy = Flight {
+                src: flight.src.clone(),
+                dest: flight.dest.clone(),
+                body: flight.body.clone(),
+            };
+            self.queue
+                .push(Reverse((self.now + delay, self.sequence, copy)));
         }
     }
 
@@ -259,15 +277,11 @@ impl<W: Workload> Cluster<W> {
             };
             let reply = simd_json::to_string(&reply).expect("reply");
             self.server_messages += 1;
-            let delay = self.rng.below(self.latency_max + 1);
-            self.sequence += 1;
-            let back = Flight {
+            self.transmit(Flight {
                 src: flight.dest,
                 dest: flight.src,
                 body: reply,
-            };
-            self.queue
-                .push(Reverse((self.now + delay, self.sequence, back)));
+            });
             return;
         }
         let Some(dest) = self.node_index(&flight.dest) else {

@@ -9,6 +9,7 @@
 //! harness can compare them on the same command line.
 
 pub mod seq_kv;
+pub mod totals;
 
 pub use super::peer_sync::SyncConfig;
 pub use seq_kv::{SeqKvConfig, SeqKvCounter};
@@ -22,7 +23,7 @@ pub const STRATEGY_ENV: &str = "GLOMERS_G_COUNTER";
 /// How the g-counter keeps its value.
 #[derive(Clone, Copy, Debug)]
 pub enum GCounterStrategy {
-    /// One integer in seq-kv, updated by cas (see [`seq_kv`]).
+    /// Per-node totals in one seq-kv key, updated by cas (see [`seq_kv`]).
     SeqKv(SeqKvConfig),
     /// Per-node counts gossiped between nodes, merged by max.
     Crdt(SyncConfig),
