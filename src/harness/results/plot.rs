@@ -1,8 +1,11 @@
 //! Performance plots, hand-written SVG (no plotting dependency, nothing to render PNGs):
-//! `latency-raw.svg` (every completed op's latency against its invocation time, colored by
-//! ok / info / fail, one marker shape per `f`), `latency-quantiles.svg` (per-window
-//! latency quantiles per `f`) and `rate.svg` (completions per second per `f` and type).
-//! Nemesis activity (from a `start-*` op to the next `stop-*` op) is shaded, as in Jepsen.
+//! `latency-raw.svg` (every completed op's latency against its invocation time: one colour
+//! per `f`, one marker shape per ok / info / fail), `latency-quantiles.svg` (per-window
+//! latency quantiles, one colour per `f` and quantile) and `rate.svg` (completions per second
+//! per `f` and type, one colour each). Nemesis activity (from a `start-*` op to the next
+//! `stop-*` op) is shaded red, as in Jepsen; stretches with no client op at all (the
+//! recovery sleep before final reads) are shaded grey, and lines break there instead of
+//! being drawn across them.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -20,9 +23,12 @@ const BOTTOM: f64 = 50.0;
 const WINDOWS: usize = 40;
 /// Raw points drawn at most; beyond it points are sampled evenly (the file stays small).
 const MAX_POINTS: usize = 20_000;
-const MARKERS: [&str; 4] = ["circle", "square", "triangle", "diamond"];
-const PALETTE: [&str; 6] = [
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
+/// Tableau 20, the ten strong hues first: lines drawn in order get distinct colours for as
+/// long as possible (16 quantile lines for four ops stay apart).
+const PALETTE: [&str; 20] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
 ];
 
 /// One completed client op: invocation time (s), latency (ms), type, f.
@@ -128,7 +134,13 @@ impl Frame {
     }
 }
 
-fn header(out: &mut String, title: &str, y_label: &str, frame: &Frame, nemesis: &[(f64, f64)]) {
+/// What the plots shade: nemesis intervals and stretches without any client op.
+struct Shading {
+    nemesis: Vec<(f64, f64)>,
+    idle: Vec<(f64, f64)>,
+}
+
+fn header(out: &mut String, title: &str, y_label: &str, frame: &Frame, shading: &Shading) {
     let _ = write!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" \
@@ -136,14 +148,20 @@ fn header(out: &mut String, title: &str, y_label: &str, frame: &Frame, nemesis: 
          <text x=\"{}\" y=\"18\" text-anchor=\"middle\" font-size=\"14\">{title}</text>\n",
         WIDTH / 2.0
     );
-    for (s, e) in nemesis {
-        let _ = writeln!(
-            out,
-            "<rect x=\"{:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{}\" fill=\"#f4a6a6\" fill-opacity=\"0.3\"><title>nemesis</title></rect>",
-            frame.x(*s),
-            (frame.x(*e) - frame.x(*s)).max(1.0),
-            HEIGHT - TOP - BOTTOM
-        );
+    let bands = [
+        (&shading.nemesis, "#f4a6a6", "nemesis"),
+        (&shading.idle, "#cccccc", "no client ops"),
+    ];
+    for (intervals, color, label) in bands {
+        for (s, e) in intervals.iter() {
+            let _ = writeln!(
+                out,
+                "<rect x=\"{:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{}\" fill=\"{color}\" fill-opacity=\"0.35\"><title>{label}</title></rect>",
+                frame.x(*s),
+                (frame.x(*e) - frame.x(*s)).max(1.0),
+                HEIGHT - TOP - BOTTOM
+            );
+        }
     }
     let (x0, x1, y0, y1) = (LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM);
     let _ = writeln!(
@@ -244,22 +262,17 @@ fn legend(out: &mut String, row: usize, color: &str, marker: &str, label: &str) 
 
 fn marker_svg(marker: &str, x: f64, y: f64, color: &str) -> String {
     match marker {
-        "square" => format!(
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"5\" height=\"5\" fill=\"{color}\"/>\n",
-            x - 2.5,
-            y - 2.5
+        "cross" => format!(
+            "<path d=\"M{:.1} {:.1}l7 7m0 -7l-7 7\" stroke=\"{color}\" stroke-width=\"1.5\"/>\n",
+            x - 3.5,
+            y - 3.5
         ),
         "triangle" => format!(
-            "<path d=\"M{:.1} {:.1}l3 5h-6z\" fill=\"{color}\"/>\n",
+            "<path d=\"M{:.1} {:.1}l4 7h-8z\" fill=\"{color}\"/>\n",
             x,
-            y - 3.0
+            y - 4.0
         ),
-        "diamond" => format!(
-            "<path d=\"M{:.1} {:.1}l3 3l-3 3l-3 -3z\" fill=\"{color}\"/>\n",
-            x,
-            y - 3.0
-        ),
-        _ => format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"2.5\" fill=\"{color}\"/>\n"),
+        _ => format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{color}\"/>\n"),
     }
 }
 
@@ -269,11 +282,12 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn type_color(t: OpType) -> &'static str {
+/// ok ●, info ▲, fail ✕.
+fn type_marker(t: OpType) -> &'static str {
     match t {
-        OpType::Ok => "#1f77b4",
-        OpType::Info => "#ff7f0e",
-        _ => "#e377c2",
+        OpType::Ok => "circle",
+        OpType::Info => "triangle",
+        _ => "cross",
     }
 }
 
@@ -284,20 +298,19 @@ fn fs<'a>(samples: &[Sample<'a>]) -> Vec<&'a str> {
     v
 }
 
-fn latency_raw(samples: &[Sample], t_max: f64, nemesis: &[(f64, f64)]) -> String {
+fn latency_raw(samples: &[Sample], t_max: f64, shading: &Shading) -> String {
     let frame = Frame::new(t_max, samples.iter().map(|s| s.ms), true);
     let mut out = String::new();
-    header(&mut out, "Raw latency", "latency (ms)", &frame, nemesis);
+    header(&mut out, "Raw latency", "latency (ms)", &frame, shading);
     let f_list = fs(samples);
-    let marker =
-        |f: &str| MARKERS[f_list.iter().position(|g| *g == f).unwrap_or(0) % MARKERS.len()];
+    let color = |f: &str| PALETTE[f_list.iter().position(|g| *g == f).unwrap_or(0) % PALETTE.len()];
     let step = samples.len().div_ceil(MAX_POINTS).max(1);
     for s in samples.iter().step_by(step) {
         out.push_str(&marker_svg(
-            marker(s.f),
+            type_marker(s.kind),
             frame.x(s.t),
             frame.y(s.ms),
-            type_color(s.kind),
+            color(s.f),
         ));
     }
     let mut row = 0;
@@ -307,8 +320,8 @@ fn latency_raw(samples: &[Sample], t_max: f64, nemesis: &[(f64, f64)]) -> String
                 legend(
                     &mut out,
                     row,
-                    type_color(t),
-                    marker(f),
+                    color(f),
+                    type_marker(t),
                     &format!("{f} {}", t.name()),
                 );
                 row += 1;
@@ -329,36 +342,71 @@ fn dash_attr(style: usize) -> &'static str {
     }
 }
 
-fn polyline(out: &mut String, frame: &Frame, points: &[(f64, f64)], color: &str, dash: usize) {
-    let pts: Vec<String> = points
-        .iter()
-        .map(|(t, v)| format!("{:.1},{:.1}", frame.x(*t), frame.y(*v)))
-        .collect();
-    let _ = writeln!(
-        out,
-        "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\"{}/>",
-        pts.join(" "),
-        dash_attr(dash)
-    );
+/// Draws `points` (window index, time, value) as lines, broken wherever windows are missing
+/// (no line is drawn across a stretch without data).
+fn polyline(
+    out: &mut String,
+    frame: &Frame,
+    points: &[(usize, f64, f64)],
+    color: &str,
+    dash: usize,
+) {
+    let mut start = 0;
+    while start < points.len() {
+        let mut end = start + 1;
+        while end < points.len() && points[end].0 == points[end - 1].0 + 1 {
+            end += 1;
+        }
+        if end == start + 1 {
+            // A lone window: a dot, since a one-point line draws nothing.
+            let (_, t, v) = points[start];
+            let _ = writeln!(
+                out,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{color}\"/>",
+                frame.x(t),
+                frame.y(v)
+            );
+            start = end;
+            continue;
+        }
+        let pts: Vec<String> = points[start..end]
+            .iter()
+            .map(|(_, t, v)| format!("{:.1},{:.1}", frame.x(*t), frame.y(*v)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\"{}/>",
+            pts.join(" "),
+            dash_attr(dash)
+        );
+        start = end;
+    }
 }
 
-/// Groups samples into `WINDOWS` equal time windows; yields (window mid-time, samples).
-fn windows<'s, 'a>(samples: &[&'s Sample<'a>], t_max: f64) -> Vec<(f64, Vec<&'s Sample<'a>>)> {
+/// Groups samples into `WINDOWS` equal time windows; yields (window index, mid-time,
+/// samples) for the windows that have samples.
+fn windows<'s, 'a>(
+    samples: &[&'s Sample<'a>],
+    t_max: f64,
+) -> Vec<(usize, f64, Vec<&'s Sample<'a>>)> {
     let width = (t_max / WINDOWS as f64).max(1e-9);
     let mut buckets: BTreeMap<usize, Vec<&Sample>> = BTreeMap::new();
     for s in samples {
-        buckets
-            .entry(((s.t / width) as usize).min(WINDOWS - 1))
-            .or_default()
-            .push(s);
+        buckets.entry(window_of(s.t, width)).or_default().push(s);
     }
     buckets
         .into_iter()
-        .map(|(i, v)| ((i as f64 + 0.5) * width, v))
+        .map(|(i, v)| (i, (i as f64 + 0.5) * width, v))
         .collect()
 }
 
-fn latency_quantiles(samples: &[Sample], t_max: f64, nemesis: &[(f64, f64)]) -> String {
+fn window_of(t: f64, width: f64) -> usize {
+    ((t / width) as usize).min(WINDOWS - 1)
+}
+
+const QUANTILES: [f64; 4] = [0.5, 0.95, 0.99, 1.0];
+
+fn latency_quantiles(samples: &[Sample], t_max: f64, shading: &Shading) -> String {
     let frame = Frame::new(t_max, samples.iter().map(|s| s.ms), true);
     let mut out = String::new();
     header(
@@ -366,23 +414,23 @@ fn latency_quantiles(samples: &[Sample], t_max: f64, nemesis: &[(f64, f64)]) -> 
         "Latency quantiles",
         "latency (ms)",
         &frame,
-        nemesis,
+        shading,
     );
     let mut row = 0;
-    for (fi, f) in fs(samples).into_iter().enumerate() {
+    for f in fs(samples) {
         let of_f: Vec<&Sample> = samples.iter().filter(|s| s.f == f).collect();
         let wins = windows(&of_f, t_max);
-        for (qi, q) in [0.5, 0.95, 0.99, 1.0].into_iter().enumerate() {
-            let points: Vec<(f64, f64)> = wins
+        for (qi, q) in QUANTILES.into_iter().enumerate() {
+            let points: Vec<(usize, f64, f64)> = wins
                 .iter()
-                .map(|(t, v)| {
+                .map(|(i, t, v)| {
                     let mut ms: Vec<f64> = v.iter().map(|s| s.ms).collect();
                     ms.sort_by(f64::total_cmp);
                     let idx = ((ms.len() as f64 * q) as usize).min(ms.len() - 1);
-                    (*t, ms[idx])
+                    (*i, *t, ms[idx])
                 })
                 .collect();
-            let color = PALETTE[fi % PALETTE.len()];
+            let color = PALETTE[row % PALETTE.len()];
             polyline(&mut out, &frame, &points, color, qi);
             legend(
                 &mut out,
@@ -398,11 +446,15 @@ fn latency_quantiles(samples: &[Sample], t_max: f64, nemesis: &[(f64, f64)]) -> 
     out
 }
 
-/// One rate line: f, completion type, (time, ops/s) points.
-type Series = (String, OpType, Vec<(f64, f64)>);
+/// One rate line: f, completion type, (window, time, ops/s) points.
+type Series = (String, OpType, Vec<(usize, f64, f64)>);
 
-fn rate(samples: &[Sample], t_max: f64, nemesis: &[(f64, f64)]) -> String {
+fn rate(samples: &[Sample], t_max: f64, shading: &Shading) -> String {
     let width = (t_max / WINDOWS as f64).max(1e-9);
+    let mut active = [false; WINDOWS];
+    for s in samples {
+        active[window_of(s.t, width)] = true;
+    }
     let mut series: Vec<Series> = Vec::new();
     for f in fs(samples) {
         for t in [OpType::Ok, OpType::Info, OpType::Fail] {
@@ -410,35 +462,29 @@ fn rate(samples: &[Sample], t_max: f64, nemesis: &[(f64, f64)]) -> String {
             if of.is_empty() {
                 continue;
             }
-            let mut counts = vec![0usize; WINDOWS];
+            let mut counts = [0usize; WINDOWS];
             for s in &of {
-                counts[((s.t / width) as usize).min(WINDOWS - 1)] += 1;
+                counts[window_of(s.t, width)] += 1;
             }
-            let pts = counts
-                .iter()
-                .enumerate()
-                .map(|(i, c)| ((i as f64 + 0.5) * width, *c as f64 / width))
+            // Windows where no op at all was invoked are gaps, not zero rates.
+            let pts = (0..WINDOWS)
+                .filter(|&i| active[i])
+                .map(|i| (i, (i as f64 + 0.5) * width, counts[i] as f64 / width))
                 .collect();
             series.push((f.to_string(), t, pts));
         }
     }
     let frame = Frame::new(
         t_max,
-        series.iter().flat_map(|s| s.2.iter().map(|p| p.1)),
+        series.iter().flat_map(|s| s.2.iter().map(|p| p.2)),
         false,
     );
     let mut out = String::new();
-    header(&mut out, "Throughput", "ops/s", &frame, nemesis);
+    header(&mut out, "Throughput", "ops/s", &frame, shading);
     for (row, (f, t, pts)) in series.iter().enumerate() {
         let color = PALETTE[row % PALETTE.len()];
-        polyline(
-            &mut out,
-            &frame,
-            pts,
-            color,
-            if *t == OpType::Ok { 0 } else { 1 },
-        );
         let dash = if *t == OpType::Ok { 0 } else { 1 };
+        polyline(&mut out, &frame, pts, color, dash);
         legend(
             &mut out,
             row,
@@ -451,19 +497,38 @@ fn rate(samples: &[Sample], t_max: f64, nemesis: &[(f64, f64)]) -> String {
     out
 }
 
+/// Stretches of at least two seconds (and 5 % of the run) in which no client op was
+/// invoked or completed: the recovery sleep before final reads, or a stalled run.
+fn idle_intervals(history: &History, end: f64) -> Vec<(f64, f64)> {
+    let min_gap = (end * 0.05).max(2.0);
+    let mut out = Vec::new();
+    let mut last = 0.0;
+    for op in history.client_ops() {
+        let t = op.time_ns as f64 / 1e9;
+        if t - last >= min_gap {
+            out.push((last, t));
+        }
+        last = last.max(t);
+    }
+    out
+}
+
 /// Writes `latency-raw.svg`, `latency-quantiles.svg` and `rate.svg` into `dir`.
 pub fn write_plots(dir: &Path, history: &History) -> std::io::Result<()> {
     let samples = samples(history);
     let end = history.ops.last().map_or(0.0, |op| op.time_ns as f64 / 1e9);
     let t_max = end.max(1e-3);
-    let nemesis = nemesis_intervals(history, end);
+    let shading = Shading {
+        nemesis: nemesis_intervals(history, end),
+        idle: idle_intervals(history, end),
+    };
     std::fs::write(
         dir.join("latency-raw.svg"),
-        latency_raw(&samples, t_max, &nemesis),
+        latency_raw(&samples, t_max, &shading),
     )?;
     std::fs::write(
         dir.join("latency-quantiles.svg"),
-        latency_quantiles(&samples, t_max, &nemesis),
+        latency_quantiles(&samples, t_max, &shading),
     )?;
-    std::fs::write(dir.join("rate.svg"), rate(&samples, t_max, &nemesis))
+    std::fs::write(dir.join("rate.svg"), rate(&samples, t_max, &shading))
 }
