@@ -170,6 +170,14 @@ impl<'c> Ctx<'c> {
         body
     }
 
+    /// Starts a late reply, for a request answered after an RPC of its own: to `dest`, in
+    /// reply to its `msg_id` (keep these two from the request's [`Message`]).
+    pub fn reply_to(&mut self, dest: &str, msg_id: u64, kind: &str) -> ObjectWriter<'_> {
+        let mut body = self.state.begin_message(dest, kind);
+        body.u64("in_reply_to", msg_id);
+        body
+    }
+
     /// Sends an `error` reply to `request` (nothing if the request had no msg_id).
     pub fn reply_error(&mut self, request: &Message<'_>, error: &RequestError) {
         if let Some(msg_id) = request.msg_id {

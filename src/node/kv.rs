@@ -169,7 +169,7 @@ pub struct Kv {
 
 impl Kv {
     /// A client for `service` with a per-request timeout.
-    pub fn new(service: Service, timeout_ms: Millis) -> Self {
+    pub const fn new(service: Service, timeout_ms: Millis) -> Self {
         Kv {
             service,
             timeout_ms,
