@@ -1,6 +1,5 @@
-//! Challenge 4 on seq-kv: every op, reads too, `cas`es one key to a new value (counter × 10⁶ + op
-//! count), since seq-kv answers ops that change nothing from stale states; a failed cas is
-//! retried from the value it reports. Op: client, msg_id, delta (`None`: a read), key value.
+//! Challenge 4 on seq-kv: every op, reads too, `cas`es one key to a new value (counter × 10⁶ + ops;
+//! seq-kv answers no-change ops from stale states), retried from the value a failed cas reports.
 use glomers::node::kv::KvValue::{I64, Str};
 use glomers::node::kv::{Kv, KvOp, KvReply, Service};
 use glomers::node::{Ctx, Message, RequestError, RpcReply, Workload};
