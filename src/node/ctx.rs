@@ -192,6 +192,36 @@ impl<'c> Ctx<'c> {
 
     /// Starts a request with a fresh msg_id. Its reply, an error reply, or a timeout after
     /// `timeout` ms reaches [`super::Workload::on_rpc_reply`] with `tag`, exactly once.
+    ///
+    /// ```
+    /// use glomers::node::{Ctx, Message, RequestError, RpcReply, Workload};
+    ///
+    /// /// Asks lin-kv for key "x" on every `get`, answering the client when lin-kv answers.
+    /// #[derive(Default)]
+    /// struct Proxy { waiting: Vec<(String, u64)> }
+    ///
+    /// impl Workload for Proxy {
+    ///     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    ///         let tag = self.waiting.len() as u64;
+    ///         self.waiting.push((msg.src.to_string(), msg.msg_id.unwrap_or(0)));
+    ///         let mut request = ctx
+    ///             .rpc("lin-kv", "read", 1000, tag)
+    ///             .map_err(|_| RequestError::malformed("too many requests in flight"))?;
+    ///         request.str("key", "x");
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
+    ///         let (client, msg_id) = self.waiting[tag as usize].clone();
+    ///         let mut answer = ctx.reply_to(&client, msg_id, "get_ok");
+    ///         if let RpcReply::Ok(read) = reply {
+    ///             if let Some(value) = read.body.get("value") {
+    ///                 answer.json("value", value);
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    /// ```
     pub fn rpc(
         &mut self,
         dest: &str,

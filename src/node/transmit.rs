@@ -5,7 +5,7 @@
 //! messages itself (the simulator) wants to know where each message's parts lie, not to
 //! split the output into lines and parse every envelope back. The writer knows those
 //! offsets when it writes the envelope (`NodeState::begin_message`), so the core records
-//! one [`MessageSpan`] per message — but only once a driver asked for it
+//! one `MessageSpan` per message — but only once a driver asked for it
 //! ([`crate::node::NodeCore::record_transmits`]): the process runtime records nothing and
 //! pays one predictable branch per message.
 

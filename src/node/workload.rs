@@ -18,6 +18,34 @@ pub enum RpcReply<'a> {
 }
 
 /// A Maelstrom node's behaviour. Each method may send messages and set timers via `ctx`.
+///
+/// A whole echo node (challenge 1); [`crate::runtime::main`] runs it on stdin/stdout:
+///
+/// ```
+/// use glomers::node::{Ctx, Message, NodeCore, RequestError, Workload};
+///
+/// struct Echo;
+///
+/// impl Workload for Echo {
+///     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+///         match msg.kind {
+///             "echo" => {
+///                 ctx.reply(msg, "echo_ok").json("echo", msg.field("echo")?);
+///                 Ok(())
+///             }
+///             other => Err(RequestError::not_supported(other)),
+///         }
+///     }
+/// }
+///
+/// // Drive it by hand, as the runtime or the simulator would.
+/// let mut node = NodeCore::new(Echo, 1);
+/// node.handle_input(0, br#"{"src":"c0","dest":"n1","body":{"type":"init","node_id":"n1","node_ids":["n1"],"msg_id":1}}
+/// {"src":"c1","dest":"n1","body":{"type":"echo","echo":"hi","msg_id":7}}
+/// "#);
+/// let output = String::from_utf8_lossy(node.output()).into_owned();
+/// assert!(output.contains(r#""type":"echo_ok","in_reply_to":7,"echo":"hi""#), "{output}");
+/// ```
 pub trait Workload {
     /// Called once, right after the core answered `init` (ids are known).
     fn on_init(&mut self, _ctx: &mut Ctx<'_>) {}

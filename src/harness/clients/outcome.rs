@@ -129,7 +129,7 @@ pub fn timeout_outcome(policy: &ClientPolicy, op: &OpSpec) -> Outcome {
     }
 }
 
-/// A reply that failed its schema: info, "indeterminate: <message>", with the
+/// A reply that failed its schema: info, `indeterminate: <message>`, with the
 /// "Malformed RPC response" exception Maelstrom's client throws (MAELSTROM.md §1.7).
 pub fn malformed_outcome(op: &OpSpec, message: &str) -> Outcome {
     Outcome {

@@ -17,7 +17,7 @@ const BYTEWISE_MAX: usize = 64;
 
 /// Fills `ends` with the end offsets of the reads that deliver `len` queued bytes, in
 /// increasing order, the last being `len` (nothing for an empty stream). Half the
-/// streams go in one read; most others are cut at 1 to [`MAX_CUTS`] uniform positions
+/// streams go in one read; most others are cut at 1 to `MAX_CUTS` uniform positions
 /// (usually mid-line); one in sixteen starts byte by byte.
 pub fn read_ends(rng: &mut Rng, len: usize, ends: &mut Vec<usize>) {
     ends.clear();

@@ -4,7 +4,7 @@
 //! runner's single thread can wait on "any node said something, or the next deadline"
 //! with one `recv_timeout`. Another thread per node appends stderr to
 //! `node-logs/<node>.log`. Both keep the last 32 lines for crash reports (MAELSTROM.md §1.1).
-//! All of it is bounded in bytes, whatever a node writes ([`output`]).
+//! All of it is bounded in bytes, whatever a node writes (`output.rs`).
 
 use std::fs::File;
 use std::io::{self, BufReader, Write};

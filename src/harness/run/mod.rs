@@ -7,9 +7,9 @@
 //! runner never reads a clock itself, so a virtual-time host makes the run deterministic.
 //!
 //! Each piece of state has one owner: [`Runner`] holds the host, the services and the
-//! history; [`phases::Phases`] the phase machine, op stagger and nemesis; [`workers::Workers`]
+//! history; `phases::Phases` the phase machine, op stagger and nemesis; `workers::Workers`
 //! the worker threads, their clients and the generator; the network its queues and client
-//! ids. A [`World`] lends the shared parts (network, history, clock) to the one acting.
+//! ids. A `World` lends the shared parts (network, history, clock) to the one acting.
 
 mod phases;
 mod workers;
