@@ -310,19 +310,7 @@ impl Client for KafkaClient {
                 ("keys", op.value.clone()),
             ])),
             "send" => {
-                let send = op
-                    .value
-                    .as_array()
-                    .and_then(|t| t.first())
-                    .and_then(|m| m.as_array());
-                let key = send
-                    .and_then(|m| m.get(1))
-                    .cloned()
-                    .unwrap_or_else(OwnedValue::null);
-                let msg = send
-                    .and_then(|m| m.get(2))
-                    .cloned()
-                    .unwrap_or_else(OwnedValue::null);
+                let (key, msg) = send_of(op);
                 Step::Send(object(vec![
                     ("type", "send".into()),
                     ("key", key),
@@ -365,24 +353,27 @@ fn keys_of(op: &OpSpec) -> impl Iterator<Item = String> + '_ {
         .filter_map(|k| k.as_str().map(String::from))
 }
 
-fn on_send_ok(op: &OpSpec, body: &OwnedValue) -> Step {
-    if let Err(e) = validate(body, "send_ok", &[("offset", Kind::Int)]) {
-        return Step::malformed(op, &e);
-    }
-    let offset = body.get("offset").cloned().unwrap_or_else(OwnedValue::null);
+/// The key and message of a `[["send", k, msg]]` op.
+fn send_of(op: &OpSpec) -> (OwnedValue, OwnedValue) {
     let send = op
         .value
         .as_array()
         .and_then(|t| t.first())
         .and_then(|m| m.as_array());
-    let key = send
-        .and_then(|m| m.get(1))
-        .cloned()
-        .unwrap_or_else(OwnedValue::null);
-    let msg = send
-        .and_then(|m| m.get(2))
-        .cloned()
-        .unwrap_or_else(OwnedValue::null);
+    let part = |i: usize| {
+        send.and_then(|m| m.get(i))
+            .cloned()
+            .unwrap_or_else(OwnedValue::null)
+    };
+    (part(1), part(2))
+}
+
+fn on_send_ok(op: &OpSpec, body: &OwnedValue) -> Step {
+    if let Err(e) = validate(body, "send_ok", &[("offset", Kind::Int)]) {
+        return Step::malformed(op, &e);
+    }
+    let offset = body.get("offset").cloned().unwrap_or_else(OwnedValue::null);
+    let (key, msg) = send_of(op);
     let pair = OwnedValue::Array(Box::new(vec![offset, msg]));
     let done = super::txn::micro_op("send", key, pair);
     Step::ok(OwnedValue::Array(Box::new(vec![done])))

@@ -93,16 +93,21 @@ pub fn error_outcome(policy: &ClientPolicy, op: &OpSpec, body: &OwnedValue) -> O
         };
     }
     let definite = body.get("code").is_some() && code.is_definite();
-    let op_type = if definite || policy.is_idempotent(op.f) {
-        OpType::Fail
-    } else {
-        OpType::Info
-    };
     Outcome {
-        op_type,
+        op_type: fail_or_info(policy, op, definite),
         value: op.value.clone(),
         error: Some(pair(name, text)),
         exception: None,
+    }
+}
+
+/// With the error wrapper: `fail` when the error is definite or the op idempotent (it
+/// certainly did not happen, or happening twice is harmless), else `info`.
+fn fail_or_info(policy: &ClientPolicy, op: &OpSpec, definite: bool) -> OpType {
+    if definite || policy.is_idempotent(op.f) {
+        OpType::Fail
+    } else {
+        OpType::Info
     }
 }
 
@@ -116,13 +121,8 @@ pub fn timeout_outcome(policy: &ClientPolicy, op: &OpSpec) -> Outcome {
             exception: None,
         };
     }
-    let op_type = if policy.is_idempotent(op.f) {
-        OpType::Fail
-    } else {
-        OpType::Info
-    };
     Outcome {
-        op_type,
+        op_type: fail_or_info(policy, op, false),
         value: op.value.clone(),
         error: Some("net-timeout".into()),
         exception: None,
