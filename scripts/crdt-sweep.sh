@@ -5,8 +5,9 @@
 #   * the PeerSync CRDTs — g-set, pn-counter, g-counter with GLOMERS_G_COUNTER=crdt — at
 #     2, 3 and 5 nodes, (a) `--nemesis partition` and (b) partitions plus every fault knob
 #     (`--loss 0.2 --duplicate 0.1 --reorder-ms 50 --clock-skew 0.2 --asymmetric-partitions`);
-#   * g-counter on seq-kv (the default strategy) at 2, 3 and 5 nodes with
-#     `--duplicate 0.1 --loss 0.1 --nemesis partition`.
+#   * g-counter on seq-kv at 2, 3 and 5 nodes with `--duplicate 0.1 --loss 0.1 --nemesis
+#     partition`: the default strategy (`seq-kv`, per-node keys, bounded-staleness reads)
+#     also with `--reorder-ms 50 --clock-skew 0.2`, and the fresh-read `seq-kv-fresh`.
 #
 # Every run is `glomers sweep --rate 50 --time-limit S`; S is 20 s unless --time-limit says
 # otherwise (the table's heading names it). Exits 1 if any seed failed; replay a failing
@@ -80,8 +81,12 @@ for workload in g-set pn-counter g-counter; do
     done
 done
 for nodes in 2 3 5; do
-    row g-counter seq-kv "$nodes" "partition + duplicate 0.1 + loss 0.1" \
-        --nemesis partition --duplicate 0.1 --loss 0.1
+    for strategy in seq-kv seq-kv-fresh; do
+        row g-counter "$strategy" "$nodes" "partition + duplicate 0.1 + loss 0.1" \
+            --nemesis partition --duplicate 0.1 --loss 0.1
+    done
+    row g-counter seq-kv "$nodes" "partition + duplicate 0.1 + loss 0.1 + reorder 50 + skew 0.2" \
+        --nemesis partition --duplicate 0.1 --loss 0.1 --reorder-ms 50 --clock-skew 0.2
 done
 
 if [[ $failed_rows -gt 0 ]]; then

@@ -1,5 +1,5 @@
 //! After warm-up, the counter and g-set nodes allocate nothing per request: g-counter on
-//! seq-kv (client adds and reads, the cas / write / read rounds, the KV client decoding the
+//! seq-kv, both strategies (client adds and reads, the cas / write / read rounds, the KV client decoding the
 //! service's replies), the pn-counter (adds, reads, gossip exchanges) and the g-set (reads,
 //! repeated adds). Only calls into the node core are counted; the test's own routing (it
 //! plays seq-kv and the peers with serde_json) is not. One test in this file, so no other
@@ -7,7 +7,9 @@
 
 use glomers::harness::services::{SimulatedService, service};
 use glomers::node::{NodeCore, Rng, Workload};
-use glomers::workloads::g_counter::{GCounter, GCounterStrategy, SeqKvConfig, SyncConfig};
+use glomers::workloads::g_counter::{
+    GCounter, GCounterStrategy, PerNodeConfig, SeqKvConfig, SyncConfig,
+};
 use glomers::workloads::{GSet, PnCounter};
 use serde_json::{Value, json};
 
@@ -123,11 +125,20 @@ fn counters_and_g_set_allocate_nothing_per_request_after_warm_up() {
         )
         .into_bytes()
     };
-    let seq_kv = GCounter::new(GCounterStrategy::SeqKv(SeqKvConfig::default()));
+    // Rounds are 150 ms apart: a 100 ms staleness bound makes every read refresh the view.
+    let per_node = PerNodeConfig {
+        stale_ms: 100,
+        ..PerNodeConfig::default()
+    };
+    let seq_kv = GCounter::new(GCounterStrategy::SeqKv(per_node));
     let seq_kv = Driver::new(seq_kv).allocations_after_warm_up(adds_and_reads);
     let reads_only = |round: u64| client_line(round, "\"type\":\"read\"").into_bytes();
-    let seq_kv_reads = GCounter::new(GCounterStrategy::SeqKv(SeqKvConfig::default()));
+    let seq_kv_reads = GCounter::new(GCounterStrategy::SeqKv(per_node));
     let seq_kv_reads = Driver::new(seq_kv_reads).allocations_after_warm_up(reads_only);
+    let fresh = GCounter::new(GCounterStrategy::SeqKvFresh(SeqKvConfig::default()));
+    let fresh = Driver::new(fresh).allocations_after_warm_up(adds_and_reads);
+    let fresh_reads = GCounter::new(GCounterStrategy::SeqKvFresh(SeqKvConfig::default()));
+    let fresh_reads = Driver::new(fresh_reads).allocations_after_warm_up(reads_only);
     let crdt = GCounter::new(GCounterStrategy::Crdt(SyncConfig::default()));
     let crdt = Driver::new(crdt).allocations_after_warm_up(adds_and_reads);
     let pn =
@@ -157,6 +168,8 @@ fn counters_and_g_set_allocate_nothing_per_request_after_warm_up() {
     let all = [
         ("g-counter seq-kv", seq_kv, 2000),
         ("g-counter seq-kv reads", seq_kv_reads, 2000),
+        ("g-counter seq-kv-fresh", fresh, 2000),
+        ("g-counter seq-kv-fresh reads", fresh_reads, 2000),
         ("g-counter crdt", crdt, 500),
         ("pn-counter", pn, 500),
         ("g-set", g_set, 1),

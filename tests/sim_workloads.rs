@@ -147,6 +147,26 @@ fn g_counter_on_seq_kv_with_duplicates_and_loss() {
     );
 }
 
+/// The fresh-read strategy (one array key) under duplicates and loss, and the default
+/// (per-node keys, bounded staleness) under every fault knob: final reads exact.
+#[test]
+fn g_counter_seq_kv_strategies_under_faults() {
+    sweep_binary(
+        ("GLOMERS_G_COUNTER", "seq-kv-fresh"),
+        &words(
+            "-w g-counter --node-count 3 --time-limit 20 --rate 50 --nemesis partition --duplicate 0.1 --loss 0.1",
+        ),
+        20,
+    );
+    sweep_binary(
+        ("GLOMERS_G_COUNTER", "seq-kv"),
+        &words(&format!(
+            "-w g-counter --node-count 3 --time-limit 20 --rate 50 {ALL_FAULTS}"
+        )),
+        20,
+    );
+}
+
 #[test]
 fn g_counter_as_crdt() {
     sweep_binary(

@@ -1,6 +1,7 @@
-//! The g-counter kept in `seq-kv` (challenge 4): one key, [`COUNTER_KEY`], holding every
-//! node's running total as an array (`[t0, t1, …]`, see [`super::totals`]); the counter is
-//! their sum. A node changes only its own entry, and nothing that matters lives on the node.
+//! The `seq-kv-fresh` g-counter strategy (every read fresh; the default strategy is
+//! [`super::per_node`]): the counter kept in `seq-kv` (challenge 4) under one key,
+//! [`COUNTER_KEY`], holding every node's running total as an array (`[t0, t1, …]`, see
+//! [`super::totals`]); the counter is their sum. A node changes only its own entry, and nothing that matters lives on the node.
 //!
 //! **Counted once, even when a request is delivered twice.** An entry is an absolute
 //! total, not an increment: every `cas` a node sends sets its entry to `wanted`, its total
