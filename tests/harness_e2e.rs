@@ -246,6 +246,8 @@ fn stuck_nodes_fail_cleanly() {
             assert_eq!(r.code, 255, "{}", r.stderr);
             let expected = "Expected node n0 to respond to an init message";
             assert!(r.stderr.contains(expected), "{}", r.stderr);
+            let hint = "Does it flush stdout after each message?";
+            assert!(r.stderr.contains(hint), "{}", r.stderr);
         });
         s.spawn(|| {
             // 1000 concurrent echoes (~100 KB) overflow the node's 64 KB pipe; the harness
