@@ -81,7 +81,7 @@ impl Default for Config {
             election_min_ms: 250,
             election_spread_ms: 250,
             heartbeat_ms: 60,
-            flush_ms: 5,
+            flush_ms: 20,
             max_batch: 256,
             max_in_flight: 4096,
             max_log: 1 << 22,
