@@ -94,7 +94,11 @@ impl Cluster {
             .min();
         let client = (0..self.clients.len()).map(|c| (self.clients[c], c)).min();
         let next = [flight, timer.map(|t| t.0), client.map(|c| c.0)];
-        let at = next.into_iter().flatten().min().expect("clients always have a next op");
+        let at = next
+            .into_iter()
+            .flatten()
+            .min()
+            .expect("clients always have a next op");
         self.now = self.now.max(at);
         if flight == Some(at) {
             let Some(Reverse((_, _, dest, line))) = self.flights.pop() else {
@@ -117,8 +121,14 @@ impl Cluster {
         let key = self.rng.below(3);
         let (a, b) = (self.rng.below(5), self.rng.below(5));
         let body = match self.rng.below(3) {
-            0 => format!(r#"{{"type":"write","key":{key},"value":{a},"msg_id":{}}}"#, self.now),
-            1 => format!(r#"{{"type":"cas","key":{key},"from":{a},"to":{b},"msg_id":{}}}"#, self.now),
+            0 => format!(
+                r#"{{"type":"write","key":{key},"value":{a},"msg_id":{}}}"#,
+                self.now
+            ),
+            1 => format!(
+                r#"{{"type":"cas","key":{key},"from":{a},"to":{b},"msg_id":{}}}"#,
+                self.now
+            ),
             _ => format!(r#"{{"type":"read","key":{key},"msg_id":{}}}"#, self.now),
         };
         let line = format!("{{\"src\":\"c{c}\",\"dest\":\"n{node}\",\"body\":{body}}}\n");
@@ -152,7 +162,10 @@ impl Safety {
             if raft.role() == Role::Leader {
                 let leader = *self.leaders.entry(raft.term()).or_insert(i);
                 if leader != i {
-                    return Err(format!("election safety: n{leader} and n{i} lead term {}", raft.term()));
+                    return Err(format!(
+                        "election safety: n{leader} and n{i} lead term {}",
+                        raft.term()
+                    ));
                 }
             }
         }
@@ -168,7 +181,10 @@ impl Safety {
             for index in 1..=commit {
                 match self.committed.get(index) {
                     Some((entry, _)) if *entry != entries[index] => {
-                        return Err(format!("state machine safety: n{i} applied {:?} at {index}, others {entry:?}", entries[index]));
+                        return Err(format!(
+                            "state machine safety: n{i} applied {:?} at {index}, others {entry:?}",
+                            entries[index]
+                        ));
                     }
                     Some(_) => {}
                     None => {
@@ -180,11 +196,18 @@ impl Safety {
                 }
             }
         }
-        for (i, raft) in rafts.iter().enumerate().filter(|(_, r)| r.role() == Role::Leader) {
+        for (i, raft) in rafts
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.role() == Role::Leader)
+        {
             let entries = raft.log().entries();
             for (index, (entry, term)) in self.committed.iter().enumerate().skip(1) {
                 if *term < raft.term() && entries.get(index) != Some(entry) {
-                    return Err(format!("leader completeness: n{i} (term {}) lacks committed {entry:?} at {index}", raft.term()));
+                    return Err(format!(
+                        "leader completeness: n{i} (term {}) lacks committed {entry:?} at {index}",
+                        raft.term()
+                    ));
                 }
             }
         }
@@ -199,7 +222,10 @@ fn log_matching(a: &[Entry], b: &[Entry]) -> Result<(), String> {
         return Ok(());
     };
     match (0..=top).find(|&i| a[i] != b[i]) {
-        Some(i) => Err(format!("same term at {top} but {:?} vs {:?} at {i}", a[i], b[i])),
+        Some(i) => Err(format!(
+            "same term at {top} but {:?} vs {:?} at {i}",
+            a[i], b[i]
+        )),
         None => Ok(()),
     }
 }
@@ -215,16 +241,24 @@ fn run(n: usize, config: &Config, seed: u64, ms: u64) -> Result<(), String> {
             next_partition = cluster.now + 200 + cluster.rng.below(1000);
         }
         cluster.step();
-        safety.check(&cluster.nodes).map_err(|e| format!("seed {seed} at {} ms: {e}", cluster.now))?;
+        safety
+            .check(&cluster.nodes)
+            .map_err(|e| format!("seed {seed} at {} ms: {e}", cluster.now))?;
     }
     if safety.committed.len() < 10 {
-        return Err(format!("seed {seed}: only {} entries committed", safety.committed.len()));
+        return Err(format!(
+            "seed {seed}: only {} entries committed",
+            safety.committed.len()
+        ));
     }
     Ok(())
 }
 
 fn seed_count() -> u64 {
-    std::env::var("GLOMERS_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(100)
+    std::env::var("GLOMERS_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100)
 }
 
 /// Timeouts that make split elections common, so a broken vote has a chance to matter.
@@ -241,7 +275,11 @@ fn contentious() -> Config {
 fn raft_safety_holds_after_every_step() {
     for seed in 1..=seed_count() {
         let n = if seed % 4 == 0 { 5 } else { 3 };
-        let config = if seed % 2 == 0 { contentious() } else { Config::default() };
+        let config = if seed % 2 == 0 {
+            contentious()
+        } else {
+            Config::default()
+        };
         if let Err(e) = run(n, &config, seed, 3000) {
             panic!("{e}");
         }

@@ -77,7 +77,12 @@ impl LinKv {
     }
 
     /// As leader: queue a read, or append a change. Sends after the batching delay.
-    fn serve(&mut self, ctx: &mut Ctx<'_>, to: ReplyTo, request: Request) -> Result<(), RequestError> {
+    fn serve(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        to: ReplyTo,
+        request: Request,
+    ) -> Result<(), RequestError> {
         match request {
             Request::Read(key) => {
                 if self.reads.len() >= self.config.max_pending {

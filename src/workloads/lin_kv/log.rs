@@ -71,7 +71,11 @@ impl Entry {
             let op = match kind {
                 0 => Op::Noop,
                 1 => Op::Write { key, value: a },
-                2 => Op::Cas { key, from: a, to: b },
+                2 => Op::Cas {
+                    key,
+                    from: a,
+                    to: b,
+                },
                 _ => return None,
             };
             each(Entry { term, op });
@@ -114,7 +118,9 @@ impl Log {
 
     /// The entry at `index` (the sentinel at 0).
     pub fn get(&self, index: u64) -> Option<&Entry> {
-        usize::try_from(index).ok().and_then(|i| self.entries.get(i))
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.entries.get(i))
     }
 
     /// Entries `from..=to` (clamped to the log).
