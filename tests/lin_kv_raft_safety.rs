@@ -73,13 +73,14 @@ impl Cluster {
                 1 => 2,
                 _ => 1,
             };
+            let mut bytes = line.to_vec();
+            bytes.push(b'\n');
             for _ in 0..copies {
                 self.sequence += 1;
                 let at = self.now + self.rng.below(11);
-                let mut bytes = line.to_vec();
-                bytes.push(b'\n');
                 if self.group[i] == self.group[j] {
-                    self.flights.push(Reverse((at, self.sequence, j, bytes)));
+                    self.flights
+                        .push(Reverse((at, self.sequence, j, bytes.clone())));
                 }
             }
         }
