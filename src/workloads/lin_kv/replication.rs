@@ -120,11 +120,17 @@ impl LinKv {
             return Ok(());
         }
         if self.log.term_at(prev) != Some(prev_term) {
-            debug_assert!(prev > self.commit, "a committed entry conflicts");
             reply(ctx, self, false, 0, prev.saturating_sub(1).max(self.commit));
             return Ok(());
         }
-        self.append_entries(prev, entries);
+        if !self.append_entries(prev, entries) {
+            eprintln!(
+                "lin-kv: {} sent entries conflicting with committed ones",
+                msg.src
+            );
+            reply(ctx, self, false, 0, self.commit);
+            return Ok(());
+        }
         let matched = prev + count;
         let commit = leader_commit.min(matched);
         if commit > self.commit {
@@ -136,16 +142,19 @@ impl LinKv {
     }
 
     /// Appends the entries after `prev`, skipping those we hold already and dropping our
-    /// suffix at the first conflict (never a committed entry).
-    fn append_entries(&mut self, prev: u64, entries: crate::wire::Json<'_>) {
+    /// suffix at the first conflict. Returns false, leaving the log as far as it got, if
+    /// a conflict would touch a committed entry (only a broken peer can cause that).
+    fn append_entries(&mut self, prev: u64, entries: crate::wire::Json<'_>) -> bool {
         let mut index = prev;
+        let mut consistent = true;
         let (log, commit) = (&mut self.log, self.commit);
         let _ = Entry::read_all(entries, |entry| {
             index += 1;
             match log.term_at(index) {
+                _ if !consistent => {}
                 Some(term) if term == entry.term => {}
+                Some(_) if index <= commit => consistent = false,
                 Some(_) => {
-                    assert!(index > commit, "truncating committed index {index}");
                     log.truncate_after(index - 1);
                     log.push(entry);
                 }
@@ -155,6 +164,7 @@ impl LinKv {
             }
         });
         debug_assert_eq!(ENTRY_FIELDS, 5);
+        consistent
     }
 
     /// `append_ok` to a leader: record the ack and match, repair a gap, commit, serve.
@@ -187,7 +197,7 @@ impl LinKv {
             state.next = state.next.max(state.matched + 1);
             resend = state.next <= last && state.next <= state.matched + 1;
         } else if round >= state.repaired_round {
-            let next = (hint + 1).max(state.matched + 1);
+            let next = hint.saturating_add(1).max(state.matched + 1);
             if next < state.next {
                 state.next = next;
                 state.repaired_round = self.round + 1;
