@@ -100,7 +100,7 @@ impl LinKv {
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer(msg)?;
-        let proposed = msg.u64("term")?;
+        let proposed = super::read_term(msg)?;
         let (last_index, last_term) = (msg.u64("last_index")?, msg.u64("last_term")?);
         let granted = proposed > self.term
             && self.log.candidate_up_to_date(last_term, last_index)
@@ -119,7 +119,7 @@ impl LinKv {
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer(msg)?;
-        let term = msg.u64("term")?;
+        let term = super::read_term(msg)?;
         let proposed = msg.u64("proposed")?;
         if term > self.term {
             self.become_follower(ctx, term);
@@ -146,7 +146,7 @@ impl LinKv {
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer(msg)?;
-        let term = msg.u64("term")?;
+        let term = super::read_term(msg)?;
         let (last_index, last_term) = (msg.u64("last_index")?, msg.u64("last_term")?);
         if term > self.term && !self.leader_recently_heard(ctx) {
             self.become_follower(ctx, term);
@@ -176,7 +176,7 @@ impl LinKv {
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer(msg)?;
-        let term = msg.u64("term")?;
+        let term = super::read_term(msg)?;
         if term > self.term {
             self.become_follower(ctx, term);
             return Ok(());

@@ -48,6 +48,19 @@ const HEARTBEAT: u64 = 2;
 /// Timer tag: send batched entries and reads (leaders).
 const FLUSH: u64 = 3;
 
+/// Largest term accepted from a peer: far beyond any real run, and far enough below
+/// `u64::MAX` that `term + 1` can never overflow.
+pub const MAX_TERM: u64 = 1 << 48;
+
+/// The `term` field of a peer message, refused (code 12) above [`MAX_TERM`].
+fn read_term(msg: &Message<'_>) -> Result<u64, RequestError> {
+    let term = msg.u64("term")?;
+    if term > MAX_TERM {
+        return Err(RequestError::malformed("term out of range"));
+    }
+    Ok(term)
+}
+
 /// Timing and bounds. Plain data; the defaults suit Maelstrom's latencies up to ~20 ms.
 #[derive(Clone, Debug)]
 pub struct Config {

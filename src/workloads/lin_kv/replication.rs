@@ -87,7 +87,7 @@ impl LinKv {
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer(msg)?;
-        let term = msg.u64("term")?;
+        let term = super::read_term(msg)?;
         let (prev, prev_term) = (msg.u64("prev_index")?, msg.u64("prev_term")?);
         let (leader_commit, round) = (msg.u64("commit")?, msg.u64("round")?);
         let entries = msg.field("entries")?;
@@ -174,7 +174,7 @@ impl LinKv {
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer(msg)?;
-        let term = msg.u64("term")?;
+        let term = super::read_term(msg)?;
         let round = msg.u64("round")?;
         let (matched, hint) = (msg.u64("match")?, msg.u64("hint")?);
         let success = msg.body.get("success").and_then(|s| s.as_bool()) == Some(true);
