@@ -55,7 +55,7 @@ fn bad_arguments_exit_254_with_a_message() {
         &["test", "-w", "echo", "--bin", ECHO, "--rate", "-1"],
         &["frobnicate"],
         &["test", "-w", "echo", "--sim", "--bin", ECHO],
-        &["test", "-w", "lin-kv", "--sim"],
+        &["test", "-w", "kafka", "--sim"],
         &["test", "-w", "echo", "--sim", "--loss", "2"],
         &["test", "-w", "echo", "--sim", "--asymmetric-partitions"],
         &["test", "-w", "echo", "--bin", ECHO, "--clock-skew", "0.1"],
@@ -367,5 +367,37 @@ fn challenges_lists_each_with_its_flags() {
     assert!(
         text.lines().any(|l| l.starts_with("1\techo\t-\t")),
         "{text}"
+    );
+}
+
+/// `--test-count N` ends with one overall verdict line (and the worst run's exit status).
+#[test]
+fn test_count_prints_one_overall_verdict() {
+    let store = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-count-store");
+    let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
+        .args([
+            "test",
+            "-w",
+            "echo",
+            "--sim",
+            "--time-limit",
+            "1",
+            "--test-count",
+            "3",
+        ])
+        .arg("--store")
+        .arg(&store)
+        .output()
+        .expect("glomers test");
+    let _ = std::fs::remove_dir_all(&store);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.trim_end().ends_with("All 3 tests valid."),
+        "{stdout}"
+    );
+    assert_eq!(
+        glomers::harness::session::rounds_verdict(5, &[7, 9]),
+        "2 of 5 tests not valid (seeds 7 9)."
     );
 }

@@ -157,8 +157,10 @@ fn recorded_messages() -> &'static BTreeMap<&'static str, Vec<Value>> {
     RECORDED.get_or_init(|| {
         let mut all = BTreeMap::new();
         for spec in registry::simulated() {
+            // lin-kv's clients come in groups of 2n.
+            let concurrency = if spec.name == "lin-kv" { "2n" } else { "1n" };
             let flags = format!(
-                "-w {} --sim --node-count 3 --time-limit 4 --rate 40 --nemesis partition --nemesis-interval 1 --recovery-time 1",
+                "-w {} --sim --node-count 3 --concurrency {concurrency} --time-limit 4 --rate 40 --nemesis partition --nemesis-interval 1 --recovery-time 1",
                 spec.name
             );
             let flags: Vec<&str> = flags.split_whitespace().collect();
@@ -299,6 +301,20 @@ fn recordings_cover_peer_and_service_traffic() {
             &["add", "read", "cas_ok", "read_ok", "write_ok", "error"],
         ),
         ("g-set", &["add", "read", "set_sync", "set_sync_ok"]),
+        (
+            "lin-kv",
+            &[
+                "read",
+                "write",
+                "cas",
+                "pre_vote",
+                "pre_vote_ok",
+                "vote",
+                "vote_ok",
+                "append",
+                "append_ok",
+            ],
+        ),
         (
             "pn-counter",
             &["add", "read", "counter_sync", "counter_sync_ok"],

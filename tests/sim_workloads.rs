@@ -319,8 +319,12 @@ fn every_registered_workload_runs_in_sim() {
                 "--sim",
                 "--node-count",
                 "2",
+                "--concurrency",
+                // lin-kv's clients come in groups of 2n; the others keep Maelstrom's 1n.
+                if workload == "lin-kv" { "2n" } else { "1n" },
                 "--time-limit",
-                "2",
+                // Jepsen's :stats wants an ok cas, which a 2 s lin-kv run rarely has.
+                if workload == "lin-kv" { "10" } else { "2" },
                 "--rate",
                 "10",
                 "--recovery-time",
@@ -340,4 +344,23 @@ fn every_registered_workload_runs_in_sim() {
             "{workload}"
         );
     }
+}
+
+/// lin-kv (Raft): partitions every ~2 s with loss, duplication, reordering, clock skew and
+/// one-way partitions on top; and five nodes at a high rate. scripts/lin-kv-sweeps.sh runs
+/// the long sweeps (≥ 200 seeds per line).
+#[test]
+fn lin_kv_raft_with_partitions_and_faults() {
+    sweep_ok(
+        &words(
+            "-w lin-kv --sim --node-count 3 --concurrency 2n --time-limit 10 --rate 10 --nemesis partition --nemesis-interval 2 --loss 0.1 --duplicate 0.05 --reorder-ms 50 --clock-skew 0.2 --asymmetric-partitions",
+        ),
+        10,
+    );
+    sweep_ok(
+        &words(
+            "-w lin-kv --sim --node-count 5 --concurrency 4n --time-limit 10 --rate 30 --nemesis partition --nemesis-interval 2 --latency 5",
+        ),
+        5,
+    );
 }

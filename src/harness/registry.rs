@@ -14,7 +14,7 @@
 use crate::harness::checkers::{self, Checker};
 use crate::harness::clients::{self, ClientSide, WorkloadOptions};
 use crate::node::{DynNode, NodeCore};
-use crate::workloads::{Broadcast, Echo, GCounter, GSet, PnCounter, UniqueIds};
+use crate::workloads::{Broadcast, Echo, GCounter, GSet, LinKv, PnCounter, UniqueIds};
 
 /// Builds a workload's generator and clients for a test, or says why its options do not
 /// suit the workload (lin-kv's concurrency must be a multiple of 2n).
@@ -150,7 +150,7 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
     WorkloadSpec {
         name: "lin-kv",
         strategy_env: None,
-        node: None,
+        node: Some(|seed| Box::new(NodeCore::new(LinKv::default(), seed))),
         clients: Some(clients::lin_kv),
         checker: || Box::new(checkers::lin_kv::LinKv),
         sends_topology: false,

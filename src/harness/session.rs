@@ -117,6 +117,7 @@ fn challenges() -> i32 {
 /// drawn from it; every failing run prints the command that replays it.
 fn test_rounds(argv: &[OsString], config: &TestConfig) -> i32 {
     let mut worst = 0;
+    let mut failed = Vec::new();
     let mut seeds = Rng::new(config.seed);
     for round in 0..config.test_count {
         let mut run = config.clone();
@@ -126,10 +127,27 @@ fn test_rounds(argv: &[OsString], config: &TestConfig) -> i32 {
         let code = run_once(&run);
         if code != 0 {
             eprintln!("Replay: {}", replay_command(argv, &run, run.seed));
+            failed.push(run.seed);
         }
         worst = worse(worst, code);
     }
+    if config.test_count > 1 {
+        println!("{}", rounds_verdict(config.test_count, &failed));
+    }
     worst
+}
+
+/// The one overall verdict of `--test-count N` runs (the exit status is the worst run's).
+pub fn rounds_verdict(count: u64, failed_seeds: &[u64]) -> String {
+    if failed_seeds.is_empty() {
+        return format!("All {count} tests valid.");
+    }
+    let seeds: Vec<String> = failed_seeds.iter().map(u64::to_string).collect();
+    format!(
+        "{} of {count} tests not valid (seeds {}).",
+        failed_seeds.len(),
+        seeds.join(" ")
+    )
 }
 
 /// `glomers report [--brief] DIR`: the console summary (or just its headline) of a past
