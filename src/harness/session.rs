@@ -22,7 +22,7 @@ use crate::harness::hosts::sim::SimHost;
 use crate::harness::net::faults::{FAULT_STREAM, INPUT_STREAM, SIM_STREAM};
 use crate::harness::net::network::{NetOptions, Network};
 use crate::harness::results::store::RunDir;
-use crate::harness::results::{self, console, plot, verdict};
+use crate::harness::results::{self, console, lamport, plot, verdict};
 use crate::harness::run::Runner;
 use crate::harness::services::{SERVICE_NAMES, service};
 use crate::node::DynNode;
@@ -266,6 +266,8 @@ pub struct Outcome {
     pub results: OwnedValue,
     /// Its verdict.
     pub validity: Validity,
+    /// Host time (the journal's clock) at which the main phase began.
+    pub main_start_ns: u64,
 }
 
 /// Where a run's by-products go: the network journal and the node logs (process mode).
@@ -328,7 +330,28 @@ fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i3
         journal,
         node_logs: &dir.node_logs(),
     };
-    let outcome = execute(config, sinks)?;
+    let mut outcome = execute(config, sinks)?;
+    let journal = config.journal.then(|| dir.journal());
+    match lamport::write_messages_svg(
+        &dir.path,
+        journal.as_deref(),
+        &outcome.history,
+        outcome.main_start_ns,
+        config.diagram,
+    ) {
+        Ok(summary) => {
+            if let Some(line) = summary.console_line() {
+                eprintln!("{line}");
+                let _ = writeln!(log, "{line}");
+            }
+            if let (Some(value), OwnedValue::Object(map)) =
+                (summary.results_value(), &mut outcome.results)
+            {
+                map.insert("messages-diagram".to_string(), value);
+            }
+        }
+        Err(e) => eprintln!("warning: cannot write messages.svg: {e}"),
+    }
     results::write_history(&dir.path, &outcome.history)
         .map_err(|e| format!("cannot write the history: {e}"))?;
     for op in &outcome.history.ops {
@@ -467,5 +490,6 @@ fn execute_inner(
         history: output.history,
         results,
         validity,
+        main_start_ns: output.main_start,
     })
 }

@@ -7,13 +7,17 @@
 //!   order (Maelstrom's `results.edn` order), so files are deterministic and diff well;
 //! * [`headline`]: the few figures `glomers report --brief` prints;
 //! * [`plot`]: latency and rate plots;
+//! * [`journal`] and [`lamport`]: `messages.svg`, the Lamport diagram of the network
+//!   journal;
 //! * [`store`]: the store directory, created for a run or read back for a report.
 
 pub mod console;
 pub mod edn_write;
 pub mod files;
 pub mod headline;
+pub mod journal;
 pub mod json;
+pub mod lamport;
 pub mod order;
 pub mod plot;
 pub mod store;
