@@ -102,3 +102,49 @@ fn diagram_flags_out_of_range_are_bad_arguments() {
         assert!(done.stderr.contains("--diagram-"), "{}", done.stderr);
     }
 }
+
+#[test]
+fn the_timeline_has_a_column_per_process_and_a_bar_per_op() {
+    use glomers::harness::history::{History, OpType, Process};
+    use glomers::harness::results::timeline::timeline;
+    use simd_json::{OwnedValue, ValueBuilder};
+    let mut history = History::default();
+    let mut push = |ms: u64, op_type: OpType, process: Process, f: &str| {
+        history.push(ms * 1_000_000, op_type, process, f, OwnedValue::null());
+    };
+    push(0, OpType::Invoke, Process::Client(0), "read");
+    push(1, OpType::Invoke, Process::Client(1), "add<b>");
+    push(5, OpType::Ok, Process::Client(0), "read");
+    push(6, OpType::Invoke, Process::Nemesis, "start-partition");
+    push(7, OpType::Info, Process::Nemesis, "start-partition");
+    push(9, OpType::Fail, Process::Client(1), "add<b>");
+    push(10, OpType::Invoke, Process::Client(0), "read");
+    push(11, OpType::Info, Process::Client(0), "read");
+    push(12, OpType::Invoke, Process::Client(3), "read");
+    let page = timeline(&history).into_string();
+    assert_eq!(
+        page.matches("class=\"process\"").count(),
+        4,
+        "0, 1, 3, nemesis"
+    );
+    assert!(page.contains(">nemesis</div>"));
+    for class in ["ok", "fail", "info", "pending"] {
+        assert!(page.contains(&format!("class=\"op {class}\"")), "{class}");
+    }
+    assert_eq!(page.matches("class=\"op ").count(), 5);
+    assert!(
+        page.contains("add&lt;b&gt;") && !page.contains("add<b>"),
+        "escaped"
+    );
+    assert!(page.contains("All 5 ops."));
+}
+
+#[test]
+fn every_run_writes_a_timeline() {
+    let store = Store::new("timeline-run");
+    let done = run(&store, BROADCAST);
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    let page = read(&latest(&store, "broadcast").join("timeline.html"));
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(page.contains(">nemesis</div>") && page.contains("class=\"op ok\""));
+}

@@ -363,6 +363,9 @@ fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i3
     if let Err(e) = plot::write_plots(&dir.path, &outcome.history) {
         eprintln!("warning: cannot write plots: {e}");
     }
+    if let Err(e) = results::timeline::write_timeline(&dir.path, &outcome.history) {
+        eprintln!("warning: cannot write timeline.html: {e}");
+    }
     log.push_str(&results::console_summary(&outcome.results));
     Ok(console::summarize(&outcome.results, outcome.validity))
 }

@@ -9,6 +9,7 @@
 //! * [`plot`]: latency and rate plots;
 //! * [`journal`] and [`lamport`]: `messages.svg`, the Lamport diagram of the network
 //!   journal;
+//! * [`timeline`]: `timeline.html`, Jepsen's op timeline;
 //! * [`store`]: the store directory, created for a run or read back for a report.
 
 pub mod console;
@@ -21,6 +22,7 @@ pub mod lamport;
 pub mod order;
 pub mod plot;
 pub mod store;
+pub mod timeline;
 pub mod verdict;
 
 pub use crate::harness::edn::read_results_edn;
