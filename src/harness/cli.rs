@@ -34,6 +34,19 @@ pub enum Command {
     Report(ReportArgs),
     /// List the Gossip Glomers challenges: id, workload, strategy preset, exact flags.
     Challenges,
+    /// Browse a store's runs in a web browser: a local, read-only page on 127.0.0.1.
+    Serve(ServeArgs),
+}
+
+/// `glomers serve [--port N] [STORE]`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (loopback only; 0 picks a free one, printed on stderr).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The store directory.
+    #[arg(default_value = "store")]
+    pub store: PathBuf,
 }
 
 /// `glomers sweep` flags: the seed count, the parallelism, then any `test` flags.

@@ -61,6 +61,7 @@ where
         Command::Sweep(args) => crate::harness::sweep::main(&argv, args, clock_seed()),
         Command::Report(args) => report(&args.dir, args.brief),
         Command::Challenges => challenges(),
+        Command::Serve(args) => crate::harness::serve::main(&args.store, args.port),
     }
 }
 
