@@ -33,7 +33,10 @@ fn history_with_a_recovery_gap() -> History {
 }
 
 fn plots() -> (String, String, String) {
-    let dir = std::env::temp_dir().join(format!("glomers-plots-{}", std::process::id()));
+    // One directory per call: the tests run in parallel and each removes its own.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("glomers-plots-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     write_plots(&dir, &history_with_a_recovery_gap()).expect("plots");
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect(name);
