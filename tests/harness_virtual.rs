@@ -134,6 +134,7 @@ fn config(seed: u64) -> TestConfig {
         store: "store".into(),
         keep_runs: None,
         journal: true,
+        diagram: Default::default(),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::harness::net::faults::Faults;
 use crate::harness::net::network::LatencyDist;
 use crate::harness::net::topology::TopologyKind;
 use crate::harness::registry::{self, WorkloadSpec};
+use crate::harness::results::lamport::{DIAGRAM_MESSAGES_DEFAULT, DiagramWindow};
 
 /// Command line of the `glomers` binary.
 #[derive(Parser, Debug)]
@@ -33,6 +34,19 @@ pub enum Command {
     Report(ReportArgs),
     /// List the Gossip Glomers challenges: id, workload, strategy preset, exact flags.
     Challenges,
+    /// Browse a store's runs in a web browser: a local, read-only page on 127.0.0.1.
+    Serve(ServeArgs),
+}
+
+/// `glomers serve [--port N] [STORE]`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (loopback only; 0 picks a free one, printed on stderr).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The store directory.
+    #[arg(default_value = "store")]
+    pub store: PathBuf,
 }
 
 /// `glomers sweep` flags: the seed count, the parallelism, then any `test` flags.
@@ -192,6 +206,14 @@ pub struct TestArgs {
     /// Write no net-journal.jsonl (the largest file of a busy run: ~3 KB per message).
     #[arg(long)]
     pub no_journal: bool,
+    /// messages.svg draws the messages sent from this many seconds after the main phase
+    /// began (negative: during init), in [-86400, 86400]. Default: from the first message.
+    #[arg(long, value_name = "SECONDS")]
+    pub diagram_from: Option<f64>,
+    /// Most messages messages.svg draws, in [1, 100000]; the rest are left out (the console
+    /// and results say so).
+    #[arg(long, value_name = "N", default_value_t = DIAGRAM_MESSAGES_DEFAULT)]
+    pub diagram_messages: usize,
     /// Faults beyond Maelstrom's.
     #[command(flatten)]
     pub faults: FaultArgs,
@@ -264,6 +286,8 @@ pub struct TestConfig {
     pub keep_runs: Option<usize>,
     /// Whether to write the network journal.
     pub journal: bool,
+    /// Which messages messages.svg draws.
+    pub diagram: DiagramWindow,
 }
 
 impl TestConfig {
@@ -413,6 +437,10 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
         store: args.store,
         keep_runs: args.keep_runs,
         journal: !args.no_journal,
+        diagram: DiagramWindow {
+            from_s: args.diagram_from,
+            messages: args.diagram_messages,
+        },
     };
     if let Some(make_clients) = spec.clients {
         make_clients(&config.workload_options())?;

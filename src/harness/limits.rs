@@ -8,6 +8,7 @@
 //! README's flag section list them; `tests/harness_cli.rs` checks both edges of each.
 
 use crate::harness::cli::TestArgs;
+use crate::harness::results::lamport::DIAGRAM_MESSAGES_MAX;
 
 /// Most nodes (`--node-count`, `--nodes`, `-n`, `--nodes-file`): each is a process with
 /// two reader threads.
@@ -72,6 +73,20 @@ pub fn check(args: &TestArgs) -> Result<(), String> {
         integer("key-count", keys, 1, KEY_COUNT_MAX)?;
     }
     integer("max-txn-length", args.max_txn_length, 1, TXN_LENGTH_MAX)?;
+    if let Some(from) = args.diagram_from {
+        real(
+            "diagram-from",
+            from,
+            -(TIME_LIMIT_S_MAX as f64),
+            TIME_LIMIT_S_MAX as f64,
+        )?;
+    }
+    integer(
+        "diagram-messages",
+        args.diagram_messages as u64,
+        1,
+        DIAGRAM_MESSAGES_MAX as u64,
+    )?;
     integer(
         "max-writes-per-key",
         args.max_writes_per_key,

@@ -18,7 +18,8 @@
 //! summary, plots and the run's store directory.
 //!
 //! The commands: [`session`] (`glomers test`, `report`, `challenges`; argv to exit status),
-//! [`sweep`] (many `--sim` seeds in parallel), [`cli`] (Maelstrom's flags).
+//! [`sweep`] (many `--sim` seeds in parallel), [`serve`] (a local browser of the store's
+//! runs), [`cli`] (Maelstrom's flags).
 
 pub mod checkers;
 pub mod cli;
@@ -31,6 +32,7 @@ pub mod net;
 pub mod registry;
 pub mod results;
 pub mod run;
+pub mod serve;
 pub mod services;
 pub mod session;
 pub mod sweep;

@@ -22,7 +22,7 @@ use crate::harness::hosts::sim::SimHost;
 use crate::harness::net::faults::{FAULT_STREAM, INPUT_STREAM, SIM_STREAM};
 use crate::harness::net::network::{NetOptions, Network};
 use crate::harness::results::store::RunDir;
-use crate::harness::results::{self, console, plot, verdict};
+use crate::harness::results::{self, console, lamport, plot, verdict};
 use crate::harness::run::Runner;
 use crate::harness::services::{SERVICE_NAMES, service};
 use crate::node::DynNode;
@@ -61,6 +61,7 @@ where
         Command::Sweep(args) => crate::harness::sweep::main(&argv, args, clock_seed()),
         Command::Report(args) => report(&args.dir, args.brief),
         Command::Challenges => challenges(),
+        Command::Serve(args) => crate::harness::serve::main(&args.store, args.port),
     }
 }
 
@@ -284,6 +285,8 @@ pub struct Outcome {
     pub results: OwnedValue,
     /// Its verdict.
     pub validity: Validity,
+    /// Host time (the journal's clock) at which the main phase began.
+    pub main_start_ns: u64,
 }
 
 /// Where a run's by-products go: the network journal and the node logs (process mode).
@@ -346,7 +349,28 @@ fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i3
         journal,
         node_logs: &dir.node_logs(),
     };
-    let outcome = execute(config, sinks)?;
+    let mut outcome = execute(config, sinks)?;
+    let journal = config.journal.then(|| dir.journal());
+    match lamport::write_messages_svg(
+        &dir.path,
+        journal.as_deref(),
+        &outcome.history,
+        outcome.main_start_ns,
+        config.diagram,
+    ) {
+        Ok(summary) => {
+            if let Some(line) = summary.console_line() {
+                eprintln!("{line}");
+                let _ = writeln!(log, "{line}");
+            }
+            if let (Some(value), OwnedValue::Object(map)) =
+                (summary.results_value(), &mut outcome.results)
+            {
+                map.insert("messages-diagram".to_string(), value);
+            }
+        }
+        Err(e) => eprintln!("warning: cannot write messages.svg: {e}"),
+    }
     results::write_history(&dir.path, &outcome.history)
         .map_err(|e| format!("cannot write the history: {e}"))?;
     for op in &outcome.history.ops {
@@ -357,6 +381,9 @@ fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i3
         .map_err(|e| format!("cannot write results: {e}"))?;
     if let Err(e) = plot::write_plots(&dir.path, &outcome.history) {
         eprintln!("warning: cannot write plots: {e}");
+    }
+    if let Err(e) = results::timeline::write_timeline(&dir.path, &outcome.history) {
+        eprintln!("warning: cannot write timeline.html: {e}");
     }
     log.push_str(&results::console_summary(&outcome.results));
     Ok(console::summarize(&outcome.results, outcome.validity))
@@ -485,5 +512,6 @@ fn execute_inner(
         history: output.history,
         results,
         validity,
+        main_start_ns: output.main_start,
     })
 }

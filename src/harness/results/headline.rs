@@ -129,7 +129,7 @@ fn short(value: &OwnedValue) -> String {
 }
 
 /// A quantile entry; keys may be written `0.5` or `0.5` as a string, `1` or `1.0`.
-fn quantile<'v>(map: &'v OwnedValue, key: &str) -> Option<&'v OwnedValue> {
+pub(crate) fn quantile<'v>(map: &'v OwnedValue, key: &str) -> Option<&'v OwnedValue> {
     let object = map.as_object()?;
     object.get(key).or_else(|| match key {
         "1" => object.get("1.0"),
@@ -138,7 +138,7 @@ fn quantile<'v>(map: &'v OwnedValue, key: &str) -> Option<&'v OwnedValue> {
     })
 }
 
-fn render(value: &OwnedValue) -> String {
+pub(crate) fn render(value: &OwnedValue) -> String {
     match value.as_str() {
         Some(text) => text.to_string(),
         None => value.encode(),

@@ -7,16 +7,23 @@
 //!   order (Maelstrom's `results.edn` order), so files are deterministic and diff well;
 //! * [`headline`]: the few figures `glomers report --brief` prints;
 //! * [`plot`]: latency and rate plots;
+//! * [`journal`], [`lamport`] and [`lamport_window`]: `messages.svg`, the Lamport diagram
+//!   of the network journal;
+//! * [`timeline`]: `timeline.html`, Jepsen's op timeline;
 //! * [`store`]: the store directory, created for a run or read back for a report.
 
 pub mod console;
 pub mod edn_write;
 pub mod files;
 pub mod headline;
+pub mod journal;
 pub mod json;
+pub mod lamport;
+pub mod lamport_window;
 pub mod order;
 pub mod plot;
 pub mod store;
+pub mod timeline;
 pub mod verdict;
 
 pub use crate::harness::edn::read_results_edn;

@@ -56,7 +56,7 @@ fn samples(history: &History) -> Vec<Sample<'_>> {
 }
 
 /// Nemesis intervals in seconds: each `start-…` op opens one, the next `stop-…` closes it.
-fn nemesis_intervals(history: &History, end: f64) -> Vec<(f64, f64)> {
+pub fn nemesis_intervals(history: &History, end: f64) -> Vec<(f64, f64)> {
     let mut out = Vec::new();
     let mut open: Option<f64> = None;
     for op in history
@@ -276,10 +276,20 @@ fn marker_svg(marker: &str, x: f64, y: f64, color: &str) -> String {
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// `s` safe inside SVG/HTML text and quoted attribute values (`& < > " '` as entities).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// ok ●, info ▲, fail ✕.

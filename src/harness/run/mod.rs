@@ -56,6 +56,8 @@ pub struct RunOutput {
     pub history: History,
     /// Journal counts.
     pub net: NetStats,
+    /// Host time (the journal's clock) at which the main phase began: history time 0.
+    pub main_start: Time,
 }
 
 /// ok / fail / info completions so far.
@@ -157,6 +159,7 @@ impl<'a, H: NodeHost> Runner<'a, H> {
         Ok(RunOutput {
             history: self.history,
             net: self.net.stats(),
+            main_start: self.phases.main_start(),
         })
     }
 

@@ -82,6 +82,11 @@ impl Phases {
         self.phase
     }
 
+    /// Host time at which the main phase began (0 before it began).
+    pub(super) fn main_start(&self) -> Time {
+        self.t0
+    }
+
     /// Nanoseconds since the main phase started (0 before it).
     pub(super) fn relative(&self, now: Time) -> Time {
         now.saturating_sub(self.t0)
