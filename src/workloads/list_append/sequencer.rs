@@ -28,16 +28,19 @@ use ahash::AHashMap;
 
 use super::txn::{self, Lists, MicroOp};
 use crate::node::kv::ReplyTo;
-use crate::node::{Ctx, Message, Millis, RequestError, RpcReply, Workload};
+use crate::node::{Ctx, Message, Millis, RequestError, RpcReply, RttEstimator, Workload};
 use crate::wire::{ArrayWriter, ErrorCode, Json};
 
 /// Transactions a follower holds before it answers error 11.
 pub const MAX_WAITING: usize = 1024;
+/// Shortest forwarding timeout, however fast the sequencer answers.
+pub const MIN_TIMEOUT_MS: Millis = 100;
 
 /// Knobs of the sequencer strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SequencerConfig {
-    /// How long a follower waits for the sequencer's answer to a batch.
+    /// Longest a follower waits for the sequencer's answer to a batch (the timeout
+    /// adapts to the measured round trip, from [`MIN_TIMEOUT_MS`] up to this).
     pub forward_timeout_ms: Millis,
     /// Most transactions in one batch.
     pub max_batch: usize,
@@ -79,6 +82,10 @@ pub struct Sequencer {
     /// Follower: the batch awaiting the sequencer's answer.
     in_flight: Vec<Forward>,
     batch_out: bool,
+    /// When the batch in flight was sent.
+    sent_at: Millis,
+    /// The round trip to the sequencer, for timeouts.
+    rtt: RttEstimator,
     ops: Vec<MicroOp>,
     scratch: Vec<u8>,
 }
@@ -96,6 +103,8 @@ impl Sequencer {
             waiting: Vec::new(),
             in_flight: Vec::new(),
             batch_out: false,
+            sent_at: 0,
+            rtt: RttEstimator::new(MIN_TIMEOUT_MS, config.forward_timeout_ms),
             ops: Vec::new(),
             scratch: Vec::new(),
         }
@@ -143,7 +152,8 @@ impl Sequencer {
         let take = self.waiting.len().min(self.config.max_batch);
         self.in_flight.clear();
         self.in_flight.extend(self.waiting.drain(..take));
-        let timeout = self.config.forward_timeout_ms;
+        let timeout = self.rtt.timeout();
+        self.sent_at = ctx.now();
         let sent = match ctx.rpc(&self.sequencer, "txn_batch", timeout, TAG_BATCH) {
             Ok(mut body) => {
                 let mut txns = body.array("txns");
@@ -245,6 +255,10 @@ impl Workload for Sequencer {
     fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
         if tag != TAG_BATCH || !self.batch_out {
             return eprintln!("txn-list-append: unexpected reply (tag {tag})");
+        }
+        match reply {
+            RpcReply::Timeout => self.rtt.timed_out(),
+            _ => self.rtt.sample(ctx.now().saturating_sub(self.sent_at)),
         }
         let count = self.in_flight.len();
         let outcome = match reply {

@@ -5,6 +5,8 @@
 //!
 //! ```text
 //! {"height": h, "parent": <id> | null,
+//!  "frontier": [s0, s1, …],             per node index, the sequence number of that
+//!                                       node's newest commit in this one's history
 //!  "index": [[key, holder id], …],      every key of the database, sorted
 //!  "lists": [[key, [elements…]], …]}    the lists this commit changed, sorted
 //! ```
@@ -12,9 +14,15 @@
 //! The root pointer names the newest commit. A key's current list lives in the commit its
 //! `index` entry names (the newest commit that changed it), so the root commit plus one
 //! holder per key read gives a whole consistent snapshot. `height` is the parent's + 1
-//! (the first commit has height 1); since every root swap goes from a commit to a child
-//! of it, heights along the root's history strictly increase, which is what lets a node
-//! tell whether its own commit is in that history (see the strategy's docs).
+//! (the first commit has height 1): every root swap goes from a commit to a child of it,
+//! so heights along the root's history strictly increase.
+//!
+//! Commit ids are `sequence · node count + node index`, each node counting its own
+//! sequence 1, 2, …. A node's commits enter the root's history in sequence order (a
+//! node builds on the newest root it knows, and a swap from an older base can never
+//! succeed once the root moved past it), so the `frontier` answers "is my commit s in the
+//! history of commit C?" from C alone while s is my newest: exactly when
+//! `C.frontier[me] == s` (see the strategy's docs for why that question arises).
 
 use ahash::AHashMap;
 use std::collections::VecDeque;
@@ -31,6 +39,9 @@ pub struct Commit {
     pub height: u64,
     /// The commit this one was built on (`None` for the first).
     pub parent: Option<u64>,
+    /// Per node index, the sequence number of its newest commit in this one's history
+    /// (0: none).
+    pub frontier: Vec<u64>,
     /// Key → id of the commit holding its current list, sorted by key.
     pub index: Vec<(u64, u64)>,
     /// The lists this commit changed, sorted by key.
@@ -50,6 +61,11 @@ impl Commit {
         self.lists.get(at).map(|(_, list)| list.as_slice())
     }
 
+    /// The sequence number of node `node_index`'s newest commit in this one's history.
+    pub fn newest_of(&self, node_index: usize) -> u64 {
+        self.frontier.get(node_index).copied().unwrap_or(0)
+    }
+
     /// Writes the commit's JSON into `out`.
     pub fn encode(&self, out: &mut Vec<u8>) {
         let mut object = ObjectWriter::new(out);
@@ -58,6 +74,7 @@ impl Commit {
             Some(parent) => object.u64("parent", parent),
             None => object.null("parent"),
         };
+        object.u64_array("frontier", self.frontier.iter().copied());
         let mut index = object.array("index");
         for &(key, holder) in &self.index {
             index.array().u64(key).u64(holder);
@@ -86,6 +103,8 @@ impl Commit {
         if parent.is_none() != (height == 1) {
             return None;
         }
+        let frontier = value.get("frontier")?;
+        let frontier = frontier.items().map(|s| s.as_u64()).collect::<Option<Vec<_>>>()?;
         let mut index = Vec::with_capacity(value.get("index")?.len());
         for pair in value.get("index")?.items() {
             let (key, holder) = two(pair)?;
@@ -102,6 +121,7 @@ impl Commit {
         sorted.then_some(Commit {
             height,
             parent,
+            frontier,
             index,
             lists,
         })
@@ -167,6 +187,7 @@ mod tests {
         let commit = Commit {
             height: 2,
             parent: Some(7),
+            frontier: vec![3, 0],
             index: vec![(1, 7), (4, 9)],
             lists: vec![(4, vec![1, 2])],
         };
@@ -175,7 +196,7 @@ mod tests {
         let text = String::from_utf8(out.clone()).expect("utf8");
         assert_eq!(
             text,
-            r#"{"height":2,"parent":7,"index":[[1,7],[4,9]],"lists":[[4,[1,2]]]}"#
+            r#"{"height":2,"parent":7,"frontier":[3,0],"index":[[1,7],[4,9]],"lists":[[4,[1,2]]]}"#
         );
         let arena = bumpalo::Bump::new();
         let mut parser = Parser::new();
@@ -184,12 +205,15 @@ mod tests {
         assert_eq!(commit.holder(4), Some(9));
         assert_eq!(commit.holder(2), None);
         assert_eq!(commit.list(4), Some(&[1, 2][..]));
+        assert_eq!((commit.newest_of(0), commit.newest_of(1), commit.newest_of(5)), (3, 0, 0));
         for bad in [
-            r#"{"height":1,"parent":7,"index":[],"lists":[]}"#,
-            r#"{"height":2,"parent":null,"index":[],"lists":[]}"#,
-            r#"{"height":2,"parent":1,"index":[[2,1],[1,1]],"lists":[]}"#,
-            r#"{"height":2,"parent":1,"index":[[1]],"lists":[]}"#,
-            r#"{"height":2,"parent":1,"index":[],"lists":[[1,[-1]]]}"#,
+            r#"{"height":1,"parent":7,"frontier":[],"index":[],"lists":[]}"#,
+            r#"{"height":2,"parent":null,"frontier":[],"index":[],"lists":[]}"#,
+            r#"{"height":2,"parent":1,"index":[],"lists":[]}"#,
+            r#"{"height":2,"parent":1,"frontier":[-1],"index":[],"lists":[]}"#,
+            r#"{"height":2,"parent":1,"frontier":[],"index":[[2,1],[1,1]],"lists":[]}"#,
+            r#"{"height":2,"parent":1,"frontier":[],"index":[[1]],"lists":[]}"#,
+            r#"{"height":2,"parent":1,"frontier":[],"index":[],"lists":[[1,[-1]]]}"#,
             r#"[]"#,
         ] {
             let value = parser.parse(&arena, bad.as_bytes()).expect("json");
@@ -203,6 +227,7 @@ mod tests {
         let commit = |height| Commit {
             height,
             parent: Some(0),
+            frontier: Vec::new(),
             index: Vec::new(),
             lists: Vec::new(),
         };

@@ -21,13 +21,14 @@
 //! every speculative swap after another node's commit fails and costs a fetch and a
 //! second write and swap. A lost push costs nothing but that.
 //!
-//! **A failed swap** (error 22) names the current root C in its text. If C is our own
-//! commit T, our swap did happen: a duplicated `cas` (our `--duplicate` fault) failed
-//! on its second copy, and that answer arrived first. Otherwise we walk from C down the
-//! parent pointers to the height of T: T is in the root's history exactly when the walk
-//! meets it (one commit per height along that history, since each swap moves the root
-//! to a child). If it is, the round succeeded; if not, no copy of that swap can ever
-//! succeed (the root never returns to `base`), so the round retries on C.
+//! **A failed swap** (error 22) names the current root C in its text. Usually another
+//! node swapped first, and the round retries on C. But under our `--duplicate` fault the
+//! answer may come from the second copy of a swap whose first copy succeeded, and that
+//! answer may arrive first. So the round asks whether its commit T is in C's history:
+//! C == T, or C's `frontier` (see [`commit`]) holds T's sequence number. If so, the
+//! round succeeded. If not, no copy of its swap can ever succeed (the root moved on from
+//! `base` and never returns to it), and retrying is safe. The answer needs only C, which
+//! the retry needs anyway.
 //!
 //! **Unknown outcomes.** A swap without an answer (timeout, an indefinite error) may
 //! have happened: its transactions with appends get error 13 (`crash`, indefinite);
@@ -45,19 +46,22 @@ mod round;
 
 use self::commit::{Cache, Commit};
 use super::txn::{self, MicroOp};
-use crate::node::kv::{Kv, Pending, ReplyTo, Service};
-use crate::node::{Ctx, Message, Millis, RequestError, RpcReply, Workload};
+use crate::node::kv::{Pending, ReplyTo};
+use crate::node::{Ctx, Message, Millis, RequestError, RpcReply, RttEstimator, Workload};
 use crate::wire::{ErrorCode, Json};
 
 /// Transactions waiting for a round before new ones get error 11.
 pub const MAX_WAITING: usize = 1024;
 /// Commit fetches in flight at once.
 pub const MAX_FETCHES: u32 = 64;
+/// Shortest lin-kv timeout, however fast the service answers.
+pub const MIN_TIMEOUT_MS: Millis = 100;
 
 /// Knobs of the datomic strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DatomicConfig {
-    /// Timeout of each lin-kv request.
+    /// Longest timeout of a lin-kv request (it adapts to the measured round trip, from
+    /// [`MIN_TIMEOUT_MS`] up to this).
     pub kv_timeout_ms: Millis,
     /// Attempts of one round before its transactions fail (error 11).
     pub max_attempts: u32,
@@ -97,7 +101,8 @@ struct Txn {
 #[derive(Debug)]
 pub struct Datomic {
     config: DatomicConfig,
-    kv: Kv,
+    /// The lin-kv round trip, for timeouts.
+    rtt: RttEstimator,
     cache: Cache,
     /// The newest commit known to have been the root, with its height.
     newest: Option<(u64, u64)>,
@@ -105,8 +110,8 @@ pub struct Datomic {
     sequence: u64,
     waiting: Vec<Txn>,
     round: round::Round,
-    /// Fetches in flight: slot → (commit id, round epoch).
-    fetches: Pending<(u64, u32)>,
+    /// Fetches in flight: slot → (commit id, round epoch, sent at).
+    fetches: Pending<(u64, u32, Millis)>,
     /// Whether a window timer is set.
     timer_set: bool,
     ops: Vec<MicroOp>,
@@ -117,7 +122,7 @@ impl Datomic {
     pub fn new(config: DatomicConfig) -> Self {
         Datomic {
             config,
-            kv: Kv::new(Service::LinKv, config.kv_timeout_ms),
+            rtt: RttEstimator::new(MIN_TIMEOUT_MS, config.kv_timeout_ms),
             cache: Cache::default(),
             newest: None,
             sequence: 0,
@@ -159,6 +164,14 @@ impl Datomic {
         }
     }
 
+    /// Feeds the round trip of a lin-kv request (or its timeout) to the estimator.
+    fn measured(&mut self, now: Millis, sent_at: Millis, reply: &RpcReply<'_>) {
+        match reply {
+            RpcReply::Timeout => self.rtt.timed_out(),
+            _ => self.rtt.sample(now.saturating_sub(sent_at)),
+        }
+    }
+
     /// A peer's new commit: cache it, and it is the newest root we know of if higher.
     fn on_push(&mut self, msg: &Message<'_>) -> Result<(), RequestError> {
         let id = msg.u64("id")?;
@@ -171,9 +184,10 @@ impl Datomic {
 
     /// A fetched commit is cached whatever round asked for it (commits never change).
     fn on_fetch(&mut self, ctx: &mut Ctx<'_>, slot: u32, reply: RpcReply<'_>) {
-        let Some((id, epoch)) = self.fetches.remove(slot) else {
+        let Some((id, epoch, sent_at)) = self.fetches.remove(slot) else {
             return;
         };
+        self.measured(ctx.now(), sent_at, &reply);
         let commit = match reply {
             RpcReply::Ok(msg) if msg.kind == "read_ok" => msg.body.get("value"),
             _ => None,

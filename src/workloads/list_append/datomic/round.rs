@@ -12,7 +12,8 @@ use super::commit::{Cache, Commit};
 use super::{Datomic, Txn};
 use crate::node::Ctx;
 use crate::node::RpcReply;
-use crate::node::kv::{KvOp, KvReply, KvValue, tag};
+use crate::node::Millis;
+use crate::node::kv::{Kv, KvOp, KvReply, KvValue, Service, tag};
 use crate::wire::ErrorCode;
 use crate::workloads::list_append::txn::{self, Lists, MicroOp};
 
@@ -26,8 +27,6 @@ pub(super) const CAS: u32 = 4;
 pub const ROOT_KEY: &str = "root";
 /// Fetch steps per attempt (a base commit, then the holders of its lists).
 const MAX_LOADS: u32 = 8;
-/// Commits one resolution walks before calling the outcome unknown.
-const MAX_WALK: u32 = 1024;
 
 /// What the round waits for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -38,18 +37,15 @@ pub(super) enum Phase {
     Load,
     WriteCommit,
     Cas,
-    /// Walking from the root `current` (now at `at`) down to the built commit's height.
-    Resolve {
-        current: u64,
-        at: u64,
-        steps: u32,
-    },
+    /// A swap failed while the root was `current`: is our commit in its history?
+    Resolve { current: u64 },
 }
 
-/// The commit an attempt built: its id, height and JSON.
+/// The commit an attempt built: its id, our sequence number in it, height and JSON.
 #[derive(Debug)]
 pub(super) struct Built {
     id: u64,
+    sequence: u64,
     height: u64,
     bytes: Vec<u8>,
 }
@@ -69,6 +65,8 @@ pub(super) struct Round {
     fetch_failed: bool,
     loads: u32,
     built: Option<Built>,
+    /// When the round's root read, commit write or swap was sent.
+    sent_at: Millis,
     /// The working copy of the touched lists.
     work: Lists,
 }
@@ -128,9 +126,16 @@ impl Datomic {
         }
         self.round.phase = Phase::ReadRoot;
         let epoch = self.round.epoch;
-        if self.kv.read(ctx, KvValue::Str(ROOT_KEY), tag(ROOT, epoch)).is_err() {
+        if self.kv(ctx).read(ctx, KvValue::Str(ROOT_KEY), tag(ROOT, epoch)).is_err() {
             self.fail_round(ctx, ErrorCode::TemporarilyUnavailable, "too many RPCs");
         }
+    }
+
+    /// The lin-kv client for the round's next request (timeout from the measured round
+    /// trip); notes the send time.
+    fn kv(&mut self, ctx: &Ctx<'_>) -> Kv {
+        self.round.sent_at = ctx.now();
+        Kv::new(Service::LinKv, self.rtt.timeout())
     }
 
     /// Moves waiting transactions into the round while its micro-ops fit (at least one).
@@ -170,10 +175,11 @@ impl Datomic {
     }
 
     fn fetch(&mut self, ctx: &mut Ctx<'_>, id: u64, epoch: u32) -> bool {
-        let Some(slot) = self.fetches.insert((id, epoch)) else {
+        let Some(slot) = self.fetches.insert((id, epoch, ctx.now())) else {
             return false;
         };
-        if self.kv.read(ctx, KvValue::U64(id), tag(FETCH, slot)).is_err() {
+        let kv = Kv::new(Service::LinKv, self.rtt.timeout());
+        if kv.read(ctx, KvValue::U64(id), tag(FETCH, slot)).is_err() {
             self.fetches.remove(slot);
             return false;
         }
@@ -238,7 +244,19 @@ impl Datomic {
         self.sequence += 1;
         let nodes = ctx.node_ids().len().max(1) as u64;
         let id = self.sequence * nodes + ctx.node_index() as u64;
+        let sequence = self.sequence;
         let base = self.round.base.and_then(|b| self.cache.get(b));
+        let mut frontier = base.map(|c| c.frontier.clone()).unwrap_or_default();
+        let me = ctx.node_index();
+        if frontier.len() <= me {
+            frontier.resize(me + 1, 0);
+        }
+        if frontier[me] >= sequence {
+            // Only a corrupted store could show a commit of ours we have not built yet.
+            let text = "the root's history holds a commit of ours from the future";
+            return self.fail_round(ctx, ErrorCode::TemporarilyUnavailable, text);
+        }
+        frontier[me] = sequence;
         let mut index = base.map(|c| c.index.clone()).unwrap_or_default();
         for &key in changed {
             match index.binary_search_by_key(&key, |&(k, _)| k) {
@@ -254,6 +272,7 @@ impl Datomic {
         let commit = Commit {
             height: base.map_or(0, |c| c.height) + 1,
             parent: self.round.base,
+            frontier,
             index,
             lists,
         };
@@ -263,8 +282,14 @@ impl Datomic {
         self.cache.insert(id, commit);
         self.round.phase = Phase::WriteCommit;
         let value = KvValue::Raw(&bytes);
-        let sent = self.kv.write(ctx, KvValue::U64(id), value, tag(WRITE, self.round.epoch));
-        self.round.built = Some(Built { id, height, bytes });
+        let write_tag = tag(WRITE, self.round.epoch);
+        let sent = self.kv(ctx).write(ctx, KvValue::U64(id), value, write_tag);
+        self.round.built = Some(Built {
+            id,
+            sequence,
+            height,
+            bytes,
+        });
         if sent.is_err() {
             self.fail_round(ctx, ErrorCode::TemporarilyUnavailable, "too many RPCs");
         }
@@ -281,6 +306,7 @@ impl Datomic {
         if epoch != self.round.epoch {
             return eprintln!("txn-list-append: reply for an old attempt (kind {kind})");
         }
+        self.measured(ctx.now(), self.round.sent_at, &reply);
         match (kind, self.round.phase) {
             (ROOT, Phase::ReadRoot) => match KvReply::decode(KvOp::Read, reply) {
                 KvReply::Value(value) if value.as_u64().is_some() => {
@@ -316,23 +342,22 @@ impl Datomic {
         let (to, create) = (KvValue::U64(built.id), self.round.base.is_none());
         self.round.phase = Phase::Cas;
         let cas_tag = tag(CAS, self.round.epoch);
-        if self.kv.cas(ctx, KvValue::Str(ROOT_KEY), from, to, create, cas_tag).is_err() {
+        let kv = self.kv(ctx);
+        if kv.cas(ctx, KvValue::Str(ROOT_KEY), from, to, create, cas_tag).is_err() {
             self.fail_round(ctx, ErrorCode::TemporarilyUnavailable, "too many RPCs");
         }
     }
 
     fn on_cas(&mut self, ctx: &mut Ctx<'_>, reply: KvReply<'_>) {
-        let Some(built) = self.round.built.as_ref().map(|b| b.id) else {
+        if self.round.built.is_none() {
             return self.attempt(ctx);
-        };
+        }
         match reply {
             KvReply::Ok => self.succeed(ctx),
             KvReply::PreconditionFailed(_) => {
                 match reply.current_i64().and_then(|c| u64::try_from(c).ok()) {
-                    Some(current) if current == built => self.succeed(ctx),
                     Some(current) => {
-                        let (at, steps) = (current, 0);
-                        self.round.phase = Phase::Resolve { current, at, steps };
+                        self.round.phase = Phase::Resolve { current };
                         self.resolve(ctx);
                     }
                     None => self.cas_unknown(ctx),
@@ -347,39 +372,31 @@ impl Datomic {
         }
     }
 
-    /// Walks from the current root down to the built commit's height: did our swap happen?
+    /// Whether our commit is in the history of the current root: exactly when the root's
+    /// frontier holds our commit's sequence number (see [`super::commit`]; our next
+    /// commit is not built yet, so nothing newer of ours can be there). The root may be our
+    /// own commit, cached when built: a duplicated swap whose failing copy answered first.
     fn resolve(&mut self, ctx: &mut Ctx<'_>) {
-        let Phase::Resolve { current, mut at, mut steps } = self.round.phase else {
+        let Phase::Resolve { current } = self.round.phase else {
             return;
         };
-        let Some((built, built_height)) = self.round.built.as_ref().map(|b| (b.id, b.height))
-        else {
+        let Some(sequence) = self.round.built.as_ref().map(|b| b.sequence) else {
             return self.cas_unknown(ctx);
         };
-        loop {
-            steps += 1;
-            if steps > MAX_WALK {
-                return self.cas_unknown(ctx);
+        let Some(commit) = self.cache.get(current) else {
+            if !self.fetch(ctx, current, self.round.epoch) {
+                self.cas_unknown(ctx);
             }
-            let Some(commit) = self.cache.get(at) else {
-                self.round.phase = Phase::Resolve { current, at, steps };
-                if !self.fetch(ctx, at, self.round.epoch) {
-                    self.cas_unknown(ctx);
-                }
-                return;
-            };
-            let (height, parent) = (commit.height, commit.parent);
-            if at == current {
-                self.saw_root(current, height);
-            }
-            match height.cmp(&built_height) {
-                std::cmp::Ordering::Greater => match parent {
-                    Some(parent) => at = parent,
-                    None => return self.cas_unknown(ctx),
-                },
-                std::cmp::Ordering::Equal if at == built => return self.succeed(ctx),
-                std::cmp::Ordering::Equal => return self.attempt(ctx), // lost: retry on top
-                std::cmp::Ordering::Less => return self.cas_unknown(ctx),
+            return;
+        };
+        let (height, ours) = (commit.height, commit.newest_of(ctx.node_index()));
+        self.saw_root(current, height);
+        match ours.cmp(&sequence) {
+            std::cmp::Ordering::Equal => self.succeed(ctx),
+            std::cmp::Ordering::Less => self.attempt(ctx), // lost: retry on the new root
+            std::cmp::Ordering::Greater => {
+                eprintln!("txn-list-append: root {current} holds a commit of ours we never built");
+                self.cas_unknown(ctx)
             }
         }
     }
