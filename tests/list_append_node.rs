@@ -67,7 +67,10 @@ fn datomic_swap_in_flight() -> (NodeCore<ListAppend>, u64, u64) {
     assert_eq!(write["value"]["lists"], json!([[1, [5]]]));
     let ok = json!({"type": "write_ok", "in_reply_to": write["msg_id"]});
     let cas = only(&feed(&mut core, 2, &[message("lin-kv", "n0", ok)]), "cas");
-    assert_eq!((cas["key"].clone(), cas["to"].as_u64()), (json!("root"), Some(commit)));
+    assert_eq!(
+        (cas["key"].clone(), cas["to"].as_u64()),
+        (json!("root"), Some(commit))
+    );
     (core, commit, cas["msg_id"].as_u64().expect("msg_id"))
 }
 
@@ -83,8 +86,15 @@ fn precondition_failed(cas_msg_id: u64, current: u64) -> Value {
 fn datomic_swap_failing_on_its_own_commit_succeeded() {
     let (mut core, commit, cas) = datomic_swap_in_flight();
     let out = feed(&mut core, 3, &[precondition_failed(cas, commit)]);
-    let kinds: Vec<&str> = out.iter().map(|(_, b)| b["type"].as_str().unwrap_or("")).collect();
-    assert_eq!(kinds, ["commit", "txn_ok"], "pushed to n1, answered; no second write");
+    let kinds: Vec<&str> = out
+        .iter()
+        .map(|(_, b)| b["type"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["commit", "txn_ok"],
+        "pushed to n1, answered; no second write"
+    );
     assert_eq!(out[1].1["txn"], json!([["append", 1, 5]]));
 }
 
@@ -94,18 +104,27 @@ fn datomic_swap_failing_on_its_own_commit_succeeded() {
 fn datomic_swap_resolved_by_the_roots_frontier() {
     for (frontier_of_ours, committed) in [(1, true), (0, false)] {
         let (mut core, commit, cas) = datomic_swap_in_flight();
-        let fetch = only(&feed(&mut core, 3, &[precondition_failed(cas, 999)]), "read");
+        let fetch = only(
+            &feed(&mut core, 3, &[precondition_failed(cas, 999)]),
+            "read",
+        );
         assert_eq!(fetch["key"], 999, "fetches the current root");
         let root = json!({"height": 2, "parent": commit, "frontier": [frontier_of_ours, 1],
             "index": [[1, 999]], "lists": [[1, [5, 6]]]});
         let read_ok = json!({"type": "read_ok", "in_reply_to": fetch["msg_id"], "value": root});
         let out = feed(&mut core, 4, &[message("lin-kv", "n0", read_ok)]);
         if committed {
-            let kinds: Vec<&str> = out.iter().map(|(_, b)| b["type"].as_str().unwrap()).collect();
+            let kinds: Vec<&str> = out
+                .iter()
+                .map(|(_, b)| b["type"].as_str().unwrap())
+                .collect();
             assert_eq!(kinds, ["commit", "txn_ok"]);
         } else {
             let write = only(&out, "write");
-            assert_eq!(write["value"]["parent"], 999, "retried on top of the new root");
+            assert_eq!(
+                write["value"]["parent"], 999,
+                "retried on top of the new root"
+            );
             assert_eq!(write["value"]["lists"], json!([[1, [5, 6, 5]]]));
         }
     }
@@ -119,7 +138,10 @@ fn datomic_swap_timeout_is_indefinite() {
     core.handle_timeout(2_000);
     let out = output(&mut core);
     let error = only(&out, "error");
-    assert_eq!((error["code"].as_u64(), error["in_reply_to"].as_u64()), (Some(13), Some(3)));
+    assert_eq!(
+        (error["code"].as_u64(), error["in_reply_to"].as_u64()),
+        (Some(13), Some(3))
+    );
 }
 
 /// A read-only transaction reads the root pointer first, even when a peer's push told the
@@ -135,18 +157,33 @@ fn datomic_reads_only_after_reading_the_root() {
     let read = only(&feed(&mut core, 2, &[message("c8", "n1", txn)]), "read");
     assert_eq!(read["key"], "root");
     let reply = json!({"type": "read_ok", "in_reply_to": read["msg_id"], "value": 2});
-    let answer = only(&feed(&mut core, 3, &[message("lin-kv", "n1", reply)]), "txn_ok");
-    assert_eq!(answer["txn"], json!([["r", 4, [1]]]), "cached commit 2, no fetch");
+    let answer = only(
+        &feed(&mut core, 3, &[message("lin-kv", "n1", reply)]),
+        "txn_ok",
+    );
+    assert_eq!(
+        answer["txn"],
+        json!([["r", 4, [1]]]),
+        "cached commit 2, no fetch"
+    );
 }
 
 /// The sequencer runs a follower's batch once per msg_id: a duplicated or stale copy is
 /// ignored rather than appended again.
 #[test]
 fn sequencer_executes_each_batch_once() {
-    let mut core = node(Strategy::Sequencer(SequencerConfig::default()), "n0", &["n0", "n1"]);
+    let mut core = node(
+        Strategy::Sequencer(SequencerConfig::default()),
+        "n0",
+        &["n0", "n1"],
+    );
     let batch = |msg_id: u64, value: u64| {
         let txns = json!([[["append", 1, value]], [["r", 1, null]]]);
-        message("n1", "n0", json!({"type": "txn_batch", "msg_id": msg_id, "txns": txns}))
+        message(
+            "n1",
+            "n0",
+            json!({"type": "txn_batch", "msg_id": msg_id, "txns": txns}),
+        )
     };
     let first = only(&feed(&mut core, 1, &[batch(5, 10)]), "txn_batch_ok");
     assert_eq!(first["txns"][1], json!([["r", 1, [10]]]));
@@ -160,11 +197,21 @@ fn sequencer_executes_each_batch_once() {
 /// A follower whose batch gets no answer reports its transactions as indefinite (13).
 #[test]
 fn sequencer_follower_timeout_is_indefinite() {
-    let mut core = node(Strategy::Sequencer(SequencerConfig::default()), "n1", &["n0", "n1"]);
+    let mut core = node(
+        Strategy::Sequencer(SequencerConfig::default()),
+        "n1",
+        &["n0", "n1"],
+    );
     let txn = json!({"type": "txn", "msg_id": 4, "txn": [["append", 2, 1]]});
-    let batch = only(&feed(&mut core, 1, &[message("c5", "n1", txn)]), "txn_batch");
+    let batch = only(
+        &feed(&mut core, 1, &[message("c5", "n1", txn)]),
+        "txn_batch",
+    );
     assert_eq!(batch["txns"], json!([[["append", 2, 1]]]));
     core.handle_timeout(2_000);
     let error = only(&output(&mut core), "error");
-    assert_eq!((error["code"].as_u64(), error["in_reply_to"].as_u64()), (Some(13), Some(4)));
+    assert_eq!(
+        (error["code"].as_u64(), error["in_reply_to"].as_u64()),
+        (Some(13), Some(4))
+    );
 }

@@ -3,5 +3,8 @@
 //! `glomers::workloads::list_append`).
 
 fn main() {
-    glomers::runtime::main("txn-list-append", glomers::workloads::ListAppend::from_env());
+    glomers::runtime::main(
+        "txn-list-append",
+        glomers::workloads::ListAppend::from_env(),
+    );
 }

@@ -103,7 +103,9 @@ impl Strategy {
             (Strategy::Sequencer(config), "timeout") => {
                 config.forward_timeout_ms = parse_ms(value)?.max(1)
             }
-            (Strategy::Datomic(config), "timeout") => config.kv_timeout_ms = parse_ms(value)?.max(1),
+            (Strategy::Datomic(config), "timeout") => {
+                config.kv_timeout_ms = parse_ms(value)?.max(1)
+            }
             (Strategy::Datomic(config), "window") => config.window_ms = parse_ms(value)?,
             (Strategy::Datomic(config), "push") => {
                 config.push = match value {
@@ -175,8 +177,7 @@ mod tests {
     fn parses_strategies_and_rejects_nonsense() {
         assert_eq!(Strategy::parse(""), Ok(Strategy::default()));
         assert_eq!(Strategy::parse("sequencer"), Ok(Strategy::default()));
-        let Ok(Strategy::Datomic(config)) = Strategy::parse("datomic:window=20ms,push=off")
-        else {
+        let Ok(Strategy::Datomic(config)) = Strategy::parse("datomic:window=20ms,push=off") else {
             panic!("datomic with options");
         };
         assert_eq!((config.window_ms, config.push), (20, false));
@@ -184,7 +185,12 @@ mod tests {
             panic!("sequencer with a timeout");
         };
         assert_eq!(config.forward_timeout_ms, 2000);
-        for bad in ["raft", "sequencer:window=1", "datomic:push=maybe", "datomic:window"] {
+        for bad in [
+            "raft",
+            "sequencer:window=1",
+            "datomic:push=maybe",
+            "datomic:window",
+        ] {
             assert!(Strategy::parse(bad).is_err(), "{bad}");
         }
     }

@@ -205,9 +205,16 @@ impl Sequencer {
             return Err(RequestError::malformed("txn_batch needs a msg_id"));
         };
         if !ctx.node_ids().iter().any(|id| id == msg.src) {
-            return Err(RequestError::new(ErrorCode::Abort, "txn_batch from a non-node"));
+            return Err(RequestError::new(
+                ErrorCode::Abort,
+                "txn_batch from a non-node",
+            ));
         }
-        if self.executed.get(msg.src).is_some_and(|&last| msg_id <= last) {
+        if self
+            .executed
+            .get(msg.src)
+            .is_some_and(|&last| msg_id <= last)
+        {
             return Ok(()); // a duplicate or stale copy: already answered or given up on
         }
         let txns = msg.field("txns")?;

@@ -68,7 +68,9 @@ fn parse_micro_op(micro_op: Json<'_>) -> Result<MicroOp, RequestError> {
             .as_u64()
             .map(|value| MicroOp::Append(key, value))
             .ok_or_else(|| RequestError::malformed("appended values must be integers ≥ 0")),
-        _ => Err(RequestError::malformed("a micro-op's f is \"r\" or \"append\"")),
+        _ => Err(RequestError::malformed(
+            "a micro-op's f is \"r\" or \"append\"",
+        )),
     }
 }
 

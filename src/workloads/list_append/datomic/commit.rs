@@ -104,7 +104,10 @@ impl Commit {
             return None;
         }
         let frontier = value.get("frontier")?;
-        let frontier = frontier.items().map(|s| s.as_u64()).collect::<Option<Vec<_>>>()?;
+        let frontier = frontier
+            .items()
+            .map(|s| s.as_u64())
+            .collect::<Option<Vec<_>>>()?;
         let mut index = Vec::with_capacity(value.get("index")?.len());
         for pair in value.get("index")?.items() {
             let (key, holder) = two(pair)?;
@@ -113,11 +116,14 @@ impl Commit {
         let mut lists = Vec::with_capacity(value.get("lists")?.len());
         for pair in value.get("lists")?.items() {
             let (key, list) = two(pair)?;
-            let elements = list.items().map(|e| e.as_u64()).collect::<Option<Vec<_>>>()?;
+            let elements = list
+                .items()
+                .map(|e| e.as_u64())
+                .collect::<Option<Vec<_>>>()?;
             lists.push((key.as_u64()?, elements));
         }
-        let sorted = index.windows(2).all(|w| w[0].0 < w[1].0)
-            && lists.windows(2).all(|w| w[0].0 < w[1].0);
+        let sorted =
+            index.windows(2).all(|w| w[0].0 < w[1].0) && lists.windows(2).all(|w| w[0].0 < w[1].0);
         sorted.then_some(Commit {
             height,
             parent,
@@ -205,7 +211,14 @@ mod tests {
         assert_eq!(commit.holder(4), Some(9));
         assert_eq!(commit.holder(2), None);
         assert_eq!(commit.list(4), Some(&[1, 2][..]));
-        assert_eq!((commit.newest_of(0), commit.newest_of(1), commit.newest_of(5)), (3, 0, 0));
+        assert_eq!(
+            (
+                commit.newest_of(0),
+                commit.newest_of(1),
+                commit.newest_of(5)
+            ),
+            (3, 0, 0)
+        );
         for bad in [
             r#"{"height":1,"parent":7,"frontier":[],"index":[],"lists":[]}"#,
             r#"{"height":2,"parent":null,"frontier":[],"index":[],"lists":[]}"#,

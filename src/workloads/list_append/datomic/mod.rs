@@ -42,7 +42,9 @@
 //! (only when `window_ms` > 0).
 
 pub mod commit;
+mod execute;
 mod round;
+mod swap;
 
 use self::commit::{Cache, Commit};
 use super::txn::{self, MicroOp};
