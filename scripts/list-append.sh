@@ -8,7 +8,9 @@
 #                                           latency median / p99 / max, valid)
 #   scripts/list-append.sh chapters         every command line of Maelstrom's Datomic
 #                                           chapters, plus 3 nodes with partitions, process
-#                                           mode (about 5 minutes); fails on any invalid run
+#                                           mode (about 5 minutes); writes
+#                                           perf/txn-list-append-chapters.md; fails on any
+#                                           invalid run
 #   scripts/list-append.sh sweeps [SEEDS]   --sim sweeps (default 200 seeds) with partitions
 #                                           and every fault knob, 2 and 3 nodes, plus a
 #                                           high-concurrency variant; fails on any failed seed
@@ -94,19 +96,38 @@ print("| `GLOMERS_LIST_APPEND` | valid | servers msgs-per-op | ok-fraction | lat
 print("|---|---|---:|---:|---:|")
 for s, valid, mpo, ok, p50, p99, top in rows:
     print("| %s | %s | %s | %s | %s / %s / %s |" % (s, valid, mpo, ok, p50, p99, top))
+print("\nEvery command line of the Datomic chapters, both strategies:"
+      " perf/txn-list-append-chapters.md (`scripts/list-append.sh chapters`).")
 EOF
         cat perf/txn-list-append.md
         ;;
     chapters)
         cargo build --release --bin glomers --bin txn-list-append >&2
         failed=0
+        rows="$store/rows.tsv"
+        : >"$rows"
         for strategy in "${strategies[@]}"; do
             for flags in "${chapter_lines[@]}"; do
                 row=$(run_once "$strategy" "$flags")
-                printf '%s\t%s\n' "$row" "$flags"
+                printf '%s\t%s\n' "$row" "$flags" | tee -a "$rows" >&2
                 [[ "$(cut -f2 <<<"$row")" == true ]] || failed=1
             done
         done
+        python3 - "$rows" >perf/txn-list-append-chapters.md <<'EOF'
+import sys, datetime
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+valid = sum(r[1] == "true" for r in rows)
+print("# txn-list-append: every command line of the Datomic chapters\n")
+print("`scripts/list-append.sh chapters` on %s (process mode, release binaries; the last"
+      " line is beyond the chapters: 3 nodes with partitions). %d of %d runs valid.\n"
+      % (datetime.date.today(), valid, len(rows)))
+print("| `GLOMERS_LIST_APPEND` | flags after `-w txn-list-append` | valid | servers msgs-per-op"
+      " | ok-fraction | latency median / p99 / max (ms) |")
+print("|---|---|---|---:|---:|---:|")
+for s, run_valid, mpo, ok, p50, p99, top, flags in rows:
+    print("| %s | `%s` | %s | %s | %s | %s / %s / %s |" % (s, flags, run_valid, mpo, ok, p50, p99, top))
+EOF
+        cat perf/txn-list-append-chapters.md
         exit "$failed"
         ;;
     sweeps)
