@@ -215,3 +215,104 @@ fn sequencer_follower_timeout_is_indefinite() {
         (Some(13), Some(4))
     );
 }
+
+mod hostile {
+    //! Both strategies fed plausible but hostile traffic: client transactions, forged
+    //! pushes and batches, and lin-kv replies with any msg_id, code or value. No panic,
+    //! and every line out is one JSON message.
+    use super::*;
+    use proptest::prelude::{Just, ProptestConfig, prop, prop_oneof, proptest};
+    use proptest::strategy::Strategy as Generate;
+
+    fn small_commit() -> impl Generate<Value = Value> {
+        let pair = (0u64..4, 0u64..40);
+        (
+            0u64..4,
+            prop::option::of(0u64..40),
+            prop::collection::vec(0u64..6, 0..3),
+            prop::collection::vec(pair.clone(), 0..3),
+            prop::collection::vec(pair, 0..3),
+        )
+            .prop_map(|(height, parent, frontier, index, lists)| {
+                let lists: Vec<Value> = lists.iter().map(|(k, v)| json!([k, [v]])).collect();
+                json!({"height": height, "parent": parent, "frontier": frontier,
+                    "index": index.iter().map(|(k, id)| json!([k, id])).collect::<Vec<_>>(),
+                    "lists": lists})
+            })
+    }
+
+    fn value() -> impl Generate<Value = Value> {
+        prop_oneof![
+            (0u64..40).prop_map(|n| json!(n)),
+            small_commit(),
+            Just(json!("x")),
+            Just(json!(null)),
+        ]
+    }
+
+    /// (from, body) pairs a node may receive.
+    fn input() -> impl Generate<Value = (String, Value)> {
+        let op = prop_oneof![
+            (0u64..5).prop_map(|k| json!(["r", k, null])),
+            (0u64..5, 0u64..9).prop_map(|(k, v)| json!(["append", k, v])),
+        ];
+        let txn = prop::collection::vec(op, 1..4);
+        prop_oneof![
+            (1u64..50, txn.clone()).prop_map(|(id, txn)| (
+                "c7".into(),
+                json!({"type": "txn", "msg_id": id, "txn": txn})
+            )),
+            (0u64..40, small_commit()).prop_map(|(id, c)| (
+                "n1".into(),
+                json!({"type": "commit", "id": id, "commit": c})
+            )),
+            (1u64..50, prop::collection::vec(txn, 1..3)).prop_map(|(id, txns)| {
+                (
+                    "n1".into(),
+                    json!({"type": "txn_batch", "msg_id": id, "txns": txns}),
+                )
+            }),
+            (1u64..40, value()).prop_map(|(to, v)| {
+                (
+                    "lin-kv".into(),
+                    json!({"type": "read_ok", "in_reply_to": to, "value": v}),
+                )
+            }),
+            (1u64..40, prop_oneof![Just("write_ok"), Just("cas_ok")])
+                .prop_map(|(to, kind)| ("lin-kv".into(), json!({"type": kind, "in_reply_to": to}))),
+            (
+                1u64..40,
+                prop_oneof![Just(11u64), Just(13), Just(20), Just(22)],
+                0u64..40
+            )
+                .prop_map(|(to, code, current)| {
+                    let text = format!("current value {current} is not nil");
+                    let body =
+                        json!({"type": "error", "in_reply_to": to, "code": code, "text": text});
+                    ("lin-kv".into(), body)
+                }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
+        ))]
+
+        #[test]
+        fn hostile_traffic_never_panics(inputs in prop::collection::vec((input(), 0u64..300), 1..40)) {
+            for strategy in [datomic(), Strategy::Sequencer(SequencerConfig::default())] {
+                for me in ["n0", "n1"] {
+                    let mut core = node(strategy, me, &["n0", "n1"]);
+                    let mut now = 1;
+                    for ((from, body), wait) in &inputs {
+                        now += wait;
+                        core.handle_timeout(now);
+                        output(&mut core);
+                        feed(&mut core, now, &[message(from, me, body.clone())]);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -40,6 +40,13 @@
 //! rounds 2 (read), plus 2 per commit not yet cached. From clients `txn` → `txn_ok`; to
 //! lin-kv `read`, `write`, `cas`; between nodes `commit`. Timer: the batching window
 //! (only when `window_ms` > 0).
+//!
+//! **Limit: speculation can starve.** A node learns of a peer's commit about two hops
+//! after the swap (the push), and its own swap lands three hops after it builds (write,
+//! then cas). So when a peer, never idle, swaps every four hops or less (`--latency 100`
+//! with a busy client on each node), a node can lose every swap, and its clients time out
+//! (indefinite: still valid, but unavailable). At Maelstrom's default zero latency a
+//! round takes no time and this does not arise; the default sequencer has no such mode.
 
 pub mod commit;
 mod execute;
