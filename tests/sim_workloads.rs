@@ -294,6 +294,50 @@ fn broadcast_3d_3e_targets() {
     }
 }
 
+/// txn-list-append, both strategies: partitions and every fault knob at once, with a high
+/// duplicate rate (a duplicated forward or swap must not apply twice) and enough clients
+/// for batches. Without the sequencer's per-follower msg_id check, or the datomic frontier
+/// check of a failed swap, most of these seeds fail.
+#[test]
+fn txn_list_append_under_partitions_and_faults() {
+    for strategy in ["sequencer", "datomic"] {
+        sweep_binary(
+            ("GLOMERS_LIST_APPEND", strategy),
+            &words(
+                "-w txn-list-append --node-count 3 --time-limit 10 --rate 100 --concurrency 4n --nemesis partition --nemesis-interval 2 --loss 0.05 --duplicate 0.2 --reorder-ms 50 --clock-skew 0.2",
+            ),
+            10,
+        );
+    }
+}
+
+/// txn-list-append at `--node-count 2 --rate 100` (issue 14's targets, exact in virtual
+/// time): valid, every txn ok, servers msgs-per-op ≤ 2 (default) and ≤ 6 (datomic).
+#[test]
+fn txn_list_append_targets() {
+    let store = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sim-list-append");
+    for (strategy, per_op_max) in [("sequencer", 2.0), ("datomic", 6.0)] {
+        let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
+            .args(["test", "--store"])
+            .arg(&store)
+            .args(words(
+                "-w txn-list-append --sim --node-count 2 --time-limit 10 --rate 100 --seed 1",
+            ))
+            .env("GLOMERS_LIST_APPEND", strategy)
+            .output()
+            .expect("glomers test");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{strategy}: {stdout}");
+        let per_op = number_after(&stdout, ":servers", ":msgs-per-op");
+        let ok = number_after(&stdout, ":availability", ":ok-fraction");
+        assert!(
+            per_op <= per_op_max && ok == 1.0,
+            "{strategy}: msgs-per-op {per_op}, ok-fraction {ok}"
+        );
+    }
+    std::fs::remove_dir_all(&store).ok();
+}
+
 /// The number after `key` that follows `section` in the console summary.
 fn number_after(text: &str, section: &str, key: &str) -> f64 {
     let rest = text.split_once(section).map(|(_, r)| r).unwrap_or_default();

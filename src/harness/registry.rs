@@ -14,7 +14,7 @@
 use crate::harness::checkers::{self, Checker};
 use crate::harness::clients::{self, ClientSide, WorkloadOptions};
 use crate::node::{DynNode, NodeCore};
-use crate::workloads::{Broadcast, Echo, GCounter, GSet, LinKv, PnCounter, UniqueIds};
+use crate::workloads::{Broadcast, Echo, GCounter, GSet, LinKv, ListAppend, PnCounter, UniqueIds};
 
 /// Builds a workload's generator and clients for a test, or says why its options do not
 /// suit the workload (lin-kv's concurrency must be a multiple of 2n).
@@ -183,8 +183,8 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
     },
     WorkloadSpec {
         name: "txn-list-append",
-        strategy_env: None,
-        node: None,
+        strategy_env: Some("GLOMERS_LIST_APPEND"),
+        node: Some(|seed| Box::new(NodeCore::new(ListAppend::from_env(), seed))),
         clients: Some(|options| Ok(clients::list_append(options))),
         checker: || Box::new(checkers::list_append::ListAppend),
         sends_topology: false,
