@@ -7,6 +7,7 @@ pub mod g_counter;
 pub mod g_set;
 pub mod peer_sync;
 pub mod pn_counter;
+pub mod txn_rw_register;
 pub mod unique_ids;
 
 pub use broadcast::Broadcast;
@@ -14,4 +15,5 @@ pub use echo::Echo;
 pub use g_counter::GCounter;
 pub use g_set::GSet;
 pub use pn_counter::PnCounter;
+pub use txn_rw_register::TxnRwRegister;
 pub use unique_ids::UniqueIds;

@@ -20,7 +20,11 @@
 //! has everything, nothing is sent and no timer runs: idle nodes are quiet, and a
 //! partition heals by the retries, with no separate anti-entropy traffic.
 //!
-//! Timers: one flush timer (the workload's tag) while some peer lacks something.
+//! Timers: one flush timer (the workload's tag) while some peer lacks something. It is
+//! armed for the earliest due peer; when a peer becomes due earlier than that (its reply
+//! arrived while the timer waits for another peer's backed-off retry), an earlier timer is
+//! armed and the later one, when it fires, is ignored ([`PeerSync::timer_fired`]), so one
+//! unreachable peer never slows the exchanges with the others.
 
 use crate::node::{Ctx, Millis};
 
@@ -64,7 +68,8 @@ pub struct PeerSync {
     timer_tag: u64,
     me: usize,
     peers: Vec<Peer>,
-    timer_armed: bool,
+    /// When the flush timer that counts is due (`None`: none armed).
+    armed_at: Option<Millis>,
     /// The peer a flush considers first (the one after the last sent to).
     cursor: usize,
 }
@@ -88,7 +93,7 @@ impl PeerSync {
             timer_tag,
             me: 0,
             peers: Vec::new(),
-            timer_armed: false,
+            armed_at: None,
             cursor: 0,
         }
     }
@@ -177,17 +182,23 @@ impl PeerSync {
         }
     }
 
-    /// The flush timer fired: call before sending, so [`PeerSync::schedule`] can re-arm.
-    pub fn timer_fired(&mut self) {
-        self.timer_armed = false;
+    /// The flush timer fired at `now`: returns whether to flush (false for a timer that
+    /// an earlier one superseded). Call before sending, so [`PeerSync::schedule`] can
+    /// re-arm.
+    pub fn timer_fired(&mut self, now: Millis) -> bool {
+        match self.armed_at {
+            Some(at) if now >= at => {
+                self.armed_at = None;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Arms the flush timer if some idle peer lacks part of `mine`: after the flush
-    /// delay, or at its retry time if later. Call after every change and exchange.
+    /// delay, or at its retry time if later; re-arms it earlier if that is sooner than the
+    /// armed one. Call after every change and exchange.
     pub fn schedule(&mut self, ctx: &mut Ctx<'_>, mine: &[u64]) {
-        if self.timer_armed {
-            return;
-        }
         let now = ctx.now();
         let due = self
             .peers
@@ -199,8 +210,11 @@ impl PeerSync {
                     .max(now.saturating_add(self.config.flush_delay_ms))
             })
             .min();
-        if let Some(at) = due {
-            self.timer_armed = ctx.set_timer(at - now, self.timer_tag);
+        if let Some(at) = due
+            && self.armed_at.is_none_or(|armed| at < armed)
+            && ctx.set_timer(at - now, self.timer_tag)
+        {
+            self.armed_at = Some(at);
         }
     }
 }

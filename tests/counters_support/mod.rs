@@ -65,6 +65,10 @@ pub struct Cluster<W: Workload> {
     pub completed: Vec<Completed>,
     /// Client requests unanswered after this long are timed out (Maelstrom: 5 s).
     pub client_timeout: u64,
+    /// Probability that a server message is lost (counted as sent, never delivered).
+    pub loss: f64,
+    /// Probability that a server message is delivered twice (each copy its own delay).
+    pub duplicate: f64,
 }
 
 impl<W: Workload> Cluster<W> {
@@ -100,6 +104,8 @@ impl<W: Workload> Cluster<W> {
             clients: Vec::new(),
             completed: Vec::new(),
             client_timeout: 5000,
+            loss: 0.0,
+            duplicate: 0.0,
         };
         let all = json!(cluster.ids);
         for i in 0..cluster.nodes.len() {
@@ -142,13 +148,26 @@ impl<W: Workload> Cluster<W> {
                 continue;
             }
             self.server_messages += 1;
-            let delay = self.rng.below(self.latency_max + 1);
-            self.sequence += 1;
-            self.queue.push(Reverse((
-                self.now + delay,
-                self.sequence,
-                Flight { src, dest, body },
-            )));
+            // Fault draws only when a knob is on, so other tests' seeds are unchanged.
+            if self.loss > 0.0 && self.rng.unit_f64() < self.loss {
+                continue;
+            }
+            let copies = if self.duplicate > 0.0 && self.rng.unit_f64() < self.duplicate {
+                2
+            } else {
+                1
+            };
+            for _ in 0..copies {
+                let delay = self.rng.below(self.latency_max + 1);
+                self.sequence += 1;
+                let flight = Flight {
+                    src: src.clone(),
+                    dest: dest.clone(),
+                    body: body.clone(),
+                };
+                self.queue
+                    .push(Reverse((self.now + delay, self.sequence, flight)));
+            }
         }
     }
 

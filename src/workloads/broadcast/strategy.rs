@@ -261,7 +261,7 @@ fn parse_peers(value: &str, current: &Peers) -> Result<Peers, String> {
 }
 
 /// `40`, `40ms` or `2s` → milliseconds (at most one day).
-fn parse_ms(value: &str) -> Result<u64, String> {
+pub(crate) fn parse_ms(value: &str) -> Result<u64, String> {
     let (digits, scale) = match value.strip_suffix("ms") {
         Some(digits) => (digits, 1),
         None => match value.strip_suffix('s') {
