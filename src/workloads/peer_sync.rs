@@ -59,6 +59,9 @@ struct Peer {
     in_flight: bool,
     retry_at: Millis,
     backoff: Millis,
+    /// Backoff after answers that took nothing (see [`PeerSync::stalled`]); unlike
+    /// `backoff`, hearing from the peer does not reset it, only progress does.
+    stall_backoff: Millis,
 }
 
 /// Per-peer knowledge and the gossip schedule (see the module doc).
@@ -169,6 +172,20 @@ impl PeerSync {
     pub fn replied(&mut self, peer: usize) {
         if let Some(p) = self.peers.get_mut(peer) {
             p.in_flight = false;
+            p.stall_backoff = 0;
+        }
+    }
+
+    /// The reply from `peer` arrived (after [`PeerSync::heard`]) but showed that it could
+    /// take nothing we sent: it first needs something only a third node can give it.
+    /// Resending at once would repeat the same exchange, so back off as after a timeout,
+    /// growing across such answers until one shows progress ([`PeerSync::replied`]).
+    pub fn stalled(&mut self, peer: usize, now: Millis) {
+        let (min, max) = (self.config.flush_delay_ms.max(1), self.config.retry_max_ms);
+        if let Some(p) = self.peers.get_mut(peer) {
+            p.in_flight = false;
+            p.stall_backoff = p.stall_backoff.saturating_mul(2).clamp(min, max.max(min));
+            p.retry_at = now.saturating_add(p.stall_backoff);
         }
     }
 
@@ -270,6 +287,38 @@ mod tests {
             sync.confirmed(0),
             [0, 3],
             "but requests still start from the confirmed"
+        );
+    }
+
+    #[test]
+    fn answers_that_take_nothing_back_off_until_one_shows_progress() {
+        let config = SyncConfig {
+            flush_delay_ms: 0,
+            rpc_timeout_ms: 500,
+            retry_max_ms: 400,
+            fanout: 1,
+        };
+        let mut sync = PeerSync::new(config, 9);
+        sync.init(2, 1, 2);
+        let mine = [0, 5];
+        let mut now = 1000;
+        for wait in [1, 2, 4, 8] {
+            sync.sent(0);
+            sync.heard(0, &[0, 0]);
+            sync.stalled(0, now);
+            assert!(!sync.should_send(0, now + wait - 1, &mine), "wait {wait}");
+            assert!(sync.should_send(0, now + wait, &mine));
+            now += wait;
+        }
+        sync.sent(0);
+        sync.heard(0, &[0, 2]);
+        sync.replied(0);
+        sync.sent(0);
+        sync.heard(0, &[0, 2]);
+        sync.stalled(0, now);
+        assert!(
+            sync.should_send(0, now + 1, &mine),
+            "progress reset the backoff"
         );
     }
 }

@@ -12,11 +12,12 @@
 //! **Replication** ([`replication`]). Every node sends its own commits directly to every
 //! peer in batches: a [`PeerSync`] exchange whose request and reply each carry the
 //! sender's commits past what the other side reported having, so one round trip moves
-//! both directions and doubles as the acknowledgement. Unanswered exchanges are retried
-//! with backoff until the peer confirms; confirmed commits leave the log. A replica applies
-//! each node's commits in commit order, each once (numbers below what it applied are
-//! skipped: loss, duplication and reordering are harmless), each only after its
-//! dependencies, and each in one step, installing each write only if its version is newer
+//! both directions and doubles as the acknowledgement. Unanswered exchanges (and those
+//! the peer could take nothing from yet) are retried with backoff until the peer confirms;
+//! confirmed commits leave the log. A replica applies each node's commits in commit order,
+//! each once (numbers below what it applied are skipped: loss, duplication and reordering
+//! are harmless), each only after its dependencies (one that comes early is held,
+//! [`early`]), and each in one step, installing each write only if its version is newer
 //! than the register's (last writer wins). Replicas that applied the same commits hold the
 //! same registers.
 //!
@@ -78,6 +79,8 @@ pub struct TxnRwRegister {
     early: EarlyCommits,
     /// Per node, how many of its commits were applied here, in its order (ours: all).
     applied: Vec<u64>,
+    /// Per peer, the first commit our last request to it carried.
+    request_from: Vec<u64>,
     /// What we can give peers, as [`PeerSync`] compares it: our commit count in our slot,
     /// 0 elsewhere (each node sends only its own commits).
     offer: Vec<u64>,
@@ -138,6 +141,7 @@ impl TxnRwRegister {
             early: EarlyCommits::new(1, 0),
             applied: Vec::new(),
             offer: Vec::new(),
+            request_from: Vec::new(),
             written_keys: Vec::with_capacity(64),
             final_writes: Vec::with_capacity(64),
             peer_have: Vec::new(),
@@ -155,6 +159,7 @@ impl TxnRwRegister {
         self.early = EarlyCommits::new(nodes, self.strategy.batch);
         self.applied = vec![0; nodes];
         self.offer = vec![0; nodes];
+        self.request_from = vec![0; nodes];
         self.peer_have = vec![0; nodes];
         self.incoming_deps = Vec::with_capacity(nodes);
         self.reach = vec![0; nodes];

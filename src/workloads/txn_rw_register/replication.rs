@@ -59,6 +59,7 @@ impl TxnRwRegister {
             self.write_sync(&mut body, from);
             drop(body);
             self.sync.sent(peer);
+            self.request_from[peer] = from;
         }
     }
 
@@ -86,13 +87,22 @@ impl TxnRwRegister {
         Ok(())
     }
 
-    /// The outcome of our request to `peer`.
+    /// The outcome of our request to `peer`. A reply showing that the peer applied none
+    /// of our commits (it lacks their dependencies on a third node) backs off: resending
+    /// at once would only repeat it.
     pub(super) fn on_sync_reply(&mut self, ctx: &mut Ctx<'_>, peer: usize, reply: RpcReply<'_>) {
         match reply {
             RpcReply::Ok(msg)
                 if msg.kind == "txn_sync_ok" && self.receive(peer, msg.body).is_ok() =>
             {
-                self.sync.replied(peer)
+                let from = self.request_from.get(peer).copied().unwrap_or(0);
+                if self.peer_have[self.me] > from
+                    || self.peer_have[self.me] == self.applied[self.me]
+                {
+                    self.sync.replied(peer)
+                } else {
+                    self.sync.stalled(peer, ctx.now())
+                }
             }
             RpcReply::Ok(_) | RpcReply::Error(..) | RpcReply::Timeout => {
                 self.sync.timed_out(peer, ctx.now())
