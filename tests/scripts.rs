@@ -78,3 +78,37 @@ fn crdt_sweep_script_rejects_bad_arguments_with_usage() {
         assert!(out.stdout.is_empty(), "{args:?}: no table");
     }
 }
+
+#[test]
+fn txn_scripts_reject_bad_arguments_before_building() {
+    for args in [
+        &["--seeds", "many"][..],
+        &["--jobs"][..],
+        &["--frobnicate"][..],
+    ] {
+        let out = script("txn-sweeps.sh", args, &system_path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("usage"),
+            "{args:?}"
+        );
+    }
+    let perf = |args: &[&str]| {
+        Command::new("bash")
+            .arg(format!(
+                "{}/perf/txn-rw-register.sh",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .args(args)
+            .output()
+            .expect("run perf script")
+    };
+    for args in [&["--runs", "0"][..], &["--runs", "x"][..], &["--what"][..]] {
+        let out = perf(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("usage"),
+            "{args:?}"
+        );
+    }
+}

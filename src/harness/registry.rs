@@ -14,7 +14,9 @@
 use crate::harness::checkers::{self, Checker};
 use crate::harness::clients::{self, ClientSide, WorkloadOptions};
 use crate::node::{DynNode, NodeCore};
-use crate::workloads::{Broadcast, Echo, GCounter, GSet, LinKv, ListAppend, PnCounter, UniqueIds};
+use crate::workloads::{
+    Broadcast, Echo, GCounter, GSet, LinKv, ListAppend, PnCounter, TxnRwRegister, UniqueIds,
+};
 
 /// Builds a workload's generator and clients for a test, or says why its options do not
 /// suit the workload (lin-kv's concurrency must be a multiple of 2n).
@@ -195,8 +197,8 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
     },
     WorkloadSpec {
         name: "txn-rw-register",
-        strategy_env: None,
-        node: None,
+        strategy_env: Some("GLOMERS_TXN"),
+        node: Some(|seed| Box::new(NodeCore::new(TxnRwRegister::from_env(), seed))),
         clients: Some(|options| Ok(clients::rw_register(options))),
         checker: || Box::new(checkers::rw_register::RwRegister),
         sends_topology: false,

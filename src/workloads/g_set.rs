@@ -277,8 +277,7 @@ impl Workload for GSet {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
-        if tag == TIMER_FLUSH {
-            self.sync.timer_fired();
+        if tag == TIMER_FLUSH && self.sync.timer_fired(ctx.now()) {
             self.flush(ctx);
             self.sync.schedule(ctx, &self.lengths);
         }

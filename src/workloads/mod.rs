@@ -9,6 +9,7 @@ pub mod lin_kv;
 pub mod list_append;
 pub mod peer_sync;
 pub mod pn_counter;
+pub mod txn_rw_register;
 pub mod unique_ids;
 
 pub use broadcast::Broadcast;
@@ -18,4 +19,5 @@ pub use g_set::GSet;
 pub use lin_kv::LinKv;
 pub use list_append::ListAppend;
 pub use pn_counter::PnCounter;
+pub use txn_rw_register::TxnRwRegister;
 pub use unique_ids::UniqueIds;

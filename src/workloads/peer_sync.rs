@@ -26,7 +26,11 @@
 //! nothing is sent and no timer runs: idle nodes are quiet, and a partition heals by the
 //! retries, with no separate anti-entropy traffic.
 //!
-//! Timers: one flush timer (the workload's tag) while some peer lacks something.
+//! Timers: one flush timer (the workload's tag) while some peer lacks something. It is
+//! armed for the earliest due peer; when a peer becomes due earlier than that (its reply
+//! arrived while the timer waits for another peer's backed-off retry), an earlier timer is
+//! armed and the later one, when it fires, is ignored ([`PeerSync::timer_fired`]), so one
+//! unreachable peer never slows the exchanges with the others.
 
 use crate::node::{Ctx, Millis};
 
@@ -65,6 +69,9 @@ struct Peer {
     backoff: Millis,
     /// While `now` is before this, a reply of ours awaits its ack (0: none).
     ack_due: Millis,
+    /// Backoff after answers that took nothing (see [`PeerSync::stalled`]); unlike
+    /// `backoff`, hearing from the peer does not reset it, only progress does.
+    stall_backoff: Millis,
 }
 
 /// Per-peer knowledge and the gossip schedule (see the module doc).
@@ -74,7 +81,8 @@ pub struct PeerSync {
     timer_tag: u64,
     me: usize,
     peers: Vec<Peer>,
-    timer_armed: bool,
+    /// When the flush timer that counts is due (`None`: none armed).
+    armed_at: Option<Millis>,
     /// The peer a flush considers first (the one after the last sent to).
     cursor: usize,
 }
@@ -99,7 +107,7 @@ impl PeerSync {
             timer_tag,
             me: 0,
             peers: Vec::new(),
-            timer_armed: false,
+            armed_at: None,
             cursor: 0,
         }
     }
@@ -178,9 +186,24 @@ impl PeerSync {
         match self.peers.get_mut(peer) {
             Some(p) if p.in_flight => {
                 p.in_flight = false;
+                p.stall_backoff = 0;
                 exceeds(theirs, &p.requested)
             }
             _ => false,
+        }
+    }
+
+    /// The reply from `peer` arrived but showed that it could take nothing we sent: it
+    /// first needs something only a third node can give it. Resending at once would repeat
+    /// the same exchange, so back off as after a timeout, growing across such answers until
+    /// one shows progress ([`PeerSync::replied`]). Call instead of `replied`, after
+    /// [`PeerSync::heard`] with the reply's vector.
+    pub fn stalled(&mut self, peer: usize, now: Millis) {
+        let (min, max) = (self.config.flush_delay_ms.max(1), self.config.retry_max_ms);
+        if let Some(p) = self.peers.get_mut(peer) {
+            p.in_flight = false;
+            p.stall_backoff = p.stall_backoff.saturating_mul(2).clamp(min, max.max(min));
+            p.retry_at = now.saturating_add(p.stall_backoff);
         }
     }
 
@@ -217,18 +240,23 @@ impl PeerSync {
         }
     }
 
-    /// The flush timer fired: call before sending, so [`PeerSync::schedule`] can re-arm.
-    pub fn timer_fired(&mut self) {
-        self.timer_armed = false;
+    /// The flush timer fired at `now`: returns whether to flush (false for a timer that
+    /// an earlier one superseded). Call before sending, so [`PeerSync::schedule`] can
+    /// re-arm.
+    pub fn timer_fired(&mut self, now: Millis) -> bool {
+        match self.armed_at {
+            Some(at) if now >= at => {
+                self.armed_at = None;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Arms the flush timer if some idle peer lacks part of `mine`: after the flush
-    /// delay, or at its retry or ack-wait time if later. Call after every change and
-    /// exchange. (One timer at a time: flushes, and so requests, stay one per delay.)
+    /// delay, or at its retry or ack-wait time if later; re-arms it earlier if that is
+    /// sooner than the armed one. Call after every change and exchange.
     pub fn schedule(&mut self, ctx: &mut Ctx<'_>, mine: &[u64]) {
-        if self.timer_armed {
-            return;
-        }
         let now = ctx.now();
         let earliest = now.saturating_add(self.config.flush_delay_ms);
         let due = self
@@ -238,8 +266,11 @@ impl PeerSync {
             .filter(|(index, p)| *index != self.me && !p.in_flight && exceeds(mine, &p.confirmed))
             .map(|(_, p)| p.retry_at.max(p.ack_due).max(earliest))
             .min();
-        if let Some(at) = due {
-            self.timer_armed = ctx.set_timer(at - now, self.timer_tag);
+        if let Some(at) = due
+            && self.armed_at.is_none_or(|armed| at < armed)
+            && ctx.set_timer(at - now, self.timer_tag)
+        {
+            self.armed_at = Some(at);
         }
     }
 }
@@ -348,6 +379,37 @@ mod tests {
     }
 
     /// The requester acks a reply only when it brought something the request lacked.
+    #[test]
+    fn answers_that_take_nothing_back_off_until_one_shows_progress() {
+        let config = SyncConfig {
+            flush_delay_ms: 0,
+            rpc_timeout_ms: 500,
+            retry_max_ms: 400,
+            fanout: 1,
+        };
+        let mut sync = PeerSync::new(config, 9);
+        sync.init(2, 1, 2);
+        let mine = [0, 5];
+        let mut now = 1000;
+        for wait in [1, 2, 4, 8] {
+            sync.sent(0, &mine);
+            sync.heard(0, &[0, 0]);
+            sync.stalled(0, now);
+            assert!(!sync.should_send(0, now + wait - 1, &mine), "wait {wait}");
+            assert!(sync.should_send(0, now + wait, &mine));
+            now += wait;
+        }
+        sync.sent(0, &mine);
+        sync.replied(0, &[0, 2]);
+        sync.sent(0, &mine);
+        sync.heard(0, &[0, 2]);
+        sync.stalled(0, now);
+        assert!(
+            sync.should_send(0, now + 1, &mine),
+            "progress reset the backoff"
+        );
+    }
+
     #[test]
     fn the_requester_acks_only_replies_that_bring_news() {
         let mut sync = PeerSync::new(config(), 9);

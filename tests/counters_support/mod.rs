@@ -68,6 +68,8 @@ pub struct Cluster<W: Workload> {
     pub completed: Vec<Completed>,
     /// Client requests unanswered after this long are timed out (Maelstrom: 5 s).
     pub client_timeout: u64,
+    /// Probability that a server message is lost (counted as sent, never delivered).
+    pub loss: f64,
 }
 
 impl<W: Workload> Cluster<W> {
@@ -104,6 +106,7 @@ impl<W: Workload> Cluster<W> {
             clients: Vec::new(),
             completed: Vec::new(),
             client_timeout: 5000,
+            loss: 0.0,
         };
         let all = json!(cluster.ids);
         for i in 0..cluster.nodes.len() {
@@ -150,8 +153,12 @@ impl<W: Workload> Cluster<W> {
         }
     }
 
-    /// Queues `flight` with a random latency, and sometimes a second copy.
+    /// Queues `flight` with a random latency, and sometimes a second copy; or loses it.
+    /// Fault draws only when a knob is on, so other tests' seeds are unchanged.
     fn transmit(&mut self, flight: Flight) {
+        if self.loss > 0.0 && self.rng.unit_f64() < self.loss {
+            return;
+        }
         let copies = if self.duplicate_percent > 0 && self.rng.below(100) < self.duplicate_percent {
             2
         } else {
