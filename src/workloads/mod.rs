@@ -5,13 +5,16 @@ pub mod broadcast;
 pub mod echo;
 pub mod g_counter;
 pub mod g_set;
+pub mod kafka;
 pub mod peer_sync;
 pub mod pn_counter;
+pub mod spec;
 pub mod unique_ids;
 
 pub use broadcast::Broadcast;
 pub use echo::Echo;
 pub use g_counter::GCounter;
 pub use g_set::GSet;
+pub use kafka::Kafka;
 pub use pn_counter::PnCounter;
 pub use unique_ids::UniqueIds;
