@@ -2,10 +2,16 @@
 //! committed offset.
 //!
 //! Offsets are dense: the message at offset `o` is the `o`-th appended to its key, so a log
-//! is two contiguous vectors — the messages' bytes back to back, and where each one ends
-//! (`u32`, so 4 bytes per message plus the vectors' spare capacity). No per-message hash
-//! entry, no per-message allocation: appending copies the bytes onto the end. Replicas of
-//! another node's log use the same structure, since they are always a prefix of it.
+//! is the messages' JSON text back to back plus where each one ends (`u32`: 4 bytes per
+//! message, and the vector's spare capacity). No per-message hash entry, no per-message
+//! allocation: appending copies the bytes onto the end. Replicas of another node's log
+//! use the same structure, since they are always a prefix of it.
+//!
+//! The text lives in chunks that double from [`FIRST_CHUNK`] up to [`MAX_CHUNK`] bytes and
+//! are never reallocated (a message that does not fit the last chunk starts the next one,
+//! so none straddles two): a key's spare capacity is at most one chunk, whatever the
+//! message sizes, where one doubling vector could hold as much spare as it has messages.
+//! Each chunk is contiguous; a message is found by its end position and the chunk starts.
 //!
 //! Keys are interned once: a hash map from name to a dense [`KeyId`], and the names by id
 //! for writing messages that mention them.
@@ -15,10 +21,14 @@ use ahash::AHashMap;
 /// A key's index in the [`Store`].
 pub type KeyId = u32;
 
-/// Most keys a store holds; past it, requests that would add one get error 11.
+/// Most keys a store holds; past it, requests that would add one get an error.
 pub const MAX_KEYS: usize = 1 << 20;
-/// Most bytes of messages one key's log holds (its `ends` are `u32`).
+/// Most bytes of messages one key's log holds (positions are `u32`).
 pub const MAX_LOG_BYTES: usize = u32::MAX as usize;
+/// Capacity of a key's first chunk of message text.
+pub const FIRST_CHUNK: usize = 256;
+/// Largest chunk (a larger message gets a chunk of its own size).
+pub const MAX_CHUNK: usize = 64 << 10;
 
 /// Why an append or a new key was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,9 +42,12 @@ pub enum Full {
 /// One key's messages, offset-indexed.
 #[derive(Debug, Default)]
 pub struct KeyLog {
-    /// Every message's JSON text, back to back, in offset order.
-    bytes: Vec<u8>,
-    /// `ends[o]`: where message `o` ends in `bytes` (it starts where `o − 1` ended).
+    /// The messages' JSON text in offset order, back to back within each chunk.
+    chunks: Vec<Vec<u8>>,
+    /// `chunk_starts[c]`: the position (in the key's text, chunks concatenated) of chunk
+    /// `c`'s first byte.
+    chunk_starts: Vec<u32>,
+    /// `ends[o]`: the position where message `o` ends (it starts where `o − 1` ended).
     ends: Vec<u32>,
 }
 
@@ -52,35 +65,48 @@ impl KeyLog {
     /// The JSON text of the message at `offset`.
     pub fn get(&self, offset: u64) -> Option<&[u8]> {
         let index = usize::try_from(offset).ok()?;
-        let end = *self.ends.get(index)? as usize;
+        let end = *self.ends.get(index)?;
         let start = match index {
             0 => 0,
-            _ => self.ends[index - 1] as usize,
+            _ => self.ends[index - 1],
         };
-        self.bytes.get(start..end)
+        let chunk = self
+            .chunk_starts
+            .partition_point(|&s| s <= start)
+            .checked_sub(1)?;
+        let base = self.chunk_starts[chunk];
+        self.chunks[chunk].get((start - base) as usize..(end - base) as usize)
     }
 
-    /// Appends the message `write` writes (one JSON value) and returns its offset; refused,
-    /// with nothing kept, if the log would pass [`MAX_LOG_BYTES`].
-    pub fn append_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> Result<u64, Full> {
-        let start = self.bytes.len();
-        write(&mut self.bytes);
-        let Ok(end) = u32::try_from(self.bytes.len()) else {
-            self.bytes.truncate(start);
-            return Err(Full::Log);
-        };
+    /// Appends `message` (JSON text) and returns its offset; refused, with nothing kept,
+    /// if the log would pass [`MAX_LOG_BYTES`].
+    pub fn append(&mut self, message: &[u8]) -> Result<u64, Full> {
+        let start = self.ends.last().copied().unwrap_or(0);
+        let end = u32::try_from(message.len())
+            .ok()
+            .and_then(|len| start.checked_add(len))
+            .ok_or(Full::Log)?;
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|chunk| chunk.capacity() - chunk.len() >= message.len());
+        if !fits {
+            let size = self
+                .chunks
+                .last()
+                .map_or(FIRST_CHUNK, |chunk| (chunk.capacity() * 2).min(MAX_CHUNK));
+            self.chunks
+                .push(Vec::with_capacity(size.max(message.len())));
+            self.chunk_starts.push(start);
+        }
+        let chunk = self.chunks.last_mut().ok_or(Full::Log)?;
+        let capacity = chunk.capacity();
+        chunk.extend_from_slice(message);
+        assert_eq!(chunk.capacity(), capacity, "a chunk is never reallocated");
         let offset = self.len();
         self.ends.push(end);
-        debug_assert_eq!(
-            self.get(offset).map(<[u8]>::len),
-            Some(end as usize - start)
-        );
+        debug_assert_eq!(self.get(offset), Some(message));
         Ok(offset)
-    }
-
-    /// Appends `message` (JSON text) and returns its offset.
-    pub fn append(&mut self, message: &[u8]) -> Result<u64, Full> {
-        self.append_with(|bytes| bytes.extend_from_slice(message))
     }
 
     /// Writes `[m0,m1,…]`: the whole log as one JSON array.
@@ -97,7 +123,9 @@ impl KeyLog {
 
     /// Heap bytes held (capacities, not lengths).
     pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity() + self.ends.capacity() * size_of::<u32>()
+        let text: usize = self.chunks.iter().map(Vec::capacity).sum();
+        text + self.chunks.capacity() * size_of::<Vec<u8>>()
+            + (self.chunk_starts.capacity() + self.ends.capacity()) * size_of::<u32>()
     }
 }
 
@@ -145,7 +173,8 @@ impl Store {
     /// The key's log (an empty one for an unknown id).
     pub fn log(&self, key: KeyId) -> &KeyLog {
         static EMPTY: KeyLog = KeyLog {
-            bytes: Vec::new(),
+            chunks: Vec::new(),
+            chunk_starts: Vec::new(),
             ends: Vec::new(),
         };
         self.logs.get(key as usize).unwrap_or(&EMPTY)
@@ -207,5 +236,26 @@ mod tests {
         assert!(store.commit(a, 3) && !store.commit(a, 2) && !store.commit(a, 3));
         assert_eq!(store.committed(a), Some(3));
         assert!(!store.commit(99, 1));
+    }
+
+    #[test]
+    fn messages_never_straddle_chunks_and_chunks_never_grow() {
+        let mut log = KeyLog::default();
+        let big = vec![b'7'; MAX_CHUNK + 10];
+        let mut expected = Vec::new();
+        for i in 0..3000u64 {
+            let text = match i % 500 {
+                499 => big.clone(),
+                n => format!("\"{}\"", "x".repeat(n as usize % 97)).into_bytes(),
+            };
+            assert_eq!(log.append(&text), Ok(i));
+            expected.push(text);
+        }
+        for (offset, text) in expected.iter().enumerate() {
+            assert_eq!(log.get(offset as u64), Some(&text[..]), "offset {offset}");
+        }
+        let text: usize = expected.iter().map(Vec::len).sum();
+        let spare = log.heap_bytes() - text;
+        assert!(spare < 8 * MAX_CHUNK + 8 * 3000, "{spare} spare bytes");
     }
 }

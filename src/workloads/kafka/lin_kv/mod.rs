@@ -167,8 +167,9 @@ impl LinKvKafka {
                     eprintln!("kafka: a lin-kv log entry is not [tag, message]");
                     break;
                 };
-                let write = |bytes: &mut Vec<u8>| crate::wire::writer::write_json(bytes, message);
-                if log.append_with(write).is_err() {
+                self.scratch.clear();
+                crate::wire::writer::write_json(&mut self.scratch, message);
+                if log.append(&self.scratch).is_err() {
                     break;
                 }
                 state.tags.push(tag);

@@ -175,9 +175,9 @@ impl Owner {
                 log.len()
             ));
         }
-        let appended = log
-            .append_with(|bytes| write_json(bytes, message))
-            .map_err(full)?;
+        self.scratch.clear();
+        write_json(&mut self.scratch, message);
+        let appended = log.append(&self.scratch).map_err(full)?;
         assert_eq!(appended, offset, "a replica appends at the owner's offset");
         Ok(())
     }
@@ -302,7 +302,9 @@ impl Owner {
     fn store_forwarded(&mut self, name: &str, value: Json<'_>) -> Result<(KeyId, u64), Full> {
         let key = self.store.intern(name)?;
         let log = self.store.log_mut(key).ok_or(Full::Keys)?;
-        Ok((key, log.append_with(|bytes| write_json(bytes, value))?))
+        self.scratch.clear();
+        write_json(&mut self.scratch, value);
+        Ok((key, log.append(&self.scratch)?))
     }
 }
 
