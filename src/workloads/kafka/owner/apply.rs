@@ -263,7 +263,7 @@ impl Owner {
         if self.owner_of(name) != self.me {
             return Err(invalid("a forward for a key we do not own"));
         }
-        if self.journal.is_full() {
+        if self.journal.room() == 0 {
             return Err(Stop::Backpressure);
         }
         match tag {

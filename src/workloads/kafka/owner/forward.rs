@@ -68,15 +68,20 @@ impl ForwardQueue {
         self.base + self.entries.len() as u64
     }
 
-    /// True when no more entries (or message bytes) fit.
-    pub fn is_full(&self) -> bool {
-        self.entries.len() >= self.capacity || self.bytes.len() >= self.byte_capacity
+    /// How many more entries fit.
+    pub fn room(&self) -> usize {
+        self.capacity.saturating_sub(self.entries.len())
+    }
+
+    /// True when no more sends fit (entries or message bytes).
+    pub fn sends_full(&self) -> bool {
+        self.room() == 0 || self.bytes.len() >= self.byte_capacity
     }
 
     /// Queues a send whose message `write` writes; returns its position. The caller
-    /// checked [`ForwardQueue::is_full`].
+    /// checked [`ForwardQueue::sends_full`].
     pub fn push_send(&mut self, key: KeyId, write: impl FnOnce(&mut Vec<u8>)) -> u64 {
-        assert!(!self.is_full(), "forward queue past its capacity");
+        assert!(!self.sends_full(), "forward queue past its capacity");
         if self.entries.is_empty() {
             // Nothing unacknowledged refers to the old bytes.
             self.bytes_base += self.bytes.len() as u64;
@@ -89,9 +94,9 @@ impl ForwardQueue {
         self.end() - 1
     }
 
-    /// Queues a commit; returns its position. The caller checked [`ForwardQueue::is_full`].
+    /// Queues a commit; returns its position. The caller checked [`ForwardQueue::room`].
     pub fn push_commit(&mut self, key: KeyId, offset: u64) -> u64 {
-        assert!(!self.is_full(), "forward queue past its capacity");
+        assert!(self.room() > 0, "forward queue past its capacity");
         self.entries.push_back(Forward::Commit { key, offset });
         self.end() - 1
     }
@@ -141,7 +146,7 @@ mod tests {
         let second = queue.push_commit(7, 4);
         let third = queue.push_send(8, |b| b.extend_from_slice(&[b'1'; 5000]));
         assert_eq!((first, second, third), (0, 1, 2));
-        assert!(queue.is_full());
+        assert!(queue.sends_full() && queue.room() == 0);
         let Some(Forward::Send { start, end, .. }) = queue.get(0) else {
             panic!("a send at 0");
         };

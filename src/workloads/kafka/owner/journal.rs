@@ -79,14 +79,14 @@ impl Journal {
         self.entries.is_empty()
     }
 
-    /// True when one more entry would pass the capacity.
-    pub fn is_full(&self) -> bool {
-        self.entries.len() >= self.capacity
+    /// How many more entries fit.
+    pub fn room(&self) -> usize {
+        self.capacity.saturating_sub(self.entries.len())
     }
 
-    /// Appends `entry`; the caller checked [`Journal::is_full`].
+    /// Appends `entry`; the caller checked [`Journal::room`].
     pub fn push(&mut self, entry: Entry) {
-        assert!(!self.is_full(), "journal past its capacity");
+        assert!(self.room() > 0, "journal past its capacity");
         self.entries.push_back(entry);
     }
 
@@ -116,7 +116,7 @@ mod tests {
         let commit = |offset| Entry::Commit { key: 0, offset };
         journal.push(commit(1));
         journal.push(commit(2));
-        assert!(journal.is_full());
+        assert_eq!(journal.room(), 0);
         assert_eq!((journal.base(), journal.end()), (0, 2));
         journal.trim(1);
         assert_eq!(journal.get(0), None);

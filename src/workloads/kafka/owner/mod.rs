@@ -31,6 +31,7 @@ mod apply;
 pub mod forward;
 pub mod journal;
 pub mod link;
+mod schedule;
 
 use super::requests::{self, read_offsets, read_send};
 use super::store::{MAX_KEYS, Store};
@@ -39,7 +40,7 @@ use crate::node::kv::ReplyTo;
 use crate::node::{Ctx, Message, Millis, RequestError, Workload};
 use crate::wire::ErrorCode;
 use journal::{Entry, Journal};
-use link::{Data, Link, Waiter};
+use link::{Link, Waiter};
 
 /// Timer tag: send what is due.
 pub const FLUSH: u64 = 1;
@@ -121,7 +122,7 @@ impl Owner {
         if owner != self.me {
             return self.forward_send(ctx, msg, name, owner);
         }
-        if self.names.len() > 1 && self.journal.is_full() {
+        if self.names.len() > 1 && self.journal.room() == 0 {
             return Err(unavailable("replication backlog full"));
         }
         let key = self
@@ -171,7 +172,7 @@ impl Owner {
         if suspected {
             return Err(unavailable("the key's owner is unreachable"));
         }
-        if link.queue.is_full() || link.waiters.len() >= self.config.queue {
+        if link.queue.sends_full() || link.waiters.len() >= self.config.queue {
             return Err(unavailable("too many sends waiting for the key's owner"));
         }
         let key = self
@@ -210,20 +211,14 @@ impl Owner {
 
     fn on_commit(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let offsets = read_offsets(msg)?;
-        let count = offsets.len() as u64;
-        let room = |end: u64, base: u64| (self.config.queue as u64).saturating_sub(end - base);
+        let count = offsets.len();
         if self.names.len() > 1 {
-            let journal_room = room(self.journal.end(), self.journal.base());
-            let queue_room = self
-                .peers()
-                .map(|p| room(self.links[p].queue.end(), self.links[p].queue.base()))
-                .min()
-                .unwrap_or(u64::MAX);
-            if journal_room.min(queue_room) < count {
+            let queue_room = self.peers().map(|p| self.links[p].queue.room()).min();
+            if self.journal.room().min(queue_room.unwrap_or(usize::MAX)) < count {
                 return Err(commit_refused("replication backlog full"));
             }
         }
-        if self.store.keys() as u64 + count > MAX_KEYS as u64 {
+        if self.store.keys() + count > MAX_KEYS {
             return Err(commit_refused("too many keys"));
         }
         for (name, offset) in offsets.entries() {
@@ -263,98 +258,6 @@ impl Owner {
             self.links[peer].due_by(due);
         }
         self.arm_flush(ctx);
-    }
-
-    /// Sends everything unsent to `peer`, in as many messages as it takes.
-    fn flush_peer(&mut self, ctx: &mut Ctx<'_>, peer: usize) {
-        let data = Data {
-            store: &self.store,
-            journal: &self.journal,
-            batch: self.config.batch,
-        };
-        let Some(link) = self.links.get_mut(peer) else {
-            return;
-        };
-        let name = self.names[peer].as_str();
-        while link.send(ctx, name, peer as u32, data) {}
-    }
-
-    /// Sends one message to `peer` (a resend starts from the acknowledged positions).
-    fn send_once(&mut self, ctx: &mut Ctx<'_>, peer: usize) {
-        let data = Data {
-            store: &self.store,
-            journal: &self.journal,
-            batch: self.config.batch,
-        };
-        if let Some(link) = self.links.get_mut(peer) {
-            link.send(ctx, &self.names[peer], peer as u32, data);
-        }
-    }
-
-    fn flush_due(&mut self, ctx: &mut Ctx<'_>) {
-        let now = ctx.now();
-        for peer in self.peers() {
-            if self.links[peer].due.is_some_and(|due| due <= now) {
-                self.flush_peer(ctx, peer);
-            }
-        }
-    }
-
-    /// Arms [`FLUSH`] for the earliest due link, unless an earlier timer is armed.
-    fn arm_flush(&mut self, ctx: &mut Ctx<'_>) {
-        let Some(due) = self.links.iter().filter_map(|l| l.due).min() else {
-            return;
-        };
-        if self.flush_at.is_some_and(|armed| armed <= due) {
-            return;
-        }
-        if ctx.set_timer(due.saturating_sub(ctx.now()), FLUSH) {
-            self.flush_at = Some(due);
-        } else {
-            self.flush_due(ctx); // timer table full: better early than never
-        }
-    }
-
-    /// Resends, lone acks and give-ups. Re-arms itself while anything is pending.
-    fn maintain(&mut self, ctx: &mut Ctx<'_>) {
-        let now = ctx.now();
-        let c = self.config;
-        for peer in self.peers() {
-            self.give_up_waiters(ctx, peer);
-            let link = &mut self.links[peer];
-            if link.maintenance_due(now, c.ack_ms, c.retry_ms, c.retry_max_ms) {
-                if link.overdue(now, c.retry_ms) {
-                    link.rewind(true);
-                }
-                self.send_once(ctx, peer);
-            }
-        }
-        self.arm_maintenance(ctx);
-    }
-
-    /// Answers error 13 to clients whose forwarded send waited `give-up` ms: the owner
-    /// may still store it, so the outcome is unknown.
-    fn give_up_waiters(&mut self, ctx: &mut Ctx<'_>, peer: usize) {
-        let now = ctx.now();
-        let waiters = &mut self.links[peer].waiters;
-        while let Some(waiter) = waiters.front() {
-            if now.saturating_sub(waiter.arrived) < self.config.give_up_ms {
-                break;
-            }
-            let text = "the key's owner did not confirm the send in time; it may still happen";
-            waiter.to.error(ctx, ErrorCode::Crash, text);
-            waiters.pop_front();
-        }
-    }
-
-    fn arm_maintenance(&mut self, ctx: &mut Ctx<'_>) {
-        let busy = |l: &Link| l.in_flight() || l.ack_owed() || !l.waiters.is_empty();
-        if self.maintenance_armed || !self.links.iter().any(busy) {
-            return;
-        }
-        let c = self.config;
-        let shortest = c.ack_ms.min(c.retry_ms).min(c.give_up_ms).min(c.suspect_ms);
-        self.maintenance_armed = ctx.set_timer((shortest / 4).clamp(5, 250), MAINTENANCE);
     }
 }
 
