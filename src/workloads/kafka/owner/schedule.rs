@@ -20,6 +20,7 @@ impl Owner {
         };
         let name = self.names[peer].as_str();
         while link.send(ctx, name, peer as u32, data) {}
+        assert!(!link.has_unsent(data.journal), "a flush sends every entry");
     }
 
     /// Sends one message to `peer` (a resend starts from the acknowledged positions).
