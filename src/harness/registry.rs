@@ -15,7 +15,7 @@ use crate::harness::checkers::{self, Checker};
 use crate::harness::clients::{self, ClientSide, WorkloadOptions};
 use crate::node::{DynNode, NodeCore};
 use crate::workloads::{
-    Broadcast, Echo, GCounter, GSet, LinKv, ListAppend, PnCounter, TxnRwRegister, UniqueIds,
+    Broadcast, Echo, GCounter, GSet, Kafka, LinKv, ListAppend, PnCounter, TxnRwRegister, UniqueIds,
 };
 
 /// Builds a workload's generator and clients for a test, or says why its options do not
@@ -163,8 +163,8 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
     },
     WorkloadSpec {
         name: "kafka",
-        strategy_env: None,
-        node: None,
+        strategy_env: Some("GLOMERS_KAFKA"),
+        node: Some(|seed| Box::new(NodeCore::new(Kafka::from_env(), seed))),
         clients: Some(|options| Ok(clients::kafka(options))),
         checker: || Box::new(checkers::kafka::Kafka),
         sends_topology: false,

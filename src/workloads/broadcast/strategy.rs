@@ -43,6 +43,8 @@
 //! An unknown or malformed value prints one line to stderr and falls back to `default`;
 //! the node never fails to start because of it.
 
+use crate::workloads::spec::{self, parse_ms};
+
 /// Name of the environment variable read by [`Strategy::from_env`].
 pub const ENV_VAR: &str = "GLOMERS_BROADCAST";
 
@@ -138,24 +140,10 @@ impl Strategy {
 
     /// Parses the grammar in the module docs.
     pub fn parse(text: &str) -> Result<Strategy, String> {
-        let text = text.trim();
-        let (base, options) = match text.split_once(':') {
-            Some((base, options)) => (base.trim(), Some(options)),
-            None => (text, None),
-        };
+        let (base, options) = spec::split(text)?;
         let mut strategy = Strategy::base(base)?;
-        for option in options
-            .into_iter()
-            .flat_map(|o| o.split(','))
-            .map(str::trim)
-        {
-            if option.is_empty() {
-                continue;
-            }
-            let (key, value) = option
-                .split_once('=')
-                .ok_or_else(|| format!("option {option:?} is not key=value"))?;
-            strategy.set(key.trim(), value.trim())?;
+        for (key, value) in options {
+            strategy.set(key, value)?;
         }
         strategy.check()?;
         Ok(strategy)
@@ -258,24 +246,6 @@ fn parse_peers(value: &str, current: &Peers) -> Result<Peers, String> {
             Peers::Tree { fanout }
         }
     })
-}
-
-/// `40`, `40ms` or `2s` → milliseconds (at most one day).
-pub(crate) fn parse_ms(value: &str) -> Result<u64, String> {
-    let (digits, scale) = match value.strip_suffix("ms") {
-        Some(digits) => (digits, 1),
-        None => match value.strip_suffix('s') {
-            Some(digits) => (digits, 1000),
-            None => (value, 1),
-        },
-    };
-    digits
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
-        .filter(|&ms| ms <= 86_400_000)
-        .ok_or_else(|| format!("{value:?} is not a duration (e.g. 40ms, 2s)"))
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ pub use datomic::{Datomic, DatomicConfig};
 pub use sequencer::{Sequencer, SequencerConfig};
 
 use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
-use crate::workloads::broadcast::strategy::parse_ms;
+use crate::workloads::spec::parse_ms;
 
 /// Environment variable naming the strategy.
 pub const STRATEGY_ENV: &str = "GLOMERS_LIST_APPEND";

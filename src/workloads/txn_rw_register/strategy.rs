@@ -20,8 +20,8 @@
 //! [`super::TxnRwRegister`]); they trade replica freshness for messages. An unknown or
 //! malformed value prints one line to stderr and falls back to `default`.
 
-use crate::workloads::broadcast::strategy::parse_ms;
 use crate::workloads::peer_sync::SyncConfig;
+use crate::workloads::spec::parse_ms;
 
 /// Name of the environment variable read by [`TxnStrategy::from_env`].
 pub const ENV_VAR: &str = "GLOMERS_TXN";

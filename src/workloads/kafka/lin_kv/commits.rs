@@ -1,0 +1,276 @@
+//! Committed offsets in lin-kv: one integer per key under `"kafka/commit/<key>"`, only ever
+//! raised, by cas.
+//!
+//! `commit_offsets` is a gather: one cas chain per key whose committed offset this node
+//! does not already know to be high enough, all in parallel, answered once every chain
+//! ended. A chain's cas goes from the value last seen (or creates the key) to the target;
+//! on error 22 the service's text names the current value: at or above the target the
+//! chain is done, below it the next cas starts from it. `commit_offsets_ok` therefore
+//! means lin-kv holds at least each offset. A cas without an answer is simply retried
+//! (raising to at least the target is idempotent). A commit must not fail definitely: the
+//! client has already moved its offsets past the polled messages, so a `fail` poll that
+//! it keeps polling after would skip them (`poll-skip`). A chain that runs out of
+//! attempts ([`COMMIT_ATTEMPTS`]) therefore gets error 13, which ends the client.
+//!
+//! `list_committed_offsets` reads every requested key (in parallel) and answers with what
+//! it read, the local knowledge filling in for a failed read.
+
+use super::super::requests::{self, read_keys, read_offsets};
+use super::super::store::KeyId;
+use super::{LinKvKafka, REPLY_DEADLINE_MS};
+use crate::node::kv::{KvOp, KvReply, KvValue, ReplyTo};
+use crate::node::{Ctx, Message, Millis, RequestError, RpcReply};
+use crate::wire::ErrorCode;
+
+/// Cas attempts of one key's commit. Each refused cas means another node raised the
+/// offset, and a lost one is retried, so a chain practically always ends well before.
+pub const COMMIT_ATTEMPTS: u32 = 64;
+/// Most commit and list requests in progress at once (more get error 11).
+pub const MAX_GATHERS: u32 = 1024;
+/// Tag kinds: the top byte of a tag's high half, with the gather slot under it and the
+/// item index in the low half.
+const TAG_COMMIT: u64 = 3;
+const TAG_LIST: u64 = 4;
+
+/// One key of a gather.
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    key: KeyId,
+    /// The offset to commit (unused by a list).
+    target: u64,
+    attempts: u32,
+    done: bool,
+}
+
+/// A commit or list request waiting for its lin-kv requests.
+#[derive(Debug)]
+pub struct Gather {
+    to: Option<ReplyTo>,
+    arrived: Millis,
+    list: bool,
+    items: Vec<Item>,
+    /// Some item failed: the request gets error 13.
+    failed: bool,
+}
+
+fn gather_tag(kind: u64, slot: u32, index: usize) -> u64 {
+    (kind << 56) | (u64::from(slot) << 32) | index as u64
+}
+
+impl LinKvKafka {
+    pub(super) fn on_commit(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
+        let mut items = Vec::new();
+        for (name, offset) in read_offsets(msg)?.entries() {
+            let Some(target) = requests::offset_of(offset) else {
+                continue;
+            };
+            let key = self.intern(name)?;
+            if self.store.committed(key).is_none_or(|known| known < target) {
+                items.push(Item {
+                    key,
+                    target,
+                    attempts: 0,
+                    done: false,
+                });
+            }
+        }
+        if items.is_empty() {
+            drop(ctx.reply(msg, "commit_offsets_ok"));
+            return Ok(());
+        }
+        // Error 13, never a definite one: see the module docs.
+        let slot = self
+            .start_gather(ctx, msg, items, false)
+            .map_err(|e| RequestError::new(ErrorCode::Crash, e.text))?;
+        let count = self.gathers.get_mut(slot).map_or(0, |g| g.items.len());
+        for index in 0..count {
+            self.commit_step(ctx, slot, index);
+        }
+        self.finish_if_done(ctx, slot);
+        Ok(())
+    }
+
+    pub(super) fn on_list(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
+        let mut items = Vec::new();
+        for name in read_keys(msg)?.items().filter_map(|k| k.as_str()) {
+            let key = self.intern(name)?;
+            items.push(Item {
+                key,
+                target: 0,
+                attempts: 0,
+                done: false,
+            });
+        }
+        let slot = self.start_gather(ctx, msg, items, true)?;
+        let count = self.gathers.get_mut(slot).map_or(0, |g| g.items.len());
+        for index in 0..count {
+            let key = self.gathers.get_mut(slot).map(|g| g.items[index].key);
+            let Some(key) = key else { break };
+            super::write_kv_key(&mut self.kv_key, "kafka/commit/", self.store.name(key));
+            let tag = gather_tag(TAG_LIST, slot, index);
+            if self.kv.read(ctx, KvValue::Raw(&self.kv_key), tag).is_err() {
+                self.item_done(slot, index, false);
+            }
+        }
+        self.finish_if_done(ctx, slot);
+        Ok(())
+    }
+
+    fn start_gather(
+        &mut self,
+        ctx: &Ctx<'_>,
+        msg: &Message<'_>,
+        items: Vec<Item>,
+        list: bool,
+    ) -> Result<u32, RequestError> {
+        let to = ReplyTo::of(msg);
+        let gather = Gather {
+            to,
+            arrived: ctx.now(),
+            list,
+            items,
+            failed: false,
+        };
+        self.gathers.insert(gather).ok_or_else(|| {
+            RequestError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "too many requests in progress",
+            )
+        })
+    }
+
+    /// Sends item `index`'s next cas, or ends it out of attempts.
+    fn commit_step(&mut self, ctx: &mut Ctx<'_>, slot: u32, index: usize) {
+        let Some(item) = self.gathers.get_mut(slot).map(|g| g.items[index]) else {
+            return;
+        };
+        if item.attempts >= COMMIT_ATTEMPTS {
+            return self.item_done(slot, index, true);
+        }
+        let known = self.store.committed(item.key);
+        if known.is_some_and(|known| known >= item.target) {
+            // lin-kv already holds as much (learnt meanwhile): never cas it lower.
+            return self.item_done(slot, index, false);
+        }
+        super::write_kv_key(&mut self.kv_key, "kafka/commit/", self.store.name(item.key));
+        let key = KvValue::Raw(&self.kv_key);
+        let (from, to) = (KvValue::U64(known.unwrap_or(0)), KvValue::U64(item.target));
+        let tag = gather_tag(TAG_COMMIT, slot, index);
+        match self.kv.cas(ctx, key, from, to, known.is_none(), tag) {
+            Ok(()) => {
+                if let Some(gather) = self.gathers.get_mut(slot) {
+                    gather.items[index].attempts += 1;
+                }
+            }
+            Err(_) => self.item_done(slot, index, true),
+        }
+    }
+
+    fn item_done(&mut self, slot: u32, index: usize, failed: bool) {
+        if let Some(gather) = self.gathers.get_mut(slot) {
+            gather.items[index].done = true;
+            gather.failed |= failed;
+        }
+    }
+
+    pub(super) fn on_gather_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
+        let (kind, slot, index) = (
+            tag >> 56,
+            (tag >> 32) as u32 & 0x00ff_ffff,
+            tag as u32 as usize,
+        );
+        let Some(key) = self
+            .gathers
+            .get_mut(slot)
+            .and_then(|g| g.items.get(index))
+            .map(|i| i.key)
+        else {
+            return;
+        };
+        match kind {
+            TAG_COMMIT => self.on_commit_cas(ctx, slot, index, KvReply::decode(KvOp::Cas, reply)),
+            TAG_LIST => {
+                if let KvReply::Value(value) = KvReply::decode(KvOp::Read, reply)
+                    && let Some(committed) = value.as_u64()
+                {
+                    self.store.commit(key, committed);
+                }
+                self.item_done(slot, index, false);
+            }
+            _ => eprintln!("kafka: unexpected lin-kv reply (tag {tag})"),
+        }
+        self.finish_if_done(ctx, slot);
+    }
+
+    fn on_commit_cas(&mut self, ctx: &mut Ctx<'_>, slot: u32, index: usize, reply: KvReply<'_>) {
+        let Some(item) = self.gathers.get_mut(slot).map(|g| g.items[index]) else {
+            return;
+        };
+        match reply {
+            KvReply::Ok => {
+                self.store.commit(item.key, item.target);
+                self.item_done(slot, index, false);
+            }
+            KvReply::PreconditionFailed(_) => {
+                self.cas_failures += 1;
+                match reply.current_i64().and_then(|v| u64::try_from(v).ok()) {
+                    Some(current) => {
+                        self.store.commit(item.key, current);
+                        if current >= item.target {
+                            return self.item_done(slot, index, false);
+                        }
+                        self.commit_step(ctx, slot, index);
+                    }
+                    None => self.item_done(slot, index, true),
+                }
+            }
+            // Someone's value vanished (never, in lin-kv): try again creating the key.
+            KvReply::KeyDoesNotExist => self.commit_step(ctx, slot, index),
+            KvReply::Value(_) | KvReply::Error(..) | KvReply::Timeout => {
+                self.commit_step(ctx, slot, index);
+            }
+        }
+    }
+
+    /// Answers the gather once every item is done.
+    fn finish_if_done(&mut self, ctx: &mut Ctx<'_>, slot: u32) {
+        let done = self
+            .gathers
+            .get_mut(slot)
+            .is_some_and(|g| g.items.iter().all(|item| item.done));
+        let Some(gather) = done.then(|| self.gathers.remove(slot)).flatten() else {
+            return;
+        };
+        let Some(to) = gather.to else {
+            return;
+        };
+        if ctx.now().saturating_sub(gather.arrived) > REPLY_DEADLINE_MS {
+            return;
+        }
+        if gather.list {
+            let mut body = to.reply(ctx, "list_committed_offsets_ok");
+            let mut offsets = body.object("offsets");
+            for item in &gather.items {
+                if let Some(committed) = self.store.committed(item.key) {
+                    offsets.u64(self.store.name(item.key), committed);
+                }
+            }
+        } else {
+            match gather.failed {
+                false => drop(to.reply(ctx, "commit_offsets_ok")),
+                true => {
+                    let text = "lin-kv did not confirm every committed offset; some may be stored";
+                    to.error(ctx, ErrorCode::Crash, text);
+                }
+            }
+        }
+    }
+}
