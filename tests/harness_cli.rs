@@ -55,7 +55,7 @@ fn bad_arguments_exit_254_with_a_message() {
         &["test", "-w", "echo", "--bin", ECHO, "--rate", "-1"],
         &["frobnicate"],
         &["test", "-w", "echo", "--sim", "--bin", ECHO],
-        &["test", "-w", "kafka", "--sim"],
+        &["test", "-w", "nope", "--sim"],
         &["test", "-w", "echo", "--sim", "--loss", "2"],
         &["test", "-w", "echo", "--sim", "--asymmetric-partitions"],
         &["test", "-w", "echo", "--bin", ECHO, "--clock-skew", "0.1"],

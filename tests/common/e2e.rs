@@ -36,11 +36,14 @@ pub fn run(store: &Store, line: &str) -> Run {
 
 /// `glomers test ARGS --recovery-time 0.5 --store STORE`.
 pub fn run_args(store: &Store, args: &[&str]) -> Run {
+    // Our flags go before a `--`, since what follows it is the node's arguments.
+    let split = args.iter().position(|a| *a == "--").unwrap_or(args.len());
     let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
         .arg("test")
-        .args(args)
+        .args(&args[..split])
         .args(["--recovery-time", "0.5", "--store"])
         .arg(&store.0)
+        .args(&args[split..])
         .output()
         .expect("run glomers");
     let run = Run {
