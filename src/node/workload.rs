@@ -61,3 +61,39 @@ pub trait Workload {
     /// The outcome of an RPC started with [`Ctx::rpc`] with this `tag`.
     fn on_rpc_reply(&mut self, _ctx: &mut Ctx<'_>, _tag: u64, _reply: RpcReply<'_>) {}
 }
+
+/// Implements [`Workload`] for a node that picks one of several strategies at start (an
+/// enum of nodes) by forwarding every event to the node its `inner(&mut self) -> &mut dyn
+/// Workload` method returns. Used by the workloads with strategies as data (g-counter,
+/// kafka, txn-list-append).
+#[macro_export]
+macro_rules! forward_workload {
+    ($node:ty) => {
+        impl $crate::node::Workload for $node {
+            fn on_init(&mut self, ctx: &mut $crate::node::Ctx<'_>) {
+                self.inner().on_init(ctx);
+            }
+
+            fn on_message(
+                &mut self,
+                ctx: &mut $crate::node::Ctx<'_>,
+                msg: &$crate::node::Message<'_>,
+            ) -> Result<(), $crate::node::RequestError> {
+                self.inner().on_message(ctx, msg)
+            }
+
+            fn on_timer(&mut self, ctx: &mut $crate::node::Ctx<'_>, tag: u64) {
+                self.inner().on_timer(ctx, tag);
+            }
+
+            fn on_rpc_reply(
+                &mut self,
+                ctx: &mut $crate::node::Ctx<'_>,
+                tag: u64,
+                reply: $crate::node::RpcReply<'_>,
+            ) {
+                self.inner().on_rpc_reply(ctx, tag, reply);
+            }
+        }
+    };
+}

@@ -21,7 +21,7 @@ pub use per_node::{PerNodeConfig, PerNodeCounter};
 pub use seq_kv::{SeqKvConfig, SeqKvCounter};
 
 use super::PnCounter;
-use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
+use crate::node::Workload;
 
 /// Environment variable naming the strategy.
 pub const STRATEGY_ENV: &str = "GLOMERS_G_COUNTER";
@@ -96,20 +96,4 @@ impl GCounter {
     }
 }
 
-impl Workload for GCounter {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
-        self.inner().on_init(ctx);
-    }
-
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
-        self.inner().on_message(ctx, msg)
-    }
-
-    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
-        self.inner().on_timer(ctx, tag);
-    }
-
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        self.inner().on_rpc_reply(ctx, tag, reply);
-    }
-}
+crate::forward_workload!(GCounter);

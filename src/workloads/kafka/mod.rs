@@ -22,7 +22,7 @@ pub use lin_kv::LinKvKafka;
 pub use owner::Owner;
 pub use strategy::{LinKvConfig, OwnerConfig, Strategy};
 
-use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
+use crate::node::Workload;
 
 /// The kafka node: one of the strategies.
 #[derive(Debug)]
@@ -63,20 +63,4 @@ impl Kafka {
     }
 }
 
-impl Workload for Kafka {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
-        self.inner().on_init(ctx);
-    }
-
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
-        self.inner().on_message(ctx, msg)
-    }
-
-    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
-        self.inner().on_timer(ctx, tag);
-    }
-
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        self.inner().on_rpc_reply(ctx, tag, reply);
-    }
-}
+crate::forward_workload!(Kafka);

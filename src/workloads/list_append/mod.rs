@@ -46,7 +46,7 @@ pub mod txn;
 pub use datomic::{Datomic, DatomicConfig};
 pub use sequencer::{Sequencer, SequencerConfig};
 
-use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
+use crate::node::Workload;
 use crate::workloads::spec::parse_ms;
 
 /// Environment variable naming the strategy.
@@ -151,23 +151,7 @@ impl ListAppend {
     }
 }
 
-impl Workload for ListAppend {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
-        self.inner().on_init(ctx);
-    }
-
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
-        self.inner().on_message(ctx, msg)
-    }
-
-    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
-        self.inner().on_timer(ctx, tag);
-    }
-
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        self.inner().on_rpc_reply(ctx, tag, reply);
-    }
-}
+crate::forward_workload!(ListAppend);
 
 #[cfg(test)]
 mod tests {
