@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs the kafka node binary (process mode, real time) under `glomers test` with the
 # challenge flags — 5a, 5b/5c, and 5b/5c with partitions — for each strategy, and writes
-#   perf/kafka-strategies.md   servers msgs-per-op, cas failures (lin-kv error 22 replies),
-#                              ok-fraction, latency median / p99 per op type, verdict
+#   kafka-strategies.md   servers msgs-per-op, cas failures (lin-kv error 22 replies),
+#                         ok-fraction, latency median / p99 per op type, verdict
+# into target/compare-kafka/ — or, with --update (a full run only), over perf/.
 #
-#   scripts/compare-kafka.sh [--time-limit S] [--only 'strategy …']
+#   scripts/compare-kafka.sh [--time-limit S] [--only 'strategy …'] [--update]
 #
 # Each run takes the time limit plus ~15 s (recovery and final polls). Runs without
 # partitions pass --availability 0.99, so the verdict includes ok-fraction ≥ 0.99.
@@ -14,13 +15,21 @@ cd "$(dirname "$0")/.."
 
 time_limit=20
 strategies=(default lin-kv)
+out=target/compare-kafka
+only=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --time-limit) time_limit="$2"; shift 2 ;;
-        --only) read -r -a strategies <<<"$2"; shift 2 ;;
+        --only) read -r -a strategies <<<"$2"; only=1; shift 2 ;;
+        --update) out=perf; shift ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
+if [[ "$out" == perf && -n "$only" ]]; then
+    echo "--update rewrites the committed table: it needs every strategy, not --only" >&2
+    exit 2
+fi
+mkdir -p "$out"
 
 cargo build --release --bin glomers --bin kafka >&2
 bin="${CARGO_TARGET_DIR:-target}/release"
@@ -72,7 +81,7 @@ EOF
     done
 done
 
-python3 - "$rows" "$time_limit" >perf/kafka-strategies.md <<'EOF'
+python3 - "$rows" "$time_limit" >"$out/kafka-strategies.md" <<'EOF'
 import sys
 rows_path, time_limit = sys.argv[1], sys.argv[2]
 rows = [line.rstrip("\n").split("\t") for line in open(rows_path) if line.strip()]
@@ -88,4 +97,4 @@ print("|---|---|---:|---:|---:|---:|---:|---:|---|---:|")
 for r in rows:
     print("| %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s |" % tuple(r))
 EOF
-cat perf/kafka-strategies.md
+cat "$out/kafka-strategies.md"

@@ -4,18 +4,19 @@
 #   scripts/list-append.sh targets [RUNS]   issue-14 targets, process mode, release binaries:
 #                                           --node-count 2 --time-limit 10 --rate 100, RUNS
 #                                           runs each (default 3); writes
-#                                           perf/txn-list-append.md (msgs-per-op, ok-fraction,
+#                                           txn-list-append.md (msgs-per-op, ok-fraction,
 #                                           latency median / p99 / max, valid)
 #   scripts/list-append.sh chapters         every command line of Maelstrom's Datomic
 #                                           chapters, plus 3 nodes with partitions, process
 #                                           mode (about 5 minutes); writes
-#                                           perf/txn-list-append-chapters.md; fails on any
+#                                           txn-list-append-chapters.md; fails on any
 #                                           invalid run
 #   scripts/list-append.sh sweeps [SEEDS]   --sim sweeps (default 200 seeds) with partitions
 #                                           and every fault knob, 2 and 3 nodes, plus a
 #                                           high-concurrency variant; fails on any failed seed
 #
-# Needs python3 (to read results.json). Temporary stores are removed on exit.
+# Tables go to target/list-append/; with GLOMERS_UPDATE_PERF=1 they replace the committed
+# copies in perf/. Needs python3 (to read results.json). Temporary stores are removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,9 @@ usage() {
 
 mode=${1:-}
 count=${2:-}
+out=target/list-append
+if [[ "${GLOMERS_UPDATE_PERF:-}" == 1 ]]; then out=perf; fi
+mkdir -p "$out"
 [[ -z "$count" || "$count" =~ ^[0-9]+$ ]] || usage
 strategies=(sequencer datomic)
 chapter_lines=(
@@ -84,7 +88,7 @@ case "$mode" in
                 run_once "$strategy" "--node-count 2 --time-limit 10 --rate 100" | tee -a "$rows" >&2
             done
         done
-        python3 - "$rows" "$runs" >perf/txn-list-append.md <<'EOF'
+        python3 - "$rows" "$runs" >"$out/txn-list-append.md" <<'EOF'
 import sys, datetime
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 print("# txn-list-append strategies\n")
@@ -99,7 +103,7 @@ for s, valid, mpo, ok, p50, p99, top in rows:
 print("\nEvery command line of the Datomic chapters, both strategies:"
       " perf/txn-list-append-chapters.md (`scripts/list-append.sh chapters`).")
 EOF
-        cat perf/txn-list-append.md
+        cat "$out/txn-list-append.md"
         ;;
     chapters)
         cargo build --release --bin glomers --bin txn-list-append >&2
@@ -113,7 +117,7 @@ EOF
                 [[ "$(cut -f2 <<<"$row")" == true ]] || failed=1
             done
         done
-        python3 - "$rows" >perf/txn-list-append-chapters.md <<'EOF'
+        python3 - "$rows" >"$out/txn-list-append-chapters.md" <<'EOF'
 import sys, datetime
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 valid = sum(r[1] == "true" for r in rows)
@@ -127,7 +131,7 @@ print("|---|---|---|---:|---:|---:|")
 for s, run_valid, mpo, ok, p50, p99, top, flags in rows:
     print("| %s | `%s` | %s | %s | %s | %s / %s / %s |" % (s, flags, run_valid, mpo, ok, p50, p99, top))
 EOF
-        cat perf/txn-list-append-chapters.md
+        cat "$out/txn-list-append-chapters.md"
         exit "$failed"
         ;;
     sweeps)
