@@ -117,6 +117,10 @@ pub struct Network {
     queues: Vec<Queue>,
     /// Per destination: the message its writer dequeued and holds until the deadline.
     writers: Vec<Option<Queued>>,
+    /// `(deadline, seq, writer)` of every message a writer holds, earliest first: the next
+    /// delivery without scanning every writer (one entry per held message, removed when
+    /// it is delivered).
+    held: BinaryHeap<Reverse<(Time, u64, usize)>>,
     in_flight: usize,
     /// `grudge[dest * n + src]`: dest drops messages from src.
     grudge: Vec<bool>,
@@ -167,6 +171,7 @@ impl Network {
             node_count: n,
             queues: (0..n + services.len()).map(|_| Queue::new()).collect(),
             writers: (0..n + services.len()).map(|_| None).collect(),
+            held: BinaryHeap::new(),
             in_flight: 0,
             grudge: vec![false; n * n],
             latency_ms: options.latency_ms,
@@ -331,27 +336,29 @@ impl Network {
                 self.in_flight -= 1;
                 continue;
             }
+            self.held.push(Reverse((next.deadline, next.seq, index)));
             self.writers[index] = Some(next);
         }
     }
 
     /// The earliest deadline among messages the writers hold.
     pub fn next_due(&self) -> Option<Time> {
-        self.writers.iter().flatten().map(|m| m.deadline).min()
+        self.held.peek().map(|Reverse((deadline, _, _))| *deadline)
     }
 
     /// Delivers the earliest held message due at `now`; its writer then dequeues the next.
     pub fn pop_due(&mut self, now: Time) -> io::Result<Option<Delivery>> {
-        let best = self
-            .writers
-            .iter()
-            .enumerate()
-            .filter_map(|(i, w)| w.as_ref().map(|m| (m.deadline, m.seq, i)))
-            .filter(|(t, _, _)| *t <= now)
-            .min();
-        let Some((_, _, index)) = best else {
-            return Ok(None);
+        let (index, seq) = match self.held.peek() {
+            Some(Reverse((deadline, seq, index))) if *deadline <= now => (*index, *seq),
+            _ => return Ok(None),
         };
+        self.held.pop();
+        assert!(
+            self.writers
+                .get(index)
+                .is_some_and(|w| w.as_ref().is_some_and(|m| m.seq == seq)),
+            "a held entry names the message its writer holds"
+        );
         let Some(Queued { message, .. }) = self.writers.get_mut(index).and_then(Option::take)
         else {
             return Ok(None);
