@@ -375,42 +375,24 @@ fn number_after(text: &str, section: &str, key: &str) -> f64 {
 
 #[test]
 fn every_registered_workload_runs_in_sim() {
-    let simulated: Vec<&str> = glomers::harness::registry::simulated()
-        .map(|w| w.name)
-        .collect();
-    assert!(simulated.len() >= 6, "{simulated:?}");
-    for workload in simulated {
-        let config = test_config(
-            &[
-                "-w",
-                workload,
-                "--sim",
-                "--node-count",
-                "2",
-                "--concurrency",
-                // lin-kv's clients come in groups of 2n; the others keep Maelstrom's 1n.
-                if workload == "lin-kv" { "2n" } else { "1n" },
-                "--time-limit",
-                // Jepsen's :stats wants an ok cas, which a 2 s lin-kv run rarely has.
-                if workload == "lin-kv" { "10" } else { "2" },
-                "--rate",
-                "10",
-                "--recovery-time",
-                "1",
-            ],
-            3,
-        )
-        .expect("config");
+    let simulated: Vec<_> = glomers::harness::registry::simulated().collect();
+    assert!(simulated.len() >= 6, "{}", simulated.len());
+    for spec in simulated {
+        // Each workload under its first challenge's exact flags (its consistency model,
+        // concurrency and nemesis included), in virtual time.
+        let challenge = spec.challenges.first().expect("a challenge");
+        let line = format!(
+            "-w {} --sim {} --recovery-time 1",
+            spec.name, challenge.flags
+        );
+        let flags: Vec<&str> = line.split_whitespace().collect();
+        let config = test_config(&flags, 3).expect("config");
         let sinks = Sinks {
             journal: None,
             node_logs: std::path::Path::new(""),
         };
         let outcome = execute(&config, sinks).expect("run");
-        assert_eq!(
-            outcome.results["valid?"].as_bool(),
-            Some(true),
-            "{workload}"
-        );
+        assert_eq!(outcome.results["valid?"].as_bool(), Some(true), "{line}");
     }
 }
 
