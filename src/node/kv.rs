@@ -308,6 +308,18 @@ impl ReplyTo {
         })
     }
 
+    /// The address to answer request `msg` at later: `Ok(None)` when it has no msg_id
+    /// (nothing to answer), an `abort` error when its sender id is too long to keep.
+    pub fn for_request(msg: &super::Message<'_>) -> Result<Option<Self>, super::RequestError> {
+        match (ReplyTo::of(msg), msg.msg_id) {
+            (None, Some(_)) => Err(super::RequestError::new(
+                ErrorCode::Abort,
+                "sender id too long",
+            )),
+            (to, _) => Ok(to),
+        }
+    }
+
     /// The sender's id.
     pub fn src(&self) -> &str {
         // Copied from a &str, so always valid UTF-8 up to id_len.

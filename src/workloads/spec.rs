@@ -3,6 +3,25 @@
 //! or `2s`. Each workload names its own bases and keys; this module only splits the text
 //! and reads the values.
 
+/// The strategy in environment variable `variable` (parsed by `parse`), or `T::default()`
+/// when it is unset; when it is unreadable, unknown or malformed, the default too, with one
+/// stderr line naming `workload`, the variable and why.
+pub fn from_env<T: Default>(
+    workload: &str,
+    variable: &str,
+    parse: fn(&str) -> Result<T, String>,
+) -> T {
+    let parsed = match std::env::var(variable) {
+        Err(std::env::VarError::NotPresent) => return T::default(),
+        Err(error) => Err(error.to_string()),
+        Ok(text) => parse(&text),
+    };
+    parsed.unwrap_or_else(|why| {
+        eprintln!("{workload}: {variable}: {why}; using the default strategy");
+        T::default()
+    })
+}
+
 /// A strategy text's base and its `key=value` options.
 pub type Parts<'t> = (&'t str, Vec<(&'t str, &'t str)>);
 

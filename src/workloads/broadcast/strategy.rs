@@ -131,11 +131,7 @@ impl Strategy {
     /// The strategy named by `GLOMERS_BROADCAST`, or the default (with a stderr line
     /// saying why) when it is unset, unknown or malformed.
     pub fn from_env() -> Strategy {
-        match std::env::var(ENV_VAR) {
-            Err(std::env::VarError::NotPresent) => Strategy::default(),
-            Err(error) => fall_back(&error.to_string()),
-            Ok(text) => Strategy::parse(&text).unwrap_or_else(|error| fall_back(&error)),
-        }
+        crate::workloads::spec::from_env("broadcast", ENV_VAR, Strategy::parse)
     }
 
     /// Parses the grammar in the module docs.
@@ -221,11 +217,6 @@ impl Strategy {
         self.retry_max_ms = self.retry_max_ms.max(self.retry_ms);
         Ok(())
     }
-}
-
-fn fall_back(why: &str) -> Strategy {
-    eprintln!("broadcast: {ENV_VAR}: {why}; using the default strategy");
-    Strategy::default()
 }
 
 fn parse_peers(value: &str, current: &Peers) -> Result<Peers, String> {

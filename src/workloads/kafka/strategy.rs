@@ -124,11 +124,7 @@ impl Strategy {
     /// The strategy named by `GLOMERS_KAFKA`, or the default (with a stderr line saying
     /// why) when it is unset, unknown or malformed.
     pub fn from_env() -> Strategy {
-        match std::env::var(ENV_VAR) {
-            Err(std::env::VarError::NotPresent) => Strategy::default(),
-            Err(error) => fall_back(&error.to_string()),
-            Ok(text) => Strategy::parse(&text).unwrap_or_else(|error| fall_back(&error)),
-        }
+        crate::workloads::spec::from_env("kafka", ENV_VAR, Strategy::parse)
     }
 
     /// Parses the grammar in the module docs.
@@ -178,11 +174,6 @@ fn set_lin_kv(config: &mut LinKvConfig, key: &str, value: &str) -> Result<(), St
         other => return Err(format!("unknown option {other:?} for the lin-kv strategy")),
     }
     Ok(())
-}
-
-fn fall_back(why: &str) -> Strategy {
-    eprintln!("kafka: {ENV_VAR}: {why}; using the default strategy");
-    Strategy::default()
 }
 
 #[cfg(test)]

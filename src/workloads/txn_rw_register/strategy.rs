@@ -57,11 +57,7 @@ impl TxnStrategy {
     /// The strategy named by `GLOMERS_TXN`, or the default (with a stderr line saying why)
     /// when it is unset, unknown or malformed.
     pub fn from_env() -> TxnStrategy {
-        match std::env::var(ENV_VAR) {
-            Err(std::env::VarError::NotPresent) => TxnStrategy::default(),
-            Err(error) => fall_back(&error.to_string()),
-            Ok(text) => TxnStrategy::parse(&text).unwrap_or_else(|error| fall_back(&error)),
-        }
+        crate::workloads::spec::from_env("txn-rw-register", ENV_VAR, TxnStrategy::parse)
     }
 
     /// Parses the grammar in the module docs.
@@ -121,11 +117,6 @@ impl TxnStrategy {
             fanout: usize::MAX,
         }
     }
-}
-
-fn fall_back(why: &str) -> TxnStrategy {
-    eprintln!("txn-rw-register: {ENV_VAR}: {why}; using the default strategy");
-    TxnStrategy::default()
 }
 
 #[cfg(test)]

@@ -228,11 +228,8 @@ fn waiting_op(
     delta: u64,
     queued: usize,
 ) -> Result<Option<Op>, RequestError> {
-    let Some(to) = ReplyTo::of(msg) else {
-        return match msg.msg_id {
-            None => Ok(None), // nobody to answer
-            Some(_) => Err(RequestError::new(ErrorCode::Abort, "sender id too long")),
-        };
+    let Some(to) = ReplyTo::for_request(msg)? else {
+        return Ok(None); // nobody to answer
     };
     if queued >= MAX_WAITING {
         return Err(RequestError::new(

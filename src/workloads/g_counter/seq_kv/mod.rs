@@ -163,11 +163,8 @@ impl SeqKvCounter {
         msg: &Message<'_>,
         add: Option<u64>,
     ) -> Result<(), RequestError> {
-        let Some(to) = ReplyTo::of(msg) else {
-            return match msg.msg_id {
-                None => Ok(()), // nobody to answer
-                Some(_) => Err(RequestError::new(ErrorCode::Abort, "sender id too long")),
-            };
+        let Some(to) = ReplyTo::for_request(msg)? else {
+            return Ok(()); // nobody to answer
         };
         if self.waiting.len() >= MAX_WAITING {
             return Err(RequestError::new(

@@ -58,12 +58,7 @@ impl LinKvKafka {
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let name = read_send(msg, &mut self.scratch)?;
-        let to = match (ReplyTo::of(msg), msg.msg_id) {
-            (None, Some(_)) => {
-                return Err(RequestError::new(ErrorCode::Abort, "sender id too long"));
-            }
-            (to, _) => to,
-        };
+        let to = ReplyTo::for_request(msg)?;
         let key = self.intern(name)?;
         let state = &mut self.keys[key as usize];
         let bytes =

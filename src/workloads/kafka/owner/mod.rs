@@ -158,12 +158,7 @@ impl Owner {
         owner: usize,
     ) -> Result<(), RequestError> {
         let now = ctx.now();
-        let to = match (ReplyTo::of(msg), msg.msg_id) {
-            (None, Some(_)) => {
-                return Err(RequestError::new(ErrorCode::Abort, "sender id too long"));
-            }
-            (to, _) => to,
-        };
+        let to = ReplyTo::for_request(msg)?;
         let suspected = self.suspected(owner, now);
         let link = self
             .links

@@ -144,11 +144,8 @@ impl Datomic {
     }
 
     fn enqueue(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
-        let Some(to) = ReplyTo::of(msg) else {
-            return match msg.msg_id {
-                None => Ok(()),
-                Some(_) => Err(RequestError::new(ErrorCode::Abort, "sender id too long")),
-            };
+        let Some(to) = ReplyTo::for_request(msg)? else {
+            return Ok(());
         };
         if self.waiting.len() >= MAX_WAITING {
             return Err(RequestError::new(
