@@ -63,15 +63,20 @@ impl TxnRwRegister {
         }
     }
 
+    /// The index of the peer that sent `msg`: another member of the cluster.
+    fn peer_of(&self, ctx: &Ctx<'_>, msg: &Message<'_>) -> Result<usize, RequestError> {
+        peer_index(ctx, msg.src)
+            .filter(|&peer| peer != self.me)
+            .ok_or_else(|| RequestError::malformed(format!("{} from a non-member", msg.kind)))
+    }
+
     /// A peer's request: apply its commits, answer with ours past its `have`.
     pub(super) fn on_sync(
         &mut self,
         ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
-        let peer = peer_index(ctx, msg.src)
-            .filter(|&peer| peer != self.me)
-            .ok_or_else(|| RequestError::malformed("txn_sync from a non-member"))?;
+        let peer = self.peer_of(ctx, msg)?;
         self.receive(peer, msg.body)?;
         let from = self.peer_have[self.me];
         let mut reply = ctx.reply(msg, "txn_sync_ok");
@@ -90,9 +95,7 @@ impl TxnRwRegister {
         ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
-        let peer = peer_index(ctx, msg.src)
-            .filter(|&peer| peer != self.me)
-            .ok_or_else(|| RequestError::malformed("txn_sync_ack from a non-member"))?;
+        let peer = self.peer_of(ctx, msg)?;
         self.read_have(msg.body)?;
         self.sync.acknowledged(peer, &self.peer_have);
         self.trim();
