@@ -4,19 +4,19 @@
 use glomers::node::{Ctx, Message, RequestError, Workload};
 
 #[derive(Default)]
-struct Broadcast {
-    seen: Vec<u64>,
-}
+struct Broadcast(Vec<u64>); // the values seen
 
 impl Workload for Broadcast {
+    type Tag = (); // no RPCs, no timers
+
     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "broadcast" | "gossip" => {
                 let value = msg.u64("message")?;
-                if !self.seen.contains(&value) {
-                    self.seen.push(value);
-                    let me = ctx.node_id().to_string();
-                    for peer in ctx.node_ids().to_vec().iter().filter(|p| **p != me) {
+                if !self.0.contains(&value) {
+                    self.0.push(value);
+                    let (me, peers) = (ctx.node_id().to_string(), ctx.node_ids().to_vec());
+                    for peer in peers.iter().filter(|p| **p != me) {
                         ctx.send(peer, "gossip").u64("message", value);
                     }
                 }
@@ -26,7 +26,7 @@ impl Workload for Broadcast {
             }
             "read" => drop(
                 ctx.reply(msg, "read_ok")
-                    .u64_array("messages", self.seen.clone()),
+                    .u64_array("messages", self.0.clone()),
             ),
             "topology" => drop(ctx.reply(msg, "topology_ok")),
             other => return Err(RequestError::not_supported(other)),

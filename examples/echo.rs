@@ -7,6 +7,8 @@ use glomers::node::{Ctx, Message, RequestError, Workload};
 struct Echo;
 
 impl Workload for Echo {
+    type Tag = (); // no RPCs, no timers
+
     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "echo" => {

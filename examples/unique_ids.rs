@@ -8,6 +8,8 @@ struct UniqueIds {
 }
 
 impl Workload for UniqueIds {
+    type Tag = (); // no RPCs, no timers
+
     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "generate" => {

@@ -6,7 +6,7 @@
 mod counters_support;
 
 use counters_support::Cluster;
-use glomers::node::kv::{Kv, KvOp, KvReply, KvValue, Service, split_tag, tag};
+use glomers::node::kv::{Kv, KvOp, KvReply, KvValue, Service};
 use glomers::node::{Ctx, Message, RequestError, RpcReply, Workload};
 
 /// Runs a fixed script of KV requests, one at a time, and records each decoded outcome.
@@ -17,25 +17,39 @@ struct Probe {
 }
 
 impl Probe {
-    fn next(&mut self, ctx: &mut Ctx<'_>) {
+    fn next(&mut self, ctx: &mut Ctx<'_, (KvOp, u32)>) {
         let kv = self.kv;
         let step = self.step;
         self.step += 1;
-        let t = |op| tag(op, step);
+        let t = |op| (op, step);
         let key = KvValue::Str("k");
         let sent = match step {
-            0 => kv.write(ctx, key, KvValue::U64(1), t(1)),
-            1 => kv.read(ctx, key, t(0)),
-            2 => kv.cas(ctx, key, KvValue::U64(1), KvValue::I64(-2), false, t(2)),
-            3 => kv.cas(ctx, key, KvValue::U64(1), KvValue::U64(3), false, t(2)),
-            4 => kv.read(ctx, KvValue::U64(77), t(0)),
+            0 => kv.write(ctx, key, KvValue::U64(1), t(KvOp::Write)),
+            1 => kv.read(ctx, key, t(KvOp::Read)),
+            2 => kv.cas(
+                ctx,
+                key,
+                KvValue::U64(1),
+                KvValue::I64(-2),
+                false,
+                t(KvOp::Cas),
+            ),
+            3 => kv.cas(
+                ctx,
+                key,
+                KvValue::U64(1),
+                KvValue::U64(3),
+                false,
+                t(KvOp::Cas),
+            ),
+            4 => kv.read(ctx, KvValue::U64(77), t(KvOp::Read)),
             5 => kv.cas(
                 ctx,
                 KvValue::U64(77),
                 KvValue::U64(0),
                 KvValue::U64(5),
                 false,
-                t(2),
+                t(KvOp::Cas),
             ),
             6 => kv.cas(
                 ctx,
@@ -43,9 +57,9 @@ impl Probe {
                 KvValue::U64(0),
                 KvValue::Raw(b"[1,\"a\"]"),
                 true,
-                t(2),
+                t(KvOp::Cas),
             ),
-            7 => kv.read(ctx, KvValue::U64(77), t(0)),
+            7 => kv.read(ctx, KvValue::U64(77), t(KvOp::Read)),
             _ => return,
         };
         sent.expect("rpc");
@@ -53,18 +67,29 @@ impl Probe {
 }
 
 impl Workload for Probe {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
+    /// The request's kind and its step in the script.
+    type Tag = (KvOp, u32);
+
+    fn on_init(&mut self, ctx: &mut Ctx<'_, (KvOp, u32)>) {
         self.next(ctx);
     }
 
-    fn on_message(&mut self, _ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_message(
+        &mut self,
+        _ctx: &mut Ctx<'_, (KvOp, u32)>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         Err(RequestError::not_supported(msg.kind))
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        let (op, step) = split_tag(tag);
+    fn on_rpc_reply(
+        &mut self,
+        ctx: &mut Ctx<'_, (KvOp, u32)>,
+        tag: (KvOp, u32),
+        reply: RpcReply<'_>,
+    ) {
+        let (op, step) = tag;
         assert_eq!(step + 1, self.step, "replies come back in order, tagged");
-        let op = [KvOp::Read, KvOp::Write, KvOp::Cas][op as usize];
         let outcome = KvReply::decode(op, reply);
         let text = match outcome {
             KvReply::Value(value) => format!("value {}", glomers_json(value)),

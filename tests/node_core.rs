@@ -208,21 +208,27 @@ struct Prober {
 }
 
 impl Workload for Prober {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
+    type Tag = u64;
+
+    fn on_init(&mut self, ctx: &mut Ctx<'_, u64>) {
         ctx.rpc("n0", "ping", 100, 1).expect("rpc").u64("n", 1);
         ctx.rpc("n2", "ping", 100, 2).expect("rpc").u64("n", 2);
         ctx.set_timer(50, 9);
     }
 
-    fn on_message(&mut self, _ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_message(
+        &mut self,
+        _ctx: &mut Ctx<'_, u64>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         Err(RequestError::not_supported(msg.kind))
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, u64>, tag: u64) {
         self.events.push(format!("timer {tag} at {}", ctx.now()));
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, u64>, tag: u64, reply: RpcReply<'_>) {
         let what = match reply {
             RpcReply::Ok(msg) => format!("ok {}", msg.kind),
             RpcReply::Error(code, text) => format!("error {} {text}", code.name()),

@@ -328,6 +328,8 @@ struct NaiveBroadcast {
 }
 
 impl Workload for NaiveBroadcast {
+    type Tag = ();
+
     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "broadcast" | "gossip" => {
@@ -438,6 +440,8 @@ struct Panicky {
 }
 
 impl Workload for Panicky {
+    type Tag = ();
+
     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         self.served += 1;
         assert!(self.served < 20, "deliberate bug: out of ids");
@@ -475,6 +479,8 @@ fn a_node_panic_is_a_crash_with_its_message() {
 struct ExtraKey;
 
 impl Workload for ExtraKey {
+    type Tag = ();
+
     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let value = msg.field("echo")?;
         ctx.reply(msg, "echo_ok")

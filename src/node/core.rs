@@ -23,6 +23,7 @@ mod input;
 
 use bumpalo::Bump;
 
+use super::continuations::Calls;
 use super::ctx::{Ctx, NodeState};
 use super::message::{Message, RequestError, salvage_reply_address};
 use super::timers::{Deadline, Millis};
@@ -42,7 +43,7 @@ pub const MAX_EARLY_MESSAGES: usize = 4096;
 const MAX_TIMER_EVENTS_PER_CALL: usize = 1 << 16;
 
 /// A Maelstrom node: a [`Workload`] plus the protocol machinery around it.
-pub struct NodeCore<W> {
+pub struct NodeCore<W: Workload> {
     framer: LineFramer,
     parser: Parser,
     /// Per-batch arena for input copies and parsed views; reset after every batch.
@@ -55,9 +56,11 @@ pub struct NodeCore<W> {
 }
 
 /// The parts of the core that handlers touch (split from the input buffers for borrowing).
-struct Inner<W> {
+struct Inner<W: Workload> {
     workload: W,
     state: NodeState,
+    /// The workload's tags for pending RPCs, and its timers.
+    calls: Calls<W::Tag>,
     initialized: bool,
     /// Raw lines received before `init`, replayed after it.
     early: Vec<Vec<u8>>,
@@ -75,6 +78,7 @@ impl<W: Workload> NodeCore<W> {
             inner: Inner {
                 workload,
                 state: NodeState::new(seed),
+                calls: Calls::new(),
                 initialized: false,
                 early: Vec::new(),
             },
@@ -144,7 +148,7 @@ impl<W: Workload> NodeCore<W> {
         self.inner.advance_clock(now);
         let arena = &self.arena;
         for _ in 0..MAX_TIMER_EVENTS_PER_CALL {
-            let Some(due) = self.inner.state.timers.pop_due(now) else {
+            let Some(due) = self.inner.calls.pop_due(now) else {
                 break;
             };
             self.inner.fire(arena, due);
@@ -154,7 +158,7 @@ impl<W: Workload> NodeCore<W> {
 
     /// When the core next needs `handle_timeout`.
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.inner.state.timers.next_deadline()
+        self.inner.calls.next_deadline()
     }
 
     /// Bytes written and not yet consumed: whole `\n`-terminated JSON lines.
@@ -201,8 +205,16 @@ impl<W: Workload> Inner<W> {
         self.state.out.len() >= limit
     }
 
-    fn ctx<'c>(state: &'c mut NodeState, arena: &'c Bump) -> Ctx<'c> {
-        Ctx { state, arena }
+    fn ctx<'c>(
+        state: &'c mut NodeState,
+        calls: &'c mut Calls<W::Tag>,
+        arena: &'c Bump,
+    ) -> Ctx<'c, W::Tag> {
+        Ctx {
+            state,
+            arena,
+            calls,
+        }
     }
 
     /// A line as raw bytes: copied into the arena and parsed, leaving `line` as it was
@@ -269,14 +281,14 @@ impl<W: Workload> Inner<W> {
         }
         if let Some(in_reply_to) = msg.in_reply_to {
             // A reply nobody awaits (its RPC timed out, or a duplicate) is dropped.
-            if let Some(tag) = self.state.pending.remove(&in_reply_to) {
+            if let Some(tag) = self.calls.take_reply(in_reply_to) {
                 let reply = rpc_reply(msg);
-                let mut ctx = Self::ctx(&mut self.state, arena);
+                let mut ctx = Self::ctx(&mut self.state, &mut self.calls, arena);
                 self.workload.on_rpc_reply(&mut ctx, tag, reply);
             }
             return;
         }
-        let mut ctx = Self::ctx(&mut self.state, arena);
+        let mut ctx = Self::ctx(&mut self.state, &mut self.calls, arena);
         if let Err(error) = self.workload.on_message(&mut ctx, msg) {
             self.reply_error(msg, &error);
         }
@@ -303,7 +315,7 @@ impl<W: Workload> Inner<W> {
         };
         self.state.set_identity(node_id, node_ids);
         self.initialized = true;
-        let mut ctx = Self::ctx(&mut self.state, arena);
+        let mut ctx = Self::ctx(&mut self.state, &mut self.calls, arena);
         drop(ctx.reply(msg, "init_ok"));
         self.workload.on_init(&mut ctx);
         for line in std::mem::take(&mut self.early) {
@@ -322,12 +334,16 @@ impl<W: Workload> Inner<W> {
         }
     }
 
-    fn fire(&mut self, arena: &Bump, due: Deadline) {
-        let mut ctx = Self::ctx(&mut self.state, arena);
+    fn fire(&mut self, arena: &Bump, due: Deadline<W::Tag>) {
         match due {
-            Deadline::Timer(tag) => self.workload.on_timer(&mut ctx, tag),
+            Deadline::Timer(tag) => {
+                let mut ctx = Self::ctx(&mut self.state, &mut self.calls, arena);
+                self.workload.on_timer(&mut ctx, tag);
+            }
+            // An RPC answered in time left its timeout in the heap: nothing to do.
             Deadline::RpcTimeout(msg_id) => {
-                if let Some(tag) = ctx.state.pending.remove(&msg_id) {
+                if let Some(tag) = self.calls.take_reply(msg_id) {
+                    let mut ctx = Self::ctx(&mut self.state, &mut self.calls, arena);
                     self.workload.on_rpc_reply(&mut ctx, tag, RpcReply::Timeout);
                 }
             }

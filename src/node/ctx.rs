@@ -3,18 +3,17 @@
 //! file descriptor or the system clock, which is what lets the same workload run under
 //! the mio runtime and inside the deterministic simulator.
 
-use ahash::AHashMap;
 use bumpalo::Bump;
 
+use super::continuations::{Continuations, Wrapped};
 use super::message::{Message, RequestError};
 use super::rng::Rng;
-use super::timers::{Deadline, Millis, Timers};
+use super::timers::Millis;
 use super::transmit::{MessageSpan, Transmits};
 use crate::wire::ObjectWriter;
 use crate::wire::writer::write_str;
 
-/// Upper bound on RPCs awaiting a reply or timeout, per node.
-pub const MAX_PENDING_RPCS: usize = 1 << 16;
+pub use super::continuations::MAX_PENDING_RPCS;
 
 /// Node state shared by the core and the handlers (owned by [`super::NodeCore`]).
 #[derive(Debug)]
@@ -32,9 +31,6 @@ pub(crate) struct NodeState {
     pub spans: Option<Vec<MessageSpan>>,
     pub rng: Rng,
     pub next_msg_id: u64,
-    /// msg_id → the workload's tag for that call.
-    pub pending: AHashMap<u64, u64>,
-    pub timers: Timers,
 }
 
 impl NodeState {
@@ -49,8 +45,6 @@ impl NodeState {
             spans: None,
             rng: Rng::new(seed),
             next_msg_id: 1,
-            pending: AHashMap::with_capacity(1024),
-            timers: Timers::default(),
         };
         // Before `init` (an error reply to a bad `init`) the envelope still has a src: "".
         state.set_envelope_prefix("");
@@ -123,13 +117,16 @@ pub enum RpcRefused {
     TooManyPending,
 }
 
-/// The handler's window on the node. Created by the core for each event.
-pub struct Ctx<'c> {
+/// The handler's window on the node. Created by the core for each event. `T` is the
+/// workload's [`super::Workload::Tag`]: what [`Ctx::rpc`] and [`Ctx::set_timer`] are given
+/// comes back, by value, to `on_rpc_reply` and `on_timer`.
+pub struct Ctx<'c, T = ()> {
     pub(crate) state: &'c mut NodeState,
     pub(crate) arena: &'c Bump,
+    pub(crate) calls: &'c mut dyn Continuations<T>,
 }
 
-impl<'c> Ctx<'c> {
+impl<'c, T> Ctx<'c, T> {
     /// The current time on the driver's clock.
     pub fn now(&self) -> Millis {
         self.state.now
@@ -194,30 +191,32 @@ impl<'c> Ctx<'c> {
     /// `timeout` ms reaches [`super::Workload::on_rpc_reply`] with `tag`, exactly once.
     ///
     /// ```
+    /// use glomers::node::kv::ReplyTo;
     /// use glomers::node::{Ctx, Message, RequestError, RpcReply, Workload};
     ///
-    /// /// Asks lin-kv for key "x" on every `get`, answering the client when lin-kv answers.
-    /// #[derive(Default)]
-    /// struct Proxy { waiting: Vec<(String, u64)> }
+    /// /// Asks lin-kv for key "x" on every `get` and answers the client when lin-kv does:
+    /// /// the RPC's tag is the client's address itself, handed back by value.
+    /// struct Proxy;
     ///
     /// impl Workload for Proxy {
-    ///     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
-    ///         let tag = self.waiting.len() as u64;
-    ///         self.waiting.push((msg.src.to_string(), msg.msg_id.unwrap_or(0)));
-    ///         let mut request = ctx
-    ///             .rpc("lin-kv", "read", 1000, tag)
-    ///             .map_err(|_| RequestError::malformed("too many requests in flight"))?;
-    ///         request.str("key", "x");
+    ///     type Tag = ReplyTo;
+    ///
+    ///     fn on_message(&mut self, ctx: &mut Ctx<'_, ReplyTo>, msg: &Message<'_>) -> Result<(), RequestError> {
+    ///         let Some(client) = ReplyTo::for_request(msg)? else { return Ok(()) };
+    ///         ctx.rpc("lin-kv", "read", 1000, client)
+    ///             .map_err(|_| RequestError::temporarily_unavailable("too many requests in flight"))?
+    ///             .str("key", "x");
     ///         Ok(())
     ///     }
     ///
-    ///     fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-    ///         let (client, msg_id) = self.waiting[tag as usize].clone();
-    ///         let mut answer = ctx.reply_to(&client, msg_id, "get_ok");
-    ///         if let RpcReply::Ok(read) = reply {
-    ///             if let Some(value) = read.body.get("value") {
-    ///                 answer.json("value", value);
-    ///             }
+    ///     fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, ReplyTo>, client: ReplyTo, reply: RpcReply<'_>) {
+    ///         match reply {
+    ///             RpcReply::Ok(read) => match read.body.get("value") {
+    ///                 Some(value) => drop(client.reply(ctx, "get_ok").json("value", value)),
+    ///                 None => client.error(ctx, glomers::wire::ErrorCode::Crash, "no value"),
+    ///             },
+    ///             RpcReply::Error(code, text) => client.error(ctx, code, text),
+    ///             RpcReply::Timeout => client.error(ctx, glomers::wire::ErrorCode::Timeout, "lin-kv timed out"),
     ///         }
     ///     }
     /// }
@@ -227,22 +226,14 @@ impl<'c> Ctx<'c> {
         dest: &str,
         kind: &str,
         timeout: Millis,
-        tag: u64,
+        tag: T,
     ) -> Result<ObjectWriter<'_>, RpcRefused> {
-        if self.state.pending.len() >= MAX_PENDING_RPCS {
-            return Err(RpcRefused::TooManyPending);
-        }
         let msg_id = self.state.next_msg_id;
         let deadline = self.state.now.saturating_add(timeout);
-        if !self
-            .state
-            .timers
-            .schedule(deadline, Deadline::RpcTimeout(msg_id))
-        {
+        if !self.calls.await_reply(msg_id, deadline, tag) {
             return Err(RpcRefused::TooManyPending);
         }
         self.state.next_msg_id += 1;
-        self.state.pending.insert(msg_id, tag);
         let mut body = self.state.begin_message(dest, kind);
         body.u64("msg_id", msg_id);
         Ok(body)
@@ -250,13 +241,34 @@ impl<'c> Ctx<'c> {
 
     /// Calls [`super::Workload::on_timer`] with `tag` once `delay` ms have passed.
     /// Returns false if the timer table is full.
-    pub fn set_timer(&mut self, delay: Millis, tag: u64) -> bool {
+    pub fn set_timer(&mut self, delay: Millis, tag: T) -> bool {
         let at = self.state.now.saturating_add(delay);
-        self.state.timers.schedule(at, Deadline::Timer(tag))
+        self.calls.schedule_timer(at, tag)
     }
 
     /// Number of RPCs awaiting a reply.
     pub fn pending_rpcs(&self) -> usize {
-        self.state.pending.len()
+        self.calls.pending_rpcs()
+    }
+
+    /// Runs `handle` with a context for an inner node whose tags are of type `I`: every
+    /// tag it gives [`Ctx::rpc`] or [`Ctx::set_timer`] is stored as `wrap(tag)`. This is
+    /// how a node that runs one of several strategies (an enum of nodes, see
+    /// [`crate::forward_workload`]) gives each strategy its own tag type.
+    pub fn map_tags<I, R>(
+        &mut self,
+        wrap: fn(I) -> T,
+        handle: impl FnOnce(&mut Ctx<'_, I>) -> R,
+    ) -> R {
+        let mut wrapped = Wrapped {
+            outer: &mut *self.calls,
+            wrap,
+        };
+        let mut inner = Ctx {
+            state: &mut *self.state,
+            arena: self.arena,
+            calls: &mut wrapped,
+        };
+        handle(&mut inner)
     }
 }

@@ -26,7 +26,10 @@ pub trait DynNode: Send {
     fn resume_input(&mut self, now: Millis);
 }
 
-impl<W: Workload + Send> DynNode for NodeCore<W> {
+impl<W: Workload + Send> DynNode for NodeCore<W>
+where
+    W::Tag: Send,
+{
     fn handle_input(&mut self, now: Millis, bytes: &[u8]) {
         NodeCore::handle_input(self, now, bytes)
     }

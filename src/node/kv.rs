@@ -1,16 +1,17 @@
 //! A client for Maelstrom's key-value services (`lin-kv`, `seq-kv`, `lww-kv`;
-//! MAELSTROM.md §4.1), plus the two small pieces every KV-backed workload needs: a bounded
-//! table of pending operations addressed by RPC tags, and a client address kept inline so
-//! that a deferred reply costs no allocation.
+//! MAELSTROM.md §4.1) and its timestamp oracle (`lin-tso`, §4.2), plus the two small
+//! pieces every KV-backed workload needs: a bounded table of pending operations, and a
+//! client address kept inline so that a deferred reply costs no allocation.
 //!
 //! Requests go out through [`Ctx::rpc`], so the reply, an `error`, or the timeout comes
-//! back exactly once to [`crate::node::Workload::on_rpc_reply`] with the caller's tag;
-//! [`KvReply::decode`] turns that into a typed outcome. Nothing here allocates: keys and
-//! values are written straight into the node's output buffer, and replies are borrowed
-//! views of the input batch.
+//! back exactly once to [`crate::node::Workload::on_rpc_reply`] with the caller's own tag
+//! (say `Tag::Cas { key }`); [`KvReply::decode`] turns that into a typed outcome. Nothing
+//! here allocates: keys and values are written straight into the node's output buffer,
+//! and replies are borrowed views of the input batch.
 //!
 //! Messages sent: `read {key}`, `write {key, value}`, `cas {key, from, to,
-//! create_if_not_exists?}` to the service; no timers (timeouts are the core's).
+//! create_if_not_exists?}` to a KV service, `ts` to `lin-tso`; no timers (timeouts are the
+//! core's).
 
 use super::ctx::{Ctx, RpcRefused};
 use super::timers::Millis;
@@ -26,6 +27,8 @@ pub enum Service {
     SeqKv,
     /// `lww-kv`: last-write-wins; anything may be stale or lost, and cas never creates.
     LwwKv,
+    /// `lin-tso`: a linearizable timestamp oracle (only [`Kv::ts`]).
+    LinTso,
 }
 
 impl Service {
@@ -35,6 +38,7 @@ impl Service {
             Service::LinKv => "lin-kv",
             Service::SeqKv => "seq-kv",
             Service::LwwKv => "lww-kv",
+            Service::LinTso => "lin-tso",
         }
     }
 }
@@ -80,6 +84,8 @@ pub enum KvOp {
     Write,
     /// `cas` → `cas_ok`.
     Cas,
+    /// `ts` (lin-tso) → `ts_ok {ts}`, decoded as a [`KvReply::Value`].
+    Ts,
 }
 
 impl KvOp {
@@ -88,6 +94,7 @@ impl KvOp {
             KvOp::Read => "read_ok",
             KvOp::Write => "write_ok",
             KvOp::Cas => "cas_ok",
+            KvOp::Ts => "ts_ok",
         }
     }
 }
@@ -95,7 +102,7 @@ impl KvOp {
 /// The outcome of a KV request, decoded from an [`RpcReply`].
 #[derive(Clone, Copy, Debug)]
 pub enum KvReply<'a> {
-    /// `read_ok`: the value read.
+    /// `read_ok`: the value read (for `ts_ok`, the timestamp).
     Value(Json<'a>),
     /// `write_ok` or `cas_ok`.
     Ok,
@@ -129,6 +136,10 @@ impl<'a> KvReply<'a> {
                 KvOp::Read => match msg.body.get("value") {
                     Some(value) => KvReply::Value(value),
                     None => KvReply::Error(ErrorCode::Crash, "read_ok without a value"),
+                },
+                KvOp::Ts => match msg.body.get("ts") {
+                    Some(ts) if ts.as_u64().is_some() => KvReply::Value(ts),
+                    _ => KvReply::Error(ErrorCode::Crash, "ts_ok without a timestamp"),
                 },
                 KvOp::Write | KvOp::Cas => KvReply::Ok,
             },
@@ -176,20 +187,32 @@ impl Kv {
         }
     }
 
+    /// Asks `lin-tso` for a timestamp (the service of `self` is ignored); the outcome
+    /// arrives with `tag` ([`KvOp::Ts`]: a [`KvReply::Value`] holding the number).
+    pub fn ts<T>(&self, ctx: &mut Ctx<'_, T>, tag: T) -> Result<(), RpcRefused> {
+        ctx.rpc(Service::LinTso.id(), "ts", self.timeout_ms, tag)?;
+        Ok(())
+    }
+
     /// Sends `read {key}`; the outcome arrives with `tag` ([`KvOp::Read`]).
-    pub fn read(&self, ctx: &mut Ctx<'_>, key: KvValue<'_>, tag: u64) -> Result<(), RpcRefused> {
+    pub fn read<T>(
+        &self,
+        ctx: &mut Ctx<'_, T>,
+        key: KvValue<'_>,
+        tag: T,
+    ) -> Result<(), RpcRefused> {
         let mut body = ctx.rpc(self.service.id(), "read", self.timeout_ms, tag)?;
         key.write(&mut body, "key");
         Ok(())
     }
 
     /// Sends `write {key, value}`; the outcome arrives with `tag` ([`KvOp::Write`]).
-    pub fn write(
+    pub fn write<T>(
         &self,
-        ctx: &mut Ctx<'_>,
+        ctx: &mut Ctx<'_, T>,
         key: KvValue<'_>,
         value: KvValue<'_>,
-        tag: u64,
+        tag: T,
     ) -> Result<(), RpcRefused> {
         let mut body = ctx.rpc(self.service.id(), "write", self.timeout_ms, tag)?;
         key.write(&mut body, "key");
@@ -199,14 +222,14 @@ impl Kv {
 
     /// Sends `cas {key, from, to}` (with `create_if_not_exists: true` when `create`; lww-kv
     /// ignores that flag). The outcome arrives with `tag` ([`KvOp::Cas`]).
-    pub fn cas(
+    pub fn cas<T>(
         &self,
-        ctx: &mut Ctx<'_>,
+        ctx: &mut Ctx<'_, T>,
         key: KvValue<'_>,
         from: KvValue<'_>,
         to: KvValue<'_>,
         create: bool,
-        tag: u64,
+        tag: T,
     ) -> Result<(), RpcRefused> {
         let mut body = ctx.rpc(self.service.id(), "cas", self.timeout_ms, tag)?;
         key.write(&mut body, "key");
@@ -219,18 +242,8 @@ impl Kv {
     }
 }
 
-/// Packs a workload's request kind and a [`Pending`] slot into one RPC tag.
-pub fn tag(kind: u32, slot: u32) -> u64 {
-    (u64::from(kind) << 32) | u64::from(slot)
-}
-
-/// Splits a tag made by [`tag`] into `(kind, slot)`.
-pub fn split_tag(tag: u64) -> (u32, u32) {
-    ((tag >> 32) as u32, tag as u32)
-}
-
 /// A bounded table of operations waiting for RPC outcomes, addressed by slot number (put
-/// the slot into the RPC tag with [`tag`]). Slots are reused; the table never grows past
+/// the slot into the RPC's tag, e.g. `Tag::Fetch { slot }`). Slots are reused; the table never grows past
 /// its capacity, so a flood of requests gets [`Pending::insert`] = `None` (answer those
 /// with a definite error) instead of unbounded memory.
 #[derive(Debug)]
@@ -327,14 +340,14 @@ impl ReplyTo {
     }
 
     /// Starts the reply of type `kind` (with `in_reply_to`); add fields to the writer.
-    pub fn reply<'c>(&self, ctx: &'c mut Ctx<'_>, kind: &str) -> ObjectWriter<'c> {
+    pub fn reply<'c, T>(&self, ctx: &'c mut Ctx<'_, T>, kind: &str) -> ObjectWriter<'c> {
         let mut body = ctx.send(self.src(), kind);
         body.u64("in_reply_to", self.msg_id);
         body
     }
 
     /// Sends an `error` reply with `code` and `text`.
-    pub fn error(&self, ctx: &mut Ctx<'_>, code: ErrorCode, text: &str) {
+    pub fn error<T>(&self, ctx: &mut Ctx<'_, T>, code: ErrorCode, text: &str) {
         self.reply(ctx, "error")
             .u64("code", code.code())
             .str("text", text);
@@ -346,9 +359,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tags_round_trip_and_pending_slots_are_reused() {
-        assert_eq!(split_tag(tag(7, 42)), (7, 42));
-        assert_eq!(split_tag(tag(u32::MAX, u32::MAX)), (u32::MAX, u32::MAX));
+    fn pending_slots_are_reused() {
         let mut pending = Pending::with_capacity(2);
         let a = pending.insert("a").expect("room");
         let b = pending.insert("b").expect("room");

@@ -46,6 +46,12 @@ impl RequestError {
         RequestError::new(ErrorCode::MalformedRequest, text)
     }
 
+    /// Code 11: the node cannot serve this now (e.g. too many calls in flight); the
+    /// request surely did not happen, so the client may retry.
+    pub fn temporarily_unavailable(text: impl Into<Cow<'static, str>>) -> Self {
+        RequestError::new(ErrorCode::TemporarilyUnavailable, text)
+    }
+
     /// Code 10 for a message type this node does not implement.
     pub fn not_supported(kind: &str) -> Self {
         RequestError::new(

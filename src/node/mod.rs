@@ -3,6 +3,7 @@
 //! Everything here is deterministic given the input bytes, the times passed in, and the
 //! seed: no file descriptors, no system clock, no global RNG.
 
+mod continuations;
 pub mod core;
 pub mod ctx;
 pub mod dyn_node;

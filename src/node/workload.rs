@@ -27,6 +27,8 @@ pub enum RpcReply<'a> {
 /// struct Echo;
 ///
 /// impl Workload for Echo {
+///     type Tag = (); // no RPCs, no timers
+///
 ///     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
 ///         match msg.kind {
 ///             "echo" => {
@@ -47,52 +49,101 @@ pub enum RpcReply<'a> {
 /// assert!(output.contains(r#""type":"echo_ok","in_reply_to":7,"echo":"hi""#), "{output}");
 /// ```
 pub trait Workload {
+    /// What an RPC's reply or a timer continues: the workload's own small `Copy` value
+    /// (typically an enum such as `Flush`, `Read { slot }`, `Cas { key, slot }`), given to
+    /// [`Ctx::rpc`] or [`Ctx::set_timer`] and handed back by value to
+    /// [`Workload::on_rpc_reply`] or [`Workload::on_timer`]. Stored inline, never
+    /// allocated; `()` for a node that has neither.
+    type Tag: Copy + std::fmt::Debug;
+
     /// Called once, right after the core answered `init` (ids are known).
-    fn on_init(&mut self, _ctx: &mut Ctx<'_>) {}
+    fn on_init(&mut self, _ctx: &mut Ctx<'_, Self::Tag>) {}
 
     /// Handles a request or peer message. Returning an error sends a Maelstrom `error`
     /// reply to the sender (if the message had a msg_id). Unknown types should return
     /// [`RequestError::not_supported`].
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError>;
+    fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, Self::Tag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError>;
 
     /// A timer set with [`Ctx::set_timer`] fired.
-    fn on_timer(&mut self, _ctx: &mut Ctx<'_>, _tag: u64) {}
+    fn on_timer(&mut self, _ctx: &mut Ctx<'_, Self::Tag>, _tag: Self::Tag) {}
 
     /// The outcome of an RPC started with [`Ctx::rpc`] with this `tag`.
-    fn on_rpc_reply(&mut self, _ctx: &mut Ctx<'_>, _tag: u64, _reply: RpcReply<'_>) {}
+    fn on_rpc_reply(
+        &mut self,
+        _ctx: &mut Ctx<'_, Self::Tag>,
+        _tag: Self::Tag,
+        _reply: RpcReply<'_>,
+    ) {
+    }
 }
 
-/// Implements [`Workload`] for a node that picks one of several strategies at start (an
-/// enum of nodes) by forwarding every event to the node its `inner(&mut self) -> &mut dyn
-/// Workload` method returns. Used by the workloads with strategies as data (g-counter,
-/// kafka, txn-list-append).
+/// Implements [`Workload`] for a node that runs one of several strategies chosen at start
+/// (an enum of nodes, one variant per strategy), and defines its tag type: an enum with
+/// the same variant names, each holding that strategy's own tag. Every event goes to the
+/// running strategy through [`Ctx::map_tags`], so each strategy keeps its own `Tag` type.
+///
+/// `forward_workload!(GCounter, GCounterTag { SeqKv(PerNodeCounter), Crdt(PnCounter) })`
+/// expects `enum GCounter { SeqKv(PerNodeCounter), Crdt(PnCounter) }`.
 #[macro_export]
 macro_rules! forward_workload {
-    ($node:ty) => {
+    ($node:ident, $tag:ident { $($variant:ident($inner:ty)),+ $(,)? }) => {
+        /// The running strategy's tag, wrapped in its variant.
+        #[derive(Clone, Copy, Debug)]
+        pub enum $tag {
+            $(
+                #[doc = concat!("A tag of [`", stringify!($inner), "`].")]
+                $variant(<$inner as $crate::node::Workload>::Tag),
+            )+
+        }
+
         impl $crate::node::Workload for $node {
-            fn on_init(&mut self, ctx: &mut $crate::node::Ctx<'_>) {
-                self.inner().on_init(ctx);
+            type Tag = $tag;
+
+            fn on_init(&mut self, ctx: &mut $crate::node::Ctx<'_, $tag>) {
+                match self {
+                    $($node::$variant(node) => ctx.map_tags($tag::$variant, |ctx| node.on_init(ctx)),)+
+                }
             }
 
             fn on_message(
                 &mut self,
-                ctx: &mut $crate::node::Ctx<'_>,
+                ctx: &mut $crate::node::Ctx<'_, $tag>,
                 msg: &$crate::node::Message<'_>,
             ) -> Result<(), $crate::node::RequestError> {
-                self.inner().on_message(ctx, msg)
+                match self {
+                    $($node::$variant(node) => {
+                        ctx.map_tags($tag::$variant, |ctx| node.on_message(ctx, msg))
+                    })+
+                }
             }
 
-            fn on_timer(&mut self, ctx: &mut $crate::node::Ctx<'_>, tag: u64) {
-                self.inner().on_timer(ctx, tag);
+            fn on_timer(&mut self, ctx: &mut $crate::node::Ctx<'_, $tag>, tag: $tag) {
+                #[allow(unreachable_patterns)]
+                match (self, tag) {
+                    $(($node::$variant(node), $tag::$variant(tag)) => {
+                        ctx.map_tags($tag::$variant, |ctx| node.on_timer(ctx, tag))
+                    })+
+                    (_, tag) => unreachable!("timer tag {tag:?} of a strategy not running"),
+                }
             }
 
             fn on_rpc_reply(
                 &mut self,
-                ctx: &mut $crate::node::Ctx<'_>,
-                tag: u64,
+                ctx: &mut $crate::node::Ctx<'_, $tag>,
+                tag: $tag,
                 reply: $crate::node::RpcReply<'_>,
             ) {
-                self.inner().on_rpc_reply(ctx, tag, reply);
+                #[allow(unreachable_patterns)]
+                match (self, tag) {
+                    $(($node::$variant(node), $tag::$variant(tag)) => {
+                        ctx.map_tags($tag::$variant, |ctx| node.on_rpc_reply(ctx, tag, reply))
+                    })+
+                    (_, tag) => unreachable!("RPC tag {tag:?} of a strategy not running"),
+                }
             }
         }
     };

@@ -10,6 +10,8 @@ use crate::node::{Ctx, Message, RequestError, Workload};
 pub struct Echo;
 
 impl Workload for Echo {
+    type Tag = ();
+
     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "echo" => {

@@ -23,13 +23,12 @@
 
 use ahash::{AHashMap, RandomState};
 
-use super::peer_sync::{PeerSync, SyncConfig};
+use super::peer_sync::{PeerSync, SyncConfig, SyncTag};
 use super::pn_counter::peer_index;
 use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
 use crate::wire::writer::write_json;
 use crate::wire::{Json, ObjectWriter};
 
-const TIMER_FLUSH: u64 = 1;
 /// Most log entries one sync message carries; the rest follow in the next exchange.
 pub const MAX_BATCH: usize = 4096;
 
@@ -65,7 +64,7 @@ impl GSet {
     /// A g-set node.
     pub fn new(config: SyncConfig) -> Self {
         GSet {
-            sync: PeerSync::new(config, TIMER_FLUSH),
+            sync: PeerSync::new(config),
             me: 0,
             ids: Vec::new(),
             bytes: Vec::with_capacity(64 * 1024),
@@ -122,7 +121,7 @@ impl GSet {
         (id, true)
     }
 
-    fn add(&mut self, ctx: &mut Ctx<'_>, element: Json<'_>) {
+    fn add(&mut self, ctx: &mut Ctx<'_, SyncTag>, element: Json<'_>) {
         self.scratch.clear();
         write_json(&mut self.scratch, element);
         let (id, new) = self.intern_scratch();
@@ -132,7 +131,7 @@ impl GSet {
         {
             log.push(id);
             *length += 1;
-            self.sync.schedule(ctx, &self.lengths);
+            self.sync.schedule(ctx, &self.lengths, SyncTag::Flush);
         }
     }
 
@@ -198,7 +197,11 @@ impl GSet {
         }
     }
 
-    fn on_sync(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_sync(
+        &mut self,
+        ctx: &mut Ctx<'_, SyncTag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         let peer = peer_index(ctx, msg.src)
             .ok_or_else(|| RequestError::malformed("sync from a non-member"))?;
         if !self.read_have(msg.body) || !self.absorb(msg.body) {
@@ -209,22 +212,26 @@ impl GSet {
         self.sync.heard(peer, &self.scratch_vector);
         self.write_sync(&mut ctx.reply(msg, "set_sync_ok"), &self.scratch_vector);
         self.sync.answered(peer, ctx.now(), &self.lengths);
-        self.sync.schedule(ctx, &self.lengths);
+        self.sync.schedule(ctx, &self.lengths, SyncTag::Flush);
         Ok(())
     }
 
-    fn on_ack(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_ack(
+        &mut self,
+        ctx: &mut Ctx<'_, SyncTag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         let peer = peer_index(ctx, msg.src)
             .ok_or_else(|| RequestError::malformed("ack from a non-member"))?;
         if !self.read_have(msg.body) {
             return Err(RequestError::malformed("set_sync_ack needs a have array"));
         }
         self.sync.acknowledged(peer, &self.scratch_vector);
-        self.sync.schedule(ctx, &self.lengths);
+        self.sync.schedule(ctx, &self.lengths, SyncTag::Flush);
         Ok(())
     }
 
-    fn flush(&mut self, ctx: &mut Ctx<'_>) {
+    fn flush(&mut self, ctx: &mut Ctx<'_, SyncTag>) {
         let timeout = self.sync.config().rpc_timeout_ms;
         let mut budget = self.sync.config().fanout;
         for peer in self.sync.flush_order() {
@@ -238,7 +245,8 @@ impl GSet {
             let Some(dest) = self.ids.get(peer) else {
                 continue;
             };
-            let Ok(mut body) = ctx.rpc(dest, "set_sync", timeout, peer as u64) else {
+            let Ok(mut body) = ctx.rpc(dest, "set_sync", timeout, SyncTag::Exchange { peer })
+            else {
                 break;
             };
             self.write_sync(&mut body, self.sync.confirmed(peer));
@@ -249,7 +257,9 @@ impl GSet {
 }
 
 impl Workload for GSet {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
+    type Tag = SyncTag;
+
+    fn on_init(&mut self, ctx: &mut Ctx<'_, SyncTag>) {
         self.ids = ctx.node_ids().to_vec();
         self.me = ctx.node_index();
         let nodes = self.ids.len();
@@ -259,7 +269,11 @@ impl Workload for GSet {
         self.sync.init(nodes, self.me, nodes);
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, SyncTag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         match msg.kind {
             "add" => {
                 self.add(ctx, msg.field("element")?);
@@ -276,15 +290,17 @@ impl Workload for GSet {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
-        if tag == TIMER_FLUSH && self.sync.timer_fired(ctx.now()) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, SyncTag>, tag: SyncTag) {
+        if tag == SyncTag::Flush && self.sync.timer_fired(ctx.now()) {
             self.flush(ctx);
-            self.sync.schedule(ctx, &self.lengths);
+            self.sync.schedule(ctx, &self.lengths, SyncTag::Flush);
         }
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        let peer = tag as usize;
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, SyncTag>, tag: SyncTag, reply: RpcReply<'_>) {
+        let SyncTag::Exchange { peer } = tag else {
+            unreachable!("{tag:?} is a timer, not an RPC");
+        };
         match reply {
             RpcReply::Ok(msg) if msg.kind == "set_sync_ok" && self.read_have(msg.body) => {
                 self.absorb(msg.body);
@@ -299,6 +315,6 @@ impl Workload for GSet {
                 self.sync.timed_out(peer, ctx.now())
             }
         }
-        self.sync.schedule(ctx, &self.lengths);
+        self.sync.schedule(ctx, &self.lengths, SyncTag::Flush);
     }
 }

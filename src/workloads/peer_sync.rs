@@ -34,6 +34,19 @@
 
 use crate::node::{Ctx, Millis};
 
+/// The continuations of a node whose only RPCs and timers are [`PeerSync`]'s (the CRDT
+/// counters and the g-set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncTag {
+    /// The flush timer ([`PeerSync::schedule`]).
+    Flush,
+    /// The sync exchange with the peer at this index.
+    Exchange {
+        /// The peer's position in the node ids.
+        peer: usize,
+    },
+}
+
 /// Gossip timing knobs.
 #[derive(Clone, Copy, Debug)]
 pub struct SyncConfig {
@@ -78,7 +91,6 @@ struct Peer {
 #[derive(Debug)]
 pub struct PeerSync {
     config: SyncConfig,
-    timer_tag: u64,
     me: usize,
     peers: Vec<Peer>,
     /// When the flush timer that counts is due (`None`: none armed).
@@ -100,11 +112,10 @@ pub(crate) fn exceeds(mine: &[u64], known: &[u64]) -> bool {
 }
 
 impl PeerSync {
-    /// A schedule that arms its flush timer with `timer_tag`.
-    pub fn new(config: SyncConfig, timer_tag: u64) -> Self {
+    /// A schedule with these knobs (sized by [`PeerSync::init`]).
+    pub fn new(config: SyncConfig) -> Self {
         PeerSync {
             config,
-            timer_tag,
             me: 0,
             peers: Vec::new(),
             armed_at: None,
@@ -255,8 +266,9 @@ impl PeerSync {
 
     /// Arms the flush timer if some idle peer lacks part of `mine`: after the flush
     /// delay, or at its retry or ack-wait time if later; re-arms it earlier if that is
-    /// sooner than the armed one. Call after every change and exchange.
-    pub fn schedule(&mut self, ctx: &mut Ctx<'_>, mine: &[u64]) {
+    /// sooner than the armed one, with the workload's `flush` tag. Call after every
+    /// change and exchange.
+    pub fn schedule<T>(&mut self, ctx: &mut Ctx<'_, T>, mine: &[u64], flush: T) {
         let now = ctx.now();
         let earliest = now.saturating_add(self.config.flush_delay_ms);
         let due = self
@@ -268,7 +280,7 @@ impl PeerSync {
             .min();
         if let Some(at) = due
             && self.armed_at.is_none_or(|armed| at < armed)
-            && ctx.set_timer(at - now, self.timer_tag)
+            && ctx.set_timer(at - now, flush)
         {
             self.armed_at = Some(at);
         }
@@ -290,7 +302,7 @@ mod tests {
 
     #[test]
     fn sends_only_what_peers_lack_backs_off_and_recovers_when_heard() {
-        let mut sync = PeerSync::new(config(), 9);
+        let mut sync = PeerSync::new(config());
         sync.init(3, 1, 2);
         let mine = [0, 5];
         assert!(!sync.should_send(1, 0, &mine), "never to itself");
@@ -328,7 +340,7 @@ mod tests {
     /// the requester's ack; without it, we send the state ourselves once the wait is over.
     #[test]
     fn a_reply_is_not_assumed_delivered_until_acknowledged() {
-        let mut sync = PeerSync::new(config(), 9);
+        let mut sync = PeerSync::new(config());
         sync.init(2, 1, 2);
         let mine = [0, 5];
         sync.heard(0, &[4, 0]);
@@ -356,7 +368,7 @@ mod tests {
     /// delivered, so both retry until the other confirms.
     #[test]
     fn crossing_requests_with_lost_replies_are_resent() {
-        let (mut a, mut b) = (PeerSync::new(config(), 9), PeerSync::new(config(), 9));
+        let (mut a, mut b) = (PeerSync::new(config()), PeerSync::new(config()));
         a.init(2, 0, 2);
         b.init(2, 1, 2);
         let (a_state, b_state, merged) = ([3, 0], [0, 7], [3, 7]);
@@ -387,7 +399,7 @@ mod tests {
             retry_max_ms: 400,
             fanout: 1,
         };
-        let mut sync = PeerSync::new(config, 9);
+        let mut sync = PeerSync::new(config);
         sync.init(2, 1, 2);
         let mine = [0, 5];
         let mut now = 1000;
@@ -412,7 +424,7 @@ mod tests {
 
     #[test]
     fn the_requester_acks_only_replies_that_bring_news() {
-        let mut sync = PeerSync::new(config(), 9);
+        let mut sync = PeerSync::new(config());
         sync.init(2, 0, 2);
         sync.sent(1, &[3, 0]);
         assert!(!sync.replied(1, &[3, 0]), "nothing new: no ack");

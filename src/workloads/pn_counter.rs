@@ -14,11 +14,9 @@
 //! the fire-and-forget `counter_sync_ack {p, n}` (the requester's merged vector).
 //! Timers: the [`PeerSync`] flush timer.
 
-use super::peer_sync::{PeerSync, SyncConfig};
+use super::peer_sync::{PeerSync, SyncConfig, SyncTag};
 use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
 use crate::wire::{Json, ObjectWriter};
-
-const TIMER_FLUSH: u64 = 1;
 
 /// The PN-counter CRDT node.
 #[derive(Debug)]
@@ -45,7 +43,7 @@ impl PnCounter {
     /// A pn-counter node.
     pub fn new(config: SyncConfig) -> Self {
         PnCounter {
-            sync: PeerSync::new(config, TIMER_FLUSH),
+            sync: PeerSync::new(config),
             allow_negative: true,
             me: 0,
             nodes: 0,
@@ -71,7 +69,7 @@ impl PnCounter {
         total.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
     }
 
-    fn add(&mut self, ctx: &mut Ctx<'_>, delta: i64) -> Result<(), RequestError> {
+    fn add(&mut self, ctx: &mut Ctx<'_, SyncTag>, delta: i64) -> Result<(), RequestError> {
         if delta < 0 && !self.allow_negative {
             return Err(RequestError::malformed(
                 "a g-counter delta must not be negative",
@@ -86,7 +84,7 @@ impl PnCounter {
             *total = total.saturating_add(delta.unsigned_abs());
         }
         if delta != 0 {
-            self.sync.schedule(ctx, &self.vector);
+            self.sync.schedule(ctx, &self.vector, SyncTag::Flush);
         }
         Ok(())
     }
@@ -116,7 +114,11 @@ impl PnCounter {
         }
     }
 
-    fn on_sync(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_sync(
+        &mut self,
+        ctx: &mut Ctx<'_, SyncTag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         let peer = peer_index(ctx, msg.src)
             .ok_or_else(|| RequestError::malformed("sync from a non-member"))?;
         if !self.absorb(msg.body) {
@@ -127,11 +129,15 @@ impl PnCounter {
         self.sync.heard(peer, &self.scratch);
         self.write_vector(&mut ctx.reply(msg, "counter_sync_ok"));
         self.sync.answered(peer, ctx.now(), &self.vector);
-        self.sync.schedule(ctx, &self.vector);
+        self.sync.schedule(ctx, &self.vector, SyncTag::Flush);
         Ok(())
     }
 
-    fn on_ack(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_ack(
+        &mut self,
+        ctx: &mut Ctx<'_, SyncTag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         let peer = peer_index(ctx, msg.src)
             .ok_or_else(|| RequestError::malformed("ack from a non-member"))?;
         if !self.absorb(msg.body) {
@@ -140,11 +146,11 @@ impl PnCounter {
             ));
         }
         self.sync.acknowledged(peer, &self.scratch);
-        self.sync.schedule(ctx, &self.vector);
+        self.sync.schedule(ctx, &self.vector, SyncTag::Flush);
         Ok(())
     }
 
-    fn flush(&mut self, ctx: &mut Ctx<'_>) {
+    fn flush(&mut self, ctx: &mut Ctx<'_, SyncTag>) {
         let mut budget = self.sync.config().fanout;
         for peer in self.sync.flush_order() {
             if budget == 0 {
@@ -158,7 +164,8 @@ impl PnCounter {
                 continue;
             };
             let timeout = self.sync.config().rpc_timeout_ms;
-            let Ok(mut body) = ctx.rpc(dest, "counter_sync", timeout, peer as u64) else {
+            let Ok(mut body) = ctx.rpc(dest, "counter_sync", timeout, SyncTag::Exchange { peer })
+            else {
                 break;
             };
             self.write_vector(&mut body);
@@ -181,12 +188,14 @@ fn read_slots(json: Option<Json<'_>>, out: &mut [u64]) -> bool {
 }
 
 /// The position of `id` in the cluster membership.
-pub(crate) fn peer_index(ctx: &Ctx<'_>, id: &str) -> Option<usize> {
+pub(crate) fn peer_index<T>(ctx: &Ctx<'_, T>, id: &str) -> Option<usize> {
     ctx.node_ids().iter().position(|node| node == id)
 }
 
 impl Workload for PnCounter {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
+    type Tag = SyncTag;
+
+    fn on_init(&mut self, ctx: &mut Ctx<'_, SyncTag>) {
         self.ids = ctx.node_ids().to_vec();
         self.nodes = self.ids.len();
         self.me = ctx.node_index();
@@ -195,7 +204,11 @@ impl Workload for PnCounter {
         self.sync.init(self.nodes, self.me, 2 * self.nodes);
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, SyncTag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         match msg.kind {
             "add" => {
                 self.add(ctx, msg.i64("delta")?)?;
@@ -213,15 +226,17 @@ impl Workload for PnCounter {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
-        if tag == TIMER_FLUSH && self.sync.timer_fired(ctx.now()) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, SyncTag>, tag: SyncTag) {
+        if tag == SyncTag::Flush && self.sync.timer_fired(ctx.now()) {
             self.flush(ctx);
-            self.sync.schedule(ctx, &self.vector);
+            self.sync.schedule(ctx, &self.vector, SyncTag::Flush);
         }
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        let peer = tag as usize;
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, SyncTag>, tag: SyncTag, reply: RpcReply<'_>) {
+        let SyncTag::Exchange { peer } = tag else {
+            unreachable!("{tag:?} is a timer, not an RPC");
+        };
         match reply {
             RpcReply::Ok(msg) if msg.kind == "counter_sync_ok" && self.absorb(msg.body) => {
                 if self.sync.replied(peer, &self.scratch)
@@ -234,6 +249,6 @@ impl Workload for PnCounter {
                 self.sync.timed_out(peer, ctx.now())
             }
         }
-        self.sync.schedule(ctx, &self.vector);
+        self.sync.schedule(ctx, &self.vector, SyncTag::Flush);
     }
 }

@@ -15,6 +15,8 @@ pub struct UniqueIds {
 }
 
 impl Workload for UniqueIds {
+    type Tag = ();
+
     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "generate" => {

@@ -35,6 +35,7 @@
 
 use std::collections::VecDeque;
 
+use super::Tag;
 use crate::node::{Ctx, Millis};
 
 /// Capacity `pending` starts with, and shrinks back to when a resync drops it.
@@ -281,7 +282,7 @@ impl Link {
     /// out (aligned leaves time their sends from those). Emits exactly one `gossip`.
     pub fn send(
         &mut self,
-        ctx: &mut Ctx<'_>,
+        ctx: &mut Ctx<'_, Tag>,
         dest: &str,
         batch: usize,
         grid: Option<u64>,

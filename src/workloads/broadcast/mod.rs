@@ -16,7 +16,7 @@
 //! acknowledged broadcast is never lost and memory stays bounded. Nothing is sent while there is nothing new and nothing
 //! owed, so an idle cluster is silent.
 //!
-//! Timers: [`FLUSH`] (send queued values, per the flush policy) and [`MAINTENANCE`]
+//! Timers: [`Tag::Flush`] (send queued values, per the flush policy) and [`Tag::Maintenance`]
 //! (resend unacknowledged values, send owed acks; armed only while something is owed).
 
 pub mod gossip;
@@ -30,10 +30,14 @@ pub use strategy::{Flush, Peers, Strategy};
 use crate::node::{Ctx, Message, Millis, RequestError, Workload};
 use crate::wire::Json;
 
-/// Timer tag: send queued values.
-pub const FLUSH: u64 = 1;
-/// Timer tag: retransmits and lone acks.
-pub const MAINTENANCE: u64 = 2;
+/// The broadcast node's timers (it makes no RPCs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tag {
+    /// Send queued values.
+    Flush,
+    /// Retransmits and lone acks.
+    Maintenance,
+}
 
 /// The broadcast node.
 #[derive(Debug)]
@@ -131,7 +135,11 @@ impl Broadcast {
 
     /// `topology`: adopt our neighbour list if the strategy follows the given topology.
     /// Emits `topology_ok`, and queues known values for new neighbours.
-    fn on_topology(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_topology(
+        &mut self,
+        ctx: &mut Ctx<'_, Tag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         let topology = msg.field("topology")?;
         if self.strategy.peers == Peers::Given {
             let mine = self.names.get(self.me).and_then(|me| topology.get(me));
@@ -167,7 +175,7 @@ impl Broadcast {
     /// at once if values to it were overdue (a healed partition) or its ack emptied the
     /// flight with more than a batch waiting (a backlog or resync streams on), and one
     /// carrying our ack if it sent a full batch (more is waiting on its side).
-    fn on_gossip(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_gossip(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
         let from = self
             .index_of(msg.src)
             .filter(|&from| from != self.me)
@@ -214,7 +222,7 @@ impl Broadcast {
     }
 
     /// Sends `peer` the ack we owe it, if the flush did not already carry it.
-    fn ack_now(&mut self, ctx: &mut Ctx<'_>, peer: usize) {
+    fn ack_now(&mut self, ctx: &mut Ctx<'_, Tag>, peer: usize) {
         let name = self.names.get(peer).map(String::as_str).unwrap_or("");
         let log = self.values.log();
         if let Some(link) = self.links.get_mut(peer).filter(|link| link.ack_owed()) {
@@ -255,14 +263,14 @@ impl Broadcast {
         }
     }
 
-    /// Sends now, or arms [`FLUSH`] for when the policy says.
-    fn schedule_flush(&mut self, ctx: &mut Ctx<'_>) {
+    /// Sends now, or arms [`Tag::Flush`] for when the policy says.
+    fn schedule_flush(&mut self, ctx: &mut Ctx<'_, Tag>) {
         let delay = match self.flush_delay(ctx.now()) {
             0 => return self.flush(ctx),
             delay => delay,
         };
         if !self.flush_armed {
-            self.flush_armed = ctx.set_timer(delay, FLUSH);
+            self.flush_armed = ctx.set_timer(delay, Tag::Flush);
             if !self.flush_armed {
                 self.flush(ctx); // timer table full: better early than never
             }
@@ -288,7 +296,7 @@ impl Broadcast {
     }
 
     /// Sends every link's unsent values (with our ack). Emits one `gossip` per such link.
-    fn flush(&mut self, ctx: &mut Ctx<'_>) {
+    fn flush(&mut self, ctx: &mut Ctx<'_, Tag>) {
         let batch = self.strategy.batch;
         let grid = match self.policy() {
             Flush::Period(period) => Some(ctx.now() % period.max(1)),
@@ -306,7 +314,7 @@ impl Broadcast {
 
     /// Resends values unacknowledged for the backoff, and lone acks owed for `ack` ms.
     /// Emits at most one `gossip` per link; re-arms itself while anything is owed.
-    fn maintain(&mut self, ctx: &mut Ctx<'_>) {
+    fn maintain(&mut self, ctx: &mut Ctx<'_, Tag>) {
         let s = &self.strategy;
         let now = ctx.now();
         let log = self.values.log();
@@ -320,17 +328,19 @@ impl Broadcast {
         self.arm_maintenance(ctx);
     }
 
-    fn arm_maintenance(&mut self, ctx: &mut Ctx<'_>) {
+    fn arm_maintenance(&mut self, ctx: &mut Ctx<'_, Tag>) {
         if self.maintenance_armed || !self.links.iter().any(|l| l.in_flight() || l.ack_owed()) {
             return;
         }
         let tick = (self.strategy.ack_ms.min(self.strategy.retry_ms) / 4).clamp(10, 250);
-        self.maintenance_armed = ctx.set_timer(tick, MAINTENANCE);
+        self.maintenance_armed = ctx.set_timer(tick, Tag::Maintenance);
     }
 }
 
 impl Workload for Broadcast {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
+    type Tag = Tag;
+
+    fn on_init(&mut self, ctx: &mut Ctx<'_, Tag>) {
         self.names = ctx.node_ids().to_vec();
         self.me = ctx.node_index();
         let n = self.names.len();
@@ -345,7 +355,11 @@ impl Workload for Broadcast {
         self.neighbours = neighbours(&self.strategy.peers, self.me, self.hub, n);
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, Tag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         match msg.kind {
             "broadcast" => {
                 let value = msg.u64("message")?;
@@ -366,17 +380,16 @@ impl Workload for Broadcast {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag) {
         match tag {
-            FLUSH => {
+            Tag::Flush => {
                 self.flush_armed = false;
                 self.flush(ctx);
             }
-            MAINTENANCE => {
+            Tag::Maintenance => {
                 self.maintenance_armed = false;
                 self.maintain(ctx);
             }
-            _ => {}
         }
     }
 }

@@ -21,7 +21,6 @@ pub use per_node::{PerNodeConfig, PerNodeCounter};
 pub use seq_kv::{SeqKvConfig, SeqKvCounter};
 
 use super::PnCounter;
-use crate::node::Workload;
 
 /// Environment variable naming the strategy.
 pub const STRATEGY_ENV: &str = "GLOMERS_G_COUNTER";
@@ -86,14 +85,13 @@ impl GCounter {
             GCounterStrategy::Crdt(config) => GCounter::Crdt(PnCounter::grow_only(config)),
         }
     }
-
-    fn inner(&mut self) -> &mut dyn Workload {
-        match self {
-            GCounter::SeqKv(node) => node,
-            GCounter::SeqKvFresh(node) => node,
-            GCounter::Crdt(node) => node,
-        }
-    }
 }
 
-crate::forward_workload!(GCounter);
+crate::forward_workload!(
+    GCounter,
+    GCounterTag {
+        SeqKv(PerNodeCounter),
+        SeqKvFresh(SeqKvCounter),
+        Crdt(PnCounter),
+    }
+);

@@ -22,8 +22,6 @@ pub use lin_kv::LinKvKafka;
 pub use owner::Owner;
 pub use strategy::{LinKvConfig, OwnerConfig, Strategy};
 
-use crate::node::Workload;
-
 /// The kafka node: one of the strategies.
 #[derive(Debug)]
 pub enum Kafka {
@@ -54,13 +52,6 @@ impl Kafka {
             Kafka::LinKv(node) => node.store(),
         }
     }
-
-    fn inner(&mut self) -> &mut dyn Workload {
-        match self {
-            Kafka::Owner(node) => node,
-            Kafka::LinKv(node) => node,
-        }
-    }
 }
 
-crate::forward_workload!(Kafka);
+crate::forward_workload!(Kafka, KafkaTag { Owner(Owner), LinKv(LinKvKafka) });

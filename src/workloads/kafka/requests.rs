@@ -63,8 +63,8 @@ pub fn read_keys<'m>(msg: &Message<'m>) -> Result<Json<'m>, RequestError> {
 }
 
 /// Answers `poll` from `store`: up to `max_per_key` messages per key.
-pub fn reply_poll(
-    ctx: &mut Ctx<'_>,
+pub fn reply_poll<T>(
+    ctx: &mut Ctx<'_, T>,
     msg: &Message<'_>,
     store: &Store,
     max_per_key: usize,
@@ -99,8 +99,8 @@ pub fn reply_poll(
 }
 
 /// Answers `list_committed_offsets` from `store` (keys never committed are left out).
-pub fn reply_committed(
-    ctx: &mut Ctx<'_>,
+pub fn reply_committed<T>(
+    ctx: &mut Ctx<'_, T>,
     msg: &Message<'_>,
     store: &Store,
 ) -> Result<(), RequestError> {

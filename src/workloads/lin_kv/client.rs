@@ -6,13 +6,10 @@
 //! (a non-leader answers it with 11), and the leader takes each forwarded msg_id once, so
 //! a duplicated forward cannot be appended twice.
 
-use super::{Entry, Forward, LinKv, Op, PendingRead, Proposal, Role};
-use crate::node::kv::{ReplyTo, split_tag, tag};
+use super::{Entry, Forward, LinKv, Op, PendingRead, Proposal, Role, Tag};
+use crate::node::kv::ReplyTo;
 use crate::node::{Ctx, Message, RequestError, RpcReply};
 use crate::wire::ErrorCode;
-
-/// RPC tag kind of a forwarded request.
-const FORWARD: u32 = 1;
 
 fn unavailable(text: &'static str) -> RequestError {
     RequestError::new(ErrorCode::TemporarilyUnavailable, text)
@@ -45,7 +42,7 @@ impl LinKv {
     /// A client request (or one forwarded by a peer).
     pub(super) fn on_client(
         &mut self,
-        ctx: &mut Ctx<'_>,
+        ctx: &mut Ctx<'_, Tag>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let request = parse(msg)?;
@@ -79,7 +76,7 @@ impl LinKv {
     /// As leader: queue a read, or append a change. Sends after the batching delay.
     fn serve(
         &mut self,
-        ctx: &mut Ctx<'_>,
+        ctx: &mut Ctx<'_, Tag>,
         to: ReplyTo,
         request: Request,
     ) -> Result<(), RequestError> {
@@ -113,23 +110,23 @@ impl LinKv {
     /// As follower: send the request to the leader (an RPC), remember whom to answer.
     fn forward(
         &mut self,
-        ctx: &mut Ctx<'_>,
+        ctx: &mut Ctx<'_, Tag>,
         msg: &Message<'_>,
         to: ReplyTo,
         request: Request,
         leader: usize,
     ) -> Result<(), RequestError> {
+        // Forwards are this node's only RPCs.
+        if ctx.pending_rpcs() >= self.config.max_pending {
+            return Err(unavailable("too many forwarded requests"));
+        }
         let mutating = matches!(request, Request::Change(_));
-        let slot = self
-            .forwards
-            .insert(Forward { to, mutating })
-            .ok_or_else(|| unavailable("too many forwarded requests"))?;
+        let tag = Tag::Forward(Forward { to, mutating });
         let timeout = self.config.forward_timeout_ms;
         let name = self.names.get(leader).map_or("", String::as_str);
-        let Ok(mut body) = ctx.rpc(name, msg.kind, timeout, tag(FORWARD, slot)) else {
-            self.forwards.remove(slot);
-            return Err(unavailable("too many RPCs pending"));
-        };
+        let mut body = ctx
+            .rpc(name, msg.kind, timeout, tag)
+            .map_err(|_| unavailable("too many RPCs pending"))?;
         match request {
             Request::Read(key) => body.i64("key", key),
             Request::Change(Op::Write { key, value }) => body.i64("key", key).i64("value", value),
@@ -143,14 +140,12 @@ impl LinKv {
     }
 
     /// The leader's answer to a forwarded request (or its timeout): relay it.
-    pub(super) fn on_forward_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        let (kind, slot) = split_tag(tag);
-        if kind != FORWARD {
-            return;
-        }
-        let Some(forward) = self.forwards.remove(slot) else {
-            return;
-        };
+    pub(super) fn on_forward_reply(
+        &mut self,
+        ctx: &mut Ctx<'_, Tag>,
+        forward: Forward,
+        reply: RpcReply<'_>,
+    ) {
         let to = forward.to;
         match reply {
             RpcReply::Ok(answer) => {

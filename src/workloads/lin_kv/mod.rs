@@ -38,15 +38,22 @@ use ahash::AHashMap;
 
 pub use log::{Entry, Log, Op, Store};
 
-use crate::node::kv::{Pending, ReplyTo};
+use crate::node::kv::ReplyTo;
 use crate::node::{Ctx, Message, Millis, RequestError, RpcReply, Workload};
 
-/// Timer tag: election timeout check (followers and candidates).
-const ELECTION: u64 = 1;
-/// Timer tag: heartbeats and check-quorum (leaders).
-const HEARTBEAT: u64 = 2;
-/// Timer tag: send batched entries and reads (leaders).
-const FLUSH: u64 = 3;
+/// What a timer or an RPC reply continues.
+#[derive(Clone, Copy, Debug)]
+pub enum Tag {
+    /// Timer: election timeout check (followers and candidates).
+    Election,
+    /// Timer: heartbeats and check-quorum (leaders).
+    Heartbeat,
+    /// Timer: send batched entries and reads (leaders).
+    Flush,
+    /// The leader's answer to a client request this follower forwarded: whom to relay
+    /// it to (the node's only RPC).
+    Forward(Forward),
+}
 
 /// Largest term accepted from a peer: far beyond any real run, and far enough below
 /// `u64::MAX` that `term + 1` can never overflow.
@@ -138,7 +145,7 @@ struct PendingRead {
 
 /// A request forwarded to the leader, waiting for its answer.
 #[derive(Clone, Copy, Debug)]
-struct Forward {
+pub struct Forward {
     to: ReplyTo,
     /// True for write and cas: a lost answer is then indefinite (code 13).
     mutating: bool,
@@ -217,7 +224,6 @@ pub struct LinKv {
     heartbeat_armed: bool,
     proposals: AHashMap<u64, Proposal>,
     reads: VecDeque<PendingRead>,
-    forwards: Pending<Forward>,
     seen: Vec<SeenWindow>,
 }
 
@@ -230,7 +236,6 @@ impl Default for LinKv {
 impl LinKv {
     /// A node with `config`.
     pub fn new(config: Config) -> Self {
-        let max_pending = config.max_pending;
         LinKv {
             config,
             names: Vec::new(),
@@ -254,7 +259,6 @@ impl LinKv {
             heartbeat_armed: false,
             proposals: AHashMap::with_capacity(1024),
             reads: VecDeque::with_capacity(1024),
-            forwards: Pending::with_capacity(max_pending as u32),
             seen: Vec::new(),
         }
     }
@@ -318,7 +322,9 @@ impl LinKv {
 }
 
 impl Workload for LinKv {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
+    type Tag = Tag;
+
+    fn on_init(&mut self, ctx: &mut Ctx<'_, Tag>) {
         self.names = ctx.node_ids().to_vec();
         self.me = ctx.node_index();
         let n = self.names.len();
@@ -328,7 +334,11 @@ impl Workload for LinKv {
         self.reset_election_timer(ctx);
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, Tag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         let result = match msg.kind {
             "read" | "write" | "cas" => self.on_client(ctx, msg),
             "pre_vote" => self.on_pre_vote(ctx, msg),
@@ -343,28 +353,31 @@ impl Workload for LinKv {
         result
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag) {
         match tag {
-            ELECTION => {
+            Tag::Election => {
                 self.election_armed = false;
                 self.on_election_timer(ctx);
             }
-            HEARTBEAT => {
+            Tag::Heartbeat => {
                 self.heartbeat_armed = false;
                 self.on_heartbeat_timer(ctx);
             }
-            FLUSH => {
+            Tag::Flush => {
                 self.flush_armed = false;
                 if self.role == Role::Leader {
                     self.send_round(ctx);
                 }
             }
-            _ => {}
+            Tag::Forward(_) => unreachable!("an RPC, not a timer"),
         }
         self.assert_invariants();
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        self.on_forward_reply(ctx, tag, reply);
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
+        let Tag::Forward(forward) = tag else {
+            unreachable!("{tag:?} is a timer, not an RPC");
+        };
+        self.on_forward_reply(ctx, forward, reply);
     }
 }

@@ -46,7 +46,6 @@ pub mod txn;
 pub use datomic::{Datomic, DatomicConfig};
 pub use sequencer::{Sequencer, SequencerConfig};
 
-use crate::node::Workload;
 use crate::workloads::spec::parse_ms;
 
 /// Environment variable naming the strategy.
@@ -142,16 +141,15 @@ impl ListAppend {
             Strategy::Datomic(config) => ListAppend::Datomic(Datomic::new(config)),
         }
     }
-
-    fn inner(&mut self) -> &mut dyn Workload {
-        match self {
-            ListAppend::Sequencer(node) => node,
-            ListAppend::Datomic(node) => node,
-        }
-    }
 }
 
-crate::forward_workload!(ListAppend);
+crate::forward_workload!(
+    ListAppend,
+    ListAppendTag {
+        Sequencer(Sequencer),
+        Datomic(Datomic),
+    }
+);
 
 #[cfg(test)]
 mod tests {

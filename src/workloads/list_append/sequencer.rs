@@ -90,8 +90,6 @@ pub struct Sequencer {
     scratch: Vec<u8>,
 }
 
-const TAG_BATCH: u64 = 1;
-
 impl Sequencer {
     /// A node with the given knobs.
     pub fn new(config: SequencerConfig) -> Self {
@@ -151,7 +149,7 @@ impl Sequencer {
         self.in_flight.extend(self.waiting.drain(..take));
         let timeout = self.rtt.timeout();
         self.sent_at = ctx.now();
-        let sent = match ctx.rpc(&self.sequencer, "txn_batch", timeout, TAG_BATCH) {
+        let sent = match ctx.rpc(&self.sequencer, "txn_batch", timeout, ()) {
             Ok(mut body) => {
                 let mut txns = body.array("txns");
                 for forward in &self.in_flight {
@@ -236,6 +234,9 @@ impl Sequencer {
 }
 
 impl Workload for Sequencer {
+    /// The only RPC is the batch to the sequencer; no timers.
+    type Tag = ();
+
     fn on_init(&mut self, ctx: &mut Ctx<'_>) {
         self.sequencer = ctx.node_ids().first().cloned().unwrap_or_default();
     }
@@ -256,10 +257,11 @@ impl Workload for Sequencer {
         }
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        if tag != TAG_BATCH || !self.batch_out {
-            return eprintln!("txn-list-append: unexpected reply (tag {tag})");
-        }
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, (): (), reply: RpcReply<'_>) {
+        assert!(
+            self.batch_out,
+            "the batch RPC is the only one, and it is out"
+        );
         match reply {
             RpcReply::Timeout => self.rtt.timed_out(),
             _ => self.rtt.sample(ctx.now().saturating_sub(self.sent_at)),

@@ -60,11 +60,9 @@ pub use strategy::TxnStrategy;
 use self::early::EarlyCommits;
 use self::log::CommitLog;
 use self::store::Store;
-use super::peer_sync::PeerSync;
+use super::peer_sync::{PeerSync, SyncTag};
 use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
 use crate::wire::{Json, JsonKind};
-
-const TIMER_FLUSH: u64 = 1;
 
 /// The txn-rw-register node.
 #[derive(Debug)]
@@ -131,7 +129,7 @@ impl TxnRwRegister {
     pub fn new(strategy: TxnStrategy) -> Self {
         let mut node = TxnRwRegister {
             strategy,
-            sync: PeerSync::new(strategy.sync_config(), TIMER_FLUSH),
+            sync: PeerSync::new(strategy.sync_config()),
             ids: Vec::new(),
             me: 0,
             store: Store::default(),
@@ -189,7 +187,11 @@ impl TxnRwRegister {
 
     /// Runs a client transaction: validates it whole, then executes and answers it in one
     /// step, so other transactions see all of its writes or none.
-    fn on_txn(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_txn(
+        &mut self,
+        ctx: &mut Ctx<'_, SyncTag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         let ops = msg.field("txn")?;
         if ops.kind() != JsonKind::Array {
             return Err(bad_txn());
@@ -229,7 +231,7 @@ impl TxnRwRegister {
     }
 
     /// Logs the executed transaction's final writes for replication.
-    fn commit(&mut self, ctx: &mut Ctx<'_>, version: Version) {
+    fn commit(&mut self, ctx: &mut Ctx<'_, SyncTag>, version: Version) {
         self.written_keys.sort_unstable();
         self.written_keys.dedup();
         self.final_writes.clear();
@@ -253,7 +255,7 @@ impl TxnRwRegister {
         self.applied[self.me] = number + 1;
         self.offer[self.me] = number + 1;
         self.trim();
-        self.sync.schedule(ctx, &self.offer);
+        self.sync.schedule(ctx, &self.offer, SyncTag::Flush);
     }
 }
 
@@ -264,7 +266,9 @@ impl Default for TxnRwRegister {
 }
 
 impl Workload for TxnRwRegister {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
+    type Tag = SyncTag;
+
+    fn on_init(&mut self, ctx: &mut Ctx<'_, SyncTag>) {
         self.ids = ctx.node_ids().to_vec();
         if self.ids.is_empty() {
             self.ids.push(ctx.node_id().to_string());
@@ -273,7 +277,11 @@ impl Workload for TxnRwRegister {
         self.size_for(self.ids.len(), me);
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, SyncTag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         match msg.kind {
             "txn" => self.on_txn(ctx, msg),
             "txn_sync" => self.on_sync(ctx, msg),
@@ -282,14 +290,17 @@ impl Workload for TxnRwRegister {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
-        if tag == TIMER_FLUSH && self.sync.timer_fired(ctx.now()) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, SyncTag>, tag: SyncTag) {
+        if tag == SyncTag::Flush && self.sync.timer_fired(ctx.now()) {
             self.flush(ctx);
-            self.sync.schedule(ctx, &self.offer);
+            self.sync.schedule(ctx, &self.offer, SyncTag::Flush);
         }
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        self.on_sync_reply(ctx, tag as usize, reply);
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, SyncTag>, tag: SyncTag, reply: RpcReply<'_>) {
+        let SyncTag::Exchange { peer } = tag else {
+            unreachable!("{tag:?} is a timer, not an RPC");
+        };
+        self.on_sync_reply(ctx, peer, reply);
     }
 }

@@ -31,6 +31,7 @@ use super::TxnRwRegister;
 use super::store::{MAX_CLOCK, Store, Version};
 use crate::node::{Ctx, Message, RequestError, RpcReply};
 use crate::wire::{Json, JsonKind, ObjectWriter};
+use crate::workloads::peer_sync::SyncTag;
 use crate::workloads::pn_counter::peer_index;
 
 /// Most writes in one message besides the commit count, so a message stays far below the
@@ -43,7 +44,7 @@ fn malformed() -> RequestError {
 
 impl TxnRwRegister {
     /// Sends a request to every peer that lacks some of our commits (the flush timer).
-    pub(super) fn flush(&mut self, ctx: &mut Ctx<'_>) {
+    pub(super) fn flush(&mut self, ctx: &mut Ctx<'_, SyncTag>) {
         let timeout = self.strategy.timeout_ms;
         for peer in self.sync.flush_order() {
             if !self.sync.should_send(peer, ctx.now(), &self.offer) {
@@ -53,7 +54,8 @@ impl TxnRwRegister {
                 continue;
             };
             let from = self.sync.confirmed(peer).get(self.me).copied().unwrap_or(0);
-            let Ok(mut body) = ctx.rpc(dest, "txn_sync", timeout, peer as u64) else {
+            let Ok(mut body) = ctx.rpc(dest, "txn_sync", timeout, SyncTag::Exchange { peer })
+            else {
                 break;
             };
             self.write_sync(&mut body, from);
@@ -64,7 +66,7 @@ impl TxnRwRegister {
     }
 
     /// The index of the peer that sent `msg`: another member of the cluster.
-    fn peer_of(&self, ctx: &Ctx<'_>, msg: &Message<'_>) -> Result<usize, RequestError> {
+    fn peer_of(&self, ctx: &Ctx<'_, SyncTag>, msg: &Message<'_>) -> Result<usize, RequestError> {
         peer_index(ctx, msg.src)
             .filter(|&peer| peer != self.me)
             .ok_or_else(|| RequestError::malformed(format!("{} from a non-member", msg.kind)))
@@ -73,7 +75,7 @@ impl TxnRwRegister {
     /// A peer's request: apply its commits, answer with ours past its `have`.
     pub(super) fn on_sync(
         &mut self,
-        ctx: &mut Ctx<'_>,
+        ctx: &mut Ctx<'_, SyncTag>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer_of(ctx, msg)?;
@@ -85,28 +87,33 @@ impl TxnRwRegister {
         // The reply is not taken as delivered: wait for the peer's ack before sending to it.
         self.sync.answered(peer, ctx.now(), &self.offer);
         self.trim();
-        self.sync.schedule(ctx, &self.offer);
+        self.sync.schedule(ctx, &self.offer, SyncTag::Flush);
         Ok(())
     }
 
     /// A peer acknowledged a reply of ours with its `have`.
     pub(super) fn on_sync_ack(
         &mut self,
-        ctx: &mut Ctx<'_>,
+        ctx: &mut Ctx<'_, SyncTag>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer_of(ctx, msg)?;
         self.read_have(msg.body)?;
         self.sync.acknowledged(peer, &self.peer_have);
         self.trim();
-        self.sync.schedule(ctx, &self.offer);
+        self.sync.schedule(ctx, &self.offer, SyncTag::Flush);
         Ok(())
     }
 
     /// The outcome of our request to `peer`. A reply showing that the peer applied none
     /// of our commits (it lacks their dependencies on a third node) backs off: resending
     /// at once would only repeat it.
-    pub(super) fn on_sync_reply(&mut self, ctx: &mut Ctx<'_>, peer: usize, reply: RpcReply<'_>) {
+    pub(super) fn on_sync_reply(
+        &mut self,
+        ctx: &mut Ctx<'_, SyncTag>,
+        peer: usize,
+        reply: RpcReply<'_>,
+    ) {
         match reply {
             RpcReply::Ok(msg)
                 if msg.kind == "txn_sync_ok" && self.receive(peer, msg.body).is_ok() =>
@@ -133,7 +140,7 @@ impl TxnRwRegister {
             }
         }
         self.trim();
-        self.sync.schedule(ctx, &self.offer);
+        self.sync.schedule(ctx, &self.offer, SyncTag::Flush);
     }
 
     /// Drops the commits every peer has confirmed.

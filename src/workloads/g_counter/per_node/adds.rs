@@ -2,15 +2,15 @@
 //! summed into this node's total, which one `cas` on the node's own key writes; their
 //! `add_ok`s go out once seq-kv shows the key at that total (see the parent module).
 
-use super::{PerNodeCounter, TAG_CAS, TIMER_ADD_BATCH, in_time};
-use crate::node::kv::{KvOp, KvReply, KvValue, tag};
+use super::{PerNodeCounter, Tag, in_time};
+use crate::node::kv::{KvOp, KvReply, KvValue};
 use crate::node::{Ctx, RpcReply};
 use crate::wire::ErrorCode;
 
 impl PerNodeCounter {
     /// Starts a round with every waiting add, unless one is in flight or the batching
     /// window of the oldest waiting add is still open.
-    pub(super) fn pump_adds(&mut self, ctx: &mut Ctx<'_>) {
+    pub(super) fn pump_adds(&mut self, ctx: &mut Ctx<'_, Tag>) {
         if self.cas_in_flight {
             return;
         }
@@ -22,7 +22,7 @@ impl PerNodeCounter {
             if self.batch_timer_set {
                 return;
             }
-            self.batch_timer_set = ctx.set_timer(opens - ctx.now(), TIMER_ADD_BATCH);
+            self.batch_timer_set = ctx.set_timer(opens - ctx.now(), Tag::AddBatch);
             if self.batch_timer_set {
                 return;
             }
@@ -44,7 +44,7 @@ impl PerNodeCounter {
 
     /// Sends `cas own-key from=durable to=wanted` (creating the key when this node has
     /// never seen it), or fails the round after its attempts.
-    fn send_cas(&mut self, ctx: &mut Ctx<'_>) {
+    fn send_cas(&mut self, ctx: &mut Ctx<'_, Tag>) {
         self.cas_attempts += 1;
         if self.cas_attempts > self.config.max_attempts {
             return self.fail_adds(ctx, "seq-kv: no outcome after the round's attempts");
@@ -60,7 +60,7 @@ impl PerNodeCounter {
             KvValue::U64(durable),
             KvValue::U64(self.wanted),
             durable == 0,
-            tag(TAG_CAS, 0),
+            Tag::Cas,
         );
         if sent.is_err() {
             self.fail_adds(ctx, "too many pending RPCs");
@@ -85,7 +85,7 @@ impl PerNodeCounter {
         }
     }
 
-    pub(super) fn on_cas(&mut self, ctx: &mut Ctx<'_>, reply: RpcReply<'_>) {
+    pub(super) fn on_cas(&mut self, ctx: &mut Ctx<'_, Tag>, reply: RpcReply<'_>) {
         if !self.cas_in_flight {
             return eprintln!("g-counter: cas reply with no round open");
         }
@@ -111,7 +111,7 @@ impl PerNodeCounter {
     }
 
     /// Acknowledges the round's adds (now in seq-kv) and starts the next round.
-    fn finish_adds(&mut self, ctx: &mut Ctx<'_>) {
+    fn finish_adds(&mut self, ctx: &mut Ctx<'_, Tag>) {
         assert!(
             self.durable() >= self.target,
             "adds acknowledged before seq-kv has them"
@@ -128,7 +128,7 @@ impl PerNodeCounter {
 
     /// Gives up on the round: its adds get `crash` (indefinite: their deltas stay in
     /// `wanted`, and a later cas may apply them).
-    fn fail_adds(&mut self, ctx: &mut Ctx<'_>, text: &str) {
+    fn fail_adds(&mut self, ctx: &mut Ctx<'_, Tag>, text: &str) {
         let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
         for op in self.adds_in_round.drain(..) {
             if in_time(now, op.arrived, deadline) {

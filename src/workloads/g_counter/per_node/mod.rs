@@ -5,7 +5,7 @@
 //!
 //! **Counted once, even when a request is delivered twice.** A node's key holds an
 //! absolute total that only grows. Each `cas` goes `from` the total the node last saw in
-//! seq-kv `to` its total with every add it has taken into a round ([`adds`]). The node is
+//! seq-kv `to` its total with every add it has taken into a round (`adds`). The node is
 //! the key's only writer, so `from` matches unless an earlier cas of its own applied: then
 //! the cas fails (error 22 names the current total, the next `from`) and changes nothing.
 //! A duplicated or delayed old cas likewise fails, as the key has moved past its `from`.
@@ -29,7 +29,7 @@
 //! * includes every add acknowledged *by this node* before t (its own entry is the total
 //!   seq-kv acknowledged; read-your-writes);
 //! * includes every add, on any node, acknowledged before the view's refresh began, and
-//!   the refresh began at or after t − `stale_ms`: a refresh ([`refresh`]) writes a fresh
+//!   the refresh began at or after t − `stale_ms`: a refresh (`refresh`) writes a fresh
 //!   number to this node's sentinel key (a state-changing request: seq-kv runs it on the
 //!   newest state and this node's index moves there), then reads the other nodes' keys,
 //!   which seq-kv answers from that state or a later one;
@@ -51,7 +51,7 @@
 mod adds;
 mod refresh;
 
-use crate::node::kv::{Kv, ReplyTo, Service, split_tag};
+use crate::node::kv::{Kv, ReplyTo, Service};
 use crate::node::{Ctx, Message, Millis, RequestError, RpcReply, Workload};
 use crate::wire::ErrorCode;
 use crate::workloads::g_counter::totals::sum;
@@ -63,10 +63,26 @@ pub const SENTINEL_KEY_PREFIX: &str = "g-counter-sync-";
 /// Adds, and reads, waiting for a round; beyond this, requests get error 11.
 pub const MAX_WAITING: usize = 1024;
 
-const TAG_CAS: u32 = 1;
-const TAG_SENTINEL: u32 = 2;
-const TAG_READ: u32 = 3;
-const TIMER_ADD_BATCH: u64 = 1;
+/// What each seq-kv reply, and the one timer, continue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tag {
+    /// The add round's cas of this node's key.
+    Cas,
+    /// The sentinel write of refresh number `generation`.
+    Sentinel {
+        /// Which refresh sent it (a reply to an abandoned one is ignored).
+        generation: u64,
+    },
+    /// Refresh `generation`'s read of node `index`'s key.
+    KeyRead {
+        /// Which refresh sent it.
+        generation: u64,
+        /// The node whose key was read.
+        index: usize,
+    },
+    /// The add batching window closed.
+    AddBatch,
+}
 
 /// Knobs of the per-node-key strategy.
 #[derive(Clone, Copy, Debug)]
@@ -141,7 +157,7 @@ pub struct PerNodeCounter {
     refresh: Refresh,
     refresh_attempts: u32,
     /// Tells this refresh's replies from those of an abandoned one.
-    refresh_generation: u16,
+    refresh_generation: u64,
     /// When the current refresh's sentinel write was sent.
     refresh_sent_at: Millis,
     /// When the view's last completed refresh began (None: never refreshed).
@@ -190,7 +206,7 @@ impl PerNodeCounter {
             .is_some_and(|at| at.saturating_add(self.config.stale_ms) >= arrived)
     }
 
-    fn on_read(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_read(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
         if self.fresh_for(ctx.now()) {
             ctx.reply(msg, "read_ok").u64("value", self.value());
             return Ok(());
@@ -203,7 +219,7 @@ impl PerNodeCounter {
         Ok(())
     }
 
-    fn on_add(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_add(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
         let delta = msg.i64("delta")?;
         let delta = u64::try_from(delta)
             .map_err(|_| RequestError::malformed("a g-counter delta must not be negative"))?;
@@ -223,7 +239,7 @@ impl PerNodeCounter {
 /// The op to queue for `msg`, or None when nobody waits for an answer; error 11 when
 /// `queued` ops already wait.
 fn waiting_op(
-    ctx: &Ctx<'_>,
+    ctx: &Ctx<'_, Tag>,
     msg: &Message<'_>,
     delta: u64,
     queued: usize,
@@ -250,7 +266,9 @@ fn in_time(now: Millis, arrived: Millis, deadline: Millis) -> bool {
 }
 
 impl Workload for PerNodeCounter {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
+    type Tag = Tag;
+
+    fn on_init(&mut self, ctx: &mut Ctx<'_, Tag>) {
         self.me = ctx.node_index(); // 0 when not listed: then there is at least 1 key
         self.sentinel = format!("{SENTINEL_KEY_PREFIX}{}", ctx.node_id());
         self.keys = ctx
@@ -266,7 +284,11 @@ impl Workload for PerNodeCounter {
         self.reads_left = vec![false; self.keys.len()];
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, Tag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         match msg.kind {
             "add" => self.on_add(ctx, msg),
             "read" => self.on_read(ctx, msg),
@@ -274,20 +296,18 @@ impl Workload for PerNodeCounter {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
-        if tag == TIMER_ADD_BATCH {
-            self.batch_timer_set = false;
-            self.pump_adds(ctx);
-        }
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag) {
+        assert_eq!(tag, Tag::AddBatch, "the one timer");
+        self.batch_timer_set = false;
+        self.pump_adds(ctx);
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        let (kind, slot) = split_tag(tag);
-        match kind {
-            TAG_CAS => self.on_cas(ctx, reply),
-            TAG_SENTINEL => self.on_sentinel(ctx, slot, reply),
-            TAG_READ => self.on_key_read(ctx, slot, reply),
-            _ => eprintln!("g-counter: unexpected seq-kv reply (tag {tag})"),
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
+        match tag {
+            Tag::Cas => self.on_cas(ctx, reply),
+            Tag::Sentinel { generation } => self.on_sentinel(ctx, generation, reply),
+            Tag::KeyRead { generation, index } => self.on_key_read(ctx, generation, index, reply),
+            Tag::AddBatch => unreachable!("a timer, not an RPC"),
         }
     }
 }

@@ -3,24 +3,24 @@
 //! then a `read` of every other node's key, all answered from that state or a later one.
 //! The view is then fresh as of the moment the write was sent (see the parent module).
 
-use super::{PerNodeCounter, Refresh, TAG_READ, TAG_SENTINEL, in_time};
-use crate::node::kv::{KvOp, KvReply, KvValue, tag};
+use super::{PerNodeCounter, Refresh, Tag, in_time};
+use crate::node::kv::{KvOp, KvReply, KvValue};
 use crate::node::{Ctx, RpcReply};
 use crate::wire::ErrorCode;
 
 impl PerNodeCounter {
     /// Starts a refresh for the waiting reads, unless one is in flight.
-    pub(super) fn start_refresh(&mut self, ctx: &mut Ctx<'_>) {
+    pub(super) fn start_refresh(&mut self, ctx: &mut Ctx<'_, Tag>) {
         if self.refresh != Refresh::Idle || self.reads_waiting.is_empty() {
             return;
         }
         self.refresh_attempts = 0;
-        self.refresh_generation = self.refresh_generation.wrapping_add(1);
+        self.refresh_generation += 1;
         self.send_sentinel(ctx);
     }
 
     /// Counts one request of the refresh; false (and the reads failed) past the limit.
-    fn attempt(&mut self, ctx: &mut Ctx<'_>) -> bool {
+    fn attempt(&mut self, ctx: &mut Ctx<'_, Tag>) -> bool {
         self.refresh_attempts += 1;
         if self.refresh_attempts > self.config.max_attempts {
             self.fail_reads(ctx, "seq-kv: no outcome after the refresh's attempts");
@@ -29,7 +29,7 @@ impl PerNodeCounter {
         true
     }
 
-    fn send_sentinel(&mut self, ctx: &mut Ctx<'_>) {
+    fn send_sentinel(&mut self, ctx: &mut Ctx<'_, Tag>) {
         if !self.attempt(ctx) {
             return;
         }
@@ -40,15 +40,22 @@ impl PerNodeCounter {
             ctx,
             KvValue::Str(&self.sentinel),
             KvValue::U64(self.sync_sequence),
-            tag(TAG_SENTINEL, u32::from(self.refresh_generation)),
+            Tag::Sentinel {
+                generation: self.refresh_generation,
+            },
         );
         if sent.is_err() {
             self.fail_reads(ctx, "too many pending RPCs");
         }
     }
 
-    pub(super) fn on_sentinel(&mut self, ctx: &mut Ctx<'_>, slot: u32, reply: RpcReply<'_>) {
-        if self.refresh != Refresh::Sentinel || slot != u32::from(self.refresh_generation) {
+    pub(super) fn on_sentinel(
+        &mut self,
+        ctx: &mut Ctx<'_, Tag>,
+        generation: u64,
+        reply: RpcReply<'_>,
+    ) {
+        if self.refresh != Refresh::Sentinel || generation != self.refresh_generation {
             return; // an abandoned refresh's reply
         }
         if !matches!(KvReply::decode(KvOp::Write, reply), KvReply::Ok) {
@@ -67,30 +74,32 @@ impl PerNodeCounter {
     }
 
     /// Reads node `index`'s key; false (and the reads failed) when it cannot be sent.
-    fn send_key_read(&mut self, ctx: &mut Ctx<'_>, index: usize) -> bool {
+    fn send_key_read(&mut self, ctx: &mut Ctx<'_, Tag>, index: usize) -> bool {
         if !self.attempt(ctx) {
             return false;
         }
-        let (Ok(small_index), Some(key)) = (u16::try_from(index), self.keys.get(index)) else {
-            self.fail_reads(ctx, "too many nodes");
+        let Some(key) = self.keys.get(index) else {
+            self.fail_reads(ctx, "no such node");
             return false;
         };
-        let slot = (u32::from(self.refresh_generation) << 16) | u32::from(small_index);
-        if self
-            .kv
-            .read(ctx, KvValue::Str(key), tag(TAG_READ, slot))
-            .is_err()
-        {
+        let generation = self.refresh_generation;
+        let tag = Tag::KeyRead { generation, index };
+        if self.kv.read(ctx, KvValue::Str(key), tag).is_err() {
             self.fail_reads(ctx, "too many pending RPCs");
             return false;
         }
         true
     }
 
-    pub(super) fn on_key_read(&mut self, ctx: &mut Ctx<'_>, slot: u32, reply: RpcReply<'_>) {
-        let index = (slot & 0xffff) as usize;
+    pub(super) fn on_key_read(
+        &mut self,
+        ctx: &mut Ctx<'_, Tag>,
+        generation: u64,
+        index: usize,
+        reply: RpcReply<'_>,
+    ) {
         let current = self.refresh == Refresh::Reads
-            && slot >> 16 == u32::from(self.refresh_generation)
+            && generation == self.refresh_generation
             && self.reads_left.get(index) == Some(&true);
         if !current {
             return; // an abandoned refresh's reply
@@ -114,7 +123,7 @@ impl PerNodeCounter {
 
     /// Once every key is read: the view is fresh as of the sentinel write; answers the
     /// waiting reads it is fresh enough for, and refreshes again for any others.
-    fn complete_if_read_all(&mut self, ctx: &mut Ctx<'_>) {
+    fn complete_if_read_all(&mut self, ctx: &mut Ctx<'_, Tag>) {
         if self.reads_left.contains(&true) {
             return;
         }
@@ -135,7 +144,7 @@ impl PerNodeCounter {
     }
 
     /// Gives up on the refresh: the waiting reads get a definite error 11.
-    fn fail_reads(&mut self, ctx: &mut Ctx<'_>, text: &str) {
+    fn fail_reads(&mut self, ctx: &mut Ctx<'_, Tag>, text: &str) {
         let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
         for op in self.reads_waiting.drain(..) {
             if in_time(now, op.arrived, deadline) {

@@ -60,11 +60,6 @@ pub const MAX_WAITING: usize = 1024;
 /// Ops one round holds (those it started with plus those that joined on retries).
 const MAX_IN_ROUND: usize = 2 * MAX_WAITING;
 
-const TAG_CAS: u64 = 1;
-const TAG_SYNC_WRITE: u64 = 2;
-const TAG_SYNC_READ: u64 = 3;
-const TAG_REFRESH: u64 = 4;
-
 /// Knobs of the seq-kv strategy.
 #[derive(Clone, Copy, Debug)]
 pub struct SeqKvConfig {
@@ -96,13 +91,17 @@ struct Op {
     add: Option<u64>,
 }
 
-/// The request of the round in flight.
+/// The seq-kv request a round has in flight (a round has one at a time), and so the
+/// tag its reply comes back with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Round {
-    Idle,
+pub enum Tag {
+    /// The cas of the array.
     Cas,
+    /// The sentinel write that makes the next read fresh.
     SyncWrite,
+    /// The read after the sentinel write.
     SyncRead,
+    /// The read that refreshes a stale cas `from`.
     Refresh,
 }
 
@@ -131,7 +130,8 @@ pub struct SeqKvCounter {
     sync_sequence: u64,
     waiting: Vec<Op>,
     in_round: Vec<Op>,
-    round: Round,
+    /// The request in flight (`None`: no round).
+    round: Option<Tag>,
     attempts: u32,
 }
 
@@ -152,14 +152,14 @@ impl SeqKvCounter {
             sync_sequence: 0,
             waiting: Vec::with_capacity(MAX_WAITING),
             in_round: Vec::with_capacity(MAX_IN_ROUND),
-            round: Round::Idle,
+            round: None,
             attempts: 0,
         }
     }
 
     fn enqueue(
         &mut self,
-        ctx: &mut Ctx<'_>,
+        ctx: &mut Ctx<'_, Tag>,
         msg: &Message<'_>,
         add: Option<u64>,
     ) -> Result<(), RequestError> {
@@ -182,8 +182,8 @@ impl SeqKvCounter {
     }
 
     /// Starts a round with every waiting op, unless one is in flight.
-    fn pump(&mut self, ctx: &mut Ctx<'_>) {
-        if self.round != Round::Idle || self.waiting.is_empty() {
+    fn pump(&mut self, ctx: &mut Ctx<'_, Tag>) {
+        if self.round.is_some() || self.waiting.is_empty() {
             return;
         }
         self.attempts = 0;
@@ -205,10 +205,10 @@ impl SeqKvCounter {
 
     /// Sends the round's next request: a cas while it holds adds not yet durable, else a
     /// sentinel write (or ends the round when nothing is left).
-    fn attempt(&mut self, ctx: &mut Ctx<'_>) {
+    fn attempt(&mut self, ctx: &mut Ctx<'_, Tag>) {
         self.acknowledge_durable_adds(ctx);
         if self.in_round.is_empty() {
-            self.round = Round::Idle;
+            self.round = None;
             return self.pump(ctx);
         }
         self.attempts += 1;
@@ -216,7 +216,7 @@ impl SeqKvCounter {
             return self.fail_round(ctx, "seq-kv: no outcome after the round's attempts");
         }
         let sent = if self.in_round.iter().any(|op| op.add.is_some()) {
-            self.round = Round::Cas;
+            self.round = Some(Tag::Cas);
             self.to.copy_from_slice(&self.cached);
             if let Some(own) = self.to.get_mut(self.me) {
                 *own = self.wanted;
@@ -230,14 +230,14 @@ impl SeqKvCounter {
                 KvValue::U64Array(&self.cached),
                 KvValue::U64Array(&self.to),
                 true,
-                TAG_CAS,
+                Tag::Cas,
             )
         } else {
             self.sync_sequence += 1;
-            self.round = Round::SyncWrite;
+            self.round = Some(Tag::SyncWrite);
             let value = KvValue::U64(self.sync_sequence);
             self.kv
-                .write(ctx, KvValue::Str(&self.sentinel), value, TAG_SYNC_WRITE)
+                .write(ctx, KvValue::Str(&self.sentinel), value, Tag::SyncWrite)
         };
         if sent.is_err() {
             self.fail_round(ctx, "too many pending RPCs");
@@ -247,14 +247,14 @@ impl SeqKvCounter {
     /// After a request that did not finish the round: acknowledges the adds now durable,
     /// takes in the ops that arrived meanwhile (the next request is sent after they
     /// arrived, so its answer is fresh for them too), and sends the next request.
-    fn retry(&mut self, ctx: &mut Ctx<'_>) {
+    fn retry(&mut self, ctx: &mut Ctx<'_, Tag>) {
         self.acknowledge_durable_adds(ctx);
         self.take_waiting();
         self.attempt(ctx);
     }
 
     /// Answers the round's adds once `durable` reached the round's target.
-    fn acknowledge_durable_adds(&mut self, ctx: &mut Ctx<'_>) {
+    fn acknowledge_durable_adds(&mut self, ctx: &mut Ctx<'_, Tag>) {
         if self.durable < self.target {
             return;
         }
@@ -272,7 +272,7 @@ impl SeqKvCounter {
 
     /// Answers the round: its adds are durable and the counter was `value` in a state
     /// newer than every op's arrival.
-    fn finish(&mut self, ctx: &mut Ctx<'_>, value: u64) {
+    fn finish(&mut self, ctx: &mut Ctx<'_, Tag>, value: u64) {
         assert!(
             self.durable >= self.target || self.in_round.iter().all(|op| op.add.is_none()),
             "a round finished with adds not yet in seq-kv"
@@ -287,13 +287,13 @@ impl SeqKvCounter {
                 None => drop(op.to.reply(ctx, "read_ok").u64("value", value)),
             }
         }
-        self.round = Round::Idle;
+        self.round = None;
         self.pump(ctx);
     }
 
     /// Gives up on the round: adds get `crash` (indefinite: their deltas stay in `wanted`,
     /// and a cas may still apply), reads a definite error 11.
-    fn fail_round(&mut self, ctx: &mut Ctx<'_>, text: &str) {
+    fn fail_round(&mut self, ctx: &mut Ctx<'_, Tag>, text: &str) {
         let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
         for op in self.in_round.drain(..) {
             if now.saturating_sub(op.arrived) <= deadline {
@@ -304,7 +304,7 @@ impl SeqKvCounter {
                 op.to.error(ctx, code, text);
             }
         }
-        self.round = Round::Idle;
+        self.round = None;
         self.pump(ctx);
     }
 
@@ -323,7 +323,9 @@ impl SeqKvCounter {
 }
 
 impl Workload for SeqKvCounter {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
+    type Tag = Tag;
+
+    fn on_init(&mut self, ctx: &mut Ctx<'_, Tag>) {
         self.sentinel = format!("{COUNTER_KEY}-sync-{}", ctx.node_id());
         self.me = ctx.node_index(); // 0 when not listed: then nodes is at least 1
         let nodes = ctx.node_ids().len().max(1);
@@ -332,7 +334,11 @@ impl Workload for SeqKvCounter {
         self.scratch = vec![0; nodes];
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, Tag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         match msg.kind {
             "add" => {
                 let delta = msg.i64("delta")?;
@@ -350,7 +356,7 @@ impl Workload for SeqKvCounter {
         }
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
         self.on_reply(ctx, tag, reply);
     }
 }

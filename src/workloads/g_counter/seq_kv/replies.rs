@@ -1,35 +1,24 @@
 //! The seq-kv g-counter's handling of each seq-kv reply (see the parent module for the
 //! protocol).
 
-use super::{
-    COUNTER_KEY, Round, SeqKvCounter, TAG_CAS, TAG_REFRESH, TAG_SYNC_READ, TAG_SYNC_WRITE,
-};
+use super::{COUNTER_KEY, SeqKvCounter, Tag};
 use crate::node::kv::{KvOp, KvReply, KvValue};
 use crate::node::{Ctx, RpcReply};
 use crate::workloads::g_counter::totals::{parse_current, read_array, sum};
 
 impl SeqKvCounter {
     /// Routes a seq-kv reply to the handler of the round's request.
-    pub(super) fn on_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        match (self.round, tag) {
-            (Round::Cas, TAG_CAS) => self.on_cas(ctx, KvReply::decode(KvOp::Cas, reply)),
-            (Round::SyncWrite, TAG_SYNC_WRITE) => {
-                self.on_sync_write(ctx, KvReply::decode(KvOp::Write, reply))
-            }
-            (Round::SyncRead, TAG_SYNC_READ) => {
-                self.on_sync_read(ctx, KvReply::decode(KvOp::Read, reply))
-            }
-            (Round::Refresh, TAG_REFRESH) => {
-                self.on_refresh(ctx, KvReply::decode(KvOp::Read, reply))
-            }
-            _ => eprintln!(
-                "g-counter: unexpected seq-kv reply (tag {tag}, round {:?})",
-                self.round
-            ),
+    pub(super) fn on_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
+        assert_eq!(self.round, Some(tag), "a round has one request in flight");
+        match tag {
+            Tag::Cas => self.on_cas(ctx, KvReply::decode(KvOp::Cas, reply)),
+            Tag::SyncWrite => self.on_sync_write(ctx, KvReply::decode(KvOp::Write, reply)),
+            Tag::SyncRead => self.on_sync_read(ctx, KvReply::decode(KvOp::Read, reply)),
+            Tag::Refresh => self.on_refresh(ctx, KvReply::decode(KvOp::Read, reply)),
         }
     }
 
-    fn on_cas(&mut self, ctx: &mut Ctx<'_>, reply: KvReply<'_>) {
+    fn on_cas(&mut self, ctx: &mut Ctx<'_, Tag>, reply: KvReply<'_>) {
         match reply {
             KvReply::Ok => {
                 self.cached.copy_from_slice(&self.to);
@@ -56,32 +45,32 @@ impl SeqKvCounter {
     }
 
     /// Re-reads the counter (only when a cas error did not name the current value).
-    fn refresh(&mut self, ctx: &mut Ctx<'_>) {
-        self.round = Round::Refresh;
+    fn refresh(&mut self, ctx: &mut Ctx<'_, Tag>) {
+        self.round = Some(Tag::Refresh);
         if self
             .kv
-            .read(ctx, KvValue::Str(COUNTER_KEY), TAG_REFRESH)
+            .read(ctx, KvValue::Str(COUNTER_KEY), Tag::Refresh)
             .is_err()
         {
             self.fail_round(ctx, "too many pending RPCs");
         }
     }
 
-    fn on_sync_write(&mut self, ctx: &mut Ctx<'_>, reply: KvReply<'_>) {
+    fn on_sync_write(&mut self, ctx: &mut Ctx<'_, Tag>, reply: KvReply<'_>) {
         if !matches!(reply, KvReply::Ok) {
             return self.retry(ctx);
         }
-        self.round = Round::SyncRead;
+        self.round = Some(Tag::SyncRead);
         if self
             .kv
-            .read(ctx, KvValue::Str(COUNTER_KEY), TAG_SYNC_READ)
+            .read(ctx, KvValue::Str(COUNTER_KEY), Tag::SyncRead)
             .is_err()
         {
             self.fail_round(ctx, "too many pending RPCs");
         }
     }
 
-    fn on_sync_read(&mut self, ctx: &mut Ctx<'_>, reply: KvReply<'_>) {
+    fn on_sync_read(&mut self, ctx: &mut Ctx<'_, Tag>, reply: KvReply<'_>) {
         match reply {
             KvReply::Value(value) if read_array(value, &mut self.scratch) => {
                 self.observe_scratch();
@@ -97,7 +86,7 @@ impl SeqKvCounter {
         }
     }
 
-    fn on_refresh(&mut self, ctx: &mut Ctx<'_>, reply: KvReply<'_>) {
+    fn on_refresh(&mut self, ctx: &mut Ctx<'_, Tag>, reply: KvReply<'_>) {
         if let KvReply::Value(value) = reply
             && read_array(value, &mut self.scratch)
         {

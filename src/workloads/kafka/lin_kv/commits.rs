@@ -17,9 +17,9 @@
 
 use super::super::requests::{self, read_keys, read_offsets};
 use super::super::store::KeyId;
-use super::{LinKvKafka, REPLY_DEADLINE_MS};
-use crate::node::kv::{KvOp, KvReply, KvValue, ReplyTo};
-use crate::node::{Ctx, Message, Millis, RequestError, RpcReply};
+use super::{LinKvKafka, REPLY_DEADLINE_MS, Tag};
+use crate::node::kv::{KvReply, KvValue, ReplyTo};
+use crate::node::{Ctx, Message, Millis, RequestError};
 use crate::wire::ErrorCode;
 
 /// Cas attempts of one key's commit. Each refused cas means another node raised the
@@ -27,10 +27,6 @@ use crate::wire::ErrorCode;
 pub const COMMIT_ATTEMPTS: u32 = 64;
 /// Most commit and list requests in progress at once (more get error 11).
 pub const MAX_GATHERS: u32 = 1024;
-/// Tag kinds: the top byte of a tag's high half, with the gather slot under it and the
-/// item index in the low half.
-const TAG_COMMIT: u64 = 3;
-const TAG_LIST: u64 = 4;
 
 /// One key of a gather.
 #[derive(Clone, Copy, Debug)]
@@ -53,14 +49,10 @@ pub struct Gather {
     failed: bool,
 }
 
-fn gather_tag(kind: u64, slot: u32, index: usize) -> u64 {
-    (kind << 56) | (u64::from(slot) << 32) | index as u64
-}
-
 impl LinKvKafka {
     pub(super) fn on_commit(
         &mut self,
-        ctx: &mut Ctx<'_>,
+        ctx: &mut Ctx<'_, Tag>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let mut items = Vec::new();
@@ -96,7 +88,7 @@ impl LinKvKafka {
 
     pub(super) fn on_list(
         &mut self,
-        ctx: &mut Ctx<'_>,
+        ctx: &mut Ctx<'_, Tag>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let mut items = Vec::new();
@@ -115,7 +107,7 @@ impl LinKvKafka {
             let key = self.gathers.get_mut(slot).map(|g| g.items[index].key);
             let Some(key) = key else { break };
             super::write_kv_key(&mut self.kv_key, "kafka/commit/", self.store.name(key));
-            let tag = gather_tag(TAG_LIST, slot, index);
+            let tag = Tag::List { slot, index };
             if self.kv.read(ctx, KvValue::Raw(&self.kv_key), tag).is_err() {
                 self.item_done(slot, index, false);
             }
@@ -126,7 +118,7 @@ impl LinKvKafka {
 
     fn start_gather(
         &mut self,
-        ctx: &Ctx<'_>,
+        ctx: &Ctx<'_, Tag>,
         msg: &Message<'_>,
         items: Vec<Item>,
         list: bool,
@@ -148,7 +140,7 @@ impl LinKvKafka {
     }
 
     /// Sends item `index`'s next cas, or ends it out of attempts.
-    fn commit_step(&mut self, ctx: &mut Ctx<'_>, slot: u32, index: usize) {
+    fn commit_step(&mut self, ctx: &mut Ctx<'_, Tag>, slot: u32, index: usize) {
         let Some(item) = self.gathers.get_mut(slot).map(|g| g.items[index]) else {
             return;
         };
@@ -163,7 +155,7 @@ impl LinKvKafka {
         super::write_kv_key(&mut self.kv_key, "kafka/commit/", self.store.name(item.key));
         let key = KvValue::Raw(&self.kv_key);
         let (from, to) = (KvValue::U64(known.unwrap_or(0)), KvValue::U64(item.target));
-        let tag = gather_tag(TAG_COMMIT, slot, index);
+        let tag = Tag::Commit { slot, index };
         match self.kv.cas(ctx, key, from, to, known.is_none(), tag) {
             Ok(()) => {
                 if let Some(gather) = self.gathers.get_mut(slot) {
@@ -181,36 +173,27 @@ impl LinKvKafka {
         }
     }
 
-    pub(super) fn on_gather_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        let (kind, slot, index) = (
-            tag >> 56,
-            (tag >> 32) as u32 & 0x00ff_ffff,
-            tag as u32 as usize,
-        );
-        let Some(key) = self
-            .gathers
-            .get_mut(slot)
-            .and_then(|g| g.items.get(index))
-            .map(|i| i.key)
-        else {
+    /// A list request's read of one key's committed offset came back.
+    pub(super) fn on_list_read(&mut self, slot: u32, index: usize, reply: KvReply<'_>) {
+        let item = self.gathers.get_mut(slot).and_then(|g| g.items.get(index));
+        let Some(key) = item.map(|i| i.key) else {
             return;
         };
-        match kind {
-            TAG_COMMIT => self.on_commit_cas(ctx, slot, index, KvReply::decode(KvOp::Cas, reply)),
-            TAG_LIST => {
-                if let KvReply::Value(value) = KvReply::decode(KvOp::Read, reply)
-                    && let Some(committed) = value.as_u64()
-                {
-                    self.store.commit(key, committed);
-                }
-                self.item_done(slot, index, false);
-            }
-            _ => eprintln!("kafka: unexpected lin-kv reply (tag {tag})"),
+        if let KvReply::Value(value) = reply
+            && let Some(committed) = value.as_u64()
+        {
+            self.store.commit(key, committed);
         }
-        self.finish_if_done(ctx, slot);
+        self.item_done(slot, index, false);
     }
 
-    fn on_commit_cas(&mut self, ctx: &mut Ctx<'_>, slot: u32, index: usize, reply: KvReply<'_>) {
+    pub(super) fn on_commit_cas(
+        &mut self,
+        ctx: &mut Ctx<'_, Tag>,
+        slot: u32,
+        index: usize,
+        reply: KvReply<'_>,
+    ) {
         let Some(item) = self.gathers.get_mut(slot).map(|g| g.items[index]) else {
             return;
         };
@@ -241,7 +224,7 @@ impl LinKvKafka {
     }
 
     /// Answers the gather once every item is done.
-    fn finish_if_done(&mut self, ctx: &mut Ctx<'_>, slot: u32) {
+    pub(super) fn finish_if_done(&mut self, ctx: &mut Ctx<'_, Tag>, slot: u32) {
         let done = self
             .gathers
             .get_mut(slot)

@@ -1,6 +1,6 @@
 //! The lin-kv strategy (challenge 5b's suggestion): each key's whole log is one JSON array
 //! in Maelstrom's `lin-kv` under `"kafka/log/<key>"`, and sends append to it by `cas`
-//! ([`sends`]): the cas that succeeds allocates the offsets and stores the messages in one
+//! (`sends`): the cas that succeeds allocates the offsets and stores the messages in one
 //! atomic step, so there is never an allocated offset without its message, nor a hole.
 //!
 //! * Polls are answered from this node's copy of each log — always a prefix of the
@@ -10,7 +10,7 @@
 //!   need no recency, only that every acknowledged message eventually shows up, which
 //!   the reads provide.
 //! * Committed offsets are integers under `"kafka/commit/<key>"`, raised by cas only
-//!   ([`commits`]).
+//!   (`commits`).
 //!
 //! Messages: the four client requests; `read` and `cas` to lin-kv. No timers (the core
 //! times requests out).
@@ -23,16 +23,41 @@ use std::collections::VecDeque;
 use super::requests::{self, read_offsets};
 use super::store::{KeyId, Store};
 use super::strategy::LinKvConfig;
-use crate::node::kv::{self, Kv, KvOp, KvReply, KvValue, Pending, Service};
+use crate::node::kv::{Kv, KvOp, KvReply, KvValue, Pending, Service};
 use crate::node::{Ctx, Message, Millis, RequestError, RpcReply, Workload};
 use crate::wire::ErrorCode;
 use crate::wire::writer::write_str;
 use commits::Gather;
 use sends::{Batch, Send};
 
-/// RPC tag kinds (the high half of a tag; see [`kv::tag`]).
-const TAG_CAS: u32 = 1;
-const TAG_READ: u32 = 2;
+/// What each lin-kv reply continues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tag {
+    /// The cas appending the batch in progress to `key`'s log.
+    Cas {
+        /// The kafka key.
+        key: KeyId,
+    },
+    /// The read of `key`'s log (after a refused or unanswered cas).
+    Read {
+        /// The kafka key.
+        key: KeyId,
+    },
+    /// Gather `slot`'s cas raising the committed offset of its item `index`.
+    Commit {
+        /// The commit request's gather.
+        slot: u32,
+        /// The item (key) within it.
+        index: usize,
+    },
+    /// Gather `slot`'s read of the committed offset of its item `index`.
+    List {
+        /// The list request's gather.
+        slot: u32,
+        /// The item (key) within it.
+        index: usize,
+    },
+}
 /// Answers later than this go unsent: Maelstrom's client gave up after 5 s, and a reply
 /// to a closed client breaks the node's output stream (MAELSTROM.md §1.8).
 pub const REPLY_DEADLINE_MS: Millis = 4000;
@@ -134,14 +159,14 @@ impl LinKvKafka {
     }
 
     /// Reads `key`'s log from lin-kv, if no request for the key is in flight.
-    fn read_log(&mut self, ctx: &mut Ctx<'_>, key: KeyId) {
+    fn read_log(&mut self, ctx: &mut Ctx<'_, Tag>, key: KeyId) {
         if self.keys[key as usize].phase != Phase::Idle {
             return;
         }
         write_kv_key(&mut self.kv_key, "kafka/log/", self.store.name(key));
         match self
             .kv
-            .read(ctx, KvValue::Raw(&self.kv_key), kv::tag(TAG_READ, key))
+            .read(ctx, KvValue::Raw(&self.kv_key), Tag::Read { key })
         {
             Ok(()) => self.keys[key as usize].phase = Phase::Read,
             Err(_) => self.pump(ctx, key), // no read possible now: go on with the batch
@@ -150,7 +175,7 @@ impl LinKvKafka {
 
     /// A read of `key`'s log answered: adds what the local copy lacks (lin-kv's log only
     /// grows, so the copy is a prefix of it), then settles the key's batch.
-    fn on_read(&mut self, ctx: &mut Ctx<'_>, key: KeyId, reply: KvReply<'_>) {
+    fn on_read(&mut self, ctx: &mut Ctx<'_, Tag>, key: KeyId, reply: KvReply<'_>) {
         let state = &mut self.keys[key as usize];
         state.phase = Phase::Idle;
         let read = match reply {
@@ -181,7 +206,7 @@ impl LinKvKafka {
 
     /// Answers the poll from the local copies, then reads the logs the client has read to
     /// the end of (so that later polls see more).
-    fn on_poll(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_poll(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
         requests::reply_poll(ctx, msg, &self.store, self.config.poll_max)?;
         let now = ctx.now();
         for (name, offset) in read_offsets(msg)?.entries() {
@@ -213,11 +238,17 @@ fn write_kv_key(out: &mut Vec<u8>, prefix: &str, name: &str) {
 }
 
 impl Workload for LinKvKafka {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
+    type Tag = Tag;
+
+    fn on_init(&mut self, ctx: &mut Ctx<'_, Tag>) {
         self.next_tag = (ctx.node_index() as u64) << 40;
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, Tag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         match msg.kind {
             "send" => self.on_send(ctx, msg),
             "poll" => self.on_poll(ctx, msg),
@@ -227,17 +258,32 @@ impl Workload for LinKvKafka {
         }
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        let (kind, key) = kv::split_tag(tag);
-        if kind != TAG_CAS && kind != TAG_READ {
-            return self.on_gather_reply(ctx, tag, reply);
-        }
-        match (kind, self.keys.get(key as usize).map(|s| s.phase)) {
-            (TAG_CAS, Some(Phase::Cas)) => self.on_cas(ctx, key, KvReply::decode(KvOp::Cas, reply)),
-            (TAG_READ, Some(Phase::Read)) => {
-                self.on_read(ctx, key, KvReply::decode(KvOp::Read, reply))
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
+        match tag {
+            Tag::Cas { key } => {
+                assert_eq!(
+                    self.keys[key as usize].phase,
+                    Phase::Cas,
+                    "one request per key"
+                );
+                self.on_cas(ctx, key, KvReply::decode(KvOp::Cas, reply));
             }
-            _ => eprintln!("kafka: unexpected lin-kv reply for key {key}"),
+            Tag::Read { key } => {
+                assert_eq!(
+                    self.keys[key as usize].phase,
+                    Phase::Read,
+                    "one request per key"
+                );
+                self.on_read(ctx, key, KvReply::decode(KvOp::Read, reply));
+            }
+            Tag::Commit { slot, index } => {
+                self.on_commit_cas(ctx, slot, index, KvReply::decode(KvOp::Cas, reply));
+                self.finish_if_done(ctx, slot);
+            }
+            Tag::List { slot, index } => {
+                self.on_list_read(slot, index, KvReply::decode(KvOp::Read, reply));
+                self.finish_if_done(ctx, slot);
+            }
         }
     }
 }

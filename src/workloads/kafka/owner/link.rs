@@ -172,7 +172,7 @@ impl Link {
     /// Writes one `kafka_sync` to `dest`: both acks, then up to `batch` unsent entries of
     /// each stream (and about [`MESSAGE_BUDGET`] bytes). `peer` is the receiver's node
     /// index, for marking its own forwards. Returns true if entries are left unsent.
-    pub fn send(&mut self, ctx: &mut Ctx<'_>, dest: &str, peer: u32, data: Data<'_>) -> bool {
+    pub fn send<T>(&mut self, ctx: &mut Ctx<'_, T>, dest: &str, peer: u32, data: Data<'_>) -> bool {
         let now = ctx.now();
         let had_flight = self.in_flight();
         let fwd_end = self.queue.end().min(self.fwd_sent + data.batch as u64);

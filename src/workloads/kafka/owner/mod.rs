@@ -25,7 +25,8 @@
 //! stored is never lost; replicas catch up when the partition heals.
 //!
 //! Messages: the four client requests, and `kafka_sync` between nodes ([`link`]).
-//! Timers: [`FLUSH`] (batched sends) and [`MAINTENANCE`] (resends, lone acks, give-ups).
+//! Timers: [`Tag::Flush`] (batched sends) and [`Tag::Maintenance`] (resends, lone acks,
+//! give-ups).
 
 mod apply;
 pub mod forward;
@@ -42,10 +43,14 @@ use crate::wire::ErrorCode;
 use journal::{Entry, Journal};
 use link::{Link, Waiter};
 
-/// Timer tag: send what is due.
-pub const FLUSH: u64 = 1;
-/// Timer tag: resends, lone acks, give-ups.
-pub const MAINTENANCE: u64 = 2;
+/// The owner strategy's timers (it makes no RPCs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tag {
+    /// Send what is due.
+    Flush,
+    /// Resends, lone acks, give-ups.
+    Maintenance,
+}
 /// Most message bytes a forward queue holds.
 pub const QUEUE_BYTES: usize = 256 << 20;
 
@@ -116,7 +121,7 @@ impl Owner {
         (0..self.names.len()).filter(move |&p| p != me)
     }
 
-    fn on_send(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_send(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
         let name = read_send(msg, &mut self.scratch)?;
         let owner = self.owner_of(name);
         if owner != self.me {
@@ -152,7 +157,7 @@ impl Owner {
     /// for it comes back (or with error 13 after `give-up`).
     fn forward_send(
         &mut self,
-        ctx: &mut Ctx<'_>,
+        ctx: &mut Ctx<'_, Tag>,
         msg: &Message<'_>,
         name: &str,
         owner: usize,
@@ -204,7 +209,7 @@ impl Owner {
         link.stalled_for(now) >= self.config.suspect_ms && silent
     }
 
-    fn on_commit(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_commit(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
         let offsets = read_offsets(msg)?;
         let count = offsets.len();
         if self.names.len() > 1 {
@@ -243,7 +248,7 @@ impl Owner {
 
     /// Journals `entry` (the caller checked there is room) and schedules replicating it;
     /// nothing with no peers.
-    fn journal_append(&mut self, ctx: &mut Ctx<'_>, entry: Entry) {
+    fn journal_append(&mut self, ctx: &mut Ctx<'_, Tag>, entry: Entry) {
         if self.names.len() < 2 {
             return;
         }
@@ -257,7 +262,9 @@ impl Owner {
 }
 
 impl Workload for Owner {
-    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
+    type Tag = Tag;
+
+    fn on_init(&mut self, ctx: &mut Ctx<'_, Tag>) {
         self.names = ctx.node_ids().to_vec();
         self.me = ctx.node_index();
         let capacity = self.config.queue;
@@ -266,7 +273,11 @@ impl Workload for Owner {
             .collect();
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, Tag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         match msg.kind {
             "send" => self.on_send(ctx, msg),
             "poll" => requests::reply_poll(ctx, msg, &self.store, self.config.poll_max),
@@ -277,9 +288,9 @@ impl Workload for Owner {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: u64) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag) {
         match tag {
-            FLUSH => {
+            Tag::Flush => {
                 if self.flush_at.is_some_and(|at| at <= ctx.now()) {
                     self.flush_at = None;
                 }
@@ -287,11 +298,10 @@ impl Workload for Owner {
                 self.arm_flush(ctx);
                 self.arm_maintenance(ctx);
             }
-            MAINTENANCE => {
+            Tag::Maintenance => {
                 self.maintenance_armed = false;
                 self.maintain(ctx);
             }
-            _ => {}
         }
     }
 }

@@ -55,7 +55,7 @@ mod swap;
 
 use self::commit::{Cache, Commit};
 use super::txn::{self, MicroOp};
-use crate::node::kv::{Pending, ReplyTo};
+use crate::node::kv::ReplyTo;
 use crate::node::{Ctx, Message, Millis, RequestError, RpcReply, RttEstimator, Workload};
 use crate::wire::{ErrorCode, Json};
 
@@ -63,6 +63,38 @@ use crate::wire::{ErrorCode, Json};
 pub const MAX_WAITING: usize = 1024;
 /// Commit fetches in flight at once.
 pub const MAX_FETCHES: u32 = 64;
+/// What a timer or a lin-kv reply continues. Each attempt of a round has its own
+/// `epoch`, so a late reply can never be taken for the current attempt's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tag {
+    /// Timer: the batching window closed.
+    Window,
+    /// Attempt `epoch`'s read of the root pointer.
+    Root {
+        /// The attempt.
+        epoch: u32,
+    },
+    /// Attempt `epoch`'s write of its new commit.
+    Write {
+        /// The attempt.
+        epoch: u32,
+    },
+    /// Attempt `epoch`'s swap of the root pointer.
+    Cas {
+        /// The attempt.
+        epoch: u32,
+    },
+    /// The read of commit `id` for attempt `epoch`, sent at `sent_at`.
+    Fetch {
+        /// The commit.
+        id: u64,
+        /// The attempt that needed it (any attempt may use the cached commit).
+        epoch: u32,
+        /// When it was sent, for the round-trip estimate.
+        sent_at: Millis,
+    },
+}
+
 /// Shortest lin-kv timeout, however fast the service answers.
 pub const MIN_TIMEOUT_MS: Millis = 100;
 
@@ -120,7 +152,7 @@ pub struct Datomic {
     waiting: Vec<Txn>,
     round: round::Round,
     /// Fetches in flight: slot → (commit id, round epoch, sent at).
-    fetches: Pending<(u64, u32, Millis)>,
+    fetches: u32,
     /// Whether a window timer is set.
     timer_set: bool,
     ops: Vec<MicroOp>,
@@ -137,13 +169,13 @@ impl Datomic {
             sequence: 0,
             waiting: Vec::new(),
             round: round::Round::default(),
-            fetches: Pending::with_capacity(MAX_FETCHES),
+            fetches: 0,
             timer_set: false,
             ops: Vec::new(),
         }
     }
 
-    fn enqueue(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn enqueue(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
         let Some(to) = ReplyTo::for_request(msg)? else {
             return Ok(());
         };
@@ -189,10 +221,14 @@ impl Datomic {
     }
 
     /// A fetched commit is cached whatever round asked for it (commits never change).
-    fn on_fetch(&mut self, ctx: &mut Ctx<'_>, slot: u32, reply: RpcReply<'_>) {
-        let Some((id, epoch, sent_at)) = self.fetches.remove(slot) else {
-            return;
-        };
+    fn on_fetch(
+        &mut self,
+        ctx: &mut Ctx<'_, Tag>,
+        (id, epoch, sent_at): (u64, u32, Millis),
+        reply: RpcReply<'_>,
+    ) {
+        assert!(self.fetches > 0, "a fetch reply with none in flight");
+        self.fetches -= 1;
         self.measured(ctx.now(), sent_at, &reply);
         let commit = match reply {
             RpcReply::Ok(msg) if msg.kind == "read_ok" => msg.body.get("value"),
@@ -208,7 +244,13 @@ impl Datomic {
 }
 
 impl Workload for Datomic {
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+    type Tag = Tag;
+
+    fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, Tag>,
+        msg: &Message<'_>,
+    ) -> Result<(), RequestError> {
         match msg.kind {
             "txn" => {
                 txn::parse(msg.field("txn")?, &mut self.ops)?;
@@ -219,16 +261,19 @@ impl Workload for Datomic {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_>, _tag: u64) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag) {
+        assert_eq!(tag, Tag::Window, "the one timer");
         self.timer_set = false;
         self.pump(ctx);
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: u64, reply: RpcReply<'_>) {
-        let (kind, slot) = crate::node::kv::split_tag(tag);
-        if kind == round::FETCH {
-            return self.on_fetch(ctx, slot, reply);
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
+        match tag {
+            Tag::Fetch { id, epoch, sent_at } => self.on_fetch(ctx, (id, epoch, sent_at), reply),
+            Tag::Root { .. } | Tag::Write { .. } | Tag::Cas { .. } => {
+                self.on_round_reply(ctx, tag, reply)
+            }
+            Tag::Window => unreachable!("a timer, not an RPC"),
         }
-        self.on_round_reply(ctx, kind, slot, reply);
     }
 }

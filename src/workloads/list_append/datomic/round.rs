@@ -1,6 +1,6 @@
 //! The round state machine of the datomic strategy (see the parent module for why each
 //! step is safe). One round is in flight per node; each attempt has its own epoch, carried
-//! in the RPC tags, so a late reply can never be taken for the current attempt's.
+//! in the RPC tags ([`Tag`]), so a late reply can never be taken for the current attempt's.
 //!
 //! ```text
 //! Idle ─► (appends) Load ─► WriteCommit ─► Cas ─┬─► succeed: answer, push to peers
@@ -9,19 +9,13 @@
 //! ```
 
 use super::commit::Cache;
-use super::{Datomic, Txn};
+use super::{Datomic, MAX_FETCHES, Tag, Txn};
 use crate::node::Ctx;
 use crate::node::Millis;
 use crate::node::RpcReply;
-use crate::node::kv::{Kv, KvOp, KvReply, KvValue, Service, tag};
+use crate::node::kv::{Kv, KvOp, KvReply, KvValue, Service};
 use crate::wire::ErrorCode;
 use crate::workloads::list_append::txn::{self, Lists};
-
-/// RPC kinds (the high half of a tag; the low half is the epoch, or a fetch slot).
-pub(super) const ROOT: u32 = 1;
-pub(super) const FETCH: u32 = 2;
-pub(super) const WRITE: u32 = 3;
-pub(super) const CAS: u32 = 4;
 
 /// The lin-kv key of the root pointer.
 pub const ROOT_KEY: &str = "root";
@@ -76,7 +70,7 @@ pub(super) struct Round {
 impl Datomic {
     /// Starts a round with the waiting transactions, unless one is in flight or the
     /// batching window is still open.
-    pub(super) fn pump(&mut self, ctx: &mut Ctx<'_>) {
+    pub(super) fn pump(&mut self, ctx: &mut Ctx<'_, Tag>) {
         if self.round.phase != Phase::Idle {
             return;
         }
@@ -86,7 +80,7 @@ impl Datomic {
         let waited = ctx.now().saturating_sub(oldest);
         if waited < self.config.window_ms {
             if !self.timer_set {
-                self.timer_set = ctx.set_timer(self.config.window_ms - waited, 0);
+                self.timer_set = ctx.set_timer(self.config.window_ms - waited, Tag::Window);
             }
             if self.timer_set {
                 return;
@@ -98,7 +92,7 @@ impl Datomic {
 
     /// A fresh attempt: takes in waiting transactions, then loads (appends) or reads the
     /// root (reads only).
-    pub(super) fn attempt(&mut self, ctx: &mut Ctx<'_>) {
+    pub(super) fn attempt(&mut self, ctx: &mut Ctx<'_, Tag>) {
         let round = &mut self.round;
         round.attempts += 1;
         round.epoch = round.epoch.wrapping_add(1);
@@ -121,7 +115,7 @@ impl Datomic {
         let epoch = self.round.epoch;
         if self
             .kv(ctx)
-            .read(ctx, KvValue::Str(ROOT_KEY), tag(ROOT, epoch))
+            .read(ctx, KvValue::Str(ROOT_KEY), Tag::Root { epoch })
             .is_err()
         {
             self.fail_round(ctx, ErrorCode::TemporarilyUnavailable, "too many RPCs");
@@ -130,7 +124,7 @@ impl Datomic {
 
     /// The lin-kv client for the round's next request (timeout from the measured round
     /// trip); notes the send time.
-    pub(super) fn kv(&mut self, ctx: &Ctx<'_>) -> Kv {
+    pub(super) fn kv(&mut self, ctx: &Ctx<'_, Tag>) -> Kv {
         self.round.sent_at = ctx.now();
         Kv::new(Service::LinKv, self.rtt.timeout())
     }
@@ -151,7 +145,7 @@ impl Datomic {
     }
 
     /// Fetches what the round needs (the base commit, then its lists' holders) or runs it.
-    pub(super) fn load(&mut self, ctx: &mut Ctx<'_>) {
+    pub(super) fn load(&mut self, ctx: &mut Ctx<'_, Tag>) {
         self.round.loads += 1;
         if self.round.loads > MAX_LOADS {
             return self.attempt(ctx);
@@ -171,21 +165,23 @@ impl Datomic {
         }
     }
 
-    pub(super) fn fetch(&mut self, ctx: &mut Ctx<'_>, id: u64, epoch: u32) -> bool {
-        let Some(slot) = self.fetches.insert((id, epoch, ctx.now())) else {
-            return false;
-        };
-        let kv = Kv::new(Service::LinKv, self.rtt.timeout());
-        if kv.read(ctx, KvValue::U64(id), tag(FETCH, slot)).is_err() {
-            self.fetches.remove(slot);
+    pub(super) fn fetch(&mut self, ctx: &mut Ctx<'_, Tag>, id: u64, epoch: u32) -> bool {
+        if self.fetches >= MAX_FETCHES {
             return false;
         }
+        let kv = Kv::new(Service::LinKv, self.rtt.timeout());
+        let sent_at = ctx.now();
+        let tag = Tag::Fetch { id, epoch, sent_at };
+        if kv.read(ctx, KvValue::U64(id), tag).is_err() {
+            return false;
+        }
+        self.fetches += 1;
         self.round.fetching += 1;
         true
     }
 
     /// One of this attempt's fetches finished (the commit, if any, is cached already).
-    pub(super) fn fetched(&mut self, ctx: &mut Ctx<'_>, epoch: u32, ok: bool) {
+    pub(super) fn fetched(&mut self, ctx: &mut Ctx<'_, Tag>, epoch: u32, ok: bool) {
         if epoch != self.round.epoch || self.round.fetching == 0 {
             return;
         }
@@ -205,42 +201,39 @@ impl Datomic {
     }
 
     /// A root read, commit write or swap answered (fetches go to [`Datomic::fetched`]).
-    pub(super) fn on_round_reply(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        kind: u32,
-        epoch: u32,
-        reply: RpcReply<'_>,
-    ) {
+    pub(super) fn on_round_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
+        let (Tag::Root { epoch } | Tag::Write { epoch } | Tag::Cas { epoch }) = tag else {
+            unreachable!("{tag:?} is not a round's request");
+        };
         if epoch != self.round.epoch {
-            return eprintln!("txn-list-append: reply for an old attempt (kind {kind})");
+            return eprintln!("txn-list-append: reply for an old attempt ({tag:?})");
         }
         self.measured(ctx.now(), self.round.sent_at, &reply);
-        match (kind, self.round.phase) {
-            (ROOT, Phase::ReadRoot) => match KvReply::decode(KvOp::Read, reply) {
+        match (tag, self.round.phase) {
+            (Tag::Root { .. }, Phase::ReadRoot) => match KvReply::decode(KvOp::Read, reply) {
                 KvReply::Value(value) if value.as_u64().is_some() => {
                     self.read_root(ctx, value.as_u64())
                 }
                 KvReply::KeyDoesNotExist => self.read_root(ctx, None),
                 _ => self.attempt(ctx),
             },
-            (WRITE, Phase::WriteCommit) => match KvReply::decode(KvOp::Write, reply) {
+            (Tag::Write { .. }, Phase::WriteCommit) => match KvReply::decode(KvOp::Write, reply) {
                 KvReply::Ok => self.swap(ctx),
                 _ => self.attempt(ctx), // the commit is not referenced by anything
             },
-            (CAS, Phase::Cas) => self.on_cas(ctx, KvReply::decode(KvOp::Cas, reply)),
-            (kind, phase) => eprintln!("txn-list-append: reply kind {kind} in {phase:?}"),
+            (Tag::Cas { .. }, Phase::Cas) => self.on_cas(ctx, KvReply::decode(KvOp::Cas, reply)),
+            (tag, phase) => eprintln!("txn-list-append: reply {tag:?} in {phase:?}"),
         }
     }
 
-    pub(super) fn read_root(&mut self, ctx: &mut Ctx<'_>, root: Option<u64>) {
+    pub(super) fn read_root(&mut self, ctx: &mut Ctx<'_, Tag>, root: Option<u64>) {
         (self.round.base, self.round.fresh) = (root, true);
         self.round.phase = Phase::Load;
         self.load(ctx);
     }
 
     /// Answers every transaction with its completed form.
-    pub(super) fn finish(&mut self, ctx: &mut Ctx<'_>) {
+    pub(super) fn finish(&mut self, ctx: &mut Ctx<'_, Tag>) {
         let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
         for txn in self.round.txns.drain(..) {
             if now.saturating_sub(txn.arrived) <= deadline {
@@ -251,7 +244,7 @@ impl Datomic {
     }
 
     /// Answers every transaction with a definite error (nothing of the round committed).
-    pub(super) fn fail_round(&mut self, ctx: &mut Ctx<'_>, code: ErrorCode, text: &str) {
+    pub(super) fn fail_round(&mut self, ctx: &mut Ctx<'_, Tag>, code: ErrorCode, text: &str) {
         let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
         for txn in self.round.txns.drain(..) {
             if now.saturating_sub(txn.arrived) <= deadline {
@@ -261,7 +254,7 @@ impl Datomic {
         self.idle(ctx);
     }
 
-    pub(super) fn idle(&mut self, ctx: &mut Ctx<'_>) {
+    pub(super) fn idle(&mut self, ctx: &mut Ctx<'_, Tag>) {
         self.round.txns.clear();
         self.round.phase = Phase::Idle;
         self.round.built = None;
@@ -284,7 +277,7 @@ fn missing(cache: &Cache, round: &Round) -> Vec<u64> {
         };
         if holder != base && cache.get(holder).is_none() && !missing.contains(&holder) {
             missing.push(holder);
-            if missing.len() >= super::MAX_FETCHES as usize {
+            if missing.len() >= MAX_FETCHES as usize {
                 break;
             }
         }
