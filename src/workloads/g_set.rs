@@ -23,9 +23,9 @@
 
 use ahash::{AHashMap, RandomState};
 
-use super::peer_sync::{PeerSync, SyncConfig, SyncTag};
+use super::peer_sync::{PeerSync, SyncConfig, SyncCtx, SyncTag};
 use super::pn_counter::peer_index;
-use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
+use crate::node::{Message, RequestError, RpcReply, Workload};
 use crate::wire::writer::write_json;
 use crate::wire::{Json, ObjectWriter};
 
@@ -121,7 +121,7 @@ impl GSet {
         (id, true)
     }
 
-    fn add(&mut self, ctx: &mut Ctx<'_, SyncTag>, element: Json<'_>) {
+    fn add(&mut self, ctx: &mut SyncCtx<'_>, element: Json<'_>) {
         self.scratch.clear();
         write_json(&mut self.scratch, element);
         let (id, new) = self.intern_scratch();
@@ -131,7 +131,7 @@ impl GSet {
         {
             log.push(id);
             *length += 1;
-            self.sync.schedule(ctx, &self.lengths, SyncTag::Flush);
+            self.sync.schedule(ctx, &self.lengths);
         }
     }
 
@@ -197,11 +197,7 @@ impl GSet {
         }
     }
 
-    fn on_sync(
-        &mut self,
-        ctx: &mut Ctx<'_, SyncTag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_sync(&mut self, ctx: &mut SyncCtx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let peer = peer_index(ctx, msg.src)
             .ok_or_else(|| RequestError::malformed("sync from a non-member"))?;
         if !self.read_have(msg.body) || !self.absorb(msg.body) {
@@ -212,26 +208,22 @@ impl GSet {
         self.sync.heard(peer, &self.scratch_vector);
         self.write_sync(&mut ctx.reply(msg, "set_sync_ok"), &self.scratch_vector);
         self.sync.answered(peer, ctx.now(), &self.lengths);
-        self.sync.schedule(ctx, &self.lengths, SyncTag::Flush);
+        self.sync.schedule(ctx, &self.lengths);
         Ok(())
     }
 
-    fn on_ack(
-        &mut self,
-        ctx: &mut Ctx<'_, SyncTag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_ack(&mut self, ctx: &mut SyncCtx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let peer = peer_index(ctx, msg.src)
             .ok_or_else(|| RequestError::malformed("ack from a non-member"))?;
         if !self.read_have(msg.body) {
             return Err(RequestError::malformed("set_sync_ack needs a have array"));
         }
         self.sync.acknowledged(peer, &self.scratch_vector);
-        self.sync.schedule(ctx, &self.lengths, SyncTag::Flush);
+        self.sync.schedule(ctx, &self.lengths);
         Ok(())
     }
 
-    fn flush(&mut self, ctx: &mut Ctx<'_, SyncTag>) {
+    fn flush(&mut self, ctx: &mut SyncCtx<'_>) {
         let timeout = self.sync.config().rpc_timeout_ms;
         let mut budget = self.sync.config().fanout;
         for peer in self.sync.flush_order() {
@@ -245,8 +237,7 @@ impl GSet {
             let Some(dest) = self.ids.get(peer) else {
                 continue;
             };
-            let Ok(mut body) = ctx.rpc(dest, "set_sync", timeout, SyncTag::Exchange { peer })
-            else {
+            let Ok(mut body) = ctx.rpc(dest, "set_sync", timeout, SyncTag::Exchange(peer)) else {
                 break;
             };
             self.write_sync(&mut body, self.sync.confirmed(peer));
@@ -259,7 +250,7 @@ impl GSet {
 impl Workload for GSet {
     type Tag = SyncTag;
 
-    fn on_init(&mut self, ctx: &mut Ctx<'_, SyncTag>) {
+    fn on_init(&mut self, ctx: &mut SyncCtx<'_>) {
         self.ids = ctx.node_ids().to_vec();
         self.me = ctx.node_index();
         let nodes = self.ids.len();
@@ -269,11 +260,7 @@ impl Workload for GSet {
         self.sync.init(nodes, self.me, nodes);
     }
 
-    fn on_message(
-        &mut self,
-        ctx: &mut Ctx<'_, SyncTag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_message(&mut self, ctx: &mut SyncCtx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "add" => {
                 self.add(ctx, msg.field("element")?);
@@ -290,17 +277,15 @@ impl Workload for GSet {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, SyncTag>, tag: SyncTag) {
+    fn on_timer(&mut self, ctx: &mut SyncCtx<'_>, tag: SyncTag) {
         if tag == SyncTag::Flush && self.sync.timer_fired(ctx.now()) {
             self.flush(ctx);
-            self.sync.schedule(ctx, &self.lengths, SyncTag::Flush);
+            self.sync.schedule(ctx, &self.lengths);
         }
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, SyncTag>, tag: SyncTag, reply: RpcReply<'_>) {
-        let SyncTag::Exchange { peer } = tag else {
-            unreachable!("{tag:?} is a timer, not an RPC");
-        };
+    fn on_rpc_reply(&mut self, ctx: &mut SyncCtx<'_>, tag: SyncTag, reply: RpcReply<'_>) {
+        let peer = tag.peer();
         match reply {
             RpcReply::Ok(msg) if msg.kind == "set_sync_ok" && self.read_have(msg.body) => {
                 self.absorb(msg.body);
@@ -315,6 +300,6 @@ impl Workload for GSet {
                 self.sync.timed_out(peer, ctx.now())
             }
         }
-        self.sync.schedule(ctx, &self.lengths, SyncTag::Flush);
+        self.sync.schedule(ctx, &self.lengths);
     }
 }

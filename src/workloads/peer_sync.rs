@@ -40,12 +40,22 @@ use crate::node::{Ctx, Millis};
 pub enum SyncTag {
     /// The flush timer ([`PeerSync::schedule`]).
     Flush,
-    /// The sync exchange with the peer at this index.
-    Exchange {
-        /// The peer's position in the node ids.
-        peer: usize,
-    },
+    /// The sync exchange with the peer at this position in the node ids.
+    Exchange(usize),
 }
+
+impl SyncTag {
+    /// The peer of an exchange's reply (the flush timer is never an RPC's tag).
+    pub fn peer(self) -> usize {
+        match self {
+            SyncTag::Exchange(peer) => peer,
+            SyncTag::Flush => unreachable!("the flush timer is not an RPC"),
+        }
+    }
+}
+
+/// The handlers' [`Ctx`] of a node whose tags are [`SyncTag`]s.
+pub type SyncCtx<'c> = Ctx<'c, SyncTag>;
 
 /// Gossip timing knobs.
 #[derive(Clone, Copy, Debug)]
@@ -266,9 +276,8 @@ impl PeerSync {
 
     /// Arms the flush timer if some idle peer lacks part of `mine`: after the flush
     /// delay, or at its retry or ack-wait time if later; re-arms it earlier if that is
-    /// sooner than the armed one, with the workload's `flush` tag. Call after every
-    /// change and exchange.
-    pub fn schedule<T>(&mut self, ctx: &mut Ctx<'_, T>, mine: &[u64], flush: T) {
+    /// sooner than the armed one. Call after every change and exchange.
+    pub fn schedule(&mut self, ctx: &mut SyncCtx<'_>, mine: &[u64]) {
         let now = ctx.now();
         let earliest = now.saturating_add(self.config.flush_delay_ms);
         let due = self
@@ -280,7 +289,7 @@ impl PeerSync {
             .min();
         if let Some(at) = due
             && self.armed_at.is_none_or(|armed| at < armed)
-            && ctx.set_timer(at - now, flush)
+            && ctx.set_timer(at - now, SyncTag::Flush)
         {
             self.armed_at = Some(at);
         }

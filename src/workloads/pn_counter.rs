@@ -14,7 +14,7 @@
 //! the fire-and-forget `counter_sync_ack {p, n}` (the requester's merged vector).
 //! Timers: the [`PeerSync`] flush timer.
 
-use super::peer_sync::{PeerSync, SyncConfig, SyncTag};
+use super::peer_sync::{PeerSync, SyncConfig, SyncCtx, SyncTag};
 use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
 use crate::wire::{Json, ObjectWriter};
 
@@ -69,7 +69,7 @@ impl PnCounter {
         total.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
     }
 
-    fn add(&mut self, ctx: &mut Ctx<'_, SyncTag>, delta: i64) -> Result<(), RequestError> {
+    fn add(&mut self, ctx: &mut SyncCtx<'_>, delta: i64) -> Result<(), RequestError> {
         if delta < 0 && !self.allow_negative {
             return Err(RequestError::malformed(
                 "a g-counter delta must not be negative",
@@ -84,7 +84,7 @@ impl PnCounter {
             *total = total.saturating_add(delta.unsigned_abs());
         }
         if delta != 0 {
-            self.sync.schedule(ctx, &self.vector, SyncTag::Flush);
+            self.sync.schedule(ctx, &self.vector);
         }
         Ok(())
     }
@@ -114,11 +114,7 @@ impl PnCounter {
         }
     }
 
-    fn on_sync(
-        &mut self,
-        ctx: &mut Ctx<'_, SyncTag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_sync(&mut self, ctx: &mut SyncCtx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let peer = peer_index(ctx, msg.src)
             .ok_or_else(|| RequestError::malformed("sync from a non-member"))?;
         if !self.absorb(msg.body) {
@@ -129,15 +125,11 @@ impl PnCounter {
         self.sync.heard(peer, &self.scratch);
         self.write_vector(&mut ctx.reply(msg, "counter_sync_ok"));
         self.sync.answered(peer, ctx.now(), &self.vector);
-        self.sync.schedule(ctx, &self.vector, SyncTag::Flush);
+        self.sync.schedule(ctx, &self.vector);
         Ok(())
     }
 
-    fn on_ack(
-        &mut self,
-        ctx: &mut Ctx<'_, SyncTag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_ack(&mut self, ctx: &mut SyncCtx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let peer = peer_index(ctx, msg.src)
             .ok_or_else(|| RequestError::malformed("ack from a non-member"))?;
         if !self.absorb(msg.body) {
@@ -146,11 +138,11 @@ impl PnCounter {
             ));
         }
         self.sync.acknowledged(peer, &self.scratch);
-        self.sync.schedule(ctx, &self.vector, SyncTag::Flush);
+        self.sync.schedule(ctx, &self.vector);
         Ok(())
     }
 
-    fn flush(&mut self, ctx: &mut Ctx<'_, SyncTag>) {
+    fn flush(&mut self, ctx: &mut SyncCtx<'_>) {
         let mut budget = self.sync.config().fanout;
         for peer in self.sync.flush_order() {
             if budget == 0 {
@@ -164,7 +156,7 @@ impl PnCounter {
                 continue;
             };
             let timeout = self.sync.config().rpc_timeout_ms;
-            let Ok(mut body) = ctx.rpc(dest, "counter_sync", timeout, SyncTag::Exchange { peer })
+            let Ok(mut body) = ctx.rpc(dest, "counter_sync", timeout, SyncTag::Exchange(peer))
             else {
                 break;
             };
@@ -195,7 +187,7 @@ pub(crate) fn peer_index<T>(ctx: &Ctx<'_, T>, id: &str) -> Option<usize> {
 impl Workload for PnCounter {
     type Tag = SyncTag;
 
-    fn on_init(&mut self, ctx: &mut Ctx<'_, SyncTag>) {
+    fn on_init(&mut self, ctx: &mut SyncCtx<'_>) {
         self.ids = ctx.node_ids().to_vec();
         self.nodes = self.ids.len();
         self.me = ctx.node_index();
@@ -204,11 +196,7 @@ impl Workload for PnCounter {
         self.sync.init(self.nodes, self.me, 2 * self.nodes);
     }
 
-    fn on_message(
-        &mut self,
-        ctx: &mut Ctx<'_, SyncTag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_message(&mut self, ctx: &mut SyncCtx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "add" => {
                 self.add(ctx, msg.i64("delta")?)?;
@@ -226,17 +214,15 @@ impl Workload for PnCounter {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, SyncTag>, tag: SyncTag) {
+    fn on_timer(&mut self, ctx: &mut SyncCtx<'_>, tag: SyncTag) {
         if tag == SyncTag::Flush && self.sync.timer_fired(ctx.now()) {
             self.flush(ctx);
-            self.sync.schedule(ctx, &self.vector, SyncTag::Flush);
+            self.sync.schedule(ctx, &self.vector);
         }
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, SyncTag>, tag: SyncTag, reply: RpcReply<'_>) {
-        let SyncTag::Exchange { peer } = tag else {
-            unreachable!("{tag:?} is a timer, not an RPC");
-        };
+    fn on_rpc_reply(&mut self, ctx: &mut SyncCtx<'_>, tag: SyncTag, reply: RpcReply<'_>) {
+        let peer = tag.peer();
         match reply {
             RpcReply::Ok(msg) if msg.kind == "counter_sync_ok" && self.absorb(msg.body) => {
                 if self.sync.replied(peer, &self.scratch)
@@ -249,6 +235,6 @@ impl Workload for PnCounter {
                 self.sync.timed_out(peer, ctx.now())
             }
         }
-        self.sync.schedule(ctx, &self.vector, SyncTag::Flush);
+        self.sync.schedule(ctx, &self.vector);
     }
 }

@@ -33,10 +33,10 @@
 //! a hub's periodic send) with no `msg_id` (nobody replies); `seq` is 0 on a message that
 //! carries only an ack.
 
+use super::Ctx;
 use std::collections::VecDeque;
 
-use super::Tag;
-use crate::node::{Ctx, Millis};
+use crate::node::Millis;
 
 /// Capacity `pending` starts with, and shrinks back to when a resync drops it.
 const PENDING_INITIAL: usize = 1024;
@@ -282,7 +282,7 @@ impl Link {
     /// out (aligned leaves time their sends from those). Emits exactly one `gossip`.
     pub fn send(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         dest: &str,
         batch: usize,
         grid: Option<u64>,

@@ -27,7 +27,7 @@ pub use gossip::Link;
 pub use state::Values;
 pub use strategy::{Flush, Peers, Strategy};
 
-use crate::node::{Ctx, Message, Millis, RequestError, Workload};
+use crate::node::{Message, Millis, RequestError, Workload};
 use crate::wire::Json;
 
 /// The broadcast node's timers (it makes no RPCs).
@@ -38,6 +38,9 @@ pub enum Tag {
     /// Retransmits and lone acks.
     Maintenance,
 }
+
+/// The handlers' [`crate::node::Ctx`], with this node's [`Tag`].
+pub type Ctx<'c> = crate::node::Ctx<'c, Tag>;
 
 /// The broadcast node.
 #[derive(Debug)]
@@ -135,11 +138,7 @@ impl Broadcast {
 
     /// `topology`: adopt our neighbour list if the strategy follows the given topology.
     /// Emits `topology_ok`, and queues known values for new neighbours.
-    fn on_topology(
-        &mut self,
-        ctx: &mut Ctx<'_, Tag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_topology(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let topology = msg.field("topology")?;
         if self.strategy.peers == Peers::Given {
             let mine = self.names.get(self.me).and_then(|me| topology.get(me));
@@ -175,7 +174,7 @@ impl Broadcast {
     /// at once if values to it were overdue (a healed partition) or its ack emptied the
     /// flight with more than a batch waiting (a backlog or resync streams on), and one
     /// carrying our ack if it sent a full batch (more is waiting on its side).
-    fn on_gossip(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_gossip(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let from = self
             .index_of(msg.src)
             .filter(|&from| from != self.me)
@@ -222,7 +221,7 @@ impl Broadcast {
     }
 
     /// Sends `peer` the ack we owe it, if the flush did not already carry it.
-    fn ack_now(&mut self, ctx: &mut Ctx<'_, Tag>, peer: usize) {
+    fn ack_now(&mut self, ctx: &mut Ctx<'_>, peer: usize) {
         let name = self.names.get(peer).map(String::as_str).unwrap_or("");
         let log = self.values.log();
         if let Some(link) = self.links.get_mut(peer).filter(|link| link.ack_owed()) {
@@ -264,7 +263,7 @@ impl Broadcast {
     }
 
     /// Sends now, or arms [`Tag::Flush`] for when the policy says.
-    fn schedule_flush(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn schedule_flush(&mut self, ctx: &mut Ctx<'_>) {
         let delay = match self.flush_delay(ctx.now()) {
             0 => return self.flush(ctx),
             delay => delay,
@@ -296,7 +295,7 @@ impl Broadcast {
     }
 
     /// Sends every link's unsent values (with our ack). Emits one `gossip` per such link.
-    fn flush(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn flush(&mut self, ctx: &mut Ctx<'_>) {
         let batch = self.strategy.batch;
         let grid = match self.policy() {
             Flush::Period(period) => Some(ctx.now() % period.max(1)),
@@ -314,7 +313,7 @@ impl Broadcast {
 
     /// Resends values unacknowledged for the backoff, and lone acks owed for `ack` ms.
     /// Emits at most one `gossip` per link; re-arms itself while anything is owed.
-    fn maintain(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn maintain(&mut self, ctx: &mut Ctx<'_>) {
         let s = &self.strategy;
         let now = ctx.now();
         let log = self.values.log();
@@ -328,7 +327,7 @@ impl Broadcast {
         self.arm_maintenance(ctx);
     }
 
-    fn arm_maintenance(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn arm_maintenance(&mut self, ctx: &mut Ctx<'_>) {
         if self.maintenance_armed || !self.links.iter().any(|l| l.in_flight() || l.ack_owed()) {
             return;
         }
@@ -340,7 +339,7 @@ impl Broadcast {
 impl Workload for Broadcast {
     type Tag = Tag;
 
-    fn on_init(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
         self.names = ctx.node_ids().to_vec();
         self.me = ctx.node_index();
         let n = self.names.len();
@@ -355,11 +354,7 @@ impl Workload for Broadcast {
         self.neighbours = neighbours(&self.strategy.peers, self.me, self.hub, n);
     }
 
-    fn on_message(
-        &mut self,
-        ctx: &mut Ctx<'_, Tag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "broadcast" => {
                 let value = msg.u64("message")?;
@@ -380,7 +375,7 @@ impl Workload for Broadcast {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: Tag) {
         match tag {
             Tag::Flush => {
                 self.flush_armed = false;

@@ -6,9 +6,10 @@
 //! (a non-leader answers it with 11), and the leader takes each forwarded msg_id once, so
 //! a duplicated forward cannot be appended twice.
 
+use super::Ctx;
 use super::{Entry, Forward, LinKv, Op, PendingRead, Proposal, Role, Tag};
 use crate::node::kv::ReplyTo;
-use crate::node::{Ctx, Message, RequestError, RpcReply};
+use crate::node::{Message, RequestError, RpcReply};
 use crate::wire::ErrorCode;
 
 fn unavailable(text: &'static str) -> RequestError {
@@ -42,7 +43,7 @@ impl LinKv {
     /// A client request (or one forwarded by a peer).
     pub(super) fn on_client(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let request = parse(msg)?;
@@ -76,7 +77,7 @@ impl LinKv {
     /// As leader: queue a read, or append a change. Sends after the batching delay.
     fn serve(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         to: ReplyTo,
         request: Request,
     ) -> Result<(), RequestError> {
@@ -110,7 +111,7 @@ impl LinKv {
     /// As follower: send the request to the leader (an RPC), remember whom to answer.
     fn forward(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
         to: ReplyTo,
         request: Request,
@@ -142,7 +143,7 @@ impl LinKv {
     /// The leader's answer to a forwarded request (or its timeout): relay it.
     pub(super) fn on_forward_reply(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         forward: Forward,
         reply: RpcReply<'_>,
     ) {

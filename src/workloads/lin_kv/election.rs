@@ -5,13 +5,14 @@
 //! granted}` (no state changes on the receiver), and `vote {term, last_index,
 //! last_term}` → `vote_ok {term, granted}`.
 
+use super::Ctx;
 use super::{LinKv, Peer, Role, Tag};
-use crate::node::{Ctx, Message, RequestError};
+use crate::node::{Message, RequestError};
 use crate::wire::ErrorCode;
 
 impl LinKv {
     /// Picks a new random election deadline and makes sure a timer will check it.
-    pub(super) fn reset_election_timer(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn reset_election_timer(&mut self, ctx: &mut Ctx<'_>) {
         let spread = self.config.election_spread_ms.max(1);
         let timeout = self.config.election_min_ms + ctx.rng().below(spread);
         self.election_deadline = ctx.now() + timeout;
@@ -21,7 +22,7 @@ impl LinKv {
     }
 
     /// The election timer fired: start a pre-vote if the deadline really passed.
-    pub(super) fn on_election_timer(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn on_election_timer(&mut self, ctx: &mut Ctx<'_>) {
         if self.role == Role::Leader {
             return;
         }
@@ -35,7 +36,7 @@ impl LinKv {
     }
 
     /// True while a leader is known to be alive (we are it, or heard from it lately).
-    fn leader_recently_heard(&self, ctx: &Ctx<'_, Tag>) -> bool {
+    fn leader_recently_heard(&self, ctx: &Ctx<'_>) -> bool {
         self.role == Role::Leader
             || (self.leader.is_some()
                 && ctx.now().saturating_sub(self.leader_heard) < self.config.election_min_ms)
@@ -53,7 +54,7 @@ impl LinKv {
     }
 
     /// Asks every peer whether it would vote for us in term + 1. Emits `pre_vote`s.
-    fn start_pre_vote(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn start_pre_vote(&mut self, ctx: &mut Ctx<'_>) {
         self.role = Role::PreCandidate;
         self.leader = None;
         self.clear_grants();
@@ -72,7 +73,7 @@ impl LinKv {
     }
 
     /// Becomes a candidate in a new term and asks for votes. Emits `vote`s.
-    fn start_election(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn start_election(&mut self, ctx: &mut Ctx<'_>) {
         self.term += 1;
         self.voted_for = Some(self.me);
         self.role = Role::Candidate;
@@ -96,7 +97,7 @@ impl LinKv {
     /// up to date, and no leader is alive. Emits `pre_vote_ok`.
     pub(super) fn on_pre_vote(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer(msg)?;
@@ -115,7 +116,7 @@ impl LinKv {
     /// `pre_vote_ok`: with a majority of grants, start the real election.
     pub(super) fn on_pre_vote_ok(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer(msg)?;
@@ -142,7 +143,7 @@ impl LinKv {
     /// date. Emits `vote_ok`.
     pub(super) fn on_vote(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer(msg)?;
@@ -172,7 +173,7 @@ impl LinKv {
     /// `vote_ok`: with a majority, become leader.
     pub(super) fn on_vote_ok(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer(msg)?;
@@ -196,7 +197,7 @@ impl LinKv {
     /// Adopts `term` (forgetting the vote if it is new) and follows; a leader that steps
     /// down fails its waiting reads (code 11: a read has no effect, so it surely did not
     /// happen). Proposals stay: they are answered when their index is applied.
-    pub(super) fn become_follower(&mut self, ctx: &mut Ctx<'_, Tag>, term: u64) {
+    pub(super) fn become_follower(&mut self, ctx: &mut Ctx<'_>, term: u64) {
         if term > self.term {
             self.term = term;
             self.voted_for = None;
@@ -214,7 +215,7 @@ impl LinKv {
     }
 
     /// Takes the lead: resets peer bookkeeping, appends a noop of this term, sends it.
-    fn become_leader(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn become_leader(&mut self, ctx: &mut Ctx<'_>) {
         self.role = Role::Leader;
         self.leader = Some(self.me);
         self.leader_heard = ctx.now();
@@ -238,7 +239,7 @@ impl LinKv {
 
     /// Leader tick: step down without a majority heard from lately (check-quorum), else
     /// send an `append` to every follower we have been silent to for a heartbeat.
-    pub(super) fn on_heartbeat_timer(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn on_heartbeat_timer(&mut self, ctx: &mut Ctx<'_>) {
         if self.role != Role::Leader {
             return;
         }

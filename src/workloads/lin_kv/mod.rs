@@ -39,7 +39,7 @@ use ahash::AHashMap;
 pub use log::{Entry, Log, Op, Store};
 
 use crate::node::kv::ReplyTo;
-use crate::node::{Ctx, Message, Millis, RequestError, RpcReply, Workload};
+use crate::node::{Message, Millis, RequestError, RpcReply, Workload};
 
 /// What a timer or an RPC reply continues.
 #[derive(Clone, Copy, Debug)]
@@ -54,6 +54,9 @@ pub enum Tag {
     /// it to (the node's only RPC).
     Forward(Forward),
 }
+
+/// The handlers' [`crate::node::Ctx`], with this node's [`Tag`].
+pub type Ctx<'c> = crate::node::Ctx<'c, Tag>;
 
 /// Largest term accepted from a peer: far beyond any real run, and far enough below
 /// `u64::MAX` that `term + 1` can never overflow.
@@ -324,7 +327,7 @@ impl LinKv {
 impl Workload for LinKv {
     type Tag = Tag;
 
-    fn on_init(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
         self.names = ctx.node_ids().to_vec();
         self.me = ctx.node_index();
         let n = self.names.len();
@@ -334,11 +337,7 @@ impl Workload for LinKv {
         self.reset_election_timer(ctx);
     }
 
-    fn on_message(
-        &mut self,
-        ctx: &mut Ctx<'_, Tag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let result = match msg.kind {
             "read" | "write" | "cas" => self.on_client(ctx, msg),
             "pre_vote" => self.on_pre_vote(ctx, msg),
@@ -353,7 +352,7 @@ impl Workload for LinKv {
         result
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: Tag) {
         match tag {
             Tag::Election => {
                 self.election_armed = false;
@@ -374,7 +373,7 @@ impl Workload for LinKv {
         self.assert_invariants();
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: Tag, reply: RpcReply<'_>) {
         let Tag::Forward(forward) = tag else {
             unreachable!("{tag:?} is a timer, not an RPC");
         };

@@ -7,14 +7,15 @@
 //! `append` cannot shorten its log), and answers `match = prev_index + entries`, which
 //! is what that message proves, not its whole log.
 
+use super::Ctx;
 use super::log::{Applied, ENTRY_FIELDS};
 use super::{Entry, LinKv, Role, Tag};
-use crate::node::{Ctx, Message, RequestError};
+use crate::node::{Message, RequestError};
 use crate::wire::ErrorCode;
 
 impl LinKv {
     /// Sends the batched entries and reads after `flush_ms` (at once when 0).
-    pub(super) fn schedule_flush(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn schedule_flush(&mut self, ctx: &mut Ctx<'_>) {
         if self.role != Role::Leader || self.flush_armed {
             return;
         }
@@ -27,7 +28,7 @@ impl LinKv {
     }
 
     /// A new round: one `append` to every follower. Alone, commits and serves at once.
-    pub(super) fn send_round(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn send_round(&mut self, ctx: &mut Ctx<'_>) {
         self.round += 1;
         for peer in 0..self.peers.len() {
             if peer != self.me {
@@ -39,7 +40,7 @@ impl LinKv {
 
     /// Emits one `append` to `peer`: entries from its next index (at most `max_batch`,
     /// and at most `max_in_flight` beyond its acknowledged index), tagged with the round.
-    pub(super) fn send_append(&mut self, ctx: &mut Ctx<'_, Tag>, peer: usize) {
+    pub(super) fn send_append(&mut self, ctx: &mut Ctx<'_>, peer: usize) {
         let Some(state) = self.peers.get(peer).copied() else {
             return;
         };
@@ -83,7 +84,7 @@ impl LinKv {
     /// advance the commit index. Emits `append_ok`.
     pub(super) fn on_append(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer(msg)?;
@@ -94,7 +95,7 @@ impl LinKv {
         let mut count = 0u64;
         Entry::read_all(entries, |_| count += 1)
             .ok_or_else(|| RequestError::malformed("entries must be 5-integer groups"))?;
-        let reply = |ctx: &mut Ctx<'_, Tag>, me: &LinKv, success: bool, matched: u64, hint: u64| {
+        let reply = |ctx: &mut Ctx<'_>, me: &LinKv, success: bool, matched: u64, hint: u64| {
             ctx.send(msg.src, "append_ok")
                 .u64("term", me.term)
                 .bool("success", success)
@@ -170,7 +171,7 @@ impl LinKv {
     /// `append_ok` to a leader: record the ack and match, repair a gap, commit, serve.
     pub(super) fn on_append_ok(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer(msg)?;
@@ -213,7 +214,7 @@ impl LinKv {
     }
 
     /// The largest index a majority holds, committed if it is of this term (§5.4.2).
-    fn advance_commit(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn advance_commit(&mut self, ctx: &mut Ctx<'_>) {
         if self.role != Role::Leader {
             return;
         }
@@ -234,7 +235,7 @@ impl LinKv {
     }
 
     /// Applies every committed entry; answers the proposal waiting at each index.
-    fn apply_committed(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn apply_committed(&mut self, ctx: &mut Ctx<'_>) {
         while self.applied < self.commit {
             self.applied += 1;
             let Some(entry) = self.log.get(self.applied).copied() else {
@@ -282,7 +283,7 @@ impl LinKv {
     }
 
     /// Answers the reads whose round a majority answered and whose index is applied.
-    fn serve_reads(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn serve_reads(&mut self, ctx: &mut Ctx<'_>) {
         if self.role != Role::Leader || self.reads.is_empty() {
             return;
         }

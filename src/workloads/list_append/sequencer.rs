@@ -258,10 +258,7 @@ impl Workload for Sequencer {
     }
 
     fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, (): (), reply: RpcReply<'_>) {
-        assert!(
-            self.batch_out,
-            "the batch RPC is the only one, and it is out"
-        );
+        assert!(self.batch_out, "the batch is the one RPC");
         match reply {
             RpcReply::Timeout => self.rtt.timed_out(),
             _ => self.rtt.sample(ctx.now().saturating_sub(self.sent_at)),

@@ -60,8 +60,8 @@ pub use strategy::TxnStrategy;
 use self::early::EarlyCommits;
 use self::log::CommitLog;
 use self::store::Store;
-use super::peer_sync::{PeerSync, SyncTag};
-use crate::node::{Ctx, Message, RequestError, RpcReply, Workload};
+use super::peer_sync::{PeerSync, SyncCtx, SyncTag};
+use crate::node::{Message, RequestError, RpcReply, Workload};
 use crate::wire::{Json, JsonKind};
 
 /// The txn-rw-register node.
@@ -187,11 +187,7 @@ impl TxnRwRegister {
 
     /// Runs a client transaction: validates it whole, then executes and answers it in one
     /// step, so other transactions see all of its writes or none.
-    fn on_txn(
-        &mut self,
-        ctx: &mut Ctx<'_, SyncTag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_txn(&mut self, ctx: &mut SyncCtx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let ops = msg.field("txn")?;
         if ops.kind() != JsonKind::Array {
             return Err(bad_txn());
@@ -231,7 +227,7 @@ impl TxnRwRegister {
     }
 
     /// Logs the executed transaction's final writes for replication.
-    fn commit(&mut self, ctx: &mut Ctx<'_, SyncTag>, version: Version) {
+    fn commit(&mut self, ctx: &mut SyncCtx<'_>, version: Version) {
         self.written_keys.sort_unstable();
         self.written_keys.dedup();
         self.final_writes.clear();
@@ -255,7 +251,7 @@ impl TxnRwRegister {
         self.applied[self.me] = number + 1;
         self.offer[self.me] = number + 1;
         self.trim();
-        self.sync.schedule(ctx, &self.offer, SyncTag::Flush);
+        self.sync.schedule(ctx, &self.offer);
     }
 }
 
@@ -268,7 +264,7 @@ impl Default for TxnRwRegister {
 impl Workload for TxnRwRegister {
     type Tag = SyncTag;
 
-    fn on_init(&mut self, ctx: &mut Ctx<'_, SyncTag>) {
+    fn on_init(&mut self, ctx: &mut SyncCtx<'_>) {
         self.ids = ctx.node_ids().to_vec();
         if self.ids.is_empty() {
             self.ids.push(ctx.node_id().to_string());
@@ -277,11 +273,7 @@ impl Workload for TxnRwRegister {
         self.size_for(self.ids.len(), me);
     }
 
-    fn on_message(
-        &mut self,
-        ctx: &mut Ctx<'_, SyncTag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_message(&mut self, ctx: &mut SyncCtx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "txn" => self.on_txn(ctx, msg),
             "txn_sync" => self.on_sync(ctx, msg),
@@ -290,17 +282,14 @@ impl Workload for TxnRwRegister {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, SyncTag>, tag: SyncTag) {
+    fn on_timer(&mut self, ctx: &mut SyncCtx<'_>, tag: SyncTag) {
         if tag == SyncTag::Flush && self.sync.timer_fired(ctx.now()) {
             self.flush(ctx);
-            self.sync.schedule(ctx, &self.offer, SyncTag::Flush);
+            self.sync.schedule(ctx, &self.offer);
         }
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, SyncTag>, tag: SyncTag, reply: RpcReply<'_>) {
-        let SyncTag::Exchange { peer } = tag else {
-            unreachable!("{tag:?} is a timer, not an RPC");
-        };
-        self.on_sync_reply(ctx, peer, reply);
+    fn on_rpc_reply(&mut self, ctx: &mut SyncCtx<'_>, tag: SyncTag, reply: RpcReply<'_>) {
+        self.on_sync_reply(ctx, tag.peer(), reply);
     }
 }

@@ -29,9 +29,9 @@
 
 use super::TxnRwRegister;
 use super::store::{MAX_CLOCK, Store, Version};
-use crate::node::{Ctx, Message, RequestError, RpcReply};
+use crate::node::{Message, RequestError, RpcReply};
 use crate::wire::{Json, JsonKind, ObjectWriter};
-use crate::workloads::peer_sync::SyncTag;
+use crate::workloads::peer_sync::{SyncCtx, SyncTag};
 use crate::workloads::pn_counter::peer_index;
 
 /// Most writes in one message besides the commit count, so a message stays far below the
@@ -44,7 +44,7 @@ fn malformed() -> RequestError {
 
 impl TxnRwRegister {
     /// Sends a request to every peer that lacks some of our commits (the flush timer).
-    pub(super) fn flush(&mut self, ctx: &mut Ctx<'_, SyncTag>) {
+    pub(super) fn flush(&mut self, ctx: &mut SyncCtx<'_>) {
         let timeout = self.strategy.timeout_ms;
         for peer in self.sync.flush_order() {
             if !self.sync.should_send(peer, ctx.now(), &self.offer) {
@@ -54,8 +54,7 @@ impl TxnRwRegister {
                 continue;
             };
             let from = self.sync.confirmed(peer).get(self.me).copied().unwrap_or(0);
-            let Ok(mut body) = ctx.rpc(dest, "txn_sync", timeout, SyncTag::Exchange { peer })
-            else {
+            let Ok(mut body) = ctx.rpc(dest, "txn_sync", timeout, SyncTag::Exchange(peer)) else {
                 break;
             };
             self.write_sync(&mut body, from);
@@ -66,7 +65,7 @@ impl TxnRwRegister {
     }
 
     /// The index of the peer that sent `msg`: another member of the cluster.
-    fn peer_of(&self, ctx: &Ctx<'_, SyncTag>, msg: &Message<'_>) -> Result<usize, RequestError> {
+    fn peer_of(&self, ctx: &SyncCtx<'_>, msg: &Message<'_>) -> Result<usize, RequestError> {
         peer_index(ctx, msg.src)
             .filter(|&peer| peer != self.me)
             .ok_or_else(|| RequestError::malformed(format!("{} from a non-member", msg.kind)))
@@ -75,7 +74,7 @@ impl TxnRwRegister {
     /// A peer's request: apply its commits, answer with ours past its `have`.
     pub(super) fn on_sync(
         &mut self,
-        ctx: &mut Ctx<'_, SyncTag>,
+        ctx: &mut SyncCtx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer_of(ctx, msg)?;
@@ -87,21 +86,21 @@ impl TxnRwRegister {
         // The reply is not taken as delivered: wait for the peer's ack before sending to it.
         self.sync.answered(peer, ctx.now(), &self.offer);
         self.trim();
-        self.sync.schedule(ctx, &self.offer, SyncTag::Flush);
+        self.sync.schedule(ctx, &self.offer);
         Ok(())
     }
 
     /// A peer acknowledged a reply of ours with its `have`.
     pub(super) fn on_sync_ack(
         &mut self,
-        ctx: &mut Ctx<'_, SyncTag>,
+        ctx: &mut SyncCtx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self.peer_of(ctx, msg)?;
         self.read_have(msg.body)?;
         self.sync.acknowledged(peer, &self.peer_have);
         self.trim();
-        self.sync.schedule(ctx, &self.offer, SyncTag::Flush);
+        self.sync.schedule(ctx, &self.offer);
         Ok(())
     }
 
@@ -110,7 +109,7 @@ impl TxnRwRegister {
     /// at once would only repeat it.
     pub(super) fn on_sync_reply(
         &mut self,
-        ctx: &mut Ctx<'_, SyncTag>,
+        ctx: &mut SyncCtx<'_>,
         peer: usize,
         reply: RpcReply<'_>,
     ) {
@@ -140,7 +139,7 @@ impl TxnRwRegister {
             }
         }
         self.trim();
-        self.sync.schedule(ctx, &self.offer, SyncTag::Flush);
+        self.sync.schedule(ctx, &self.offer);
     }
 
     /// Drops the commits every peer has confirmed.

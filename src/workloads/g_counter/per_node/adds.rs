@@ -2,15 +2,16 @@
 //! summed into this node's total, which one `cas` on the node's own key writes; their
 //! `add_ok`s go out once seq-kv shows the key at that total (see the parent module).
 
+use super::Ctx;
 use super::{PerNodeCounter, Tag, in_time};
+use crate::node::RpcReply;
 use crate::node::kv::{KvOp, KvReply, KvValue};
-use crate::node::{Ctx, RpcReply};
 use crate::wire::ErrorCode;
 
 impl PerNodeCounter {
     /// Starts a round with every waiting add, unless one is in flight or the batching
     /// window of the oldest waiting add is still open.
-    pub(super) fn pump_adds(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn pump_adds(&mut self, ctx: &mut Ctx<'_>) {
         if self.cas_in_flight {
             return;
         }
@@ -44,7 +45,7 @@ impl PerNodeCounter {
 
     /// Sends `cas own-key from=durable to=wanted` (creating the key when this node has
     /// never seen it), or fails the round after its attempts.
-    fn send_cas(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn send_cas(&mut self, ctx: &mut Ctx<'_>) {
         self.cas_attempts += 1;
         if self.cas_attempts > self.config.max_attempts {
             return self.fail_adds(ctx, "seq-kv: no outcome after the round's attempts");
@@ -85,7 +86,7 @@ impl PerNodeCounter {
         }
     }
 
-    pub(super) fn on_cas(&mut self, ctx: &mut Ctx<'_, Tag>, reply: RpcReply<'_>) {
+    pub(super) fn on_cas(&mut self, ctx: &mut Ctx<'_>, reply: RpcReply<'_>) {
         if !self.cas_in_flight {
             return eprintln!("g-counter: cas reply with no round open");
         }
@@ -111,7 +112,7 @@ impl PerNodeCounter {
     }
 
     /// Acknowledges the round's adds (now in seq-kv) and starts the next round.
-    fn finish_adds(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn finish_adds(&mut self, ctx: &mut Ctx<'_>) {
         assert!(
             self.durable() >= self.target,
             "adds acknowledged before seq-kv has them"
@@ -128,7 +129,7 @@ impl PerNodeCounter {
 
     /// Gives up on the round: its adds get `crash` (indefinite: their deltas stay in
     /// `wanted`, and a later cas may apply them).
-    fn fail_adds(&mut self, ctx: &mut Ctx<'_, Tag>, text: &str) {
+    fn fail_adds(&mut self, ctx: &mut Ctx<'_>, text: &str) {
         let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
         for op in self.adds_in_round.drain(..) {
             if in_time(now, op.arrived, deadline) {

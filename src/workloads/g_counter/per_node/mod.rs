@@ -52,7 +52,7 @@ mod adds;
 mod refresh;
 
 use crate::node::kv::{Kv, ReplyTo, Service};
-use crate::node::{Ctx, Message, Millis, RequestError, RpcReply, Workload};
+use crate::node::{Message, Millis, RequestError, RpcReply, Workload};
 use crate::wire::ErrorCode;
 use crate::workloads::g_counter::totals::sum;
 
@@ -68,21 +68,16 @@ pub const MAX_WAITING: usize = 1024;
 pub enum Tag {
     /// The add round's cas of this node's key.
     Cas,
-    /// The sentinel write of refresh number `generation`.
-    Sentinel {
-        /// Which refresh sent it (a reply to an abandoned one is ignored).
-        generation: u64,
-    },
-    /// Refresh `generation`'s read of node `index`'s key.
-    KeyRead {
-        /// Which refresh sent it.
-        generation: u64,
-        /// The node whose key was read.
-        index: usize,
-    },
-    /// The add batching window closed.
+    /// The sentinel write of refresh number .0 (a reply to an abandoned one is ignored).
+    Sentinel(u64),
+    /// Refresh .0's read of node .1's key.
+    KeyRead(u64, usize),
+    /// Timer: the add batching window closed.
     AddBatch,
 }
+
+/// The handlers' [`crate::node::Ctx`], with this node's [`Tag`].
+pub type Ctx<'c> = crate::node::Ctx<'c, Tag>;
 
 /// Knobs of the per-node-key strategy.
 #[derive(Clone, Copy, Debug)]
@@ -206,7 +201,7 @@ impl PerNodeCounter {
             .is_some_and(|at| at.saturating_add(self.config.stale_ms) >= arrived)
     }
 
-    fn on_read(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_read(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         if self.fresh_for(ctx.now()) {
             ctx.reply(msg, "read_ok").u64("value", self.value());
             return Ok(());
@@ -219,7 +214,7 @@ impl PerNodeCounter {
         Ok(())
     }
 
-    fn on_add(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_add(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let delta = msg.i64("delta")?;
         let delta = u64::try_from(delta)
             .map_err(|_| RequestError::malformed("a g-counter delta must not be negative"))?;
@@ -239,7 +234,7 @@ impl PerNodeCounter {
 /// The op to queue for `msg`, or None when nobody waits for an answer; error 11 when
 /// `queued` ops already wait.
 fn waiting_op(
-    ctx: &Ctx<'_, Tag>,
+    ctx: &Ctx<'_>,
     msg: &Message<'_>,
     delta: u64,
     queued: usize,
@@ -268,7 +263,7 @@ fn in_time(now: Millis, arrived: Millis, deadline: Millis) -> bool {
 impl Workload for PerNodeCounter {
     type Tag = Tag;
 
-    fn on_init(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
         self.me = ctx.node_index(); // 0 when not listed: then there is at least 1 key
         self.sentinel = format!("{SENTINEL_KEY_PREFIX}{}", ctx.node_id());
         self.keys = ctx
@@ -284,11 +279,7 @@ impl Workload for PerNodeCounter {
         self.reads_left = vec![false; self.keys.len()];
     }
 
-    fn on_message(
-        &mut self,
-        ctx: &mut Ctx<'_, Tag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "add" => self.on_add(ctx, msg),
             "read" => self.on_read(ctx, msg),
@@ -296,17 +287,17 @@ impl Workload for PerNodeCounter {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: Tag) {
         assert_eq!(tag, Tag::AddBatch, "the one timer");
         self.batch_timer_set = false;
         self.pump_adds(ctx);
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: Tag, reply: RpcReply<'_>) {
         match tag {
             Tag::Cas => self.on_cas(ctx, reply),
-            Tag::Sentinel { generation } => self.on_sentinel(ctx, generation, reply),
-            Tag::KeyRead { generation, index } => self.on_key_read(ctx, generation, index, reply),
+            Tag::Sentinel(generation) => self.on_sentinel(ctx, generation, reply),
+            Tag::KeyRead(generation, index) => self.on_key_read(ctx, generation, index, reply),
             Tag::AddBatch => unreachable!("a timer, not an RPC"),
         }
     }

@@ -3,14 +3,15 @@
 //! then a `read` of every other node's key, all answered from that state or a later one.
 //! The view is then fresh as of the moment the write was sent (see the parent module).
 
+use super::Ctx;
 use super::{PerNodeCounter, Refresh, Tag, in_time};
+use crate::node::RpcReply;
 use crate::node::kv::{KvOp, KvReply, KvValue};
-use crate::node::{Ctx, RpcReply};
 use crate::wire::ErrorCode;
 
 impl PerNodeCounter {
     /// Starts a refresh for the waiting reads, unless one is in flight.
-    pub(super) fn start_refresh(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn start_refresh(&mut self, ctx: &mut Ctx<'_>) {
         if self.refresh != Refresh::Idle || self.reads_waiting.is_empty() {
             return;
         }
@@ -20,7 +21,7 @@ impl PerNodeCounter {
     }
 
     /// Counts one request of the refresh; false (and the reads failed) past the limit.
-    fn attempt(&mut self, ctx: &mut Ctx<'_, Tag>) -> bool {
+    fn attempt(&mut self, ctx: &mut Ctx<'_>) -> bool {
         self.refresh_attempts += 1;
         if self.refresh_attempts > self.config.max_attempts {
             self.fail_reads(ctx, "seq-kv: no outcome after the refresh's attempts");
@@ -29,7 +30,7 @@ impl PerNodeCounter {
         true
     }
 
-    fn send_sentinel(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn send_sentinel(&mut self, ctx: &mut Ctx<'_>) {
         if !self.attempt(ctx) {
             return;
         }
@@ -40,21 +41,14 @@ impl PerNodeCounter {
             ctx,
             KvValue::Str(&self.sentinel),
             KvValue::U64(self.sync_sequence),
-            Tag::Sentinel {
-                generation: self.refresh_generation,
-            },
+            Tag::Sentinel(self.refresh_generation),
         );
         if sent.is_err() {
             self.fail_reads(ctx, "too many pending RPCs");
         }
     }
 
-    pub(super) fn on_sentinel(
-        &mut self,
-        ctx: &mut Ctx<'_, Tag>,
-        generation: u64,
-        reply: RpcReply<'_>,
-    ) {
+    pub(super) fn on_sentinel(&mut self, ctx: &mut Ctx<'_>, generation: u64, reply: RpcReply<'_>) {
         if self.refresh != Refresh::Sentinel || generation != self.refresh_generation {
             return; // an abandoned refresh's reply
         }
@@ -74,7 +68,7 @@ impl PerNodeCounter {
     }
 
     /// Reads node `index`'s key; false (and the reads failed) when it cannot be sent.
-    fn send_key_read(&mut self, ctx: &mut Ctx<'_, Tag>, index: usize) -> bool {
+    fn send_key_read(&mut self, ctx: &mut Ctx<'_>, index: usize) -> bool {
         if !self.attempt(ctx) {
             return false;
         }
@@ -83,7 +77,7 @@ impl PerNodeCounter {
             return false;
         };
         let generation = self.refresh_generation;
-        let tag = Tag::KeyRead { generation, index };
+        let tag = Tag::KeyRead(generation, index);
         if self.kv.read(ctx, KvValue::Str(key), tag).is_err() {
             self.fail_reads(ctx, "too many pending RPCs");
             return false;
@@ -93,7 +87,7 @@ impl PerNodeCounter {
 
     pub(super) fn on_key_read(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         generation: u64,
         index: usize,
         reply: RpcReply<'_>,
@@ -123,7 +117,7 @@ impl PerNodeCounter {
 
     /// Once every key is read: the view is fresh as of the sentinel write; answers the
     /// waiting reads it is fresh enough for, and refreshes again for any others.
-    fn complete_if_read_all(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn complete_if_read_all(&mut self, ctx: &mut Ctx<'_>) {
         if self.reads_left.contains(&true) {
             return;
         }
@@ -144,7 +138,7 @@ impl PerNodeCounter {
     }
 
     /// Gives up on the refresh: the waiting reads get a definite error 11.
-    fn fail_reads(&mut self, ctx: &mut Ctx<'_, Tag>, text: &str) {
+    fn fail_reads(&mut self, ctx: &mut Ctx<'_>, text: &str) {
         let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
         for op in self.reads_waiting.drain(..) {
             if in_time(now, op.arrived, deadline) {

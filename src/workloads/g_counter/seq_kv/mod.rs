@@ -49,7 +49,7 @@
 mod replies;
 
 use crate::node::kv::{Kv, KvValue, ReplyTo, Service};
-use crate::node::{Ctx, Message, Millis, RequestError, RpcReply, Workload};
+use crate::node::{Message, Millis, RequestError, RpcReply, Workload};
 use crate::wire::ErrorCode;
 use crate::workloads::peer_sync::merge_max;
 
@@ -105,6 +105,9 @@ pub enum Tag {
     Refresh,
 }
 
+/// The handlers' [`crate::node::Ctx`], with this node's [`Tag`].
+pub type Ctx<'c> = crate::node::Ctx<'c, Tag>;
+
 /// The seq-kv-backed g-counter node.
 #[derive(Debug)]
 pub struct SeqKvCounter {
@@ -159,7 +162,7 @@ impl SeqKvCounter {
 
     fn enqueue(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
         add: Option<u64>,
     ) -> Result<(), RequestError> {
@@ -182,7 +185,7 @@ impl SeqKvCounter {
     }
 
     /// Starts a round with every waiting op, unless one is in flight.
-    fn pump(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn pump(&mut self, ctx: &mut Ctx<'_>) {
         if self.round.is_some() || self.waiting.is_empty() {
             return;
         }
@@ -205,7 +208,7 @@ impl SeqKvCounter {
 
     /// Sends the round's next request: a cas while it holds adds not yet durable, else a
     /// sentinel write (or ends the round when nothing is left).
-    fn attempt(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn attempt(&mut self, ctx: &mut Ctx<'_>) {
         self.acknowledge_durable_adds(ctx);
         if self.in_round.is_empty() {
             self.round = None;
@@ -247,14 +250,14 @@ impl SeqKvCounter {
     /// After a request that did not finish the round: acknowledges the adds now durable,
     /// takes in the ops that arrived meanwhile (the next request is sent after they
     /// arrived, so its answer is fresh for them too), and sends the next request.
-    fn retry(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn retry(&mut self, ctx: &mut Ctx<'_>) {
         self.acknowledge_durable_adds(ctx);
         self.take_waiting();
         self.attempt(ctx);
     }
 
     /// Answers the round's adds once `durable` reached the round's target.
-    fn acknowledge_durable_adds(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn acknowledge_durable_adds(&mut self, ctx: &mut Ctx<'_>) {
         if self.durable < self.target {
             return;
         }
@@ -272,7 +275,7 @@ impl SeqKvCounter {
 
     /// Answers the round: its adds are durable and the counter was `value` in a state
     /// newer than every op's arrival.
-    fn finish(&mut self, ctx: &mut Ctx<'_, Tag>, value: u64) {
+    fn finish(&mut self, ctx: &mut Ctx<'_>, value: u64) {
         assert!(
             self.durable >= self.target || self.in_round.iter().all(|op| op.add.is_none()),
             "a round finished with adds not yet in seq-kv"
@@ -293,7 +296,7 @@ impl SeqKvCounter {
 
     /// Gives up on the round: adds get `crash` (indefinite: their deltas stay in `wanted`,
     /// and a cas may still apply), reads a definite error 11.
-    fn fail_round(&mut self, ctx: &mut Ctx<'_, Tag>, text: &str) {
+    fn fail_round(&mut self, ctx: &mut Ctx<'_>, text: &str) {
         let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
         for op in self.in_round.drain(..) {
             if now.saturating_sub(op.arrived) <= deadline {
@@ -325,7 +328,7 @@ impl SeqKvCounter {
 impl Workload for SeqKvCounter {
     type Tag = Tag;
 
-    fn on_init(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
         self.sentinel = format!("{COUNTER_KEY}-sync-{}", ctx.node_id());
         self.me = ctx.node_index(); // 0 when not listed: then nodes is at least 1
         let nodes = ctx.node_ids().len().max(1);
@@ -334,11 +337,7 @@ impl Workload for SeqKvCounter {
         self.scratch = vec![0; nodes];
     }
 
-    fn on_message(
-        &mut self,
-        ctx: &mut Ctx<'_, Tag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "add" => {
                 let delta = msg.i64("delta")?;
@@ -356,7 +355,7 @@ impl Workload for SeqKvCounter {
         }
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: Tag, reply: RpcReply<'_>) {
         self.on_reply(ctx, tag, reply);
     }
 }

@@ -1,14 +1,15 @@
 //! The seq-kv g-counter's handling of each seq-kv reply (see the parent module for the
 //! protocol).
 
+use super::Ctx;
 use super::{COUNTER_KEY, SeqKvCounter, Tag};
+use crate::node::RpcReply;
 use crate::node::kv::{KvOp, KvReply, KvValue};
-use crate::node::{Ctx, RpcReply};
 use crate::workloads::g_counter::totals::{parse_current, read_array, sum};
 
 impl SeqKvCounter {
     /// Routes a seq-kv reply to the handler of the round's request.
-    pub(super) fn on_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
+    pub(super) fn on_reply(&mut self, ctx: &mut Ctx<'_>, tag: Tag, reply: RpcReply<'_>) {
         assert_eq!(self.round, Some(tag), "a round has one request in flight");
         match tag {
             Tag::Cas => self.on_cas(ctx, KvReply::decode(KvOp::Cas, reply)),
@@ -18,7 +19,7 @@ impl SeqKvCounter {
         }
     }
 
-    fn on_cas(&mut self, ctx: &mut Ctx<'_, Tag>, reply: KvReply<'_>) {
+    fn on_cas(&mut self, ctx: &mut Ctx<'_>, reply: KvReply<'_>) {
         match reply {
             KvReply::Ok => {
                 self.cached.copy_from_slice(&self.to);
@@ -45,7 +46,7 @@ impl SeqKvCounter {
     }
 
     /// Re-reads the counter (only when a cas error did not name the current value).
-    fn refresh(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn refresh(&mut self, ctx: &mut Ctx<'_>) {
         self.round = Some(Tag::Refresh);
         if self
             .kv
@@ -56,7 +57,7 @@ impl SeqKvCounter {
         }
     }
 
-    fn on_sync_write(&mut self, ctx: &mut Ctx<'_, Tag>, reply: KvReply<'_>) {
+    fn on_sync_write(&mut self, ctx: &mut Ctx<'_>, reply: KvReply<'_>) {
         if !matches!(reply, KvReply::Ok) {
             return self.retry(ctx);
         }
@@ -70,7 +71,7 @@ impl SeqKvCounter {
         }
     }
 
-    fn on_sync_read(&mut self, ctx: &mut Ctx<'_, Tag>, reply: KvReply<'_>) {
+    fn on_sync_read(&mut self, ctx: &mut Ctx<'_>, reply: KvReply<'_>) {
         match reply {
             KvReply::Value(value) if read_array(value, &mut self.scratch) => {
                 self.observe_scratch();
@@ -86,7 +87,7 @@ impl SeqKvCounter {
         }
     }
 
-    fn on_refresh(&mut self, ctx: &mut Ctx<'_, Tag>, reply: KvReply<'_>) {
+    fn on_refresh(&mut self, ctx: &mut Ctx<'_>, reply: KvReply<'_>) {
         if let KvReply::Value(value) = reply
             && read_array(value, &mut self.scratch)
         {

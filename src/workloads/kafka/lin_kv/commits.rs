@@ -17,9 +17,10 @@
 
 use super::super::requests::{self, read_keys, read_offsets};
 use super::super::store::KeyId;
+use super::Ctx;
 use super::{LinKvKafka, REPLY_DEADLINE_MS, Tag};
 use crate::node::kv::{KvReply, KvValue, ReplyTo};
-use crate::node::{Ctx, Message, Millis, RequestError};
+use crate::node::{Message, Millis, RequestError};
 use crate::wire::ErrorCode;
 
 /// Cas attempts of one key's commit. Each refused cas means another node raised the
@@ -52,7 +53,7 @@ pub struct Gather {
 impl LinKvKafka {
     pub(super) fn on_commit(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let mut items = Vec::new();
@@ -88,7 +89,7 @@ impl LinKvKafka {
 
     pub(super) fn on_list(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let mut items = Vec::new();
@@ -107,7 +108,7 @@ impl LinKvKafka {
             let key = self.gathers.get_mut(slot).map(|g| g.items[index].key);
             let Some(key) = key else { break };
             super::write_kv_key(&mut self.kv_key, "kafka/commit/", self.store.name(key));
-            let tag = Tag::List { slot, index };
+            let tag = Tag::List(slot, index);
             if self.kv.read(ctx, KvValue::Raw(&self.kv_key), tag).is_err() {
                 self.item_done(slot, index, false);
             }
@@ -118,7 +119,7 @@ impl LinKvKafka {
 
     fn start_gather(
         &mut self,
-        ctx: &Ctx<'_, Tag>,
+        ctx: &Ctx<'_>,
         msg: &Message<'_>,
         items: Vec<Item>,
         list: bool,
@@ -140,7 +141,7 @@ impl LinKvKafka {
     }
 
     /// Sends item `index`'s next cas, or ends it out of attempts.
-    fn commit_step(&mut self, ctx: &mut Ctx<'_, Tag>, slot: u32, index: usize) {
+    fn commit_step(&mut self, ctx: &mut Ctx<'_>, slot: u32, index: usize) {
         let Some(item) = self.gathers.get_mut(slot).map(|g| g.items[index]) else {
             return;
         };
@@ -155,7 +156,7 @@ impl LinKvKafka {
         super::write_kv_key(&mut self.kv_key, "kafka/commit/", self.store.name(item.key));
         let key = KvValue::Raw(&self.kv_key);
         let (from, to) = (KvValue::U64(known.unwrap_or(0)), KvValue::U64(item.target));
-        let tag = Tag::Commit { slot, index };
+        let tag = Tag::Commit(slot, index);
         match self.kv.cas(ctx, key, from, to, known.is_none(), tag) {
             Ok(()) => {
                 if let Some(gather) = self.gathers.get_mut(slot) {
@@ -189,7 +190,7 @@ impl LinKvKafka {
 
     pub(super) fn on_commit_cas(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         slot: u32,
         index: usize,
         reply: KvReply<'_>,
@@ -224,7 +225,7 @@ impl LinKvKafka {
     }
 
     /// Answers the gather once every item is done.
-    pub(super) fn finish_if_done(&mut self, ctx: &mut Ctx<'_, Tag>, slot: u32) {
+    pub(super) fn finish_if_done(&mut self, ctx: &mut Ctx<'_>, slot: u32) {
         let done = self
             .gathers
             .get_mut(slot)

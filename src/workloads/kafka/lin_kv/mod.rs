@@ -24,7 +24,7 @@ use super::requests::{self, read_offsets};
 use super::store::{KeyId, Store};
 use super::strategy::LinKvConfig;
 use crate::node::kv::{Kv, KvOp, KvReply, KvValue, Pending, Service};
-use crate::node::{Ctx, Message, Millis, RequestError, RpcReply, Workload};
+use crate::node::{Message, Millis, RequestError, RpcReply, Workload};
 use crate::wire::ErrorCode;
 use crate::wire::writer::write_str;
 use commits::Gather;
@@ -33,31 +33,18 @@ use sends::{Batch, Send};
 /// What each lin-kv reply continues.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tag {
-    /// The cas appending the batch in progress to `key`'s log.
-    Cas {
-        /// The kafka key.
-        key: KeyId,
-    },
-    /// The read of `key`'s log (after a refused or unanswered cas).
-    Read {
-        /// The kafka key.
-        key: KeyId,
-    },
-    /// Gather `slot`'s cas raising the committed offset of its item `index`.
-    Commit {
-        /// The commit request's gather.
-        slot: u32,
-        /// The item (key) within it.
-        index: usize,
-    },
-    /// Gather `slot`'s read of the committed offset of its item `index`.
-    List {
-        /// The list request's gather.
-        slot: u32,
-        /// The item (key) within it.
-        index: usize,
-    },
+    /// The cas appending the batch in progress to this key's log.
+    Cas(KeyId),
+    /// The read of this key's log (after a refused or unanswered cas).
+    Read(KeyId),
+    /// A commit gather's (slot, item) cas raising the item's committed offset.
+    Commit(u32, usize),
+    /// A list gather's (slot, item) read of the item's committed offset.
+    List(u32, usize),
 }
+
+/// The handlers' [`crate::node::Ctx`], with this node's [`Tag`].
+pub type Ctx<'c> = crate::node::Ctx<'c, Tag>;
 /// Answers later than this go unsent: Maelstrom's client gave up after 5 s, and a reply
 /// to a closed client breaks the node's output stream (MAELSTROM.md §1.8).
 pub const REPLY_DEADLINE_MS: Millis = 4000;
@@ -159,14 +146,14 @@ impl LinKvKafka {
     }
 
     /// Reads `key`'s log from lin-kv, if no request for the key is in flight.
-    fn read_log(&mut self, ctx: &mut Ctx<'_, Tag>, key: KeyId) {
+    fn read_log(&mut self, ctx: &mut Ctx<'_>, key: KeyId) {
         if self.keys[key as usize].phase != Phase::Idle {
             return;
         }
         write_kv_key(&mut self.kv_key, "kafka/log/", self.store.name(key));
         match self
             .kv
-            .read(ctx, KvValue::Raw(&self.kv_key), Tag::Read { key })
+            .read(ctx, KvValue::Raw(&self.kv_key), Tag::Read(key))
         {
             Ok(()) => self.keys[key as usize].phase = Phase::Read,
             Err(_) => self.pump(ctx, key), // no read possible now: go on with the batch
@@ -175,8 +162,9 @@ impl LinKvKafka {
 
     /// A read of `key`'s log answered: adds what the local copy lacks (lin-kv's log only
     /// grows, so the copy is a prefix of it), then settles the key's batch.
-    fn on_read(&mut self, ctx: &mut Ctx<'_, Tag>, key: KeyId, reply: KvReply<'_>) {
+    fn on_read(&mut self, ctx: &mut Ctx<'_>, key: KeyId, reply: KvReply<'_>) {
         let state = &mut self.keys[key as usize];
+        assert_eq!(state.phase, Phase::Read, "one request per key");
         state.phase = Phase::Idle;
         let read = match reply {
             KvReply::Value(value) => Some(value),
@@ -206,7 +194,7 @@ impl LinKvKafka {
 
     /// Answers the poll from the local copies, then reads the logs the client has read to
     /// the end of (so that later polls see more).
-    fn on_poll(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_poll(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         requests::reply_poll(ctx, msg, &self.store, self.config.poll_max)?;
         let now = ctx.now();
         for (name, offset) in read_offsets(msg)?.entries() {
@@ -240,15 +228,11 @@ fn write_kv_key(out: &mut Vec<u8>, prefix: &str, name: &str) {
 impl Workload for LinKvKafka {
     type Tag = Tag;
 
-    fn on_init(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
         self.next_tag = (ctx.node_index() as u64) << 40;
     }
 
-    fn on_message(
-        &mut self,
-        ctx: &mut Ctx<'_, Tag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "send" => self.on_send(ctx, msg),
             "poll" => self.on_poll(ctx, msg),
@@ -258,29 +242,15 @@ impl Workload for LinKvKafka {
         }
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: Tag, reply: RpcReply<'_>) {
         match tag {
-            Tag::Cas { key } => {
-                assert_eq!(
-                    self.keys[key as usize].phase,
-                    Phase::Cas,
-                    "one request per key"
-                );
-                self.on_cas(ctx, key, KvReply::decode(KvOp::Cas, reply));
-            }
-            Tag::Read { key } => {
-                assert_eq!(
-                    self.keys[key as usize].phase,
-                    Phase::Read,
-                    "one request per key"
-                );
-                self.on_read(ctx, key, KvReply::decode(KvOp::Read, reply));
-            }
-            Tag::Commit { slot, index } => {
+            Tag::Cas(key) => self.on_cas(ctx, key, KvReply::decode(KvOp::Cas, reply)),
+            Tag::Read(key) => self.on_read(ctx, key, KvReply::decode(KvOp::Read, reply)),
+            Tag::Commit(slot, index) => {
                 self.on_commit_cas(ctx, slot, index, KvReply::decode(KvOp::Cas, reply));
                 self.finish_if_done(ctx, slot);
             }
-            Tag::List { slot, index } => {
+            Tag::List(slot, index) => {
                 self.on_list_read(slot, index, KvReply::decode(KvOp::Read, reply));
                 self.finish_if_done(ctx, slot);
             }

@@ -19,9 +19,10 @@
 
 use super::super::requests::{MAX_MESSAGE_BYTES, read_send};
 use super::super::store::KeyId;
+use super::Ctx;
 use super::{KeyState, LinKvKafka, Phase, REPLY_DEADLINE_MS, Tag, write_kv_key};
 use crate::node::kv::{KvReply, KvValue, ReplyTo};
-use crate::node::{Ctx, Message, Millis, RequestError};
+use crate::node::{Message, Millis, RequestError};
 use crate::wire::ErrorCode;
 
 /// Most sends waiting on one key.
@@ -54,7 +55,7 @@ pub(super) struct Batch {
 impl LinKvKafka {
     pub(super) fn on_send(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let name = read_send(msg, &mut self.scratch)?;
@@ -80,7 +81,7 @@ impl LinKvKafka {
 
     /// Sends the key's batch's next cas (starting a batch with every waiting send if none
     /// is in progress), unless a request for the key is in flight.
-    pub(super) fn pump(&mut self, ctx: &mut Ctx<'_, Tag>, key: KeyId) {
+    pub(super) fn pump(&mut self, ctx: &mut Ctx<'_>, key: KeyId) {
         let state = &mut self.keys[key as usize];
         if state.phase != Phase::Idle || state.waiting.is_empty() {
             return;
@@ -122,7 +123,7 @@ impl LinKvKafka {
             KvValue::Raw(&self.to),
         );
         let create = batch.from_len == 0;
-        match self.kv.cas(ctx, k, from, to, create, Tag::Cas { key }) {
+        match self.kv.cas(ctx, k, from, to, create, Tag::Cas(key)) {
             Ok(()) => self.keys[key as usize].phase = Phase::Cas,
             Err(_) => {
                 let text = "too many lin-kv requests in flight";
@@ -161,8 +162,9 @@ impl LinKvKafka {
         self.to.push(b']');
     }
 
-    pub(super) fn on_cas(&mut self, ctx: &mut Ctx<'_, Tag>, key: KeyId, reply: KvReply<'_>) {
+    pub(super) fn on_cas(&mut self, ctx: &mut Ctx<'_>, key: KeyId, reply: KvReply<'_>) {
         let state = &mut self.keys[key as usize];
+        assert_eq!(state.phase, Phase::Cas, "one request per key");
         state.phase = Phase::Idle;
         let Some(batch) = state.batch.as_mut() else {
             return;
@@ -186,7 +188,7 @@ impl LinKvKafka {
 
     /// After a read: the batch succeeded if its tag is in the log; else it is retried
     /// (and the last attempt, whose `from` the log has left, can no longer succeed).
-    pub(super) fn settle(&mut self, ctx: &mut Ctx<'_, Tag>, key: KeyId) {
+    pub(super) fn settle(&mut self, ctx: &mut Ctx<'_>, key: KeyId) {
         let state = &mut self.keys[key as usize];
         let Some(batch) = state.batch.as_mut() else {
             return self.pump(ctx, key);
@@ -202,7 +204,7 @@ impl LinKvKafka {
 
     /// The batch is in lin-kv from `offset` on: copy it to the local log if the copy does
     /// not have it yet, and answer each send with its offset.
-    fn appended(&mut self, ctx: &mut Ctx<'_, Tag>, key: KeyId, offset: u64) {
+    fn appended(&mut self, ctx: &mut Ctx<'_>, key: KeyId, offset: u64) {
         let now = ctx.now();
         let state = &mut self.keys[key as usize];
         let Some(batch) = state.batch.take() else {
@@ -236,14 +238,7 @@ impl LinKvKafka {
     }
 
     /// Answers the first `count` waiting sends of `key` with an error and drops them.
-    fn fail(
-        &mut self,
-        ctx: &mut Ctx<'_, Tag>,
-        key: KeyId,
-        count: usize,
-        code: ErrorCode,
-        text: &str,
-    ) {
+    fn fail(&mut self, ctx: &mut Ctx<'_>, key: KeyId, count: usize, code: ErrorCode, text: &str) {
         let now = ctx.now();
         let state = &mut self.keys[key as usize];
         for send in state.waiting.iter().take(count) {

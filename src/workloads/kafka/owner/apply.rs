@@ -10,9 +10,10 @@
 //! replica must stay a gap-free prefix of the owner's log.
 
 use super::super::store::{Full, KeyId};
+use super::Ctx;
+use super::Owner;
 use super::journal::Entry;
-use super::{Owner, Tag};
-use crate::node::{Ctx, Message, RequestError};
+use crate::node::{Message, RequestError};
 use crate::wire::writer::write_json;
 use crate::wire::{ErrorCode, Json, JsonKind};
 
@@ -27,7 +28,7 @@ enum Stop {
 impl Owner {
     pub(super) fn on_sync(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
         let peer = self
@@ -82,7 +83,7 @@ impl Owner {
     /// forwards, commits.
     fn apply_journal(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         peer: usize,
         msg: &Message<'_>,
     ) -> Result<(), RequestError> {
@@ -113,7 +114,7 @@ impl Owner {
 
     fn apply_entry(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         peer: usize,
         entry: Json<'_>,
     ) -> Result<(), String> {
@@ -183,13 +184,7 @@ impl Owner {
     }
 
     /// The owner stored (or refused) our forward at `position`: answers its client.
-    fn answer(
-        &mut self,
-        ctx: &mut Ctx<'_, Tag>,
-        peer: usize,
-        position: u64,
-        outcome: Result<u64, ()>,
-    ) {
+    fn answer(&mut self, ctx: &mut Ctx<'_>, peer: usize, position: u64, outcome: Result<u64, ()>) {
         let waiters = &mut self.links[peer].waiters;
         while let Some(waiter) = waiters.front().copied() {
             if waiter.position > position {
@@ -217,7 +212,7 @@ impl Owner {
     /// origin, commits raised. Returns whether any send was appended (to answer at once).
     fn apply_forwards(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         peer: usize,
         msg: &Message<'_>,
     ) -> Result<bool, RequestError> {
@@ -251,7 +246,7 @@ impl Owner {
     /// One forward at `position`; returns whether it was a send.
     fn apply_forward(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         peer: usize,
         position: u64,
         entry: Json<'_>,

@@ -38,7 +38,7 @@ use super::requests::{self, read_offsets, read_send};
 use super::store::{MAX_KEYS, Store};
 use super::strategy::OwnerConfig;
 use crate::node::kv::ReplyTo;
-use crate::node::{Ctx, Message, Millis, RequestError, Workload};
+use crate::node::{Message, Millis, RequestError, Workload};
 use crate::wire::ErrorCode;
 use journal::{Entry, Journal};
 use link::{Link, Waiter};
@@ -51,6 +51,9 @@ pub enum Tag {
     /// Resends, lone acks, give-ups.
     Maintenance,
 }
+
+/// The handlers' [`crate::node::Ctx`], with this node's [`Tag`].
+pub type Ctx<'c> = crate::node::Ctx<'c, Tag>;
 /// Most message bytes a forward queue holds.
 pub const QUEUE_BYTES: usize = 256 << 20;
 
@@ -121,7 +124,7 @@ impl Owner {
         (0..self.names.len()).filter(move |&p| p != me)
     }
 
-    fn on_send(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_send(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let name = read_send(msg, &mut self.scratch)?;
         let owner = self.owner_of(name);
         if owner != self.me {
@@ -157,7 +160,7 @@ impl Owner {
     /// for it comes back (or with error 13 after `give-up`).
     fn forward_send(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
         name: &str,
         owner: usize,
@@ -209,7 +212,7 @@ impl Owner {
         link.stalled_for(now) >= self.config.suspect_ms && silent
     }
 
-    fn on_commit(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn on_commit(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let offsets = read_offsets(msg)?;
         let count = offsets.len();
         if self.names.len() > 1 {
@@ -248,7 +251,7 @@ impl Owner {
 
     /// Journals `entry` (the caller checked there is room) and schedules replicating it;
     /// nothing with no peers.
-    fn journal_append(&mut self, ctx: &mut Ctx<'_, Tag>, entry: Entry) {
+    fn journal_append(&mut self, ctx: &mut Ctx<'_>, entry: Entry) {
         if self.names.len() < 2 {
             return;
         }
@@ -264,7 +267,7 @@ impl Owner {
 impl Workload for Owner {
     type Tag = Tag;
 
-    fn on_init(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    fn on_init(&mut self, ctx: &mut Ctx<'_>) {
         self.names = ctx.node_ids().to_vec();
         self.me = ctx.node_index();
         let capacity = self.config.queue;
@@ -273,11 +276,7 @@ impl Workload for Owner {
             .collect();
     }
 
-    fn on_message(
-        &mut self,
-        ctx: &mut Ctx<'_, Tag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "send" => self.on_send(ctx, msg),
             "poll" => requests::reply_poll(ctx, msg, &self.store, self.config.poll_max),
@@ -288,7 +287,7 @@ impl Workload for Owner {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: Tag) {
         match tag {
             Tag::Flush => {
                 if self.flush_at.is_some_and(|at| at <= ctx.now()) {

@@ -2,14 +2,14 @@
 //! periodic maintenance ([`Tag::Maintenance`]): resends with backoff, lone acknowledgements,
 //! and error 13 for forwarded sends the owner did not confirm in time.
 
+use super::Ctx;
 use super::link::{Data, Link};
 use super::{Owner, Tag};
-use crate::node::Ctx;
 use crate::wire::ErrorCode;
 
 impl Owner {
     /// Sends everything unsent to `peer`, in as many messages as it takes.
-    pub(super) fn flush_peer(&mut self, ctx: &mut Ctx<'_, Tag>, peer: usize) {
+    pub(super) fn flush_peer(&mut self, ctx: &mut Ctx<'_>, peer: usize) {
         let data = Data {
             store: &self.store,
             journal: &self.journal,
@@ -24,7 +24,7 @@ impl Owner {
     }
 
     /// Sends one message to `peer` (a resend starts from the acknowledged positions).
-    pub(super) fn send_once(&mut self, ctx: &mut Ctx<'_, Tag>, peer: usize) {
+    pub(super) fn send_once(&mut self, ctx: &mut Ctx<'_>, peer: usize) {
         let data = Data {
             store: &self.store,
             journal: &self.journal,
@@ -35,7 +35,7 @@ impl Owner {
         }
     }
 
-    pub(super) fn flush_due(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn flush_due(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
         for peer in self.peers() {
             if self.links[peer].due.is_some_and(|due| due <= now) {
@@ -45,7 +45,7 @@ impl Owner {
     }
 
     /// Arms [`Tag::Flush`] for the earliest due link, unless an earlier timer is armed.
-    pub(super) fn arm_flush(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn arm_flush(&mut self, ctx: &mut Ctx<'_>) {
         let Some(due) = self.links.iter().filter_map(|l| l.due).min() else {
             return;
         };
@@ -60,7 +60,7 @@ impl Owner {
     }
 
     /// Resends, lone acks and give-ups. Re-arms itself while anything is pending.
-    pub(super) fn maintain(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn maintain(&mut self, ctx: &mut Ctx<'_>) {
         let now = ctx.now();
         let c = self.config;
         for peer in self.peers() {
@@ -78,7 +78,7 @@ impl Owner {
 
     /// Answers error 13 to clients whose forwarded send waited `give-up` ms: the owner
     /// may still store it, so the outcome is unknown.
-    fn give_up_waiters(&mut self, ctx: &mut Ctx<'_, Tag>, peer: usize) {
+    fn give_up_waiters(&mut self, ctx: &mut Ctx<'_>, peer: usize) {
         let now = ctx.now();
         let waiters = &mut self.links[peer].waiters;
         while let Some(waiter) = waiters.front() {
@@ -91,7 +91,7 @@ impl Owner {
         }
     }
 
-    pub(super) fn arm_maintenance(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn arm_maintenance(&mut self, ctx: &mut Ctx<'_>) {
         let busy = |l: &Link| l.in_flight() || l.ack_owed() || !l.waiters.is_empty();
         if self.maintenance_armed || !self.links.iter().any(busy) {
             return;

@@ -2,10 +2,10 @@
 //! then either the answers (a read-only round, from a root it read) or the new commit,
 //! written to lin-kv before the swap that publishes it.
 
+use super::Ctx;
 use super::commit::{Cache, Commit};
 use super::round::{Built, Phase, Round};
 use super::{Datomic, Tag};
-use crate::node::Ctx;
 use crate::node::kv::KvValue;
 use crate::wire::ErrorCode;
 use crate::workloads::list_append::txn::{self, MicroOp};
@@ -13,7 +13,7 @@ use crate::workloads::list_append::txn::{self, MicroOp};
 impl Datomic {
     /// Runs the round's transactions on the base; answers a read-only round, or writes
     /// the new commit.
-    pub(super) fn execute(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn execute(&mut self, ctx: &mut Ctx<'_>) {
         let base = self.round.base.and_then(|id| self.cache.get(id));
         match working_copy(&self.cache, base, self.round.base, &mut self.round) {
             Copy::Ready => {}
@@ -47,7 +47,7 @@ impl Datomic {
     }
 
     /// Builds the child of the base holding the changed lists, caches it, writes it.
-    pub(super) fn build(&mut self, ctx: &mut Ctx<'_, Tag>, changed: &[u64]) {
+    pub(super) fn build(&mut self, ctx: &mut Ctx<'_>, changed: &[u64]) {
         self.sequence += 1;
         let nodes = ctx.node_ids().len().max(1) as u64;
         let id = self.sequence * nodes + ctx.node_index() as u64;
@@ -89,9 +89,7 @@ impl Datomic {
         self.cache.insert(id, commit);
         self.round.phase = Phase::WriteCommit;
         let value = KvValue::Raw(&bytes);
-        let write_tag = Tag::Write {
-            epoch: self.round.epoch,
-        };
+        let write_tag = Tag::Write(self.round.epoch);
         let sent = self.kv(ctx).write(ctx, KvValue::U64(id), value, write_tag);
         self.round.built = Some(Built {
             id,

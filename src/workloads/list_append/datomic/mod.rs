@@ -56,7 +56,7 @@ mod swap;
 use self::commit::{Cache, Commit};
 use super::txn::{self, MicroOp};
 use crate::node::kv::ReplyTo;
-use crate::node::{Ctx, Message, Millis, RequestError, RpcReply, RttEstimator, Workload};
+use crate::node::{Message, Millis, RequestError, RpcReply, RttEstimator, Workload};
 use crate::wire::{ErrorCode, Json};
 
 /// Transactions waiting for a round before new ones get error 11.
@@ -69,31 +69,19 @@ pub const MAX_FETCHES: u32 = 64;
 pub enum Tag {
     /// Timer: the batching window closed.
     Window,
-    /// Attempt `epoch`'s read of the root pointer.
-    Root {
-        /// The attempt.
-        epoch: u32,
-    },
-    /// Attempt `epoch`'s write of its new commit.
-    Write {
-        /// The attempt.
-        epoch: u32,
-    },
-    /// Attempt `epoch`'s swap of the root pointer.
-    Cas {
-        /// The attempt.
-        epoch: u32,
-    },
-    /// The read of commit `id` for attempt `epoch`, sent at `sent_at`.
-    Fetch {
-        /// The commit.
-        id: u64,
-        /// The attempt that needed it (any attempt may use the cached commit).
-        epoch: u32,
-        /// When it was sent, for the round-trip estimate.
-        sent_at: Millis,
-    },
+    /// Attempt (epoch) .0's read of the root pointer.
+    Root(u32),
+    /// Attempt .0's write of its new commit.
+    Write(u32),
+    /// Attempt .0's swap of the root pointer.
+    Cas(u32),
+    /// The read of commit .0 for attempt .1 (any attempt may use the cached commit),
+    /// sent at .2 (for the round-trip estimate).
+    Fetch(u64, u32, Millis),
 }
+
+/// The handlers' [`crate::node::Ctx`], with this node's [`Tag`].
+pub type Ctx<'c> = crate::node::Ctx<'c, Tag>;
 
 /// Shortest lin-kv timeout, however fast the service answers.
 pub const MIN_TIMEOUT_MS: Millis = 100;
@@ -175,7 +163,7 @@ impl Datomic {
         }
     }
 
-    fn enqueue(&mut self, ctx: &mut Ctx<'_, Tag>, msg: &Message<'_>) -> Result<(), RequestError> {
+    fn enqueue(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         let Some(to) = ReplyTo::for_request(msg)? else {
             return Ok(());
         };
@@ -223,7 +211,7 @@ impl Datomic {
     /// A fetched commit is cached whatever round asked for it (commits never change).
     fn on_fetch(
         &mut self,
-        ctx: &mut Ctx<'_, Tag>,
+        ctx: &mut Ctx<'_>,
         (id, epoch, sent_at): (u64, u32, Millis),
         reply: RpcReply<'_>,
     ) {
@@ -246,11 +234,7 @@ impl Datomic {
 impl Workload for Datomic {
     type Tag = Tag;
 
-    fn on_message(
-        &mut self,
-        ctx: &mut Ctx<'_, Tag>,
-        msg: &Message<'_>,
-    ) -> Result<(), RequestError> {
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
         match msg.kind {
             "txn" => {
                 txn::parse(msg.field("txn")?, &mut self.ops)?;
@@ -261,18 +245,16 @@ impl Workload for Datomic {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: Tag) {
         assert_eq!(tag, Tag::Window, "the one timer");
         self.timer_set = false;
         self.pump(ctx);
     }
 
-    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
+    fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: Tag, reply: RpcReply<'_>) {
         match tag {
-            Tag::Fetch { id, epoch, sent_at } => self.on_fetch(ctx, (id, epoch, sent_at), reply),
-            Tag::Root { .. } | Tag::Write { .. } | Tag::Cas { .. } => {
-                self.on_round_reply(ctx, tag, reply)
-            }
+            Tag::Fetch(id, epoch, sent_at) => self.on_fetch(ctx, (id, epoch, sent_at), reply),
+            Tag::Root(_) | Tag::Write(_) | Tag::Cas(_) => self.on_round_reply(ctx, tag, reply),
             Tag::Window => unreachable!("a timer, not an RPC"),
         }
     }

@@ -8,9 +8,9 @@
 //!                                               └─► 22 ─► Resolve ─► succeed | retry
 //! ```
 
+use super::Ctx;
 use super::commit::Cache;
 use super::{Datomic, MAX_FETCHES, Tag, Txn};
-use crate::node::Ctx;
 use crate::node::Millis;
 use crate::node::RpcReply;
 use crate::node::kv::{Kv, KvOp, KvReply, KvValue, Service};
@@ -70,7 +70,7 @@ pub(super) struct Round {
 impl Datomic {
     /// Starts a round with the waiting transactions, unless one is in flight or the
     /// batching window is still open.
-    pub(super) fn pump(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn pump(&mut self, ctx: &mut Ctx<'_>) {
         if self.round.phase != Phase::Idle {
             return;
         }
@@ -92,7 +92,7 @@ impl Datomic {
 
     /// A fresh attempt: takes in waiting transactions, then loads (appends) or reads the
     /// root (reads only).
-    pub(super) fn attempt(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn attempt(&mut self, ctx: &mut Ctx<'_>) {
         let round = &mut self.round;
         round.attempts += 1;
         round.epoch = round.epoch.wrapping_add(1);
@@ -115,7 +115,7 @@ impl Datomic {
         let epoch = self.round.epoch;
         if self
             .kv(ctx)
-            .read(ctx, KvValue::Str(ROOT_KEY), Tag::Root { epoch })
+            .read(ctx, KvValue::Str(ROOT_KEY), Tag::Root(epoch))
             .is_err()
         {
             self.fail_round(ctx, ErrorCode::TemporarilyUnavailable, "too many RPCs");
@@ -124,7 +124,7 @@ impl Datomic {
 
     /// The lin-kv client for the round's next request (timeout from the measured round
     /// trip); notes the send time.
-    pub(super) fn kv(&mut self, ctx: &Ctx<'_, Tag>) -> Kv {
+    pub(super) fn kv(&mut self, ctx: &Ctx<'_>) -> Kv {
         self.round.sent_at = ctx.now();
         Kv::new(Service::LinKv, self.rtt.timeout())
     }
@@ -145,7 +145,7 @@ impl Datomic {
     }
 
     /// Fetches what the round needs (the base commit, then its lists' holders) or runs it.
-    pub(super) fn load(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn load(&mut self, ctx: &mut Ctx<'_>) {
         self.round.loads += 1;
         if self.round.loads > MAX_LOADS {
             return self.attempt(ctx);
@@ -165,13 +165,13 @@ impl Datomic {
         }
     }
 
-    pub(super) fn fetch(&mut self, ctx: &mut Ctx<'_, Tag>, id: u64, epoch: u32) -> bool {
+    pub(super) fn fetch(&mut self, ctx: &mut Ctx<'_>, id: u64, epoch: u32) -> bool {
         if self.fetches >= MAX_FETCHES {
             return false;
         }
         let kv = Kv::new(Service::LinKv, self.rtt.timeout());
         let sent_at = ctx.now();
-        let tag = Tag::Fetch { id, epoch, sent_at };
+        let tag = Tag::Fetch(id, epoch, sent_at);
         if kv.read(ctx, KvValue::U64(id), tag).is_err() {
             return false;
         }
@@ -181,7 +181,7 @@ impl Datomic {
     }
 
     /// One of this attempt's fetches finished (the commit, if any, is cached already).
-    pub(super) fn fetched(&mut self, ctx: &mut Ctx<'_, Tag>, epoch: u32, ok: bool) {
+    pub(super) fn fetched(&mut self, ctx: &mut Ctx<'_>, epoch: u32, ok: bool) {
         if epoch != self.round.epoch || self.round.fetching == 0 {
             return;
         }
@@ -201,8 +201,8 @@ impl Datomic {
     }
 
     /// A root read, commit write or swap answered (fetches go to [`Datomic::fetched`]).
-    pub(super) fn on_round_reply(&mut self, ctx: &mut Ctx<'_, Tag>, tag: Tag, reply: RpcReply<'_>) {
-        let (Tag::Root { epoch } | Tag::Write { epoch } | Tag::Cas { epoch }) = tag else {
+    pub(super) fn on_round_reply(&mut self, ctx: &mut Ctx<'_>, tag: Tag, reply: RpcReply<'_>) {
+        let (Tag::Root(epoch) | Tag::Write(epoch) | Tag::Cas(epoch)) = tag else {
             unreachable!("{tag:?} is not a round's request");
         };
         if epoch != self.round.epoch {
@@ -210,30 +210,30 @@ impl Datomic {
         }
         self.measured(ctx.now(), self.round.sent_at, &reply);
         match (tag, self.round.phase) {
-            (Tag::Root { .. }, Phase::ReadRoot) => match KvReply::decode(KvOp::Read, reply) {
+            (Tag::Root(_), Phase::ReadRoot) => match KvReply::decode(KvOp::Read, reply) {
                 KvReply::Value(value) if value.as_u64().is_some() => {
                     self.read_root(ctx, value.as_u64())
                 }
                 KvReply::KeyDoesNotExist => self.read_root(ctx, None),
                 _ => self.attempt(ctx),
             },
-            (Tag::Write { .. }, Phase::WriteCommit) => match KvReply::decode(KvOp::Write, reply) {
+            (Tag::Write(_), Phase::WriteCommit) => match KvReply::decode(KvOp::Write, reply) {
                 KvReply::Ok => self.swap(ctx),
                 _ => self.attempt(ctx), // the commit is not referenced by anything
             },
-            (Tag::Cas { .. }, Phase::Cas) => self.on_cas(ctx, KvReply::decode(KvOp::Cas, reply)),
+            (Tag::Cas(_), Phase::Cas) => self.on_cas(ctx, KvReply::decode(KvOp::Cas, reply)),
             (tag, phase) => eprintln!("txn-list-append: reply {tag:?} in {phase:?}"),
         }
     }
 
-    pub(super) fn read_root(&mut self, ctx: &mut Ctx<'_, Tag>, root: Option<u64>) {
+    pub(super) fn read_root(&mut self, ctx: &mut Ctx<'_>, root: Option<u64>) {
         (self.round.base, self.round.fresh) = (root, true);
         self.round.phase = Phase::Load;
         self.load(ctx);
     }
 
     /// Answers every transaction with its completed form.
-    pub(super) fn finish(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn finish(&mut self, ctx: &mut Ctx<'_>) {
         let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
         for txn in self.round.txns.drain(..) {
             if now.saturating_sub(txn.arrived) <= deadline {
@@ -244,7 +244,7 @@ impl Datomic {
     }
 
     /// Answers every transaction with a definite error (nothing of the round committed).
-    pub(super) fn fail_round(&mut self, ctx: &mut Ctx<'_, Tag>, code: ErrorCode, text: &str) {
+    pub(super) fn fail_round(&mut self, ctx: &mut Ctx<'_>, code: ErrorCode, text: &str) {
         let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
         for txn in self.round.txns.drain(..) {
             if now.saturating_sub(txn.arrived) <= deadline {
@@ -254,7 +254,7 @@ impl Datomic {
         self.idle(ctx);
     }
 
-    pub(super) fn idle(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn idle(&mut self, ctx: &mut Ctx<'_>) {
         self.round.txns.clear();
         self.round.phase = Phase::Idle;
         self.round.built = None;

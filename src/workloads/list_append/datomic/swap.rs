@@ -1,16 +1,16 @@
 //! Publishing a round's commit: `cas root from=base to=commit`, deciding what a failed
 //! swap means (see the parent module), and answering the round.
 
+use super::Ctx;
 use super::round::{Phase, ROOT_KEY};
 use super::{Datomic, Tag};
-use crate::node::Ctx;
 use crate::node::kv::{KvReply, KvValue};
 use crate::wire::ErrorCode;
 use crate::workloads::list_append::txn;
 
 impl Datomic {
     /// `cas root from=base to=built` (creating the root on the empty database).
-    pub(super) fn swap(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn swap(&mut self, ctx: &mut Ctx<'_>) {
         let Some(built) = &self.round.built else {
             return self.attempt(ctx);
         };
@@ -20,9 +20,7 @@ impl Datomic {
         };
         let (to, create) = (KvValue::U64(built.id), self.round.base.is_none());
         self.round.phase = Phase::Cas;
-        let cas_tag = Tag::Cas {
-            epoch: self.round.epoch,
-        };
+        let cas_tag = Tag::Cas(self.round.epoch);
         let kv = self.kv(ctx);
         if kv
             .cas(ctx, KvValue::Str(ROOT_KEY), from, to, create, cas_tag)
@@ -32,7 +30,7 @@ impl Datomic {
         }
     }
 
-    pub(super) fn on_cas(&mut self, ctx: &mut Ctx<'_, Tag>, reply: KvReply<'_>) {
+    pub(super) fn on_cas(&mut self, ctx: &mut Ctx<'_>, reply: KvReply<'_>) {
         if self.round.built.is_none() {
             return self.attempt(ctx);
         }
@@ -60,7 +58,7 @@ impl Datomic {
     /// frontier holds our commit's sequence number (see [`super::commit`]; our next
     /// commit is not built yet, so nothing newer of ours can be there). The root may be our
     /// own commit, cached when built: a duplicated swap whose failing copy answered first.
-    pub(super) fn resolve(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn resolve(&mut self, ctx: &mut Ctx<'_>) {
         let Phase::Resolve { current } = self.round.phase else {
             return;
         };
@@ -87,7 +85,7 @@ impl Datomic {
 
     /// The swap may or may not have happened: transactions with appends get error 13;
     /// read-only ones are retried.
-    pub(super) fn cas_unknown(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn cas_unknown(&mut self, ctx: &mut Ctx<'_>) {
         let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
         self.round.txns.retain(|t| {
             if !txn::writes(&t.ops) {
@@ -105,7 +103,7 @@ impl Datomic {
     }
 
     /// Our commit is the root (or was, under later ones): answer, and push it to peers.
-    pub(super) fn succeed(&mut self, ctx: &mut Ctx<'_, Tag>) {
+    pub(super) fn succeed(&mut self, ctx: &mut Ctx<'_>) {
         let Some(built) = self.round.built.take() else {
             return self.attempt(ctx);
         };
