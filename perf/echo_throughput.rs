@@ -114,7 +114,7 @@ fn main() {
         .collect();
     let (ours_rate, ours_cpu) = medians[0];
     let mut table = String::from(
-        "| node | msgs/s (median) | ns CPU/msg (median) | glomers' wall rate ÷ its | its CPU/msg ÷ glomers' |\n|---|---:|---:|---:|---:|\n",
+        "| node | msgs/s (median) | ns CPU/msg (median) | CPU min–max | glomers' wall rate ÷ its | its CPU/msg ÷ glomers' |\n|---|---:|---:|---:|---:|---:|\n",
     );
     for (contestant, &(rate, cpu)) in contestants.iter().zip(&medians) {
         println!(
@@ -133,10 +133,15 @@ fn main() {
         } else {
             format!(" ({})", env.join(" "))
         };
+        // `median` sorted the samples.
+        let (low, high) = (contestant.cpu[0], contestant.cpu[contestant.cpu.len() - 1]);
         table.push_str(&format!(
-            "| {}{env} | {:.0} | {cpu:.0} | {:.1}× | {:.1}× |\n",
+            "| {}{env} | {} | {} | {}–{} | {:.1}× | {:.1}× |\n",
             contestant.name,
-            rate,
+            thousands(rate),
+            thousands(cpu),
+            thousands(low),
+            thousands(high),
             ours_rate / rate,
             cpu / ours_cpu
         ));
@@ -215,6 +220,19 @@ fn wait_for_cpu_seconds(pid: libc::pid_t) -> f64 {
     assert_eq!(reaped, pid, "wait4 failed");
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// `1234567.8` → `1,234,568`.
+fn thousands(value: f64) -> String {
+    let digits = format!("{value:.0}");
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn median(values: &mut [f64]) -> f64 {
