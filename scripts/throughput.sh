@@ -116,7 +116,7 @@ bin=target/release/examples
     echo "(perf/peers/maelstrom_node_echo.rs; tokio multi-threaded runtime, one task per line,"
     echo "\`tokio::io::stdout\`), first as shipped (it logs every message received and sent at info"
     echo "level, here into /dev/null), then with \`RUST_LOG=error\`. CPU counts all its threads."
-    echo "Why it costs ~100× more per message (\`perf stat\` and \`strace -f -c\` over 50,000 echoes,"
+    echo "Why it costs over 100× more per message (\`perf stat\` and \`strace -f -c\` over 50,000 echoes,"
     echo "RUST_LOG=error): ~5 context switches, ~6 futex calls and 2 \`write\` syscalls per message"
     echo "(a task per line; replies written under a tokio Mutex through \`tokio::io::stdout\`, whose"
     echo "writes run on the blocking thread pool, the message and its newline separately), against"
