@@ -1,16 +1,44 @@
 //! Echo throughput: N echo requests through a node process over pipes, stdin to stdout.
 //!
-//! Runs glomers' release `echo` and the naive serde_json node (perf/naive_echo.rs) side by
-//! side, alternating, `--runs` times each, and prints per run the wall-clock rate (msgs/s,
-//! spawn to stdout EOF) and the node's own CPU time per message (user + sys from `wait4`,
-//! which a busy shared machine disturbs far less), then medians and ratios. Usage:
+//! Runs glomers' release `echo`, the naive serde_json node (perf/naive_echo.rs) and any
+//! `--peer NAME=PATH` contestants (e.g. the `maelstrom-node` crate's echo, built by
+//! scripts/throughput.sh) side by side, alternating within each of `--runs` rounds, and
+//! prints per run the wall-clock rate (msgs/s, spawn to stdout EOF) and the node's own CPU
+//! time per message (user + sys of all its threads, from `wait4`, which a busy shared
+//! machine disturbs far less), then medians and ratios against glomers. `--peer-env
+//! NAME=KEY=VALUE` sets an environment variable for contestant NAME (repeatable; a NAME
+//! may also be listed twice under different names to compare settings). With `--markdown
+//! PATH` the medians are also written as a markdown table. Usage:
 //!
-//!     cargo build --release --bin echo --example naive-echo
-//!     cargo run --release --example echo-throughput -- [--lines 1000000] [--runs 5]
+//!     cargo build --release --bin echo --example naive-echo --example echo-throughput
+//!     ./target/release/examples/echo-throughput [--lines 1000000] [--runs 5]
+//!         [--peer NAME=PATH]... [--peer-env NAME=KEY=VALUE]... [--markdown PATH]
 
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
+
+/// A node under test.
+struct Contestant {
+    name: String,
+    binary: PathBuf,
+    env: Vec<(String, String)>,
+    rates: Vec<f64>,
+    cpu: Vec<f64>,
+}
+
+impl Contestant {
+    fn new(name: &str, binary: PathBuf) -> Self {
+        Contestant {
+            name: name.to_string(),
+            binary,
+            env: Vec::new(),
+            rates: Vec::new(),
+            cpu: Vec::new(),
+        }
+    }
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -21,49 +49,111 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(default)
     };
+    let values = |name: &str| -> Vec<&str> {
+        let pairs = args.windows(2).filter(|pair| pair[0] == name);
+        pairs.map(|pair| pair[1].as_str()).collect()
+    };
     let lines = flag("--lines", 1_000_000);
     let runs = flag("--runs", 5);
     let release = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent()?.parent().map(|d| d.to_path_buf()));
     let release = release.expect("target/release directory");
-    let ours = release.join("echo");
-    let naive = release.join("examples").join("naive-echo");
-    for binary in [&ours, &naive] {
-        assert!(
-            binary.exists(),
-            "{} missing: cargo build --release --bin echo --example naive-echo",
-            binary.display()
-        );
+    let mut contestants = vec![
+        Contestant::new("glomers", release.join("echo")),
+        Contestant::new(
+            "naive serde_json",
+            release.join("examples").join("naive-echo"),
+        ),
+    ];
+    for peer in values("--peer") {
+        let Some((name, path)) = peer.split_once('=') else {
+            exit_usage(&format!("--peer takes NAME=PATH, got {peer:?}"));
+        };
+        contestants.push(Contestant::new(name, PathBuf::from(path)));
+    }
+    for setting in values("--peer-env") {
+        let parsed = setting
+            .split_once('=')
+            .and_then(|(name, kv)| Some((name, kv.split_once('=')?)));
+        let Some((name, (key, value))) = parsed else {
+            exit_usage(&format!("--peer-env takes NAME=KEY=VALUE, got {setting:?}"));
+        };
+        let Some(contestant) = contestants.iter_mut().find(|c| c.name == name) else {
+            exit_usage(&format!("--peer-env names no contestant: {name:?}"));
+        };
+        contestant.env.push((key.to_string(), value.to_string()));
+    }
+    for contestant in &contestants {
+        if !contestant.binary.exists() {
+            exit_usage(&format!(
+                "{} missing (glomers and naive: cargo build --release --bin echo --example naive-echo)",
+                contestant.binary.display()
+            ));
+        }
     }
     let input = session(lines);
     println!(
         "echo throughput: {lines} requests ({} MB) per run, {runs} runs each",
         input.len() >> 20
     );
-    let (mut ours_rates, mut naive_rates) = (Vec::new(), Vec::new());
-    let (mut ours_cpu, mut naive_cpu) = (Vec::new(), Vec::new());
     for run in 1..=runs {
-        let (a, a_cpu) = measure(&ours, &input, lines);
-        let (b, b_cpu) = measure(&naive, &input, lines);
-        println!(
-            "run {run}: glomers {a:>10.0} msgs/s {a_cpu:>6.0} ns CPU/msg   naive serde_json {b:>9.0} msgs/s {b_cpu:>6.0} ns CPU/msg"
-        );
-        ours_rates.push(a);
-        naive_rates.push(b);
-        ours_cpu.push(a_cpu);
-        naive_cpu.push(b_cpu);
+        for contestant in &mut contestants {
+            let (rate, cpu) = measure(contestant, &input, lines);
+            println!(
+                "run {run}: {:<24} {rate:>10.0} msgs/s {cpu:>7.0} ns CPU/msg",
+                contestant.name
+            );
+            contestant.rates.push(rate);
+            contestant.cpu.push(cpu);
+        }
     }
-    let (a, b) = (median(&mut ours_rates), median(&mut naive_rates));
-    let (a_cpu, b_cpu) = (median(&mut ours_cpu), median(&mut naive_cpu));
-    println!(
-        "median wall: glomers {a:.0} msgs/s, naive {b:.0} msgs/s, ratio {:.1}x",
-        a / b
+    let medians: Vec<(f64, f64)> = contestants
+        .iter_mut()
+        .map(|c| (median(&mut c.rates), median(&mut c.cpu)))
+        .collect();
+    let (ours_rate, ours_cpu) = medians[0];
+    let mut table = String::from(
+        "| node | msgs/s (median) | ns CPU/msg (median) | CPU min–max | glomers' wall rate ÷ its | its CPU/msg ÷ glomers' |\n|---|---:|---:|---:|---:|---:|\n",
     );
-    println!(
-        "median CPU:  glomers {a_cpu:.0} ns/msg, naive {b_cpu:.0} ns/msg, ratio {:.1}x",
-        b_cpu / a_cpu
-    );
+    for (contestant, &(rate, cpu)) in contestants.iter().zip(&medians) {
+        println!(
+            "median {:<24} {rate:>10.0} msgs/s {cpu:>7.0} ns CPU/msg   glomers: {:.1}x wall, {:.1}x CPU",
+            contestant.name,
+            ours_rate / rate,
+            cpu / ours_cpu
+        );
+        let env: Vec<String> = contestant
+            .env
+            .iter()
+            .map(|(k, v)| format!("`{k}={v}`"))
+            .collect();
+        let env = if env.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", env.join(" "))
+        };
+        // `median` sorted the samples.
+        let (low, high) = (contestant.cpu[0], contestant.cpu[contestant.cpu.len() - 1]);
+        table.push_str(&format!(
+            "| {}{env} | {} | {} | {}–{} | {:.1}× | {:.1}× |\n",
+            contestant.name,
+            thousands(rate),
+            thousands(cpu),
+            thousands(low),
+            thousands(high),
+            ours_rate / rate,
+            cpu / ours_cpu
+        ));
+    }
+    if let Some(path) = values("--markdown").first() {
+        std::fs::write(path, table).expect("write --markdown file");
+    }
+}
+
+fn exit_usage(text: &str) -> ! {
+    eprintln!("echo-throughput: {text}");
+    std::process::exit(2);
 }
 
 fn session(lines: usize) -> Vec<u8> {
@@ -80,40 +170,41 @@ fn session(lines: usize) -> Vec<u8> {
     input
 }
 
-/// Messages per second through `binary` (time from spawn to its stdout closing), and the
-/// node process's CPU nanoseconds (user + sys) per message.
-fn measure(binary: &std::path::Path, input: &[u8], lines: usize) -> (f64, f64) {
+/// Messages per second through the contestant (time from spawn to its stdout closing),
+/// and the node process's CPU nanoseconds (user + sys) per message.
+fn measure(contestant: &Contestant, input: &[u8], lines: usize) -> (f64, f64) {
     let start = Instant::now();
     // Reaped by `wait_for_cpu_seconds` (wait4, for its CPU usage), not `Child::wait`.
     #[allow(clippy::zombie_processes)]
-    let mut child = Command::new(binary)
+    let mut child = Command::new(&contestant.binary)
+        .envs(contestant.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
     let mut stdin = child.stdin.take().expect("stdin");
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
     let mut stdout = child.stdout.take().expect("stdout");
     let mut buffer = vec![0u8; 1 << 20];
     let mut replies = 0usize;
-    loop {
-        match stdout.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => replies += buffer[..n].iter().filter(|&&b| b == b'\n').count(),
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let _ = stdin.write_all(input);
+        });
+        loop {
+            match stdout.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => replies += buffer[..n].iter().filter(|&&b| b == b'\n').count(),
+            }
         }
-    }
+    });
     let elapsed = start.elapsed().as_secs_f64();
-    let _ = writer.join();
     let cpu_seconds = wait_for_cpu_seconds(child.id() as libc::pid_t);
     assert_eq!(
         replies,
         lines + 1,
         "{} answered {replies} of {} lines",
-        binary.display(),
+        contestant.name,
         lines + 1
     );
     (lines as f64 / elapsed, cpu_seconds * 1e9 / lines as f64)
@@ -129,6 +220,19 @@ fn wait_for_cpu_seconds(pid: libc::pid_t) -> f64 {
     assert_eq!(reaped, pid, "wait4 failed");
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// `1234567.8` → `1,234,568`.
+fn thousands(value: f64) -> String {
+    let digits = format!("{value:.0}");
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn median(values: &mut [f64]) -> f64 {

@@ -1,8 +1,16 @@
-//! Prints a synthetic Maelstrom input session for one node, for profiling and throughput
-//! runs: `init` (5-node cluster, so gossiping workloads have peers), a `topology` where
-//! the workload takes one, then `--requests` client requests of the workload's kinds.
+//! Prints a synthetic Maelstrom input session for one node (perf/load.rs): an `init`, then
+//! client requests mixed with the messages its peers would send it, about `--requests`
+//! lines in all. No fake peer answers the node here (the throughput benchmark,
+//! perf/workload_throughput.rs, adds those), so links and syncs retry now and then.
+//! `--env` prints instead the environment the workload's benchmark case runs the node
+//! with (one `KEY=VALUE` per line; e.g. `GLOMERS_G_COUNTER=crdt`).
 //!
 //!     cargo run --release --example make-load -- --workload broadcast --requests 200000 > load.jsonl
+//!
+//! `--workload` takes a case name (`lin-kv follower`) or a binary name (its first case).
+
+#[path = "load.rs"]
+mod load;
 
 use std::io::Write;
 
@@ -17,53 +25,19 @@ fn main() {
     let requests: usize = value("--requests")
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    let mut line = |text: String| {
-        if writeln!(out, "{text}").is_err() {
-            std::process::exit(0); // reader went away
-        }
+    let case =
+        load::case(workload).or_else(|| load::CASES.iter().find(|case| case.binary == workload));
+    let Some(case) = case else {
+        eprintln!("make-load: no load for workload {workload:?}");
+        std::process::exit(2);
     };
-    line(r#"{"id":0,"src":"c0","dest":"n0","body":{"type":"init","node_id":"n0","node_ids":["n0","n1","n2","n3","n4"],"msg_id":1}}"#.to_string());
-    if workload == "broadcast" {
-        line(r#"{"id":1,"src":"c5","dest":"n0","body":{"type":"topology","topology":{"n0":["n1","n2"],"n1":["n0","n3"],"n2":["n0","n4"],"n3":["n1"],"n4":["n2"]},"msg_id":1}}"#.to_string());
+    let mut stdout = std::io::stdout().lock();
+    if args.iter().any(|a| a == "--env") {
+        for (key, value) in case.env {
+            let _ = writeln!(stdout, "{key}={value}");
+        }
+        return;
     }
-    for i in 0..requests {
-        let client = 10 + i % 25;
-        let msg_id = i + 2;
-        let body = match workload {
-            "echo" => format!(
-                r#"{{"type":"echo","echo":"Please echo {}","msg_id":{msg_id}}}"#,
-                i % 128
-            ),
-            "unique-ids" => format!(r#"{{"type":"generate","msg_id":{msg_id}}}"#),
-            // Reads return the whole set, so keep them rare (1%) or output grows quadratically.
-            "broadcast" | "g-set" if i % 100 != 99 => {
-                let key = if workload == "broadcast" {
-                    "message"
-                } else {
-                    "element"
-                };
-                let kind = if workload == "broadcast" {
-                    "broadcast"
-                } else {
-                    "add"
-                };
-                format!(r#"{{"type":"{kind}","{key}":{i},"msg_id":{msg_id}}}"#)
-            }
-            "broadcast" | "g-set" => format!(r#"{{"type":"read","msg_id":{msg_id}}}"#),
-            "pn-counter" | "g-counter" if i % 2 == 0 => {
-                format!(r#"{{"type":"add","delta":{},"msg_id":{msg_id}}}"#, i % 5)
-            }
-            "pn-counter" | "g-counter" => format!(r#"{{"type":"read","msg_id":{msg_id}}}"#),
-            other => {
-                eprintln!("make-load: no load for workload {other:?}");
-                std::process::exit(2);
-            }
-        };
-        line(format!(
-            r#"{{"id":{},"src":"c{client}","dest":"n0","body":{body}}}"#,
-            i + 2
-        ));
-    }
+    let session = load::session(case, requests);
+    let _ = stdout.write_all(&session.bytes); // a reader that went away is not an error
 }

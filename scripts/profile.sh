@@ -4,7 +4,10 @@
 # committed flamegraphs/WORKLOAD.svg. The SVG's title holds the exact command.
 #
 #   scripts/profile.sh [--update] WORKLOAD [REQUESTS]     (default 300000 requests)
-#   WORKLOAD: echo unique-ids broadcast g-set g-counter pn-counter
+#   WORKLOAD: echo unique-ids broadcast g-set g-counter pn-counter kafka txn-rw-register
+#             txn-list-append
+# The load is perf/load.rs's session for the workload (make-load), and the node runs with
+# the environment of its throughput case (`make-load --env`, e.g. GLOMERS_G_COUNTER=crdt).
 #
 # Needs `perf` (Debian: linux-perf) and inferno (installed from crates.io if missing).
 set -euo pipefail
@@ -24,7 +27,7 @@ fi
 workload=$1
 requests=${2:-300000}
 case "$workload" in
-    echo|unique-ids|broadcast|g-set|g-counter|pn-counter) ;;
+    echo|unique-ids|broadcast|g-set|g-counter|pn-counter|kafka|txn-rw-register|txn-list-append) ;;
     *) echo "no load generator for workload '$workload'" >&2; usage ;;
 esac
 [[ "$requests" =~ ^[0-9]+$ ]] || { echo "REQUESTS must be a number, got '$requests'" >&2; exit 2; }
@@ -42,7 +45,8 @@ cargo build --release --quiet --bin "$workload" --example make-load
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ./target/release/examples/make-load --workload "$workload" --requests "$requests" > "$work/load.jsonl"
-perf record --quiet -F 4999 --call-graph dwarf,16384 -o "$work/perf.data" -- \
+read -r -a node_env <<<"$(./target/release/examples/make-load --workload "$workload" --env | tr '\n' ' ')"
+env "${node_env[@]}" perf record --quiet -F 4999 --call-graph dwarf,16384 -o "$work/perf.data" -- \
     "./target/release/$workload" < "$work/load.jsonl" > /dev/null 2> "$work/node.stderr"
 perf script -i "$work/perf.data" 2>/dev/null | inferno-collapse-perf > "$work/collapsed.txt"
 mkdir -p "$out"
