@@ -33,6 +33,9 @@ pub(crate) struct Calls<T> {
     /// msg_id → the workload's tag for that call.
     pending: AHashMap<u64, T>,
     timers: Timers<T>,
+    /// Timeout entries in `timers` whose call was answered (no longer pending): dead
+    /// weight until they fire, swept out once they are half the heap.
+    answered_timeouts: usize,
 }
 
 impl<T: Copy> Calls<T> {
@@ -40,12 +43,20 @@ impl<T: Copy> Calls<T> {
         Calls {
             pending: AHashMap::with_capacity(1024),
             timers: Timers::default(),
+            answered_timeouts: 0,
         }
     }
 
     /// The tag of the call `msg_id` answers, removed: `None` for a reply nobody awaits
     /// (its RPC timed out, or a duplicate).
     pub fn take_reply(&mut self, msg_id: u64) -> Option<T> {
+        let tag = self.pending.remove(&msg_id)?;
+        self.answered_timeouts += 1; // its timeout entry stays in the heap
+        Some(tag)
+    }
+
+    /// The tag of the call whose timeout [`Calls::pop_due`] just returned, removed.
+    pub fn take_timed_out(&mut self, msg_id: u64) -> Option<T> {
         self.pending.remove(&msg_id)
     }
 
@@ -54,14 +65,39 @@ impl<T: Copy> Calls<T> {
         self.timers.next_deadline()
     }
 
-    /// Removes and returns the earliest entry due at or before `now`.
+    /// Removes and returns the earliest entry due at or before `now`: a timer, or the
+    /// timeout of a call still pending (answered calls' timeouts are skipped here).
     pub fn pop_due(&mut self, now: Millis) -> Option<Deadline<T>> {
-        self.timers.pop_due(now)
+        loop {
+            let due = self.timers.pop_due(now)?;
+            match due {
+                Deadline::RpcTimeout(msg_id) if !self.pending.contains_key(&msg_id) => {
+                    self.answered_timeouts -= 1;
+                }
+                _ => return Some(due),
+            }
+        }
+    }
+
+    /// Sweeps answered calls' timeouts out of the heap once they are at least half of it,
+    /// so that a node making many quick RPCs is not refused for a heap full of them.
+    /// Amortised O(1) per call: a sweep of n entries follows at least n/2 answers.
+    fn sweep_answered_timeouts(&mut self) {
+        if self.answered_timeouts == 0 || self.answered_timeouts * 2 < self.timers.len() {
+            return;
+        }
+        let pending = &self.pending;
+        self.timers.retain(|due| match due {
+            Deadline::RpcTimeout(msg_id) => pending.contains_key(msg_id),
+            Deadline::Timer(_) => true,
+        });
+        self.answered_timeouts = 0;
     }
 }
 
 impl<T: Copy> Continuations<T> for Calls<T> {
     fn await_reply(&mut self, msg_id: u64, deadline: Millis, tag: T) -> bool {
+        self.sweep_answered_timeouts();
         if self.pending.len() >= MAX_PENDING_RPCS
             || !self.timers.schedule(deadline, Deadline::RpcTimeout(msg_id))
         {
@@ -73,6 +109,7 @@ impl<T: Copy> Continuations<T> for Calls<T> {
     }
 
     fn schedule_timer(&mut self, at: Millis, tag: T) -> bool {
+        self.sweep_answered_timeouts();
         self.timers.schedule(at, Deadline::Timer(tag))
     }
 
@@ -98,5 +135,31 @@ impl<Outer, Inner> Continuations<Inner> for Wrapped<'_, Outer, Inner> {
 
     fn pending_rpcs(&self) -> usize {
         self.outer.pending_rpcs()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::timers::MAX_TIMERS;
+
+    #[test]
+    fn answered_calls_do_not_fill_the_timer_heap() {
+        let mut calls: Calls<u32> = Calls::new();
+        assert!(calls.schedule_timer(5, 7), "a workload timer");
+        // Far more quick RPCs than the heap holds, each answered before its timeout.
+        for msg_id in 0..3 * MAX_TIMERS as u64 {
+            assert!(calls.await_reply(msg_id, 1_000, 1), "call {msg_id} refused");
+            assert_eq!(calls.take_reply(msg_id), Some(1));
+            assert!(calls.timers.len() <= MAX_TIMERS);
+        }
+        // One call left unanswered still times out, after the timer, and nothing else fires.
+        assert!(calls.await_reply(u64::MAX, 2_000, 9));
+        assert_eq!(calls.pop_due(10), Some(Deadline::Timer(7)));
+        assert_eq!(calls.pop_due(1_500), None, "answered timeouts are skipped");
+        assert_eq!(calls.pop_due(2_000), Some(Deadline::RpcTimeout(u64::MAX)));
+        assert_eq!(calls.take_timed_out(u64::MAX), Some(9));
+        assert_eq!(calls.pop_due(u64::MAX), None);
+        assert_eq!((calls.answered_timeouts, calls.timers.len()), (0, 0));
     }
 }

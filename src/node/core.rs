@@ -340,9 +340,9 @@ impl<W: Workload> Inner<W> {
                 let mut ctx = Self::ctx(&mut self.state, &mut self.calls, arena);
                 self.workload.on_timer(&mut ctx, tag);
             }
-            // An RPC answered in time left its timeout in the heap: nothing to do.
+            // Only timeouts of calls still pending come out of `pop_due`.
             Deadline::RpcTimeout(msg_id) => {
-                if let Some(tag) = self.calls.take_reply(msg_id) {
+                if let Some(tag) = self.calls.take_timed_out(msg_id) {
                     let mut ctx = Self::ctx(&mut self.state, &mut self.calls, arena);
                     self.workload.on_rpc_reply(&mut ctx, tag, RpcReply::Timeout);
                 }

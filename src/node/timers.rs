@@ -1,8 +1,9 @@
 //! Deadlines the core must act on: workload timers and RPC timeouts, in one min-heap.
 //!
 //! RPC timeout entries are not removed when the reply arrives; the core skips entries whose
-//! call is no longer pending when they fire. The heap is bounded: a workload that tries to
-//! schedule more than [`MAX_TIMERS`] deadlines gets `false` back instead of unbounded growth.
+//! call is no longer pending when they fire, and sweeps them out with [`Timers::retain`]
+//! once they are most of the heap. The heap is bounded: a workload that tries to schedule
+//! more than [`MAX_TIMERS`] deadlines gets `false` back instead of unbounded growth.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -95,6 +96,11 @@ impl<T: Copy> Timers<T> {
             }
             _ => None,
         }
+    }
+
+    /// Keeps only the entries for which `keep` is true (O(n); order is preserved).
+    pub fn retain(&mut self, mut keep: impl FnMut(&Deadline<T>) -> bool) {
+        self.heap.retain(|Reverse(entry)| keep(&entry.what));
     }
 
     /// Number of scheduled entries.
