@@ -20,10 +20,12 @@
 //! (resend unacknowledged values, send owed acks; armed only while something is owed).
 
 pub mod gossip;
+pub mod links;
 pub mod state;
 pub mod strategy;
 
 pub use gossip::Link;
+pub use links::Links;
 pub use state::Values;
 pub use strategy::{Flush, Peers, Strategy};
 
@@ -54,8 +56,8 @@ pub struct Broadcast {
     hub: usize,
     /// Peers we forward new values to.
     neighbours: Vec<usize>,
-    /// One per node (indexed like `names`); our own entry stays unused.
-    links: Vec<Link>,
+    /// One per peer we talk to, opened on first use.
+    links: Links,
     flush_armed: bool,
     maintenance_armed: bool,
     /// A time (our clock) at which the hub's grid ticked, estimated from its periodic
@@ -78,7 +80,7 @@ impl Broadcast {
             me: 0,
             hub: 0,
             neighbours: Vec::new(),
-            links: Vec::new(),
+            links: Links::default(),
             flush_armed: false,
             maintenance_armed: false,
             hub_tick: None,
@@ -147,7 +149,7 @@ impl Broadcast {
             for &peer in &list {
                 if !self.neighbours.contains(&peer) && peer != self.me {
                     self.neighbours.push(peer);
-                    if let Some(link) = self.links.get_mut(peer) {
+                    if let Some(link) = self.links.open(peer) {
                         for (position, value) in self.values.iter().enumerate() {
                             link.queue(value, position as u64);
                         }
@@ -184,7 +186,7 @@ impl Broadcast {
         let values = msg.field("values")?;
         let name = self.names.get(from).map(String::as_str).unwrap_or("");
         let log = self.values.log();
-        if let Some(link) = self.links.get_mut(from) {
+        if let Some(link) = self.links.open(from) {
             link.on_ack(ack, log.len());
             link.on_received(seq, ctx.now());
             // Hearing from a peer whose values are overdue means the link just healed:
@@ -302,7 +304,7 @@ impl Broadcast {
             _ => None,
         };
         let log = self.values.log();
-        for (peer, link) in self.links.iter_mut().enumerate() {
+        for (peer, link) in self.links.iter_mut() {
             if link.flush_wanted(log.len(), batch) {
                 let name = self.names.get(peer).map(String::as_str).unwrap_or("");
                 link.send(ctx, name, batch, grid, log);
@@ -317,7 +319,7 @@ impl Broadcast {
         let s = &self.strategy;
         let now = ctx.now();
         let log = self.values.log();
-        for (peer, link) in self.links.iter_mut().enumerate() {
+        for (peer, link) in self.links.iter_mut() {
             if link.maintenance_due(now, s.ack_ms, s.retry_ms, s.retry_max_ms) {
                 link.note_retry();
                 let name = self.names.get(peer).map(String::as_str).unwrap_or("");
@@ -343,7 +345,7 @@ impl Workload for Broadcast {
         self.names = ctx.node_ids().to_vec();
         self.me = ctx.node_index();
         let n = self.names.len();
-        self.links = vec![Link::new(self.strategy.queue_max); n];
+        self.links = Links::new(n, self.strategy.queue_max);
         self.hub = match &self.strategy.peers {
             Peers::Star { hub: Some(hub) } => self.index_of(hub).unwrap_or_else(|| {
                 eprintln!("broadcast: hub {hub:?} is not a node; using the first node");
@@ -352,6 +354,9 @@ impl Workload for Broadcast {
             _ => 0,
         };
         self.neighbours = neighbours(&self.strategy.peers, self.me, self.hub, n);
+        for &peer in &self.neighbours {
+            self.links.open(peer);
+        }
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
