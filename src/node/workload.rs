@@ -87,7 +87,52 @@ pub trait Workload {
 /// running strategy through [`Ctx::map_tags`], so each strategy keeps its own `Tag` type.
 ///
 /// `forward_workload!(GCounter, GCounterTag { SeqKv(PerNodeCounter), Crdt(PnCounter) })`
-/// expects `enum GCounter { SeqKv(PerNodeCounter), Crdt(PnCounter) }`.
+/// expects `enum GCounter { SeqKv(PerNodeCounter), Crdt(PnCounter) }`:
+///
+/// ```
+/// use glomers::node::{Ctx, Message, NodeCore, RequestError, Workload};
+///
+/// /// Answers `ping` after a timer of 5 ms…
+/// struct Slow;
+/// /// …or at once.
+/// struct Fast;
+///
+/// impl Workload for Slow {
+///     type Tag = u64; // the msg_id to answer
+///     fn on_message(&mut self, ctx: &mut Ctx<'_, u64>, msg: &Message<'_>) -> Result<(), RequestError> {
+///         ctx.set_timer(5, msg.msg_id.unwrap_or(0));
+///         Ok(())
+///     }
+///     fn on_timer(&mut self, ctx: &mut Ctx<'_, u64>, msg_id: u64) {
+///         ctx.reply_to("c1", msg_id, "pong");
+///     }
+/// }
+///
+/// impl Workload for Fast {
+///     type Tag = ();
+///     fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+///         ctx.reply(msg, "pong");
+///         Ok(())
+///     }
+/// }
+///
+/// /// Picks its strategy at start.
+/// enum Pinger {
+///     Slow(Slow),
+///     Fast(Fast),
+/// }
+///
+/// glomers::forward_workload!(Pinger, PingerTag { Slow(Slow), Fast(Fast) });
+///
+/// let mut node = NodeCore::new(Pinger::Slow(Slow), 1);
+/// node.handle_input(0, br#"{"src":"c0","dest":"n1","body":{"type":"init","node_id":"n1","node_ids":["n1"],"msg_id":1}}
+/// {"src":"c1","dest":"n1","body":{"type":"ping","msg_id":7}}
+/// "#);
+/// assert!(!String::from_utf8_lossy(node.output()).contains("pong"));
+/// assert_eq!(node.next_deadline(), Some(5), "Slow's u64 tag, stored as PingerTag::Slow(7)");
+/// node.handle_timeout(5);
+/// assert!(String::from_utf8_lossy(node.output()).contains(r#""type":"pong","in_reply_to":7"#));
+/// ```
 #[macro_export]
 macro_rules! forward_workload {
     ($node:ident, $tag:ident { $($variant:ident($inner:ty)),+ $(,)? }) => {
