@@ -50,7 +50,7 @@ fn maelstrom_script_explains_where_to_get_maelstrom() {
 fn profile_script_rejects_bad_arguments() {
     let out = script("profile.sh", &[], &system_path());
     assert_eq!(out.status.code(), Some(2));
-    let out = script("profile.sh", &["kafka"], &system_path());
+    let out = script("profile.sh", &["no-such-workload"], &system_path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no load generator"));
     let out = script("profile.sh", &["echo", "many"], &system_path());
