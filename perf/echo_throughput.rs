@@ -3,10 +3,12 @@
 //! Runs glomers' release `echo` and the naive serde_json node (perf/naive_echo.rs) side by
 //! side, alternating, `--runs` times each, and prints per run the wall-clock rate (msgs/s,
 //! spawn to stdout EOF) and the node's own CPU time per message (user + sys from `wait4`,
-//! which a busy shared machine disturbs far less), then medians and ratios. Usage:
+//! which a busy shared machine disturbs far less), then medians and ratios. With
+//! `--baseline PATH`, a third binary (e.g. a copy of an older `echo`) runs in the same
+//! rotation, so that a change is measured side by side with what it replaces. Usage:
 //!
-//!     cargo build --release --bin echo --example naive-echo
-//!     cargo run --release --example echo-throughput -- [--lines 1000000] [--runs 5]
+//!     cargo build --release --bin echo --example naive-echo --example echo-throughput
+//!     ./target/release/examples/echo-throughput [--lines 1000000] [--runs 5] [--baseline PATH]
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -23,13 +25,18 @@ fn main() {
     };
     let lines = flag("--lines", 1_000_000);
     let runs = flag("--runs", 5);
+    let baseline = args
+        .iter()
+        .position(|a| a == "--baseline")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
     let release = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent()?.parent().map(|d| d.to_path_buf()));
     let release = release.expect("target/release directory");
     let ours = release.join("echo");
     let naive = release.join("examples").join("naive-echo");
-    for binary in [&ours, &naive] {
+    for binary in [&ours, &naive].into_iter().chain(&baseline) {
         assert!(
             binary.exists(),
             "{} missing: cargo build --release --bin echo --example naive-echo",
@@ -43,8 +50,15 @@ fn main() {
     );
     let (mut ours_rates, mut naive_rates) = (Vec::new(), Vec::new());
     let (mut ours_cpu, mut naive_cpu) = (Vec::new(), Vec::new());
+    let (mut baseline_rates, mut baseline_cpu) = (Vec::new(), Vec::new());
     for run in 1..=runs {
         let (a, a_cpu) = measure(&ours, &input, lines);
+        if let Some(baseline) = &baseline {
+            let (c, c_cpu) = measure(baseline, &input, lines);
+            println!("run {run}: baseline {c:>9.0} msgs/s {c_cpu:>6.0} ns CPU/msg");
+            baseline_rates.push(c);
+            baseline_cpu.push(c_cpu);
+        }
         let (b, b_cpu) = measure(&naive, &input, lines);
         println!(
             "run {run}: glomers {a:>10.0} msgs/s {a_cpu:>6.0} ns CPU/msg   naive serde_json {b:>9.0} msgs/s {b_cpu:>6.0} ns CPU/msg"
@@ -64,6 +78,15 @@ fn main() {
         "median CPU:  glomers {a_cpu:.0} ns/msg, naive {b_cpu:.0} ns/msg, ratio {:.1}x",
         b_cpu / a_cpu
     );
+    if let Some(baseline) = &baseline {
+        let (c, c_cpu) = (median(&mut baseline_rates), median(&mut baseline_cpu));
+        println!(
+            "baseline {}: median {c:.0} msgs/s, {c_cpu:.0} ns CPU/msg (glomers: {:.2}x the rate, {:.2}x the CPU)",
+            baseline.display(),
+            a / c,
+            a_cpu / c_cpu
+        );
+    }
 }
 
 fn session(lines: usize) -> Vec<u8> {

@@ -23,7 +23,7 @@ use simd_json::{INPUT_PADDING, Node};
 
 use super::framing::WholeLines;
 use super::json::Json;
-use super::parse::{Document, Parser};
+use super::parse::Parser;
 
 /// The whole lines of one batch, made into one JSON array document.
 pub struct Batch<'b> {
@@ -42,6 +42,8 @@ pub struct Batch<'b> {
     position: usize,
     /// Framer position of the input not in this batch (an over-long line, or the end).
     rest: usize,
+    /// Holds the copy (if any) and the parsed tape.
+    arena: &'b Bump,
 }
 
 impl<'b> Batch<'b> {
@@ -100,6 +102,7 @@ impl<'b> Batch<'b> {
             separators,
             position,
             rest,
+            arena,
         }
     }
 
@@ -128,21 +131,15 @@ impl<'b> Batch<'b> {
         Some(&self.document[start..end])
     }
 
-    /// Parses the batch; `Some` only if its lines are exactly the array's elements (see
-    /// the module doc). Hand the document back with [`Parser::recycle`].
-    pub fn parse(&mut self, parser: &mut Parser) -> Option<Document<'_>> {
+    /// Parses the batch into a view of the array; `Some` only if its lines are exactly
+    /// the array's elements (see the module doc).
+    pub fn parse(&mut self, parser: &mut Parser) -> Option<Json<'_>> {
+        let arena = self.arena;
         let &last = self.separators.last()?;
-        let document = parser.parse_document(self.document, last + 1).ok()?;
-        let aligned = document.root().is_some_and(|array| {
-            array.len() == self.separators.len()
-                && elements_end_at(array, parser.structural_indexes(), &self.separators)
-        });
-        if aligned {
-            Some(document)
-        } else {
-            parser.recycle(document);
-            None
-        }
+        let array = parser.parse_in_place(arena, self.document, last + 1).ok()?;
+        let aligned = array.len() == self.separators.len()
+            && elements_end_at(array, parser.structural_indexes(), &self.separators);
+        aligned.then_some(array)
     }
 
     /// Puts back every byte the batch changed, so that its lines can be parsed again one
@@ -208,11 +205,7 @@ mod tests {
         let whole = framer.take_whole_lines().expect("whole lines");
         let mut batch = Batch::gather(whole, &arena, 64);
         let result = match batch.parse(&mut parser) {
-            Some(document) => {
-                let count = document.root().map(|array| array.len());
-                parser.recycle(document);
-                Ok(count.expect("root"))
-            }
+            Some(array) => Ok(array.len()),
             None => Err(batch.len()),
         };
         batch.restore();
@@ -253,14 +246,12 @@ mod tests {
         let arena = Bump::new();
         let mut parser = Parser::new();
         let mut batch = Batch::gather(framer.take_whole_lines().expect("lines"), &arena, 64);
-        let document = batch.parse(&mut parser).expect("one document");
-        let array = document.root().expect("root");
+        let array = batch.parse(&mut parser).expect("one document");
         let values: Vec<&str> = array
             .items()
             .filter_map(|item| item.get("e")?.as_str())
             .collect();
         assert_eq!(values, ["a\"bé\n", "😀"]);
-        parser.recycle(document);
         batch.restore();
         drop(batch);
         assert_eq!(parse_batch(input), Ok(2));
@@ -291,8 +282,7 @@ mod tests {
         let mut parser = Parser::new();
         let mut batch = Batch::gather(framer.take_whole_lines().expect("lines"), &arena, 64);
         assert_eq!(batch.len(), 2);
-        let document = batch.parse(&mut parser).expect("1 and 2");
-        parser.recycle(document);
+        assert!(batch.parse(&mut parser).is_some(), "1 and 2");
         batch.restore();
         let rest = batch.resume_position(2);
         drop(batch);

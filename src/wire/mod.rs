@@ -12,5 +12,5 @@ pub use batch::Batch;
 pub use error_code::ErrorCode;
 pub use framing::{Frame, LineFramer, WholeLines};
 pub use json::{Json, JsonKind};
-pub use parse::{Document, Parser};
+pub use parse::Parser;
 pub use writer::{ArrayWriter, ObjectWriter};

@@ -1,32 +1,29 @@
 //! simd-json parsing of input lines into views backed by a per-batch bumpalo arena.
 //!
-//! The hot path, [`Parser::parse_document`], parses a padded buffer where it lies (a
+//! The hot path, [`Parser::parse_in_place`], parses a padded buffer where it lies (a
 //! batch's lines where the framer holds them, see [`super::batch`]; the framer keeps
 //! simd-json's padding readable after every line): strings are unescaped inside the
-//! buffer, and the parser's own tape is lent out as a [`Document`] until the caller hands
-//! it back ([`Parser::recycle`]) — nothing is copied. [`Parser::parse`] copies the line
-//! and the tape into an arena instead, for callers holding `&[u8]` who want a view that
-//! lives as long as the arena. The driver resets the arena after each input batch, which
-//! keeps its memory for the next one; the tape vector and simd-json's scratch buffers are
-//! reused across documents, so steady-state parsing allocates nothing.
+//! buffer, and the finished tape is copied into the arena. [`Parser::parse`] first copies
+//! the line into the arena, for callers holding `&[u8]`. The driver resets the arena
+//! after each input batch, which keeps its memory for the next one; the tape vector and
+//! simd-json's scratch buffers are reused across lines, so steady-state parsing allocates
+//! nothing.
+//!
+//! Why copy the tape rather than lend it out: simd-json's stage 2 gets each string from
+//! its `parse_str` (called through a function pointer: runtime CPU detection) as a
+//! `Result` in memory. Inlined here, with the copy after it, rustc 1.95 reloads the
+//! string's pointer and length as two 8-byte words, which the CPU forwards from the two
+//! stores that wrote them. In every no-copy arrangement tried (the tape lent out to the
+//! caller, a closure over it, `fill_tape_padded` not inlined) it reloads them as one
+//! 16-byte word, which cannot be forwarded and stalls on every string: stage 2 took twice
+//! as long, far more than the copy costs (echo, 1M requests: 186 ms CPU with the tape
+//! lent out, 166 ms with it copied). So `fill_tape_padded` is called from this one place,
+//! to stay inlined here; `perf/stage2-reloads.sh` checks the machine code.
 
 use bumpalo::Bump;
 use simd_json::{Buffers, INPUT_PADDING, Tape};
 
 use super::json::Json;
-
-/// A parsed document: the parser's tape, lent out. Give it back with
-/// [`Parser::recycle`], or the next parse starts a new tape (an allocation).
-pub struct Document<'d> {
-    tape: Tape<'d>,
-}
-
-impl Document<'_> {
-    /// The document's value; `None` only for a truncated tape.
-    pub fn root(&self) -> Option<Json<'_>> {
-        Json::from_tape(&self.tape.0)
-    }
-}
 
 /// Reusable simd-json state.
 pub struct Parser {
@@ -64,29 +61,6 @@ impl Parser {
         let padded = arena.alloc_slice_fill_copy(line.len() + INPUT_PADDING, 0u8);
         padded[..line.len()].copy_from_slice(line);
         self.parse_in_place(arena, padded, line.len())
-    }
-
-    /// Parses the document `bytes[..len]` in place (strings are unescaped inside it) into
-    /// the parser's tape, lent out as a [`Document`]; `bytes` must extend at least
-    /// [`INPUT_PADDING`] bytes past `len`, and those bytes are left unchanged.
-    pub fn parse_document<'d>(
-        &mut self,
-        bytes: &'d mut [u8],
-        len: usize,
-    ) -> Result<Document<'d>, simd_json::Error> {
-        let mut tape: Tape<'d> = std::mem::replace(&mut self.tape, Tape(Vec::new())).reset();
-        match simd_json::fill_tape_padded(bytes, len, &mut self.buffers, &mut tape) {
-            Ok(()) => Ok(Document { tape }),
-            Err(error) => {
-                self.tape = tape.reset();
-                Err(error)
-            }
-        }
-    }
-
-    /// Takes back a [`Document`]'s tape, to reuse its allocation.
-    pub fn recycle(&mut self, document: Document<'_>) {
-        self.tape = document.tape.reset();
     }
 
     /// Parses the document `bytes[..len]` in place (strings are unescaped inside it);

@@ -16,60 +16,80 @@ use super::json::Json;
 /// Appends `text` as a JSON string literal.
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
-    let Some(first) = find_escape(bytes) else {
-        // The common case: nothing to escape.
-        out.reserve(bytes.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(bytes);
-        out.push(b'"');
-        return;
-    };
-    write_escaped(out, bytes, first);
+    if needs_escape(bytes) {
+        return write_escaped(out, bytes);
+    }
+    // The common case: nothing to escape.
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(bytes);
+    out.push(b'"');
 }
 
-/// Slow path of [`write_str`]: `bytes[first]` is the first byte needing an escape.
-fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], first: usize) {
+/// Slow path of [`write_str`]: some byte needs an escape.
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
-    out.extend_from_slice(&bytes[..first]);
-    write_escape(out, bytes[first]);
-    let bytes = &bytes[first + 1..];
     let mut clean_from = 0;
-    let mut at = 0;
-    while let Some(found) = find_escape(&bytes[at..]) {
-        let i = at + found;
-        out.extend_from_slice(&bytes[clean_from..i]);
-        write_escape(out, bytes[i]);
-        clean_from = i + 1;
-        at = i + 1;
+    for (i, &byte) in bytes.iter().enumerate() {
+        if escapes(byte) {
+            out.extend_from_slice(&bytes[clean_from..i]);
+            write_escape(out, byte);
+            clean_from = i + 1;
+        }
     }
     out.extend_from_slice(&bytes[clean_from..]);
     out.push(b'"');
 }
 
-/// Index of the first byte that JSON requires escaping (`"`, `\\`, or a control byte).
-/// Checks eight bytes at a time (SWAR): most strings need no escape at all.
-fn find_escape(bytes: &[u8]) -> Option<usize> {
+/// True for a byte JSON requires escaping in a string: a quote, a backslash or a control byte.
+fn escapes(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+/// True if some byte of `bytes` [`escapes`]. Eight bytes at a time (SWAR), the last
+/// (partial) word read overlapping the one before it, so that the short strings of
+/// message envelopes and keys cost one or two word checks and no byte loop.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    if len >= 8 {
+        let (words, _) = bytes.as_chunks::<8>();
+        let tail = len - 8;
+        words
+            .iter()
+            .any(|word| word_escapes(u64::from_le_bytes(*word)))
+            || word_escapes(u64::from_le_bytes(word_at(bytes, tail)))
+    } else if len >= 4 {
+        // Two (maybe overlapping) 4-byte halves make one word.
+        let low = u32::from_le_bytes(half_at(bytes, 0));
+        let high = u32::from_le_bytes(half_at(bytes, len - 4));
+        word_escapes(u64::from(low) | u64::from(high) << 32)
+    } else {
+        bytes.iter().any(|&byte| escapes(byte))
+    }
+}
+
+fn word_at(bytes: &[u8], at: usize) -> [u8; 8] {
+    let mut word = [0; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    word
+}
+
+fn half_at(bytes: &[u8], at: usize) -> [u8; 4] {
+    let mut half = [0; 4];
+    half.copy_from_slice(&bytes[at..at + 4]);
+    half
+}
+
+/// True if a byte of `word` [`escapes`] (exact: the borrows of the subtraction may only
+/// misplace which byte is flagged, never whether one is).
+fn word_escapes(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let has_zero_byte = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes([
-            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-        ]);
-        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-        let quote = has_zero_byte(word ^ (ONES * b'"' as u64));
-        let backslash = has_zero_byte(word ^ (ONES * b'\\' as u64));
-        if control | quote | backslash != 0 {
-            break;
-        }
-        offset += 8;
-    }
-    bytes[offset..]
-        .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-        .map(|i| offset + i)
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    let quote = has_zero_byte(word ^ (ONES * b'"' as u64));
+    let backslash = has_zero_byte(word ^ (ONES * b'\\' as u64));
+    control | quote | backslash != 0
 }
 
 fn write_escape(out: &mut Vec<u8>, byte: u8) {

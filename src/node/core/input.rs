@@ -56,8 +56,8 @@ impl<W: Workload> NodeCore<W> {
         let mut handled = 0;
         let parsed = batch.parse(&mut self.parser);
         let whole_batch = parsed.is_some();
-        if let Some(document) = parsed {
-            for value in document.root().iter().flat_map(|array| array.items()) {
+        if let Some(array) = parsed {
+            for value in array.items() {
                 if self.inner.output_full(limit) {
                     break;
                 }
@@ -65,7 +65,6 @@ impl<W: Workload> NodeCore<W> {
                     .handle_parsed(&mut self.parser, arena, Ok(value), &[]);
                 handled += 1;
             }
-            self.parser.recycle(document);
         }
         batch.restore();
         let (lines, resume) = (batch.len(), batch.resume_position(handled));
