@@ -34,9 +34,9 @@ fn main() {
         .ok()
         .and_then(|p| p.parent()?.parent().map(|d| d.to_path_buf()));
     let release = release.expect("target/release directory");
-    let ours = release.join("echo");
-    let naive = release.join("examples").join("naive-echo");
-    for binary in [&ours, &naive].into_iter().chain(&baseline) {
+    let ours_binary = release.join("echo");
+    let naive_binary = release.join("examples").join("naive-echo");
+    for binary in [&ours_binary, &naive_binary].into_iter().chain(&baseline) {
         assert!(
             binary.exists(),
             "{} missing: cargo build --release --bin echo --example naive-echo",
@@ -48,44 +48,98 @@ fn main() {
         "echo throughput: {lines} requests ({} MB) per run, {runs} runs each",
         input.len() >> 20
     );
-    let (mut ours_rates, mut naive_rates) = (Vec::new(), Vec::new());
-    let (mut ours_cpu, mut naive_cpu) = (Vec::new(), Vec::new());
-    let (mut baseline_rates, mut baseline_cpu) = (Vec::new(), Vec::new());
+    let (mut ours, mut naive) = (Series::default(), Series::default());
+    let mut old = Series::default();
     for run in 1..=runs {
-        let (a, a_cpu) = measure(&ours, &input, lines);
+        let a = measure(&ours_binary, &input, lines);
         if let Some(baseline) = &baseline {
-            let (c, c_cpu) = measure(baseline, &input, lines);
-            println!("run {run}: baseline {c:>9.0} msgs/s {c_cpu:>6.0} ns CPU/msg");
-            baseline_rates.push(c);
-            baseline_cpu.push(c_cpu);
+            let c = measure(baseline, &input, lines);
+            println!("run {run}: baseline {}", c.describe());
+            old.push(c);
         }
-        let (b, b_cpu) = measure(&naive, &input, lines);
+        let b = measure(&naive_binary, &input, lines);
         println!(
-            "run {run}: glomers {a:>10.0} msgs/s {a_cpu:>6.0} ns CPU/msg   naive serde_json {b:>9.0} msgs/s {b_cpu:>6.0} ns CPU/msg"
+            "run {run}: glomers {}   naive serde_json {}",
+            a.describe(),
+            b.describe()
         );
-        ours_rates.push(a);
-        naive_rates.push(b);
-        ours_cpu.push(a_cpu);
-        naive_cpu.push(b_cpu);
+        ours.push(a);
+        naive.push(b);
     }
-    let (a, b) = (median(&mut ours_rates), median(&mut naive_rates));
-    let (a_cpu, b_cpu) = (median(&mut ours_cpu), median(&mut naive_cpu));
+    let (a, b) = (ours.median(), naive.median());
     println!(
-        "median wall: glomers {a:.0} msgs/s, naive {b:.0} msgs/s, ratio {:.1}x",
-        a / b
+        "median wall: glomers {:.0} msgs/s, naive {:.0} msgs/s, ratio {:.1}x",
+        a.rate,
+        b.rate,
+        a.rate / b.rate
     );
     println!(
-        "median CPU:  glomers {a_cpu:.0} ns/msg, naive {b_cpu:.0} ns/msg, ratio {:.1}x",
-        b_cpu / a_cpu
+        "median CPU:  glomers {:.0} ns/msg (user {:.0}, sys {:.0}), naive {:.0} ns/msg, ratio {:.1}x",
+        a.cpu_ns(),
+        a.user_ns,
+        a.sys_ns,
+        b.cpu_ns(),
+        b.cpu_ns() / a.cpu_ns()
     );
     if let Some(baseline) = &baseline {
-        let (c, c_cpu) = (median(&mut baseline_rates), median(&mut baseline_cpu));
+        let c = old.median();
         println!(
-            "baseline {}: median {c:.0} msgs/s, {c_cpu:.0} ns CPU/msg (glomers: {:.2}x the rate, {:.2}x the CPU)",
+            "baseline {}: median {:.0} msgs/s, {:.0} ns CPU/msg (user {:.0}, sys {:.0}); glomers: {:.2}x the rate, {:.2}x the CPU",
             baseline.display(),
-            a / c,
-            a_cpu / c_cpu
+            c.rate,
+            c.cpu_ns(),
+            c.user_ns,
+            c.sys_ns,
+            a.rate / c.rate,
+            a.cpu_ns() / c.cpu_ns()
         );
+    }
+}
+
+/// One run of one binary.
+#[derive(Clone, Copy)]
+struct Sample {
+    /// Messages per second, spawn to stdout EOF.
+    rate: f64,
+    /// The node's user and system CPU nanoseconds per message.
+    user_ns: f64,
+    sys_ns: f64,
+}
+
+impl Sample {
+    fn cpu_ns(&self) -> f64 {
+        self.user_ns + self.sys_ns
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{:>10.0} msgs/s {:>6.0} ns CPU/msg",
+            self.rate,
+            self.cpu_ns()
+        )
+    }
+}
+
+/// The runs of one binary; medians taken field by field.
+#[derive(Default)]
+struct Series(Vec<Sample>);
+
+impl Series {
+    fn push(&mut self, sample: Sample) {
+        self.0.push(sample);
+    }
+
+    /// Median rate, median CPU (user + sys), and user and sys in the proportion of the
+    /// run with the median CPU.
+    fn median(&self) -> Sample {
+        let mut by_cpu = self.0.clone();
+        by_cpu.sort_by(|a, b| a.cpu_ns().total_cmp(&b.cpu_ns()));
+        let mut rates: Vec<f64> = self.0.iter().map(|s| s.rate).collect();
+        rates.sort_by(f64::total_cmp);
+        Sample {
+            rate: rates[rates.len() / 2],
+            ..by_cpu[by_cpu.len() / 2]
+        }
     }
 }
 
@@ -104,8 +158,8 @@ fn session(lines: usize) -> Vec<u8> {
 }
 
 /// Messages per second through `binary` (time from spawn to its stdout closing), and the
-/// node process's CPU nanoseconds (user + sys) per message.
-fn measure(binary: &std::path::Path, input: &[u8], lines: usize) -> (f64, f64) {
+/// node process's CPU nanoseconds (user, sys) per message.
+fn measure(binary: &std::path::Path, input: &[u8], lines: usize) -> Sample {
     let start = Instant::now();
     // Reaped by `wait_for_cpu_seconds` (wait4, for its CPU usage), not `Child::wait`.
     #[allow(clippy::zombie_processes)]
@@ -131,7 +185,7 @@ fn measure(binary: &std::path::Path, input: &[u8], lines: usize) -> (f64, f64) {
     }
     let elapsed = start.elapsed().as_secs_f64();
     let _ = writer.join();
-    let cpu_seconds = wait_for_cpu_seconds(child.id() as libc::pid_t);
+    let (user_seconds, sys_seconds) = wait_for_cpu_seconds(child.id() as libc::pid_t);
     assert_eq!(
         replies,
         lines + 1,
@@ -139,11 +193,15 @@ fn measure(binary: &std::path::Path, input: &[u8], lines: usize) -> (f64, f64) {
         binary.display(),
         lines + 1
     );
-    (lines as f64 / elapsed, cpu_seconds * 1e9 / lines as f64)
+    Sample {
+        rate: lines as f64 / elapsed,
+        user_ns: user_seconds * 1e9 / lines as f64,
+        sys_ns: sys_seconds * 1e9 / lines as f64,
+    }
 }
 
-/// Reaps the child and returns its user + system CPU seconds.
-fn wait_for_cpu_seconds(pid: libc::pid_t) -> f64 {
+/// Reaps the child and returns its user and system CPU seconds.
+fn wait_for_cpu_seconds(pid: libc::pid_t) -> (f64, f64) {
     let mut status = 0;
     // SAFETY: rusage is plain data, fully written by wait4 on success.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -151,10 +209,5 @@ fn wait_for_cpu_seconds(pid: libc::pid_t) -> f64 {
     let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(reaped, pid, "wait4 failed");
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
+    (seconds(usage.ru_utime), seconds(usage.ru_stime))
 }

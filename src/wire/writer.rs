@@ -14,6 +14,11 @@ use simd_json::{Node, StaticNode};
 use super::json::Json;
 
 /// Appends `text` as a JSON string literal.
+///
+/// Inlined (as are the object writer's field methods) so that for a constant — a key, a
+/// message type — the escape check folds away at compile time and the copy has a known
+/// length: most strings in a reply are constants.
+#[inline]
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     if needs_escape(bytes) {
@@ -27,6 +32,8 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) {
 }
 
 /// Slow path of [`write_str`]: some byte needs an escape.
+#[cold]
+#[inline(never)]
 fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
     let mut clean_from = 0;
@@ -49,6 +56,7 @@ fn escapes(byte: u8) -> bool {
 /// True if some byte of `bytes` [`escapes`]. Eight bytes at a time (SWAR), the last
 /// (partial) word read overlapping the one before it, so that the short strings of
 /// message envelopes and keys cost one or two word checks and no byte loop.
+#[inline]
 fn needs_escape(bytes: &[u8]) -> bool {
     let len = bytes.len();
     if len >= 8 {
@@ -68,12 +76,14 @@ fn needs_escape(bytes: &[u8]) -> bool {
     }
 }
 
+#[inline]
 fn word_at(bytes: &[u8], at: usize) -> [u8; 8] {
     let mut word = [0; 8];
     word.copy_from_slice(&bytes[at..at + 8]);
     word
 }
 
+#[inline]
 fn half_at(bytes: &[u8], at: usize) -> [u8; 4] {
     let mut half = [0; 4];
     half.copy_from_slice(&bytes[at..at + 4]);
@@ -82,6 +92,7 @@ fn half_at(bytes: &[u8], at: usize) -> [u8; 4] {
 
 /// True if a byte of `word` [`escapes`] (exact: the borrows of the subtraction may only
 /// misplace which byte is flagged, never whether one is).
+#[inline]
 fn word_escapes(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -113,6 +124,7 @@ fn write_escape(out: &mut Vec<u8>, byte: u8) {
 }
 
 /// Appends an unsigned integer.
+#[inline]
 pub fn write_u64(out: &mut Vec<u8>, value: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
@@ -213,6 +225,7 @@ impl<'b> ObjectWriter<'b> {
 
     /// Continues an object whose opening (and some fields) the caller wrote; `close` is
     /// written on drop. The node core uses it to finish a message envelope and its line.
+    #[inline]
     pub(crate) fn resume(out: &'b mut Vec<u8>, has_fields: bool, close: &'static [u8]) -> Self {
         ObjectWriter {
             out,
@@ -221,6 +234,7 @@ impl<'b> ObjectWriter<'b> {
         }
     }
 
+    #[inline]
     fn key(&mut self, key: &str) -> &mut Vec<u8> {
         if !self.empty {
             self.out.push(b',');
@@ -232,6 +246,7 @@ impl<'b> ObjectWriter<'b> {
     }
 
     /// `"key": "value"`
+    #[inline]
     pub fn str(&mut self, key: &str, value: &str) -> &mut Self {
         let out = self.key(key);
         write_str(out, value);
@@ -239,6 +254,7 @@ impl<'b> ObjectWriter<'b> {
     }
 
     /// `"key": 123`
+    #[inline]
     pub fn u64(&mut self, key: &str, value: u64) -> &mut Self {
         let out = self.key(key);
         write_u64(out, value);
@@ -273,6 +289,7 @@ impl<'b> ObjectWriter<'b> {
     }
 
     /// `"key": <a parsed value, passed through>`
+    #[inline]
     pub fn json(&mut self, key: &str, value: Json<'_>) -> &mut Self {
         let out = self.key(key);
         write_json(out, value);
