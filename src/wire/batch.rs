@@ -60,7 +60,14 @@ impl<'b> Batch<'b> {
         let mut separators = ArenaVec::with_capacity_in(len / 64 + 1, arena);
         let mut line_start = 1;
         let mut stop = 1;
-        for newline in memchr::memchr_iter(b'\n', &bytes[1..=len]).map(|at| at + 1) {
+        let mut backslash = false;
+        // One pass finds the line ends and whether any line has a backslash.
+        for found in memchr::memchr2_iter(b'\n', b'\\', &bytes[1..=len]).map(|at| at + 1) {
+            if bytes[found] == b'\\' {
+                backslash = true;
+                continue;
+            }
+            let newline = found;
             let mut line_end = newline;
             if line_end > line_start && bytes[line_end - 1] == b'\r' {
                 line_end -= 1;
@@ -79,7 +86,7 @@ impl<'b> Batch<'b> {
             stop = line_start;
         }
         let rest = position + stop - 1;
-        let in_place = memchr::memchr(b'\\', &bytes[1..stop]).is_none();
+        let in_place = !backslash;
         let document = if in_place {
             bytes
         } else {

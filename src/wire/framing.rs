@@ -308,4 +308,37 @@ mod tests {
         framer.extend(b"\nx\n");
         assert_eq!(framer.complete_bytes(), "partial\nx\n".len());
     }
+
+    #[test]
+    fn whole_lines_come_with_a_spare_byte_before_them_and_can_be_put_back() {
+        let mut framer = LineFramer::new(100, 64);
+        assert!(framer.take_whole_lines().is_none(), "nothing buffered");
+        framer.extend(b"thr");
+        for round in 0..5000 {
+            // A partial line always stays behind, so the buffer is compacted now and then.
+            framer.extend(b"ee\none\r\n\ntwo\nthr");
+            let whole = framer.take_whole_lines().expect("whole lines");
+            assert_eq!(
+                &whole.bytes[1..=whole.len],
+                b"three\none\r\n\ntwo\n",
+                "round {round}"
+            );
+            assert!(
+                whole.bytes.len() > whole.len + 64,
+                "padding after the lines"
+            );
+            whole.bytes[0] = b'[';
+            let position = whole.position;
+            assert_eq!(framer.complete_bytes(), 0);
+            framer.rewind(position);
+            assert_eq!(lines(&mut framer), vec!["three", "one", "two"]);
+        }
+        // While an over-long line's tail is being dropped, it must be reported first.
+        let mut framer = LineFramer::new(4, 64);
+        framer.extend(b"0123456789");
+        assert!(lines(&mut framer).is_empty());
+        framer.extend(b"\nok\n");
+        assert!(framer.take_whole_lines().is_none());
+        assert_eq!(lines(&mut framer), vec!["<too long: 10>", "ok"]);
+    }
 }

@@ -18,7 +18,7 @@ use super::json::Json;
 /// Inlined (as are the object writer's field methods) so that for a constant — a key, a
 /// message type — the escape check folds away at compile time and the copy has a known
 /// length: most strings in a reply are constants.
-#[inline]
+#[inline(always)]
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     if needs_escape(bytes) {
@@ -143,9 +143,16 @@ pub fn write_f64(out: &mut Vec<u8>, value: f64) {
     }
 }
 
-/// Appends a parsed value, re-serialised from its tape.
+/// Appends a parsed value, re-serialised from its tape; a string (an echo's value, a
+/// key) is written inline, anything else by the recursive writer.
+#[inline(always)]
 pub fn write_json(out: &mut Vec<u8>, value: Json<'_>) {
-    write_nodes(out, value.nodes());
+    match value.nodes()[0] {
+        Node::String(text) => write_str(out, text),
+        _ => {
+            write_nodes(out, value.nodes());
+        }
+    }
 }
 
 /// Writes the value at `nodes[0]`; returns how many nodes it consumed.
@@ -234,7 +241,7 @@ impl<'b> ObjectWriter<'b> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn key(&mut self, key: &str) -> &mut Vec<u8> {
         if !self.empty {
             self.out.push(b',');
@@ -326,8 +333,14 @@ impl<'b> ObjectWriter<'b> {
 }
 
 impl Drop for ObjectWriter<'_> {
+    #[inline(always)]
     fn drop(&mut self) {
-        self.out.extend_from_slice(self.close);
+        // The two closes in use, as constants: a fixed-size copy, not a `memcpy` call.
+        match self.close {
+            b"}" => self.out.push(b'}'),
+            b"}}\n" => self.out.extend_from_slice(b"}}\n"),
+            other => self.out.extend_from_slice(other),
+        }
     }
 }
 

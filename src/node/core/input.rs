@@ -19,12 +19,19 @@ impl<W: Workload> NodeCore<W> {
                 self.input_held = true;
                 break;
             }
+            let position = self.framer.position();
             if self.inner.initialized {
                 self.process_batch();
             } else {
                 // Before `init`, line by line: the batch after `init` takes the rest.
                 self.process_one_line();
             }
+            // Each turn takes at least one line (or blank lines) off the framer; were the
+            // framer's bytes ever left changed, this stops what would be an endless loop.
+            assert!(
+                self.framer.position() > position,
+                "input lines made no progress at {position}"
+            );
         }
         self.framer.drop_overlong();
         self.arena.reset();
