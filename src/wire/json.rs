@@ -33,6 +33,7 @@ pub enum JsonKind {
 }
 
 /// Number of tape nodes the value starting at `nodes[0]` occupies.
+#[inline]
 fn span(node: &Node<'_>) -> usize {
     match node {
         Node::Object { count, .. } | Node::Array { count, .. } => count + 1,
@@ -50,16 +51,19 @@ impl<'a> Json<'a> {
         Some(Json { nodes })
     }
 
+    #[inline]
     fn head(&self) -> &Node<'a> {
         &self.nodes[0]
     }
 
     /// The tape nodes of this value (for the writer, which copies values through).
+    #[inline]
     pub(crate) fn nodes(&self) -> &'a [Node<'a>] {
         self.nodes
     }
 
     /// The value's JSON type.
+    #[inline]
     pub fn kind(&self) -> JsonKind {
         match self.head() {
             Node::String(_) => JsonKind::String,
@@ -73,6 +77,7 @@ impl<'a> Json<'a> {
     }
 
     /// The string, if this is a string.
+    #[inline]
     pub fn as_str(&self) -> Option<&'a str> {
         match self.head() {
             Node::String(s) => Some(s),
@@ -81,6 +86,7 @@ impl<'a> Json<'a> {
     }
 
     /// The value as `u64`, if it is a non-negative JSON integer (not a float like `3.0`).
+    #[inline]
     pub fn as_u64(&self) -> Option<u64> {
         match self.head() {
             Node::Static(StaticNode::U64(v)) => Some(*v),
@@ -90,6 +96,7 @@ impl<'a> Json<'a> {
     }
 
     /// The value as `i64`, if it is a JSON integer in range.
+    #[inline]
     pub fn as_i64(&self) -> Option<i64> {
         match self.head() {
             Node::Static(StaticNode::I64(v)) => Some(*v),
@@ -109,6 +116,7 @@ impl<'a> Json<'a> {
     }
 
     /// The value as a bool, if it is one.
+    #[inline]
     pub fn as_bool(&self) -> Option<bool> {
         match self.head() {
             Node::Static(StaticNode::Bool(v)) => Some(*v),
@@ -117,11 +125,13 @@ impl<'a> Json<'a> {
     }
 
     /// True for `null`.
+    #[inline]
     pub fn is_null(&self) -> bool {
         matches!(self.head(), Node::Static(StaticNode::Null))
     }
 
     /// Number of elements (array) or entries (object); 0 for scalars.
+    #[inline]
     pub fn len(&self) -> usize {
         match self.head() {
             Node::Object { len, .. } | Node::Array { len, .. } => *len,
@@ -143,6 +153,7 @@ impl<'a> Json<'a> {
     }
 
     /// The entries of an object in input order; empty for anything else.
+    #[inline]
     pub fn entries(&self) -> Entries<'a> {
         let rest = match self.head() {
             Node::Object { .. } => &self.nodes[1..],
@@ -160,6 +171,7 @@ impl<'a> Json<'a> {
     }
 
     /// The elements of an array in order; empty for anything else.
+    #[inline]
     pub fn items(&self) -> Items<'a> {
         let rest = match self.head() {
             Node::Array { .. } => &self.nodes[1..],
