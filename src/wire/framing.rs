@@ -5,6 +5,10 @@
 //! whole lines. A line longer than the cap is not buffered: its bytes are dropped as they
 //! arrive and one [`Frame::TooLong`] is reported when its newline comes, so a giant line
 //! costs bounded memory and the stream stays in sync.
+//!
+//! [`LineFramer::take_whole_lines`] lends out every buffered whole line at once, with one
+//! spare byte before them, so that a batch can turn them into one JSON array where they
+//! lie (see [`super::batch`]) instead of copying them.
 
 /// One framed input line (without its line end), or notice of a line that was too long.
 #[derive(Debug, PartialEq, Eq)]
@@ -25,10 +29,23 @@ pub enum Frame<'a> {
     },
 }
 
+/// Every buffered whole line at once (see [`LineFramer::take_whole_lines`]).
+#[derive(Debug)]
+pub struct WholeLines<'a> {
+    /// `bytes[0]` is a spare byte (consumed input or the buffer's head room), then come
+    /// the lines with their line ends, then at least the framer's tail padding.
+    pub bytes: &'a mut [u8],
+    /// Length of the lines, line ends included: they are `bytes[1..=len]`.
+    pub len: usize,
+    /// The framer position of the first line (`bytes[1]`), for [`LineFramer::rewind`].
+    pub position: usize,
+}
+
 /// Buffers input bytes and splits them into lines, with a hard cap on line length.
 #[derive(Debug)]
 pub struct LineFramer {
-    /// Initialised storage; the unconsumed input is `buffer[start..end]`.
+    /// Initialised storage; the unconsumed input is `buffer[start..end]`, and
+    /// `buffer[..HEAD_ROOM]` is never input (see [`HEAD_ROOM`]).
     buffer: Vec<u8>,
     start: usize,
     end: usize,
@@ -46,15 +63,18 @@ pub struct LineFramer {
 
 /// Free space [`LineFramer::write_space`] offers for one read.
 pub const READ_CHUNK: usize = 64 * 1024;
+/// Bytes kept free at the start of the buffer, so that even the first buffered line has
+/// a byte before it for [`WholeLines`]' spare byte (where a batch writes its `[`).
+const HEAD_ROOM: usize = 1;
 
 impl LineFramer {
     /// A framer that rejects lines longer than `max_line` bytes and keeps `tail_padding`
     /// readable bytes after every line it returns.
     pub fn new(max_line: usize, tail_padding: usize) -> Self {
         LineFramer {
-            buffer: vec![0; READ_CHUNK * 2 + tail_padding],
-            start: 0,
-            end: 0,
+            buffer: vec![0; HEAD_ROOM + READ_CHUNK * 2 + tail_padding],
+            start: HEAD_ROOM,
+            end: HEAD_ROOM,
             scanned: 0,
             newline_end: 0,
             max_line,
@@ -100,14 +120,17 @@ impl LineFramer {
     /// [`LineFramer::commit`]. Lets the reactor read stdin straight into the framer.
     pub fn write_space(&mut self) -> &mut [u8] {
         if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
+            self.start = HEAD_ROOM;
+            self.end = HEAD_ROOM;
             self.newline_end = 0;
-        } else if self.buffer.len() - self.end < READ_CHUNK && self.start > 0 {
-            self.buffer.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.newline_end = self.newline_end.saturating_sub(self.start);
-            self.start = 0;
+        } else if self.buffer.len() - self.end < READ_CHUNK && self.start > HEAD_ROOM {
+            self.buffer.copy_within(self.start..self.end, HEAD_ROOM);
+            self.end = self.end - self.start + HEAD_ROOM;
+            self.newline_end = match self.newline_end.checked_sub(self.start) {
+                Some(whole) if whole > 0 => whole + HEAD_ROOM,
+                _ => 0,
+            };
+            self.start = HEAD_ROOM;
         }
         let wanted = self.end + READ_CHUNK + self.tail_padding;
         if self.buffer.len() < wanted {
@@ -136,6 +159,25 @@ impl LineFramer {
             self.commit(count);
             bytes = &bytes[count..];
         }
+    }
+
+    /// Every buffered whole line at once, to be parsed where it lies; `None` when there is
+    /// none, or while the tail of an over-long line is still to be reported (by
+    /// [`LineFramer::next_line`]). The lines count as returned: put back those not handled
+    /// with [`LineFramer::rewind`], once every byte changed in them is restored. Lines
+    /// are not checked against the cap, nor are blank lines skipped: the caller does both.
+    pub fn take_whole_lines(&mut self) -> Option<WholeLines<'_>> {
+        if self.dropping.is_some() || self.complete_bytes() == 0 {
+            return None;
+        }
+        let position = self.start;
+        self.start = self.newline_end;
+        self.scanned = 0;
+        Some(WholeLines {
+            bytes: &mut self.buffer[position - 1..],
+            len: self.newline_end - position,
+            position,
+        })
     }
 
     /// The next complete line, if one is buffered. Call until it returns `None`.
@@ -265,5 +307,38 @@ mod tests {
         }
         framer.extend(b"\nx\n");
         assert_eq!(framer.complete_bytes(), "partial\nx\n".len());
+    }
+
+    #[test]
+    fn whole_lines_come_with_a_spare_byte_before_them_and_can_be_put_back() {
+        let mut framer = LineFramer::new(100, 64);
+        assert!(framer.take_whole_lines().is_none(), "nothing buffered");
+        framer.extend(b"thr");
+        for round in 0..5000 {
+            // A partial line always stays behind, so the buffer is compacted now and then.
+            framer.extend(b"ee\none\r\n\ntwo\nthr");
+            let whole = framer.take_whole_lines().expect("whole lines");
+            assert_eq!(
+                &whole.bytes[1..=whole.len],
+                b"three\none\r\n\ntwo\n",
+                "round {round}"
+            );
+            assert!(
+                whole.bytes.len() > whole.len + 64,
+                "padding after the lines"
+            );
+            whole.bytes[0] = b'[';
+            let position = whole.position;
+            assert_eq!(framer.complete_bytes(), 0);
+            framer.rewind(position);
+            assert_eq!(lines(&mut framer), vec!["three", "one", "two"]);
+        }
+        // While an over-long line's tail is being dropped, it must be reported first.
+        let mut framer = LineFramer::new(4, 64);
+        framer.extend(b"0123456789");
+        assert!(lines(&mut framer).is_empty());
+        framer.extend(b"\nok\n");
+        assert!(framer.take_whole_lines().is_none());
+        assert_eq!(lines(&mut framer), vec!["<too long: 10>", "ok"]);
     }
 }

@@ -33,6 +33,7 @@ pub enum JsonKind {
 }
 
 /// Number of tape nodes the value starting at `nodes[0]` occupies.
+#[inline]
 fn span(node: &Node<'_>) -> usize {
     match node {
         Node::Object { count, .. } | Node::Array { count, .. } => count + 1,
@@ -43,22 +44,26 @@ fn span(node: &Node<'_>) -> usize {
 impl<'a> Json<'a> {
     /// A view of the value at the start of `nodes` (a simd-json tape or a suffix of one).
     /// Returns `None` for an empty or truncated tape.
+    #[inline]
     pub fn from_tape(nodes: &'a [Node<'a>]) -> Option<Self> {
         let first = nodes.first()?;
         let nodes = nodes.get(..span(first))?;
         Some(Json { nodes })
     }
 
+    #[inline]
     fn head(&self) -> &Node<'a> {
         &self.nodes[0]
     }
 
     /// The tape nodes of this value (for the writer, which copies values through).
+    #[inline]
     pub(crate) fn nodes(&self) -> &'a [Node<'a>] {
         self.nodes
     }
 
     /// The value's JSON type.
+    #[inline]
     pub fn kind(&self) -> JsonKind {
         match self.head() {
             Node::String(_) => JsonKind::String,
@@ -72,6 +77,7 @@ impl<'a> Json<'a> {
     }
 
     /// The string, if this is a string.
+    #[inline]
     pub fn as_str(&self) -> Option<&'a str> {
         match self.head() {
             Node::String(s) => Some(s),
@@ -80,6 +86,7 @@ impl<'a> Json<'a> {
     }
 
     /// The value as `u64`, if it is a non-negative JSON integer (not a float like `3.0`).
+    #[inline]
     pub fn as_u64(&self) -> Option<u64> {
         match self.head() {
             Node::Static(StaticNode::U64(v)) => Some(*v),
@@ -89,6 +96,7 @@ impl<'a> Json<'a> {
     }
 
     /// The value as `i64`, if it is a JSON integer in range.
+    #[inline]
     pub fn as_i64(&self) -> Option<i64> {
         match self.head() {
             Node::Static(StaticNode::I64(v)) => Some(*v),
@@ -108,6 +116,7 @@ impl<'a> Json<'a> {
     }
 
     /// The value as a bool, if it is one.
+    #[inline]
     pub fn as_bool(&self) -> Option<bool> {
         match self.head() {
             Node::Static(StaticNode::Bool(v)) => Some(*v),
@@ -116,11 +125,13 @@ impl<'a> Json<'a> {
     }
 
     /// True for `null`.
+    #[inline]
     pub fn is_null(&self) -> bool {
         matches!(self.head(), Node::Static(StaticNode::Null))
     }
 
     /// Number of elements (array) or entries (object); 0 for scalars.
+    #[inline]
     pub fn len(&self) -> usize {
         match self.head() {
             Node::Object { len, .. } | Node::Array { len, .. } => *len,
@@ -134,11 +145,15 @@ impl<'a> Json<'a> {
     }
 
     /// Looks up `key` in an object (linear scan: Maelstrom bodies have a handful of keys).
+    #[inline]
     pub fn get(&self, key: &str) -> Option<Json<'a>> {
-        self.entries().find(|(k, _)| *k == key).map(|(_, v)| v)
+        self.entries()
+            .find(|(k, _)| same_key(k.as_bytes(), key.as_bytes()))
+            .map(|(_, v)| v)
     }
 
     /// The entries of an object in input order; empty for anything else.
+    #[inline]
     pub fn entries(&self) -> Entries<'a> {
         let rest = match self.head() {
             Node::Object { .. } => &self.nodes[1..],
@@ -156,12 +171,38 @@ impl<'a> Json<'a> {
     }
 
     /// The elements of an array in order; empty for anything else.
+    #[inline]
     pub fn items(&self) -> Items<'a> {
         let rest = match self.head() {
             Node::Array { .. } => &self.nodes[1..],
             _ => &[],
         };
         Items { rest }
+    }
+}
+
+/// `a == b` for the short keys of Maelstrom messages without a `memcmp` call: one or two
+/// (maybe overlapping) word compares up to 16 bytes.
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    let word = |bytes: &[u8], at: usize| {
+        let mut word = [0; 8];
+        word.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(word)
+    };
+    let half = |bytes: &[u8], at: usize| {
+        let mut half = [0; 4];
+        half.copy_from_slice(&bytes[at..at + 4]);
+        u32::from_le_bytes(half)
+    };
+    match len {
+        0..4 => a == b,
+        4..8 => half(a, 0) == half(b, 0) && half(a, len - 4) == half(b, len - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, len - 8) == word(b, len - 8),
+        _ => a == b,
     }
 }
 
@@ -174,6 +215,7 @@ pub struct Entries<'a> {
 impl<'a> Iterator for Entries<'a> {
     type Item = (&'a str, Json<'a>);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let (key_node, after_key) = self.rest.split_first()?;
         let Node::String(key) = key_node else {
@@ -195,6 +237,7 @@ pub struct Items<'a> {
 impl<'a> Iterator for Items<'a> {
     type Item = Json<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let value = Json::from_tape(self.rest)?;
         self.rest = &self.rest[value.nodes.len()..];

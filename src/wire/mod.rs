@@ -8,9 +8,9 @@ pub mod json;
 pub mod parse;
 pub mod writer;
 
-pub use batch::{Batch, Parsed};
+pub use batch::Batch;
 pub use error_code::ErrorCode;
-pub use framing::{Frame, LineFramer};
+pub use framing::{Frame, LineFramer, WholeLines};
 pub use json::{Json, JsonKind};
 pub use parse::Parser;
 pub use writer::{ArrayWriter, ObjectWriter};

@@ -1,13 +1,24 @@
 //! simd-json parsing of input lines into views backed by a per-batch bumpalo arena.
 //!
 //! The hot path, [`Parser::parse_in_place`], parses a padded buffer where it lies (a
-//! batch's arena document, see [`super::batch`], or a line where the framer holds it: the
-//! framer keeps simd-json's padding readable after every line): strings are unescaped
-//! inside the buffer, and the finished tape is copied into the arena.
-//! [`Parser::parse`] first copies the line into the arena, for callers holding `&[u8]`.
-//! The driver resets the arena after each input batch, which keeps its memory for the
-//! next one; the tape vector and simd-json's scratch buffers are reused across lines, so
-//! steady-state parsing allocates nothing.
+//! batch's lines where the framer holds them, see [`super::batch`]; the framer keeps
+//! simd-json's padding readable after every line): strings are unescaped inside the
+//! buffer, and the finished tape is copied into the arena. [`Parser::parse`] first copies
+//! the line into the arena, for callers holding `&[u8]`. The driver resets the arena
+//! after each input batch, which keeps its memory for the next one; the tape vector and
+//! simd-json's scratch buffers are reused across lines, so steady-state parsing allocates
+//! nothing.
+//!
+//! Why copy the tape rather than lend it out: simd-json's stage 2 gets each string from
+//! its `parse_str` (called through a function pointer: runtime CPU detection) as a
+//! `Result` in memory. Inlined here, with the copy after it, rustc 1.95 reloads the
+//! string's pointer and length as two 8-byte words, which the CPU forwards from the two
+//! stores that wrote them. In every no-copy arrangement tried (the tape lent out to the
+//! caller, a closure over it, `fill_tape_padded` not inlined) it reloads them as one
+//! 16-byte word, which cannot be forwarded and stalls on every string: stage 2 took twice
+//! as long, far more than the copy costs (echo, 1M requests: 186 ms CPU with the tape
+//! lent out, 166 ms with it copied). So `fill_tape_padded` is called from this one place,
+//! to stay inlined here; `perf/stage2-reloads.sh` checks the machine code.
 
 use bumpalo::Bump;
 use simd_json::{Buffers, INPUT_PADDING, Tape};

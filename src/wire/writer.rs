@@ -14,62 +14,93 @@ use simd_json::{Node, StaticNode};
 use super::json::Json;
 
 /// Appends `text` as a JSON string literal.
+///
+/// Inlined (as are the object writer's field methods) so that for a constant — a key, a
+/// message type — the escape check folds away at compile time and the copy has a known
+/// length: most strings in a reply are constants.
+#[inline(always)]
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
-    let Some(first) = find_escape(bytes) else {
-        // The common case: nothing to escape.
-        out.reserve(bytes.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(bytes);
-        out.push(b'"');
-        return;
-    };
-    write_escaped(out, bytes, first);
+    if needs_escape(bytes) {
+        return write_escaped(out, bytes);
+    }
+    // The common case: nothing to escape.
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(bytes);
+    out.push(b'"');
 }
 
-/// Slow path of [`write_str`]: `bytes[first]` is the first byte needing an escape.
-fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], first: usize) {
+/// Slow path of [`write_str`]: some byte needs an escape.
+#[cold]
+#[inline(never)]
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
-    out.extend_from_slice(&bytes[..first]);
-    write_escape(out, bytes[first]);
-    let bytes = &bytes[first + 1..];
     let mut clean_from = 0;
-    let mut at = 0;
-    while let Some(found) = find_escape(&bytes[at..]) {
-        let i = at + found;
-        out.extend_from_slice(&bytes[clean_from..i]);
-        write_escape(out, bytes[i]);
-        clean_from = i + 1;
-        at = i + 1;
+    for (i, &byte) in bytes.iter().enumerate() {
+        if escapes(byte) {
+            out.extend_from_slice(&bytes[clean_from..i]);
+            write_escape(out, byte);
+            clean_from = i + 1;
+        }
     }
     out.extend_from_slice(&bytes[clean_from..]);
     out.push(b'"');
 }
 
-/// Index of the first byte that JSON requires escaping (`"`, `\\`, or a control byte).
-/// Checks eight bytes at a time (SWAR): most strings need no escape at all.
-fn find_escape(bytes: &[u8]) -> Option<usize> {
+/// True for a byte JSON requires escaping in a string: a quote, a backslash or a control byte.
+fn escapes(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+/// True if some byte of `bytes` [`escapes`]. Eight bytes at a time (SWAR), the last
+/// (partial) word read overlapping the one before it, so that the short strings of
+/// message envelopes and keys cost one or two word checks and no byte loop.
+#[inline]
+fn needs_escape(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    if len >= 8 {
+        let (words, _) = bytes.as_chunks::<8>();
+        let tail = len - 8;
+        words
+            .iter()
+            .any(|word| word_escapes(u64::from_le_bytes(*word)))
+            || word_escapes(u64::from_le_bytes(word_at(bytes, tail)))
+    } else if len >= 4 {
+        // Two (maybe overlapping) 4-byte halves make one word.
+        let low = u32::from_le_bytes(half_at(bytes, 0));
+        let high = u32::from_le_bytes(half_at(bytes, len - 4));
+        word_escapes(u64::from(low) | u64::from(high) << 32)
+    } else {
+        bytes.iter().any(|&byte| escapes(byte))
+    }
+}
+
+#[inline]
+fn word_at(bytes: &[u8], at: usize) -> [u8; 8] {
+    let mut word = [0; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    word
+}
+
+#[inline]
+fn half_at(bytes: &[u8], at: usize) -> [u8; 4] {
+    let mut half = [0; 4];
+    half.copy_from_slice(&bytes[at..at + 4]);
+    half
+}
+
+/// True if a byte of `word` [`escapes`] (exact: the borrows of the subtraction may only
+/// misplace which byte is flagged, never whether one is).
+#[inline]
+fn word_escapes(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let has_zero_byte = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes([
-            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-        ]);
-        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-        let quote = has_zero_byte(word ^ (ONES * b'"' as u64));
-        let backslash = has_zero_byte(word ^ (ONES * b'\\' as u64));
-        if control | quote | backslash != 0 {
-            break;
-        }
-        offset += 8;
-    }
-    bytes[offset..]
-        .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-        .map(|i| offset + i)
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    let quote = has_zero_byte(word ^ (ONES * b'"' as u64));
+    let backslash = has_zero_byte(word ^ (ONES * b'\\' as u64));
+    control | quote | backslash != 0
 }
 
 fn write_escape(out: &mut Vec<u8>, byte: u8) {
@@ -93,6 +124,7 @@ fn write_escape(out: &mut Vec<u8>, byte: u8) {
 }
 
 /// Appends an unsigned integer.
+#[inline]
 pub fn write_u64(out: &mut Vec<u8>, value: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
@@ -111,9 +143,16 @@ pub fn write_f64(out: &mut Vec<u8>, value: f64) {
     }
 }
 
-/// Appends a parsed value, re-serialised from its tape.
+/// Appends a parsed value, re-serialised from its tape; a string (an echo's value, a
+/// key) is written inline, anything else by the recursive writer.
+#[inline(always)]
 pub fn write_json(out: &mut Vec<u8>, value: Json<'_>) {
-    write_nodes(out, value.nodes());
+    match value.nodes()[0] {
+        Node::String(text) => write_str(out, text),
+        _ => {
+            write_nodes(out, value.nodes());
+        }
+    }
 }
 
 /// Writes the value at `nodes[0]`; returns how many nodes it consumed.
@@ -193,6 +232,7 @@ impl<'b> ObjectWriter<'b> {
 
     /// Continues an object whose opening (and some fields) the caller wrote; `close` is
     /// written on drop. The node core uses it to finish a message envelope and its line.
+    #[inline]
     pub(crate) fn resume(out: &'b mut Vec<u8>, has_fields: bool, close: &'static [u8]) -> Self {
         ObjectWriter {
             out,
@@ -201,6 +241,7 @@ impl<'b> ObjectWriter<'b> {
         }
     }
 
+    #[inline(always)]
     fn key(&mut self, key: &str) -> &mut Vec<u8> {
         if !self.empty {
             self.out.push(b',');
@@ -212,6 +253,7 @@ impl<'b> ObjectWriter<'b> {
     }
 
     /// `"key": "value"`
+    #[inline]
     pub fn str(&mut self, key: &str, value: &str) -> &mut Self {
         let out = self.key(key);
         write_str(out, value);
@@ -219,6 +261,7 @@ impl<'b> ObjectWriter<'b> {
     }
 
     /// `"key": 123`
+    #[inline]
     pub fn u64(&mut self, key: &str, value: u64) -> &mut Self {
         let out = self.key(key);
         write_u64(out, value);
@@ -253,6 +296,7 @@ impl<'b> ObjectWriter<'b> {
     }
 
     /// `"key": <a parsed value, passed through>`
+    #[inline]
     pub fn json(&mut self, key: &str, value: Json<'_>) -> &mut Self {
         let out = self.key(key);
         write_json(out, value);
@@ -289,8 +333,14 @@ impl<'b> ObjectWriter<'b> {
 }
 
 impl Drop for ObjectWriter<'_> {
+    #[inline(always)]
     fn drop(&mut self) {
-        self.out.extend_from_slice(self.close);
+        // The two closes in use, as constants: a fixed-size copy, not a `memcpy` call.
+        match self.close {
+            b"}" => self.out.push(b'}'),
+            b"}}\n" => self.out.extend_from_slice(b"}}\n"),
+            other => self.out.extend_from_slice(other),
+        }
     }
 }
 

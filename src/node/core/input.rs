@@ -1,14 +1,12 @@
 //! The input side of [`NodeCore`]: whole lines from the framer to the handlers, as one
-//! simd-json batch once the node is initialised (line by line before), handled in order
-//! until the output is full; lines not handled stay in the framer for the next call.
-
-use bumpalo::Bump;
-use bumpalo::collections::Vec as ArenaVec;
+//! simd-json batch parsed where the framer holds it once the node is initialised (line by
+//! line before), handled in order until the output is full; lines not handled stay in
+//! the framer, as they came, for the next call.
 
 use super::{MAX_LINE, NodeCore};
 use crate::node::timers::Millis;
 use crate::node::workload::Workload;
-use crate::wire::{Batch, Frame, LineFramer, Parsed};
+use crate::wire::{Batch, Frame};
 
 impl<W: Workload> NodeCore<W> {
     /// Handles the buffered whole lines in order until none is left or the output is full;
@@ -21,12 +19,19 @@ impl<W: Workload> NodeCore<W> {
                 self.input_held = true;
                 break;
             }
+            let position = self.framer.position();
             if self.inner.initialized {
                 self.process_batch();
             } else {
                 // Before `init`, line by line: the batch after `init` takes the rest.
                 self.process_one_line();
             }
+            // Each turn takes at least one line (or blank lines) off the framer; were the
+            // framer's bytes ever left changed, this stops what would be an endless loop.
+            assert!(
+                self.framer.position() > position,
+                "input lines made no progress at {position}"
+            );
         }
         self.framer.drop_overlong();
         self.arena.reset();
@@ -43,69 +48,46 @@ impl<W: Workload> NodeCore<W> {
         }
     }
 
-    /// Parses the buffered whole lines with one simd-json call (see [`crate::wire::batch`])
-    /// and handles them until the output is full; the lines not handled are put back in
-    /// the framer, untouched (the batch parses its own copy).
+    /// Parses the buffered whole lines with one simd-json call, where the framer holds
+    /// them (see [`crate::wire::batch`]), and handles them until the output is full; the
+    /// lines not handled are restored and put back in the framer. If the lines are not
+    /// one valid document each, they are handled one by one instead.
     fn process_batch(&mut self) {
-        let arena = &self.arena;
-        let (batch, starts) = gather_batch(&mut self.framer, arena);
-        if batch.is_empty() {
-            return;
-        }
+        let Some(whole) = self.framer.take_whole_lines() else {
+            // An over-long line's tail comes first: the framer reports it.
+            return self.process_one_line();
+        };
         let limit = self.output_limit;
+        let arena = &self.arena;
+        let mut batch = Batch::gather(whole, arena, MAX_LINE);
         let mut handled = 0;
-        match batch.parse(&mut self.parser) {
-            Parsed::Whole(array) => {
-                for value in array.items() {
-                    if self.inner.output_full(limit) {
-                        break;
-                    }
-                    self.inner
-                        .handle_parsed(&mut self.parser, arena, Ok(value), &[]);
-                    handled += 1;
+        let parsed = batch.parse(&mut self.parser);
+        let whole_batch = parsed.is_some();
+        if let Some(array) = parsed {
+            for value in array.items() {
+                if self.inner.output_full(limit) {
+                    break;
                 }
-            }
-            Parsed::EachLine(lines) => {
-                for line in lines {
-                    if self.inner.output_full(limit) {
-                        break;
-                    }
-                    self.inner.handle_line(&mut self.parser, arena, line);
-                    handled += 1;
-                }
+                self.inner
+                    .handle_parsed(&mut self.parser, arena, Ok(value), &[]);
+                handled += 1;
             }
         }
-        if let Some(&position) = starts.get(handled) {
-            self.framer.rewind(position);
+        batch.restore();
+        let (lines, resume) = (batch.len(), batch.resume_position(handled));
+        drop(batch);
+        self.framer.rewind(resume);
+        if !whole_batch {
+            // The first line over the cap (`lines` is 0) or malformed lines: one by one,
+            // each with its own error.
+            for _ in 0..lines.max(1) {
+                if self.inner.output_full(limit) {
+                    break;
+                }
+                self.process_one_line();
+            }
         }
     }
-}
-
-/// Takes the framer's whole lines into a batch sized by them (not by a partial line that
-/// may be megabytes long), with where each line started in the framer. A too-long line
-/// is reported when it comes first, and otherwise ends the batch (it comes first in the
-/// next one), so that putting back lines never reports one twice.
-fn gather_batch<'b>(framer: &mut LineFramer, arena: &'b Bump) -> (Batch<'b>, ArenaVec<'b, usize>) {
-    let complete = framer.complete_bytes();
-    let mut batch = Batch::new_in(arena, complete);
-    let mut starts = ArenaVec::with_capacity_in(complete / 64 + 1, arena);
-    while framer.complete_bytes() > 0 {
-        let position = framer.position();
-        match framer.next_line() {
-            Some(Frame::Line { bytes, len }) => {
-                let fits = batch.push_line(&bytes[..len]);
-                assert!(fits, "batch sized from the framer's whole lines");
-                starts.push(position);
-            }
-            Some(Frame::TooLong { len }) if batch.is_empty() => report_too_long(len),
-            Some(Frame::TooLong { .. }) => {
-                framer.rewind(position);
-                break;
-            }
-            None => break,
-        }
-    }
-    (batch, starts)
 }
 
 fn report_too_long(len: usize) {
