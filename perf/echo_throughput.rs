@@ -14,6 +14,10 @@
 //!     ./target/release/examples/echo-throughput [--lines 1000000] [--runs 5]
 //!         [--peer NAME=PATH]... [--peer-env NAME=KEY=VALUE]... [--markdown PATH]
 
+#[path = "measure.rs"]
+mod measure;
+
+use measure::{median, thousands, wait_for_cpu_seconds};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -110,7 +114,12 @@ fn main() {
     }
     let medians: Vec<(f64, f64)> = contestants
         .iter_mut()
-        .map(|c| (median(&mut c.rates), median(&mut c.cpu)))
+        .map(|c| {
+            (
+                median(c.rates.iter().copied()),
+                median(c.cpu.iter().copied()),
+            )
+        })
         .collect();
     let (ours_rate, ours_cpu) = medians[0];
     let mut table = String::from(
@@ -208,34 +217,4 @@ fn measure(contestant: &Contestant, input: &[u8], lines: usize) -> (f64, f64) {
         lines + 1
     );
     (lines as f64 / elapsed, cpu_seconds * 1e9 / lines as f64)
-}
-
-/// Reaps the child and returns its user + system CPU seconds.
-fn wait_for_cpu_seconds(pid: libc::pid_t) -> f64 {
-    let mut status = 0;
-    // SAFETY: rusage is plain data, fully written by wait4 on success.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, not yet reaped.
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(reaped, pid, "wait4 failed");
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}
-
-/// `1234567.8` → `1,234,568`.
-fn thousands(value: f64) -> String {
-    let digits = format!("{value:.0}");
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }

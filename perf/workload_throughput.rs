@@ -23,6 +23,8 @@
 mod fake_peers;
 #[path = "load.rs"]
 mod load;
+#[path = "measure.rs"]
+mod measure;
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -32,6 +34,7 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use load::{CASES, Case, Session};
+use measure::{median, thousands, wait_for_cpu_seconds};
 
 /// Bytes the writer gathers before one `write`.
 const WRITE_CHUNK: usize = 64 << 10;
@@ -113,15 +116,15 @@ fn main() {
         "| workload | node | input msgs per run | msgs/s (median) | ns CPU/msg (median) | CPU min–max | output lines per input | error replies |\n|---|---|---:|---:|---:|---:|---:|---:|\n",
     );
     for (case, results) in cases.iter().zip(&mut results) {
-        let rate = median(results.iter().map(|r| r.rate).collect());
+        let rate = median(results.iter().map(|r| r.rate));
         let cpu: Vec<f64> = results.iter().map(|r| r.cpu_ns).collect();
         let (low, high) = cpu
             .iter()
             .fold((f64::MAX, 0f64), |(l, h), &c| (l.min(c), h.max(c)));
         let cpu = median(cpu);
-        let out = median(results.iter().map(|r| r.out_per_in).collect());
+        let out = median(results.iter().map(|r| r.out_per_in));
         let errors = results.iter().map(|r| r.errors).max().unwrap_or(0);
-        let messages = median(results.iter().map(|r| r.messages as f64).collect());
+        let messages = median(results.iter().map(|r| r.messages as f64));
         println!(
             "median {:<16} {rate:>10.0} msgs/s {cpu:>6.0} ns CPU/msg",
             case.name
@@ -130,8 +133,8 @@ fn main() {
             "| {} | {} | {} | **{}** | **{cpu:.0}** | {low:.0}–{high:.0} | {out:.2} | {errors} |\n",
             case.name,
             case.cluster,
-            thousands(messages as u64),
-            thousands(rate as u64),
+            thousands(messages),
+            thousands(rate),
         ));
     }
     table.push('\n');
@@ -373,34 +376,4 @@ fn destination(line: &[u8]) -> Option<u8> {
     let head = &line[..line.len().min(64)];
     let at = memchr::memmem::find(head, br#""dest":""#)?;
     head.get(at + 8).copied()
-}
-
-/// Reaps the child and returns its user + system CPU seconds.
-fn wait_for_cpu_seconds(pid: libc::pid_t) -> f64 {
-    let mut status = 0;
-    // SAFETY: rusage is plain data, fully written by wait4 on success.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, not yet reaped.
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(reaped, pid, "wait4 failed");
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-/// `1234567` → `1,234,567`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
