@@ -113,7 +113,7 @@ fn main() {
         }
     }
     let medians: Vec<(f64, f64)> = contestants
-        .iter_mut()
+        .iter()
         .map(|c| {
             (
                 median(c.rates.iter().copied()),
@@ -142,8 +142,8 @@ fn main() {
         } else {
             format!(" ({})", env.join(" "))
         };
-        // `median` sorted the samples.
-        let (low, high) = (contestant.cpu[0], contestant.cpu[contestant.cpu.len() - 1]);
+        let cpu_samples = contestant.cpu.iter().copied();
+        let (low, high) = cpu_samples.fold((f64::MAX, 0f64), |(l, h), c| (l.min(c), h.max(c)));
         table.push_str(&format!(
             "| {}{env} | {} | {} | {}–{} | {:.1}× | {:.1}× |\n",
             contestant.name,
