@@ -14,10 +14,12 @@
 //!   that message's end arrived, because every message carries a prefix of `pending` and
 //!   entries leave `pending` only from the front.
 //! * If nothing was sent to the peer for the retry delay while values are in flight, we
-//!   resend (backoff doubling up to `retry-max`). Partitions only drop messages, so this
-//!   is what heals them. If more than `batch` values are waiting, a flush does not re-send
-//!   while a full batch is in flight; the ack that empties the flight sends the next batch
-//!   at once instead (the flush policy already released them): one batch per round trip.
+//!   resend: first after `retry` (long enough for the peer's delayed ack), then every
+//!   `resend` until an ack shows progress ([`retry_delay`]). Partitions and message loss
+//!   only drop messages, so this is what heals them. If more than `batch` values are
+//!   waiting, a flush does not re-send while a full batch is in flight; the ack that
+//!   empties the flight sends the next batch at once instead (the flush policy already
+//!   released them): one batch per round trip.
 //! * **Resync.** `pending` holds at most `queue` values. One more (a long partition under
 //!   heavy inflow) drops the queue and switches the link to resync: positions then index
 //!   the node's append-only value log ([`super::Values::log`]) instead of `pending`, and
@@ -47,6 +49,20 @@ const SENDS_REMEMBERED: usize = 64;
 /// lower bound: acks are cumulative). Older acks are ignored; a later one covers them.
 const CHECKPOINTS: usize = 64;
 
+/// How long after our last send to the peer values in flight are retransmitted.
+///
+/// The first retransmit waits `retry_ms`, which must outlast the peer's delayed ack (its
+/// `ack` delay plus a round trip) or it fires for nothing. Once one was due (`retrying`),
+/// something was lost or the peer is cut off, and later ones come every `resend_ms`, which
+/// may be shorter than `retry_ms`, with no backoff: the final reads come 10 s after the
+/// last heal and a value may need two hops (leaf → hub → leaf), so on a lossy network each
+/// hop needs several tries in that window. A backoff doubling to 4 s (×1.2 for a slow
+/// clock) left a healed hop two or three, which 20% loss defeated in about one simulated
+/// run in twenty. A cut-off peer costs one message per `resend_ms`.
+pub fn retry_delay(retrying: bool, retry_ms: u64, resend_ms: u64) -> u64 {
+    if retrying { resend_ms } else { retry_ms }
+}
+
 /// State of the link from this node to one peer.
 #[derive(Clone, Debug)]
 pub struct Link {
@@ -72,7 +88,9 @@ pub struct Link {
     /// `(seq, absolute end)` of sends whose seq is a multiple of `SENDS_REMEMBERED`.
     checkpoints: [(u64, u64); CHECKPOINTS],
     last_sent: Millis,
-    attempts: u32,
+    /// A retransmit was due since the last ack that made progress: later ones come every
+    /// `resend` ([`retry_delay`]).
+    retrying: bool,
     /// Highest seq received from the peer.
     received: u64,
     /// Since when we owe the peer an ack for `received`.
@@ -96,7 +114,7 @@ impl Link {
             sends: [(0, 0); SENDS_REMEMBERED],
             checkpoints: [(0, 0); CHECKPOINTS],
             last_sent: 0,
-            attempts: 0,
+            retrying: false,
             received: 0,
             ack_owed_since: None,
             overflow_reported: false,
@@ -224,7 +242,7 @@ impl Link {
             self.pending.drain(..acknowledged.min(self.pending.len()));
         }
         self.base = end;
-        self.attempts = 0;
+        self.retrying = false;
         if self.resyncing && self.base >= log_len as u64 {
             self.resyncing = false;
             self.synced = log_len as u64;
@@ -241,38 +259,30 @@ impl Link {
         self.ack_owed_since.get_or_insert(now);
     }
 
-    /// Values in flight for at least `retry_ms` without an ack (probably lost).
-    pub fn overdue(&self, now: Millis, retry_ms: u64) -> bool {
-        self.in_flight() && now.saturating_sub(self.last_sent) >= retry_ms
+    /// Whether a retransmit is due: values in flight and nothing sent to the peer for
+    /// [`retry_delay`].
+    pub fn retry_due(&self, now: Millis, retry_ms: u64, resend_ms: u64) -> bool {
+        let delay = retry_delay(self.retrying, retry_ms, resend_ms);
+        self.in_flight() && now.saturating_sub(self.last_sent) >= delay
     }
 
-    /// The peer is reachable again: restart the retransmit backoff.
-    pub fn revive(&mut self) {
-        self.attempts = 0;
+    /// Whether the ack we owe has waited `ack_ms` for a ride and must go alone.
+    pub fn ack_due(&self, now: Millis, ack_ms: u64) -> bool {
+        self.ack_owed_since
+            .is_some_and(|since| now.saturating_sub(since) >= ack_ms)
     }
 
-    /// Whether a resend (values in flight, silence for the backoff) or a lone ack is due.
-    pub fn maintenance_due(
-        &self,
-        now: Millis,
-        ack_ms: u64,
-        retry_ms: u64,
-        retry_max_ms: u64,
-    ) -> bool {
-        let backoff = retry_ms
-            .saturating_mul(1 << self.attempts.min(16))
-            .min(retry_max_ms);
-        let retry = self.in_flight() && now.saturating_sub(self.last_sent) >= backoff;
-        let ack = self
-            .ack_owed_since
-            .is_some_and(|since| now.saturating_sub(since) >= ack_ms);
-        retry || ack
-    }
-
-    /// The next send is a retransmit made by the maintenance timer: back off further.
-    pub fn note_retry(&mut self) {
-        if self.in_flight() {
-            self.attempts = self.attempts.saturating_add(1);
+    /// We are about to resend the values in flight — a retransmit, or an owed ack, which
+    /// carries them too — and restart the retry timer. Later retransmits take the
+    /// `resend_ms` pace if a retransmit was due, or if that pace cannot bring the next
+    /// one sooner than `retry_ms` after our previous send (so it never beats an ack the
+    /// peer may still be delaying). Otherwise an owed ack sent every `ack` ms would keep
+    /// pushing the first retransmit back, and be the only tries a lossy link gets.
+    pub fn note_resend(&mut self, now: Millis, retry_ms: u64, resend_ms: u64) {
+        let since = now.saturating_sub(self.last_sent);
+        let due = self.retry_due(now, retry_ms, resend_ms);
+        if self.in_flight() && (due || since.saturating_add(resend_ms) >= retry_ms) {
+            self.retrying = true;
         }
     }
 
@@ -312,11 +322,17 @@ impl Link {
                 }
             }
         }
+        self.record_send(seq, count, available, now);
+    }
+
+    /// Bookkeeping for a message just sent: `seq` (0 for an ack alone) carrying the first
+    /// `count` of the `available` unacknowledged values, and our ack.
+    fn record_send(&mut self, seq: u64, count: usize, available: usize, now: Millis) {
         if count > 0 {
             self.next_seq += 1;
             self.sent_end = self.sent_end.max(self.base + count as u64);
             self.sends[seq as usize % SENDS_REMEMBERED] = (seq, self.sent_end);
-            if seq % SENDS_REMEMBERED as u64 == 0 {
+            if seq.is_multiple_of(SENDS_REMEMBERED as u64) {
                 let slot = (seq / SENDS_REMEMBERED as u64) as usize % CHECKPOINTS;
                 self.checkpoints[slot] = (seq, self.sent_end);
             }
@@ -324,5 +340,102 @@ impl Link {
         }
         self.backlog = available > count;
         self.ack_owed_since = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 3e's timers: the peer may hold its ack 1500 ms, so the first retransmit waits
+    /// 2000 ms; later ones come every 1000 ms.
+    const ACK: u64 = 1500;
+    const RETRY: u64 = 2000;
+    const RESEND: u64 = 1000;
+
+    /// What `send` records, without composing a message: the next seq with every
+    /// unacknowledged value (log length 0: not resyncing).
+    fn send_all(link: &mut Link, now: Millis) -> u64 {
+        let available = link.pending_len(0);
+        let seq = if available > 0 { link.next_seq } else { 0 };
+        link.record_send(seq, available, available, now);
+        seq
+    }
+
+    /// One maintenance tick, as `Broadcast::maintain` runs it; true if it sent.
+    fn maintain(link: &mut Link, now: Millis) -> bool {
+        if !(link.retry_due(now, RETRY, RESEND) || link.ack_due(now, ACK)) {
+            return false;
+        }
+        link.note_resend(now, RETRY, RESEND);
+        send_all(link, now);
+        true
+    }
+
+    #[test]
+    fn first_retransmit_waits_for_a_delayed_ack_then_resends_at_a_steady_pace() {
+        let mut link = Link::new(16);
+        link.queue(7, 0);
+        let seq = send_all(&mut link, 0);
+        assert!(
+            !maintain(&mut link, RETRY - 1),
+            "the peer may still be holding its ack"
+        );
+        let mut sends = Vec::new();
+        for now in (RETRY..12_000).step_by(10) {
+            if maintain(&mut link, now) {
+                sends.push(now);
+            }
+        }
+        // No backoff: a healed link that keeps losing messages gets a try every second
+        // (3e's old schedule, doubling to 4000, gave 2000, 6000 and 10000).
+        assert_eq!(
+            sends,
+            [2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 11000]
+        );
+        link.on_ack(seq, 0);
+        assert!(
+            !link.in_flight(),
+            "the first message's ack still covers the value"
+        );
+        link.queue(8, 1);
+        send_all(&mut link, 20_000);
+        assert!(
+            !link.retry_due(20_000 + RESEND, RETRY, RESEND),
+            "progress: fresh values wait for a delayed ack again"
+        );
+    }
+
+    #[test]
+    fn owed_acks_do_not_postpone_retransmits_for_ever() {
+        // The peer keeps sending us values (so we owe it an ack every `ACK` ms) while our
+        // messages to it are lost: each owed ack carries our values too, and must count as
+        // a try rather than restart the 2000 ms wait each time.
+        let mut link = Link::new(16);
+        link.queue(7, 0);
+        send_all(&mut link, 0);
+        let mut sends = Vec::new();
+        for now in (10..9_000).step_by(10) {
+            if now % 1600 == 10 {
+                link.on_received(now / 1600 + 1, now); // a gossip from the peer, no ack
+            }
+            if maintain(&mut link, now) {
+                sends.push(now);
+            }
+        }
+        // The ack owed since 10 goes at 1510 with our value: a try, so the next comes
+        // 1000 ms later, and so on. (Were it not counted, each owed ack would restart
+        // the 2000 ms wait, and the only tries would be the acks, 1600 ms apart.)
+        assert_eq!(sends, [1510, 2510, 3510, 4510, 5510, 6510, 7510, 8510]);
+        // But a resend never comes sooner than `RETRY` after the send before, unless one was
+        // due: with a shorter `ack`, an ack sent 300 ms after a fresh send (the peer may
+        // still be holding its own ack for it) leaves the 2000 ms wait alone.
+        let mut link = Link::new(16);
+        link.queue(7, 0);
+        send_all(&mut link, 0);
+        link.note_resend(300, RETRY, RESEND);
+        send_all(&mut link, 300);
+        assert!(!link.retry_due(300 + RESEND, RETRY, RESEND));
+        assert!(link.retry_due(300 + RETRY, RETRY, RESEND));
     }
 }

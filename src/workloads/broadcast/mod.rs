@@ -190,10 +190,11 @@ impl Broadcast {
             link.on_ack(ack, log.len());
             link.on_received(seq, ctx.now());
             // Hearing from a peer whose values are overdue means the link just healed:
-            // resend now instead of waiting out the backoff.
-            let overdue = link.overdue(ctx.now(), self.strategy.retry_ms);
+            // resend now instead of at the next maintenance tick.
+            let s = &self.strategy;
+            let overdue = link.retry_due(ctx.now(), s.retry_ms, s.resend_ms);
             if overdue {
-                link.revive();
+                link.note_resend(ctx.now(), s.retry_ms, s.resend_ms);
             }
             if overdue || link.backlog_ready() {
                 link.send(ctx, name, self.strategy.batch, None, log);
@@ -320,8 +321,8 @@ impl Broadcast {
         let now = ctx.now();
         let log = self.values.log();
         for (peer, link) in self.links.iter_mut() {
-            if link.maintenance_due(now, s.ack_ms, s.retry_ms, s.retry_max_ms) {
-                link.note_retry();
+            if link.retry_due(now, s.retry_ms, s.resend_ms) || link.ack_due(now, s.ack_ms) {
+                link.note_resend(now, s.retry_ms, s.resend_ms);
                 let name = self.names.get(peer).map(String::as_str).unwrap_or("");
                 link.send(ctx, name, s.batch, None, log);
             }
@@ -333,7 +334,8 @@ impl Broadcast {
         if self.maintenance_armed || !self.links.iter().any(|l| l.in_flight() || l.ack_owed()) {
             return;
         }
-        let tick = (self.strategy.ack_ms.min(self.strategy.retry_ms) / 4).clamp(10, 250);
+        let s = &self.strategy;
+        let tick = (s.ack_ms.min(s.retry_ms).min(s.resend_ms) / 4).clamp(10, 250);
         self.maintenance_armed = ctx.set_timer(tick, Tag::Maintenance);
     }
 }

@@ -12,7 +12,8 @@
 //!             median ≤ 195 ms, max ≤ 280 ms at 25 nodes, 100 ms latency)
 //!   3e        star tuned for msgs-per-op ≤ 1, max ≤ 700 ms: the hub sends on a 500 ms grid,
 //!             leaves time their sends to land just before its ticks (ack=1500ms,
-//!             retry=2000ms, since leaves talk to the hub only every period)
+//!             retry=2000ms, since leaves talk to the hub only every period; once
+//!             something was lost, resend=1000ms)
 //!   flood     the `topology` message's neighbours, every value forwarded at once
 //!   gossip    same as flood; meant to be used with options
 //!   tree      a 4-ary spanning tree over the node list, forwarded at once
@@ -30,8 +31,10 @@
 //!   margin   = <ms>         how early an aligned leaf's batch should land (default 30)
 //!   ack      = <ms>         longest an owed ack waits for a ride on gossip before it is sent
 //!                           alone (default 500)
-//!   retry    = <ms>         first retransmit of unacknowledged values; doubles per attempt
-//!   retry-max = <ms>        cap of that backoff (defaults 1000 and 4000)
+//!   retry    = <ms>         first retransmit of unacknowledged values; must outlast the
+//!                           peer's `ack` plus a round trip (default 1000)
+//!   resend   = <ms>         pace of the later ones until an ack shows progress, may be
+//!                           below `retry` (default 1000; `retry-max` is an old name)
 //!   batch    = <n>          most values in one gossip message (1..=65536, default 4096)
 //!   queue    = <n>          most unacknowledged values queued per peer (1..=1048576,
 //!                           default 262144); past it the link drops its queue and later
@@ -100,10 +103,11 @@ pub struct Strategy {
     pub margin_ms: u64,
     /// Longest an owed acknowledgement waits for a gossip message to ride on.
     pub ack_ms: u64,
-    /// First retransmit delay for unacknowledged values (doubles per attempt).
+    /// First retransmit delay for unacknowledged values.
     pub retry_ms: u64,
-    /// Cap of the retransmit backoff.
-    pub retry_max_ms: u64,
+    /// Delay between later retransmits, until an ack shows progress (may be below
+    /// `retry_ms`; see [`super::gossip::retry_delay`]).
+    pub resend_ms: u64,
     /// Most values per gossip message.
     pub batch: usize,
     /// Most values queued for one peer before its link switches to a resync from the log.
@@ -120,7 +124,7 @@ impl Default for Strategy {
             margin_ms: 30,
             ack_ms: 500,
             retry_ms: 1000,
-            retry_max_ms: 4000,
+            resend_ms: 1000,
             batch: 4096,
             queue_max: 1 << 18,
         }
@@ -162,7 +166,7 @@ impl Strategy {
                 leaf_flush: Flush::Aligned,
                 ack_ms: 1500,
                 retry_ms: 2000,
-                retry_max_ms: 4000,
+                resend_ms: 1000,
                 ..Strategy::default()
             },
             "flood" | "gossip" => at_once(Peers::Given),
@@ -188,7 +192,7 @@ impl Strategy {
             "margin" => self.margin_ms = parse_ms(value)?,
             "ack" => self.ack_ms = parse_ms(value)?,
             "retry" => self.retry_ms = parse_ms(value)?.max(1),
-            "retry-max" => self.retry_max_ms = parse_ms(value)?,
+            "resend" | "retry-max" => self.resend_ms = parse_ms(value)?.max(1),
             "batch" => {
                 self.batch = value
                     .parse()
@@ -214,7 +218,6 @@ impl Strategy {
         if self.leaf_flush == Flush::Aligned && !matches!(self.flush, Flush::Period(_)) {
             return Err("leaf=aligned needs the hub on a grid (period=…)".to_string());
         }
-        self.retry_max_ms = self.retry_max_ms.max(self.retry_ms);
         Ok(())
     }
 }
