@@ -12,6 +12,16 @@ use ahash::AHashMap;
 
 use super::timers::{Deadline, Millis, Timers};
 
+/// What is due: a workload timer, or the timeout of a call still awaiting its reply
+/// (removed from the pending calls); each carries the workload's tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Due<T> {
+    /// A timer set with [`super::Ctx::set_timer`].
+    Timer(T),
+    /// An RPC's timeout: the call is no longer pending.
+    RpcTimeout(T),
+}
+
 /// Upper bound on RPCs awaiting a reply or timeout, per node.
 pub const MAX_PENDING_RPCS: usize = 1 << 16;
 
@@ -55,26 +65,22 @@ impl<T: Copy> Calls<T> {
         Some(tag)
     }
 
-    /// The tag of the call whose timeout [`Calls::pop_due`] just returned, removed.
-    pub fn take_timed_out(&mut self, msg_id: u64) -> Option<T> {
-        self.pending.remove(&msg_id)
-    }
-
     /// The earliest deadline, if any.
     pub fn next_deadline(&self) -> Option<Millis> {
         self.timers.next_deadline()
     }
 
     /// Removes and returns the earliest entry due at or before `now`: a timer, or the
-    /// timeout of a call still pending (answered calls' timeouts are skipped here).
-    pub fn pop_due(&mut self, now: Millis) -> Option<Deadline<T>> {
+    /// timeout of a call still pending, which is taken off the pending calls (answered
+    /// calls' timeouts are skipped here).
+    pub fn pop_due(&mut self, now: Millis) -> Option<Due<T>> {
         loop {
-            let due = self.timers.pop_due(now)?;
-            match due {
-                Deadline::RpcTimeout(msg_id) if !self.pending.contains_key(&msg_id) => {
-                    self.answered_timeouts -= 1;
-                }
-                _ => return Some(due),
+            match self.timers.pop_due(now)? {
+                Deadline::Timer(tag) => return Some(Due::Timer(tag)),
+                Deadline::RpcTimeout(msg_id) => match self.pending.remove(&msg_id) {
+                    Some(tag) => return Some(Due::RpcTimeout(tag)),
+                    None => self.answered_timeouts -= 1,
+                },
             }
         }
     }
@@ -155,10 +161,14 @@ mod tests {
         }
         // One call left unanswered still times out, after the timer, and nothing else fires.
         assert!(calls.await_reply(u64::MAX, 2_000, 9));
-        assert_eq!(calls.pop_due(10), Some(Deadline::Timer(7)));
+        assert_eq!(calls.pop_due(10), Some(Due::Timer(7)));
         assert_eq!(calls.pop_due(1_500), None, "answered timeouts are skipped");
-        assert_eq!(calls.pop_due(2_000), Some(Deadline::RpcTimeout(u64::MAX)));
-        assert_eq!(calls.take_timed_out(u64::MAX), Some(9));
+        assert_eq!(calls.pop_due(2_000), Some(Due::RpcTimeout(9)));
+        assert_eq!(
+            calls.pending_rpcs(),
+            0,
+            "a timed-out call is no longer pending"
+        );
         assert_eq!(calls.pop_due(u64::MAX), None);
         assert_eq!((calls.answered_timeouts, calls.timers.len()), (0, 0));
     }

@@ -23,10 +23,10 @@ mod input;
 
 use bumpalo::Bump;
 
-use super::continuations::Calls;
+use super::continuations::{Calls, Due};
 use super::ctx::{Ctx, NodeState};
 use super::message::{Message, RequestError, salvage_reply_address};
-use super::timers::{Deadline, Millis};
+use super::timers::Millis;
 use super::transmit::Transmits;
 use super::workload::{RpcReply, Workload};
 use crate::wire::{ErrorCode, Json, LineFramer, Parser};
@@ -334,19 +334,11 @@ impl<W: Workload> Inner<W> {
         }
     }
 
-    fn fire(&mut self, arena: &Bump, due: Deadline<W::Tag>) {
+    fn fire(&mut self, arena: &Bump, due: Due<W::Tag>) {
+        let mut ctx = Self::ctx(&mut self.state, &mut self.calls, arena);
         match due {
-            Deadline::Timer(tag) => {
-                let mut ctx = Self::ctx(&mut self.state, &mut self.calls, arena);
-                self.workload.on_timer(&mut ctx, tag);
-            }
-            // Only timeouts of calls still pending come out of `pop_due`.
-            Deadline::RpcTimeout(msg_id) => {
-                if let Some(tag) = self.calls.take_timed_out(msg_id) {
-                    let mut ctx = Self::ctx(&mut self.state, &mut self.calls, arena);
-                    self.workload.on_rpc_reply(&mut ctx, tag, RpcReply::Timeout);
-                }
-            }
+            Due::Timer(tag) => self.workload.on_timer(&mut ctx, tag),
+            Due::RpcTimeout(tag) => self.workload.on_rpc_reply(&mut ctx, tag, RpcReply::Timeout),
         }
     }
 }
