@@ -206,6 +206,11 @@ pub struct TestArgs {
     /// Write no net-journal.jsonl (the largest file of a busy run: ~3 KB per message).
     #[arg(long)]
     pub no_journal: bool,
+    /// Stop the run (exit 255) when a node sends a message to an unknown destination, such
+    /// as a reply to a client that timed out and was closed. By default the node is muted
+    /// for the rest of the run, as the real Maelstrom does, with a loud warning.
+    #[arg(long)]
+    pub strict: bool,
     /// messages.svg draws the messages sent from this many seconds after the main phase
     /// began (negative: during init), in [-86400, 86400]. Default: from the first message.
     #[arg(long, value_name = "SECONDS")]
@@ -238,6 +243,8 @@ pub struct TestConfig {
     pub strategy: Option<(String, String)>,
     /// No progress line or phase messages on stderr (set by sweeps).
     pub quiet: bool,
+    /// A message to an unknown destination fails the run instead of muting the node.
+    pub strict: bool,
     /// argv for the binary.
     pub args: Vec<String>,
     /// Node ids.
@@ -413,6 +420,7 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
         sim: args.sim,
         faults,
         quiet: false,
+        strict: args.strict,
         args: args.args,
         nodes,
         concurrency,

@@ -16,6 +16,7 @@ use simd_json::OwnedValue;
 
 use crate::harness::checkers::{CheckInput, Validity, analyze, validity_of};
 use crate::harness::cli::{Cli, Command, TestConfig, resolve};
+use crate::harness::conduct::Conduct;
 use crate::harness::history::History;
 use crate::harness::hosts::process::{Launch, ProcessHost};
 use crate::harness::hosts::sim::SimHost;
@@ -287,6 +288,8 @@ pub struct Outcome {
     pub validity: Validity,
     /// Host time (the journal's clock) at which the main phase began.
     pub main_start_ns: u64,
+    /// Muted nodes, late and second replies (also in `results`).
+    pub conduct: Conduct,
 }
 
 /// Where a run's by-products go: the network journal and the node logs (process mode).
@@ -495,6 +498,9 @@ fn execute_inner(
     };
     let mut results = analyze(&input);
     if let OwnedValue::Object(map) = &mut results {
+        for (key, value) in output.conduct.to_results() {
+            map.insert(key.to_string(), value);
+        }
         if !config.faults.is_none() {
             map.insert("faults".to_string(), config.faults.to_value());
         }
@@ -513,5 +519,6 @@ fn execute_inner(
         results,
         validity,
         main_start_ns: output.main_start,
+        conduct: output.conduct,
     })
 }
