@@ -220,7 +220,12 @@ fn malformed_envelopes_name_the_node_and_the_line() {
         ("bad-dest", "--strict", 255, "invalid dest \"n9\""),
         // Muted at its first echo, the node never answers: Maelstrom's stats checker
         // calls a run with no ok op invalid.
-        ("bad-dest", "", 1, "WARN: node n0 sent a message with an invalid dest \"n9\""),
+        (
+            "bad-dest",
+            "",
+            1,
+            "WARN: node n0 sent a message with an invalid dest \"n9\"",
+        ),
         ("body", "", 255, "body is not an object"),
     ];
     std::thread::scope(|s| {

@@ -14,9 +14,9 @@ use parking_lot::Mutex;
 
 use crate::harness::checkers::Validity;
 use crate::harness::cli::{SweepArgs, TestConfig, resolve};
-use crate::harness::session::{
-    EXIT_BAD_ARGS, Outcome, Sinks, command_line, execute, replay_command,
-};
+use crate::harness::command_line::{command_line, replay_command};
+use crate::harness::results::verdict::EXIT_BAD_ARGS;
+use crate::harness::run::execute::{Outcome, Sinks, execute};
 
 /// The text under `glomers sweep --help`.
 pub const AFTER_HELP: &str = "A sweep runs our own node for the workload in-process, in virtual time \

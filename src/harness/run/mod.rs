@@ -11,6 +11,7 @@
 //! the worker threads, their clients and the generator; the network its queues and client
 //! ids. A `World` lends the shared parts (network, history, clock) to the one acting.
 
+pub mod execute;
 mod phases;
 mod workers;
 

@@ -8,7 +8,7 @@ use simd_json::prelude::*;
 
 use crate::harness::edn::read_results_edn;
 use crate::harness::results::headline::{conduct_lines, quantile, render};
-use crate::harness::session::CRASH_FILE;
+use crate::harness::results::store::CRASH_FILE;
 
 /// Most runs the index lists (the newest first); it says how many more there are.
 pub const RUNS_LISTED_MAX: usize = 500;
