@@ -20,6 +20,9 @@ use crate::harness::registry::{self, WorkloadSpec};
 use crate::harness::results::lamport::DIAGRAM_MESSAGES_MAX;
 use crate::harness::results::lamport::{DIAGRAM_MESSAGES_DEFAULT, DiagramWindow};
 
+/// Maelstrom's `--consistency-models` default.
+pub const CONSISTENCY_MODELS_DEFAULT: &str = "strict-serializable";
+
 /// Command line of the `glomers` binary.
 #[derive(Parser, Debug)]
 #[command(name = "glomers", about = "A Maelstrom-compatible test harness")]
@@ -42,6 +45,42 @@ pub enum Command {
     Challenges,
     /// Browse a store's runs in a web browser: a local, read-only page on 127.0.0.1.
     Serve(ServeArgs),
+    /// Re-check a finished run (ours, or the real Maelstrom's store/<workload>/<time>/) from
+    /// its history.edn: print the results map and the verdict, exit 0/1/2 like `test`.
+    Check(CheckArgs),
+}
+
+/// `glomers check [-w WORKLOAD] [flags] DIR`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The run directory: it holds history.edn (e.g. `store/kafka/latest`).
+    pub dir: PathBuf,
+    /// Workload (default: from the run's jepsen.log, else the directory above the run).
+    #[arg(short = 'w', long)]
+    pub workload: Option<String>,
+    /// Consistency models (default: from jepsen.log, else strict-serializable).
+    #[arg(long)]
+    pub consistency_models: Option<String>,
+    /// `total` or a minimum ok fraction in [0, 1] (default: from jepsen.log, else none).
+    #[arg(long)]
+    pub availability: Option<String>,
+    /// Also write results.edn and results.json into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Seconds the analysis may take before the verdict is `unknown`.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = positive_seconds)]
+    pub checker_timeout: f64,
+    /// MiB of memory the analysis may use before the verdict is `unknown`.
+    #[arg(long, value_name = "MIB", default_value_t = 4096)]
+    pub checker_memory: u64,
+}
+
+/// A number of seconds in (0, 86400].
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(s),
+        _ => Err(format!("expected seconds in (0, 86400], got {text:?}")),
+    }
 }
 
 /// `glomers serve [--port N] [STORE]`.
@@ -172,7 +211,7 @@ pub struct TestArgs {
     #[arg(long)]
     pub availability: Option<String>,
     /// Consistency models, split on `\s+,\s+` like Maelstrom.
-    #[arg(long, default_value = "strict-serializable")]
+    #[arg(long, default_value = CONSISTENCY_MODELS_DEFAULT)]
     pub consistency_models: String,
     /// Active keys (txn and kafka workloads), in [1, 100000].
     #[arg(long)]
@@ -644,4 +683,35 @@ fn check_limits(args: &TestArgs) -> Result<(), String> {
         1,
         WRITES_PER_KEY_MAX,
     )
+}
+
+impl TestConfig {
+    /// The test map logged at the start of `jepsen.log`, with the keys Maelstrom's own
+    /// "Running test:" map uses, so that `glomers check` reads the options of either.
+    pub fn test_map_edn(&self) -> String {
+        let quoted: Vec<String> = self.nodes.iter().map(|n| format!("{n:?}")).collect();
+        let models: Vec<String> = self
+            .consistency_models
+            .iter()
+            .map(|m| format!(":{m}"))
+            .collect();
+        let availability = match self.availability {
+            Availability::Any => "nil".to_string(),
+            Availability::Total => ":total".to_string(),
+            Availability::Fraction(f) => format!("{f}"),
+        };
+        format!(
+            "{{:workload :{}, :nodes [{}], :concurrency {}, :rate {}, :time-limit {}, \
+             :latency {{:mean {}}}, :availability {availability}, :consistency-models [{}], \
+             :seed {}}}",
+            self.workload,
+            quoted.join(" "),
+            self.concurrency,
+            self.rate,
+            self.time_limit_s,
+            self.latency_ms,
+            models.join(" "),
+            self.seed
+        )
+    }
 }

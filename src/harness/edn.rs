@@ -379,26 +379,42 @@ pub fn read_results_edn(path: &Path) -> Result<OwnedValue, String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Reads a Maelstrom `history.edn` into a [`History`].
+/// Reads a Maelstrom `history.edn` into a [`History`], streaming it form by form (a
+/// history of millions of ops is never one string).
 pub fn read_history_edn(path: &Path) -> Result<History, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    parse_history(&text).map_err(|e| format!("{}: {e}", path.display()))
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut history = History::default();
+    crate::harness::edn_stream::for_each_form(reader, |text| {
+        for form in parse_all(text)? {
+            let position = history.ops.len();
+            history.ops.push(op_from_form(&form, position)?);
+        }
+        Ok(())
+    })
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(history)
 }
 
 /// Parses the text of a `history.edn`: a sequence of op maps or `#…Op{…}` records.
 pub fn parse_history(text: &str) -> Result<History, String> {
     let mut history = History::default();
     for (position, form) in parse_all(text)?.iter().enumerate() {
-        let form = match form {
-            Edn::Tagged(_, inner) => inner.as_ref(),
-            other => other,
-        };
-        let Edn::Map(pairs) = form else {
-            return Err(format!("op {position} is not a map"));
-        };
-        history.ops.push(op_from_pairs(pairs, position)?);
+        history.ops.push(op_from_form(form, position)?);
     }
     Ok(history)
+}
+
+/// One op from its form: a map, or a `#jepsen.history.Op{…}` record.
+fn op_from_form(form: &Edn, position: usize) -> Result<Op, String> {
+    let form = match form {
+        Edn::Tagged(_, inner) => inner.as_ref(),
+        other => other,
+    };
+    let Edn::Map(pairs) = form else {
+        return Err(format!("op {position} is not a map"));
+    };
+    op_from_pairs(pairs, position)
 }
 
 fn op_from_pairs(pairs: &[(Edn, Edn)], position: usize) -> Result<Op, String> {

@@ -19,14 +19,17 @@
 //!
 //! The commands: [`session`] (`glomers test`, `report`, `challenges`; argv to exit status),
 //! [`sweep`] (many `--sim` seeds in parallel), [`serve`] (a local browser of the store's
-//! runs), [`cli`] (Maelstrom's flags).
+//! runs), [`check`] (re-check a finished run, ours or the real Maelstrom's), [`cli`]
+//! (Maelstrom's flags).
 
+pub mod check;
 pub mod checkers;
 pub mod cli;
 pub mod clients;
 pub mod command_line;
 pub mod conduct;
 pub mod edn;
+pub mod edn_stream;
 pub mod history;
 pub mod hosts;
 pub mod limits;

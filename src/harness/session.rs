@@ -54,6 +54,7 @@ where
         Command::Report(args) => report(&args.dir, args.brief),
         Command::Challenges => challenges(),
         Command::Serve(args) => crate::harness::serve::main(&args.store, args.port),
+        Command::Check(args) => crate::harness::check::main(&args),
     }
 }
 
@@ -205,6 +206,7 @@ pub fn run_once(config: &TestConfig) -> i32 {
     eprintln!("Results in {}", dir.path.display());
     let mut log = String::new();
     let _ = writeln!(log, "Test options: {config:?}");
+    let _ = writeln!(log, "Running test:\n{}", config.test_map_edn());
     let code = match run_checked(config, &dir, &mut log) {
         Ok(code) => code,
         Err(message) => {
