@@ -244,3 +244,50 @@ fn unreadable_runs_are_clear_errors() {
         unknown.stderr
     );
 }
+
+#[test]
+fn an_exploding_linearizability_search_ends_unknown_within_the_budget() {
+    // 28 concurrent writes that never completed (info) on one key, then a read of a value
+    // nobody wrote: the search must consider every subset and order of the writes.
+    let scratch =
+        Scratch(std::env::temp_dir().join(format!("glomers-check-explode-{}", std::process::id())));
+    let run = scratch.0.join("lin-kv").join("20260101T000000.000Z");
+    std::fs::create_dir_all(&run).expect("dir");
+    let mut lines = Vec::new();
+    let mut push = |time: u64, kind: &str, process: u64, f: &str, value: &str| {
+        let index = lines.len();
+        lines.push(format!(
+            "{{:index {index}, :time {time}, :type :{kind}, :process {process}, :f :{f}, :value {value}}}"
+        ));
+    };
+    let writers = 28;
+    for p in 0..writers {
+        push(p, "invoke", p, "write", &format!("[0 {p}]"));
+    }
+    push(50, "invoke", writers, "write", "[1 7]");
+    push(60, "ok", writers, "write", "[1 7]");
+    push(100, "invoke", writers + 1, "read", "[0 nil]");
+    push(101, "ok", writers + 1, "read", "[0 999]");
+    for p in 0..writers {
+        push(200 + p, "info", p, "write", &format!("[0 {p}]"));
+    }
+    std::fs::write(run.join("history.edn"), lines.join("\n") + "\n").expect("history");
+    let started = std::time::Instant::now();
+    let checked = check(&["--checker-timeout", "1", run.to_str().expect("utf-8")]);
+    let took = started.elapsed();
+    assert_eq!(
+        checked.code, 2,
+        "unknown\n{}\n{}",
+        checked.stderr, checked.stdout
+    );
+    assert!(
+        checked
+            .stdout
+            .contains("the checker ran out of time after 1 s"),
+        "{}",
+        checked.stdout
+    );
+    assert!(took.as_secs() < 30, "bounded: {took:?}");
+    let bad = check(&["--checker-timeout", "0", run.to_str().expect("utf-8")]);
+    assert_eq!(bad.code, 254, "{}", bad.stderr);
+}
