@@ -111,6 +111,7 @@ fn config(seed: u64) -> TestConfig {
         strategy: None,
         quiet: false,
         strict: false,
+        extra_checks: None,
         args: vec![],
         nodes: (0..3).map(|i| format!("n{i}")).collect(),
         concurrency: 6,

@@ -40,7 +40,7 @@ fn results(dir: &Path) -> Value {
 /// The echo node answers its 3rd echo 6 s late (after the client's 5 s timeout, to a
 /// client closed by then): the issue's measured case, shortened from 12 s.
 const LATE_ECHO: &str = "-w echo --bin tests/nodes/echo_late.py --node-count 1 --time-limit 10 \
-                         --rate 10 --seed 3 -- 3 6";
+                         --rate 10 --seed 3 --extra-checks -- 3 6";
 
 #[test]
 fn a_late_echo_mutes_the_node_and_the_run_stays_valid() {
@@ -69,6 +69,14 @@ fn a_late_echo_mutes_the_node_and_the_run_stays_valid() {
             assert_eq!(muted["node"], "n0");
             assert!(muted["message"].as_str().unwrap_or("").contains("echo_ok"));
             let muted_at = muted["time"].as_u64().expect("mute time");
+            let late = &results["extra"]["late-replies"];
+            assert_eq!(late["valid?"], false, "the extra check reports it: {late}");
+            assert!(
+                late["findings"][0]["what"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("n0 was muted")
+            );
             let ops = history(&dir);
             let invoked_third = ops
                 .iter()

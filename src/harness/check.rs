@@ -19,12 +19,13 @@
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
+use crate::harness::checkers::extra::{self, ExtraInput};
 use crate::harness::checkers::{
     Availability, CheckInput, NetCounts, NetStats, Validity, analyze, validity_of,
 };
@@ -49,6 +50,10 @@ pub struct RunOptions {
     pub consistency_models: Option<Vec<String>>,
     /// `:availability`: `total` or a fraction (`nil` leaves it `None`).
     pub availability: Option<String>,
+    /// How many `:nodes`.
+    pub node_count: Option<usize>,
+    /// `:concurrency`.
+    pub concurrency: Option<usize>,
 }
 
 /// `glomers check`: returns the exit status.
@@ -66,6 +71,15 @@ pub fn main(args: &CheckArgs) -> i32 {
 struct Job {
     workload: String,
     history: History,
+    checking: Checking,
+    /// Nodes and worker threads of the run (0 when unknown), for per-node extra checks.
+    node_count: usize,
+    concurrency: usize,
+}
+
+/// What Maelstrom's checkers take besides the workload and the history.
+#[derive(Clone)]
+struct Checking {
     net: NetStats,
     availability: Availability,
     consistency_models: Vec<String>,
@@ -118,9 +132,13 @@ fn prepare(args: &CheckArgs) -> Result<Job, String> {
     Ok(Job {
         workload,
         history,
-        net,
-        availability,
-        consistency_models,
+        checking: Checking {
+            net,
+            availability,
+            consistency_models,
+        },
+        node_count: args.node_count.or(logged.node_count).unwrap_or(0),
+        concurrency: args.concurrency.or(logged.concurrency).unwrap_or(0),
     })
 }
 
@@ -131,15 +149,28 @@ fn judge(args: &CheckArgs, job: Job) -> i32 {
         args.dir.display(),
         job.history.ops.len(),
         job.workload,
-        job.consistency_models.join(" "),
-        job.availability
+        job.checking.consistency_models.join(" "),
+        job.checking.availability
     );
     let started = Instant::now();
     let budget = Budget {
         time: Duration::from_secs_f64(args.checker_timeout),
         memory_bytes: args.checker_memory.saturating_mul(1 << 20),
     };
-    let results = analyze_within(job, budget);
+    let node_count = job.node_count;
+    let concurrency = job.concurrency;
+    let history = std::sync::Arc::new(job.history);
+    let mut results = analyze_within(&job.workload, history.clone(), job.checking, budget);
+    if let Some(mode) = args.extra_checks {
+        let extra = extra::run(&ExtraInput {
+            workload: &job.workload,
+            history: &history,
+            node_count,
+            concurrency,
+            results: &results,
+        });
+        extra::attach(&mut results, extra, mode);
+    }
     eprintln!("Analysis took {:.2} s", started.elapsed().as_secs_f64());
     if let Some(out) = &args.out {
         let written =
@@ -164,27 +195,24 @@ pub struct Budget {
 /// Runs [`analyze`] on its own thread; past the budget, the results carry the cheap parts
 /// (stats, availability, net) and a workload result `:valid? :unknown` saying why. The
 /// abandoned thread is left to the process's exit.
-fn analyze_within(job: Job, budget: Budget) -> OwnedValue {
-    let Job {
-        workload,
-        history,
-        net,
-        availability,
-        consistency_models,
-    } = job;
-    let history = std::sync::Arc::new(history);
+fn analyze_within(
+    workload: &str,
+    history: Arc<History>,
+    checking: Checking,
+    budget: Budget,
+) -> OwnedValue {
     let (send, receive) = mpsc::channel();
     {
         let history = history.clone();
-        let workload = workload.clone();
-        let models = consistency_models.clone();
+        let workload = workload.to_string();
+        let checking = checking.clone();
         std::thread::spawn(move || {
             let input = CheckInput {
                 workload: &workload,
                 history: &history,
-                net,
-                availability,
-                consistency_models: &models,
+                net: checking.net,
+                availability: checking.availability,
+                consistency_models: &checking.consistency_models,
             };
             let _ = send.send(analyze(&input));
         });
@@ -216,9 +244,9 @@ fn analyze_within(job: Job, budget: Budget) -> OwnedValue {
     let input = CheckInput {
         workload: "",
         history: &history,
-        net,
-        availability,
-        consistency_models: &consistency_models,
+        net: checking.net,
+        availability: checking.availability,
+        consistency_models: &checking.consistency_models,
     };
     let mut results = analyze(&input);
     if let OwnedValue::Object(map) = &mut results {
@@ -290,10 +318,18 @@ pub fn log_options(text: &str) -> RunOptions {
             .collect();
         (!models.is_empty()).then_some(models)
     });
+    let node_count = after(":nodes ").and_then(|rest| {
+        let open = rest.strip_prefix('[')?;
+        let close = open.find(']')?;
+        Some(open[..close].matches('"').count() / 2)
+    });
+    let concurrency = after(":concurrency ").and_then(|rest| word(rest).parse().ok());
     RunOptions {
         workload,
         consistency_models,
         availability,
+        node_count,
+        concurrency,
     }
 }
 
@@ -396,5 +432,7 @@ mod tests {
         assert_eq!(none.availability, None);
         assert_eq!(none.workload.as_deref(), Some("echo"));
         assert_eq!(log_options("nothing here"), RunOptions::default());
+        let sized = log_options("{:concurrency 6,\n :nodes [\"n0\" \"n1\" \"n2\"]}");
+        assert_eq!((sized.node_count, sized.concurrency), (Some(3), Some(6)));
     }
 }

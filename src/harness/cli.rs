@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::harness::checkers::Availability;
+use crate::harness::checkers::extra::ExtraMode;
 use crate::harness::clients::WorkloadOptions;
 use crate::harness::limits::{
     self, CONCURRENCY_MAX, KEY_COUNT_MAX, LATENCY_MS_MAX, NEMESIS_INTERVAL_S_MAX,
@@ -64,12 +65,22 @@ pub struct CheckArgs {
     /// `total` or a minimum ok fraction in [0, 1] (default: from jepsen.log, else none).
     #[arg(long)]
     pub availability: Option<String>,
+    /// Nodes of the run, for the per-node extra checks (default: from jepsen.log).
+    #[arg(long)]
+    pub node_count: Option<usize>,
+    /// Worker threads of the run, for the per-node extra checks (default: from jepsen.log).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
     /// Also write results.edn and results.json into this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Seconds the analysis may take before the verdict is `unknown`.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = positive_seconds)]
     pub checker_timeout: f64,
+    /// Also run the checks beyond Maelstrom's (results under `extra`); `=strict` makes their
+    /// findings count in the verdict.
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "on", value_name = "MODE")]
+    pub extra_checks: Option<ExtraMode>,
     /// MiB of memory the analysis may use before the verdict is `unknown`.
     #[arg(long, value_name = "MIB", default_value_t = 4096)]
     pub checker_memory: u64,
@@ -251,6 +262,10 @@ pub struct TestArgs {
     /// Write no net-journal.jsonl (the largest file of a busy run: ~3 KB per message).
     #[arg(long)]
     pub no_journal: bool,
+    /// Also run the checks beyond Maelstrom's (results under `extra`); `=strict` makes their
+    /// findings count in the verdict.
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "on", value_name = "MODE")]
+    pub extra_checks: Option<ExtraMode>,
     /// Stop the run (exit 255) when a node sends a message to an unknown destination, such
     /// as a reply to a client that timed out and was closed. By default the node is muted
     /// for the rest of the run, as the real Maelstrom does, with a loud warning.
@@ -290,6 +305,8 @@ pub struct TestConfig {
     pub quiet: bool,
     /// A message to an unknown destination fails the run instead of muting the node.
     pub strict: bool,
+    /// The checks beyond Maelstrom's, and whether they count.
+    pub extra_checks: Option<ExtraMode>,
     /// argv for the binary.
     pub args: Vec<String>,
     /// Node ids.
@@ -466,6 +483,7 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
         faults,
         quiet: false,
         strict: args.strict,
+        extra_checks: args.extra_checks,
         args: args.args,
         nodes,
         concurrency,

@@ -13,6 +13,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 
 use crate::harness::checkers::Validity;
+use crate::harness::checkers::extra;
 use crate::harness::cli::{SweepArgs, TestConfig, resolve};
 use crate::harness::command_line::{command_line, replay_command};
 use crate::harness::results::verdict::EXIT_BAD_ARGS;
@@ -49,6 +50,8 @@ pub enum SeedResult {
     /// client's timeout or twice (the simulator's own invariant: the real Maelstrom would
     /// have stopped reading that node, or discarded the reply).
     Late(String),
+    /// Maelstrom's checkers found nothing, but a check beyond them (`--extra-checks`) did.
+    Extra(String),
 }
 
 /// The end of a sweep.
@@ -115,6 +118,9 @@ pub fn seed_result(outcome: Result<Outcome, String>) -> SeedResult {
             Validity::Valid if !outcome.conduct.is_clean() => {
                 SeedResult::Late(outcome.conduct.summary_lines().join("; "))
             }
+            Validity::Valid if !extra::summary_lines(&outcome.results).is_empty() => {
+                SeedResult::Extra(extra::summary_lines(&outcome.results).join("; "))
+            }
             Validity::Valid => SeedResult::Valid,
             Validity::Invalid => SeedResult::Invalid,
             Validity::Unknown => SeedResult::Unknown,
@@ -129,6 +135,7 @@ fn on_failure(config: &TestConfig, seed: u64, result: &SeedResult) {
             format!("crashed: {}", message.lines().next().unwrap_or_default())
         }
         SeedResult::Late(message) => format!("answered late: {message}"),
+        SeedResult::Extra(message) => format!("extra checks: {message}"),
         other => format!("{other:?}").to_lowercase(),
     };
     if !config.quiet {
@@ -196,6 +203,7 @@ pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
         let label = match result {
             SeedResult::Crashed(_) => "crashed",
             SeedResult::Late(_) => "late",
+            SeedResult::Extra(_) => "extra-checks",
             SeedResult::Invalid => "invalid",
             SeedResult::Unknown => "unknown",
             SeedResult::Valid => "valid",

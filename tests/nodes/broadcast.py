@@ -3,7 +3,9 @@
 
 Modes (argv[1]): none = broadcast with periodic anti-entropy to every peer (survives
 partitions); "lossy" = forward each new value once, fire-and-forget, never retry (loses
-values under partitions); "gset" = the g-set protocol (add/element, read -> value).
+values under partitions); "gset" = the g-set protocol (add/element, read -> value); "deaf" = broadcast,
+but node n0 ignores its peers' gossip (it never learns their values, while they learn its
+own): its reads, final ones included, lack every value added elsewhere.
 """
 import os
 import sys
@@ -41,6 +43,8 @@ def on_read(msg):
 
 
 def on_gossip(msg):
+    if mode == "deaf" and node.node_id == "n0":
+        return
     with lock:
         values.update(msg["body"]["values"])
 

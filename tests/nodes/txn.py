@@ -8,6 +8,7 @@ argv[1] picks a fault:
                 definite failure): others read the aborted writes (G1a).
   lose          list-append: every 5th append is shown to its own txn's later reads but
                 never stored (an acknowledged append is lost).
+  zero          rw-register: a read of a key nobody wrote returns 0 instead of null.
 On two or more nodes, even the correct mode serves stale reads (each node has its own
 state): not strict-serializable."""
 import json
@@ -30,6 +31,8 @@ def run(txn):
         key = json.dumps(k)
         current = local[key] if key in local else state.get(key)
         if f == "r":
+            if current is None and mode == "zero":
+                current = 0
             done.append([f, k, list(current) if isinstance(current, list) else current])
         elif f == "append":
             appends += 1

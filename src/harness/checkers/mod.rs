@@ -74,6 +74,7 @@ pub struct CheckInput<'a> {
 
 pub mod counter;
 pub mod echo;
+pub mod extra;
 pub mod kafka;
 pub mod lin_kv;
 pub mod list_append;

@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 
 use simd_json::OwnedValue;
+use simd_json::prelude::*;
 
 use super::edn_write::pretty;
 use super::verdict::{exit_code, verdict_line};
@@ -84,6 +85,29 @@ pub fn console_summary(results: &OwnedValue) -> String {
         out.push_str("WARNING: ");
         out.push_str(&line);
         out.push('\n');
+    }
+    if let Some(extra) = results.get("extra") {
+        let lines = crate::harness::checkers::extra::summary_lines(results);
+        let counted = results.get("valid?") != Some(&OwnedValue::from(true))
+            && extra.get("valid?") == Some(&OwnedValue::from(false));
+        match lines.len() {
+            0 => out.push_str("Checks beyond Maelstrom's: no findings.\n"),
+            n => {
+                out.push_str(&format!(
+                    "Checks beyond Maelstrom's: {n} failed{}:\n",
+                    if counted {
+                        ""
+                    } else {
+                        " (Maelstrom's verdict below stands)"
+                    }
+                ));
+                for line in lines {
+                    out.push_str("  ");
+                    out.push_str(&line);
+                    out.push('\n');
+                }
+            }
+        }
     }
     out.push_str(verdict_line(validity_of(results)));
     out.push('\n');

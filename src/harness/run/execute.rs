@@ -10,6 +10,7 @@ use std::path::Path;
 use simd_json::OwnedValue;
 
 use super::Runner;
+use crate::harness::checkers::extra::{self, ExtraInput};
 use crate::harness::checkers::{CheckInput, Validity, analyze, validity_of};
 use crate::harness::cli::TestConfig;
 use crate::harness::conduct::Conduct;
@@ -149,6 +150,16 @@ fn execute_inner(
                 OwnedValue::Object(Box::new(strategy)),
             );
         }
+    }
+    if let Some(mode) = config.extra_checks {
+        let extra = extra::run(&ExtraInput {
+            workload: &config.workload,
+            history: &output.history,
+            node_count: config.nodes.len(),
+            concurrency: config.concurrency,
+            results: &results,
+        });
+        extra::attach(&mut results, extra, mode);
     }
     let validity = validity_of(&results);
     Ok(Outcome {

@@ -1,0 +1,133 @@
+//! Checks beyond Maelstrom's (`--extra-checks`): each deliberately broken node below passes
+//! Maelstrom's own checkers and fails one extra check; by default the finding is reported
+//! apart (results `extra`, a console section) and the verdict stays Maelstrom's, with
+//! `=strict` it counts. `glomers check --extra-checks` finds the same in the run directory.
+
+#[path = "common/e2e.rs"]
+mod e2e;
+
+use std::path::Path;
+use std::process::Command;
+
+use e2e::{Store, run};
+use serde_json::Value;
+
+fn results(dir: &Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("results.json")).expect("results.json");
+    serde_json::from_str(&text).expect("results.json parses")
+}
+
+/// (name, test flags, the extra check that must fail).
+const BROKEN: &[(&str, &str, &str)] = &[
+    (
+        "txn-zero",
+        "-w txn-rw-register --bin tests/nodes/txn.py zero --node-count 1 --time-limit 3 --rate 30",
+        "unwritten-reads",
+    ),
+    (
+        "broadcast-deaf",
+        "-w broadcast --bin tests/nodes/broadcast.py deaf --node-count 3 --time-limit 3 --rate 10",
+        "final-reads",
+    ),
+    (
+        "g-counter-replicas",
+        "-w g-counter --bin tests/nodes/g_counter_replicas.py --node-count 1 --concurrency 4 \
+         --time-limit 4 --rate 20",
+        "monotonic-reads",
+    ),
+];
+
+#[test]
+fn broken_nodes_pass_maelstroms_checkers_and_fail_an_extra_check() {
+    std::thread::scope(|s| {
+        for &(name, flags, check) in BROKEN {
+            s.spawn(move || {
+                let store = Store::new(&format!("extra-{name}"));
+                let r = run(&store, &format!("{flags} --extra-checks --seed 2"));
+                assert_eq!(
+                    r.code, 0,
+                    "{name}: Maelstrom's verdict stands\n{}",
+                    r.stdout
+                );
+                let said = "Checks beyond Maelstrom's: 1 failed";
+                assert!(r.stdout.contains(said), "{name}: {}", r.stdout);
+                assert!(
+                    r.stdout.contains(&format!("  {check}: ")),
+                    "{name}: {}",
+                    r.stdout
+                );
+                let dir = store.0.join("latest");
+                let found = results(&dir);
+                assert_eq!(found["valid?"], true, "{name}");
+                assert_eq!(found["extra"]["valid?"], false, "{name}");
+                assert_eq!(found["extra"][check]["valid?"], false, "{name}");
+                let first = &found["extra"][check]["findings"][0];
+                assert!(
+                    first["what"].as_str().is_some_and(|w| w.contains(" at ")),
+                    "{first}"
+                );
+                assert!(
+                    first["ops"][0]["index"].is_u64(),
+                    "findings name their ops: {first}"
+                );
+
+                // The same run, re-checked from its directory (options from jepsen.log).
+                let checked = Command::new(env!("CARGO_BIN_EXE_glomers"))
+                    .args(["check", "--extra-checks"])
+                    .arg(&dir)
+                    .output()
+                    .expect("glomers check");
+                let stdout = String::from_utf8_lossy(&checked.stdout);
+                assert_eq!(checked.status.code(), Some(0), "{name}: {stdout}");
+                assert!(stdout.contains(&format!("  {check}: ")), "{name}: {stdout}");
+                let strict = Command::new(env!("CARGO_BIN_EXE_glomers"))
+                    .args(["check", "--extra-checks=strict"])
+                    .arg(&dir)
+                    .output()
+                    .expect("glomers check");
+                assert_eq!(strict.status.code(), Some(1), "{name}: strict counts them");
+            });
+        }
+    });
+}
+
+#[test]
+fn strict_extra_checks_change_the_verdict_and_a_correct_node_has_no_findings() {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let store = Store::new("extra-strict");
+            let (_, flags, _) = BROKEN[0];
+            let r = run(&store, &format!("{flags} --extra-checks=strict --seed 2"));
+            assert_eq!(r.code, 1, "{}", r.stdout);
+            assert!(r.stdout.contains("unwritten-reads"), "{}", r.stdout);
+        });
+        s.spawn(|| {
+            let store = Store::new("extra-correct");
+            let r = run(
+                &store,
+                "-w broadcast --bin tests/nodes/broadcast.py --node-count 3 --time-limit 3 \
+                 --rate 10 --extra-checks=strict --seed 2",
+            );
+            assert_eq!(r.code, 0, "{}", r.stdout);
+            assert!(
+                r.stdout.contains("Checks beyond Maelstrom's: no findings."),
+                "{}",
+                r.stdout
+            );
+        });
+        s.spawn(|| {
+            let store = Store::new("extra-none");
+            let r = run(
+                &store,
+                "-w echo --bin tests/nodes/echo.py --node-count 1 --time-limit 1",
+            );
+            assert_eq!(r.code, 0);
+            assert!(
+                !r.stdout.contains("Checks beyond"),
+                "off by default: {}",
+                r.stdout
+            );
+            assert!(results(&store.0.join("latest")).get("extra").is_none());
+        });
+    });
+}
