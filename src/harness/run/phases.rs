@@ -330,9 +330,11 @@ impl Phases {
         let pick = self.nemesis_rng.below(shapes.len() as u64) as usize;
         let shape = shapes.get(pick).copied().unwrap_or(Shape::One);
         let relative = world.relative;
+        // Jepsen's nemesis ops are `:info` at invocation too (jepsen.nemesis.combined's
+        // partition generator emits `{:type :info, :f :start-partition, …}`).
         world.history.push(
             relative,
-            OpType::Invoke,
+            OpType::Info,
             Process::Nemesis,
             "start-partition",
             shape.name().into(),
@@ -353,7 +355,7 @@ impl Phases {
         let relative = world.relative;
         world.history.push(
             relative,
-            OpType::Invoke,
+            OpType::Info,
             Process::Nemesis,
             "stop-partition",
             OwnedValue::null(),
