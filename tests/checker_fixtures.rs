@@ -316,13 +316,15 @@ fn kafka_reused_offset_fixture_matches() {
     assert_eq!(validity_of(&ours), Validity::Invalid);
 }
 
-/// Verdict, error types, info causes, each error type's count and the whole `unseen`
-/// report as Maelstrom's results.edn states them.
+/// Verdict, worst realtime lag (time, process, key and lag, in seconds), error types, info
+/// causes, each error type's count and the whole `unseen` report as Maelstrom's
+/// results.edn states them.
 fn check_kafka(name: &str) {
     let (ours, theirs) = run(name, "kafka");
     check_common(name, &ours, &theirs);
     for key in [
         "valid?",
+        "worst-realtime-lag",
         "bad-error-types",
         "error-types",
         "info-txn-causes",

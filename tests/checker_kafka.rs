@@ -273,3 +273,42 @@ fn clojure_set_first_follows_clojure_hash_set_order() {
     }
     assert_eq!(order, [0, 7, 1, 4, 6, 3, 2, 9, 5, 8]);
 }
+
+/// `:worst-realtime-lag` as Jepsen's `realtime-lag` defines it: a poll that still sees
+/// offset 0 after offset 1 was acknowledged lags by (poll invocation − that ack), in
+/// seconds, and the first of the greatest lags is reported with its process and key.
+#[test]
+fn worst_realtime_lag_is_jepsens() {
+    let mut s = Script::new();
+    s.assign(0, &["x"]) // t 0
+        .send(1, "x", 10, 0) // t 2000, ack 2001: offset 0 exists
+        .poll(0, "x", &[(0, 10)]) // t 4000: caught up, lag 0
+        .send(1, "x", 11, 1) // t 6000, ack 6001: offset 0 is no longer the tail
+        .poll(0, "x", &[]) // t 8000: still at offset 0, lag 8000 − 6001
+        .poll(0, "x", &[(1, 11)]) // t 10000: caught up again
+        .send(1, "y", 1, 1_000_000_000_000_000); // a huge sparse offset is fine
+    let r = s.results();
+    let lag = &r["workload"]["worst-realtime-lag"];
+    assert_eq!(
+        lag,
+        &json!({"time": 8e-6, "process": 0, "key": "x", "lag": 1.999e-6}),
+        "{lag:?}"
+    );
+    let OwnedValue::Object(map) = lag else {
+        panic!("not a map")
+    };
+    let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["time", "process", "key", "lag"],
+        "Jepsen's key order"
+    );
+
+    // No poll at all: Jepsen's default, {:time 0 :lag 0} in seconds.
+    let mut s = Script::new();
+    s.send(0, "x", 1, 0);
+    assert_eq!(
+        s.results()["workload"]["worst-realtime-lag"],
+        json!({"time": 0.0, "lag": 0.0})
+    );
+}

@@ -250,7 +250,7 @@ fn stats_are_invalid_when_some_f_never_succeeds_except_crash() {
         (1, Ok, 0, "broadcast", json!(0), false),
         (2, Invoke, 0, "read", N, false),
         (3, Fail, 0, "read", N, false),
-        (4, Invoke, u64::MAX, "start-partition", N, false),
+        (4, Info, u64::MAX, "start-partition", N, false),
         (
             5,
             Info,

@@ -18,8 +18,7 @@
 //!
 //! One addition: `perf` → `latencies`, `ok` latency quantiles per `f` in milliseconds.
 //!
-//! Known gaps against Jepsen: kafka omits `worst-realtime-lag`; lin-kv and the txn checkers
-//! report one witness per failure rather than Knossos' / Elle's full explanations.
+//! Known gaps against Jepsen: lin-kv and the txn checkers report one witness per failure rather than Knossos' / Elle's full explanations.
 
 use simd_json::OwnedValue;
 

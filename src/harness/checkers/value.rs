@@ -157,6 +157,35 @@ pub fn clj_set_first(values: &[OwnedValue]) -> Option<&OwnedValue> {
     }
 }
 
+/// Where a string key sits in the iteration order of a Clojure hash map or set (compare
+/// the results; ties keep insertion order): its `hasheq`, Murmur3 `hashInt` of Java's
+/// `String.hashCode`, in 5-bit groups from the low end, as the hash trie is walked.
+pub fn clj_string_trie_position(s: &str) -> [u32; 7] {
+    let java = s.encode_utf16().fold(0i32, |h, unit| {
+        h.wrapping_mul(31).wrapping_add(i32::from(unit))
+    });
+    let hash = murmur3_hash_int(java);
+    std::array::from_fn(|level| (hash >> (5 * level)) & 31)
+}
+
+/// Clojure's `Murmur3.hashInt` (seed 0), as `hasheq` hashes a string's `hashCode`.
+fn murmur3_hash_int(input: i32) -> u32 {
+    if input == 0 {
+        return 0;
+    }
+    let k1 = (input as u32)
+        .wrapping_mul(0xcc9e_2d51)
+        .rotate_left(15)
+        .wrapping_mul(0x1b87_3593);
+    let mut h = k1.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
+    h ^= 4;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^ (h >> 16)
+}
+
 /// Clojure's `Murmur3.hashLong` (seed 0), as `hasheq` hashes a long.
 fn murmur3_hash_long(input: i64) -> u32 {
     if input == 0 {

@@ -119,10 +119,13 @@ fn ring(n: usize, order: &[usize]) -> Grudge {
     drops
 }
 
-/// The completion value `["isolated", {dest: [srcs…]}]` (only nodes that drop something).
+/// The completion value `["isolated", {dest: [srcs…]}]`, listing every node as Jepsen's
+/// `complete-grudge` does (a node that drops nothing gets an empty list). The history
+/// writers print the lists as EDN sets, `[:isolated {"n1" #{"n2" "n3"}, "n2" #{}}]`, as
+/// Maelstrom's history does.
 pub fn grudge_json(grudge: &Grudge, nodes: &[String]) -> OwnedValue {
     let mut object = simd_json::owned::Object::new();
-    for (dest, srcs) in grudge.iter().enumerate().filter(|(_, s)| !s.is_empty()) {
+    for (dest, srcs) in grudge.iter().enumerate() {
         let names: Vec<OwnedValue> = srcs
             .iter()
             .filter_map(|&s| nodes.get(s))

@@ -7,7 +7,8 @@
 //! keywords (numeric keys such as quantile points print as numbers); `valid?` `"unknown"`,
 //! `outcome`, and an op's `type`, `f` and `:nemesis` process are keywords; inside op values
 //! only the value's own top-level map keys, micro-op names (`:r`, `:append`, …) and error
-//! names are keywords, as in Maelstrom's histories.
+//! names are keywords, as in Maelstrom's histories. Likewise JSON has no sets: the lists in
+//! a nemesis grudge map (`[:isolated {"n1" #{"n2" "n3"}}]`) print as EDN sets.
 
 use std::fmt::Write as _;
 
@@ -38,6 +39,9 @@ pub enum Mode {
     Error,
     /// A nemesis op's value (`:majority`, `[:isolated {"n1" #{…}}]`).
     Nemesis,
+    /// A list that is a set in Jepsen: the nodes a grudge map gives each node. Its items
+    /// are plain data (strings stay strings).
+    Set,
     /// Keys of a data map inside results (id → count): numbers stay numbers, the rest are
     /// strings. Only used for keys.
     DataKeys,
@@ -92,6 +96,8 @@ fn child_mode(mode: Mode, key: Option<&str>, is_op: bool, nemesis: bool) -> Mode
         (Mode::Results, Some("value")) if is_op => Mode::OpValue,
         (Mode::Results, Some("error")) if is_op => Mode::Error,
         (Mode::Results, _) => Mode::Results,
+        // The values of a map inside a nemesis value: a grudge's sets of nodes.
+        (Mode::Nemesis, Some(_)) => Mode::Set,
         (Mode::Error | Mode::Nemesis, _) => Mode::Nested,
         _ => Mode::Nested,
     }
@@ -109,7 +115,7 @@ fn string_text(s: &str, mode: Mode, key: Option<&str>, head: bool, is_op: bool) 
         }
         Mode::Error | Mode::Nemesis => keyword_safe(s) && (key.is_some() || head),
         Mode::OpValue | Mode::Nested => head && HEAD_KEYWORDS.contains(&s),
-        Mode::DataKeys => false,
+        Mode::DataKeys | Mode::Set => false,
     };
     let mut out = String::new();
     if keyword {
@@ -161,18 +167,19 @@ impl Printer {
                 out.push('}');
             }
             OwnedValue::Array(items) => {
-                let (open, close) = ctx.brackets(items);
-                out.push(open);
+                let (open, close) = ctx.brackets();
+                out.push_str(open);
+                let col = col + open.len();
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
                         out.push('\n');
-                        out.push_str(&" ".repeat(col + 1));
+                        out.push_str(&" ".repeat(col));
                     }
                     let last = i + 1 == items.len();
                     let child = ctx.element(i == 0);
-                    self.write(item, child, col + 1, if last { trail + 1 } else { 0 }, out);
+                    self.write(item, child, col, if last { trail + 1 } else { 0 }, out);
                 }
-                out.push(close);
+                out.push_str(close);
             }
             _ => out.push_str(&flat),
         }
@@ -203,7 +210,7 @@ impl Printer {
                 out
             }
             OwnedValue::Array(items) => {
-                let (open, close) = ctx.brackets(items);
+                let (open, close) = ctx.brackets();
                 let parts: Vec<String> = items
                     .iter()
                     .enumerate()
@@ -283,10 +290,12 @@ impl<'k> Ctx<'k> {
     }
 
     fn element(&self, head: bool) -> Ctx<'k> {
-        let mode = match self.mode {
-            Mode::Results => Mode::Results,
-            Mode::Error | Mode::Nemesis => self.mode,
-            _ => Mode::Nested,
+        let (mode, head) = match self.mode {
+            Mode::Results => (Mode::Results, head),
+            Mode::Error | Mode::Nemesis => (self.mode, head),
+            // A set's items have no position: none of them heads anything.
+            Mode::Set => (Mode::Set, false),
+            _ => (Mode::Nested, head),
         };
         Ctx {
             mode,
@@ -297,13 +306,14 @@ impl<'k> Ctx<'k> {
     }
 
     /// Sequences that are map values in results print as lists (Jepsen's lazy seqs), except
-    /// `range`; sequences inside sequences (pairs, error tuples) and op values are vectors.
-    fn brackets(&self, _items: &[OwnedValue]) -> (char, char) {
-        let vector = match self.mode {
-            Mode::Results => self.key.is_none() || self.key == Some("range"),
-            _ => true,
-        };
-        if vector { ('[', ']') } else { ('(', ')') }
+    /// `range`; sequences inside sequences (pairs, error tuples) and op values are vectors;
+    /// a grudge's node lists are sets.
+    fn brackets(&self) -> (&'static str, &'static str) {
+        match self.mode {
+            Mode::Set if self.key.is_some() => ("#{", "}"),
+            Mode::Results if self.key.is_some() && self.key != Some("range") => ("(", ")"),
+            _ => ("[", "]"),
+        }
     }
 }
 

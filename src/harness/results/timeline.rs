@@ -39,12 +39,16 @@ struct Bar<'a> {
     done: Option<&'a Op>,
 }
 
-/// Pairs every invocation (clients and nemesis) with its process's next completion.
+/// Pairs every invocation (clients and nemesis) with its process's next completion. The
+/// nemesis writes both halves as `:info` (as Jepsen does), so a nemesis op with none open
+/// opens one.
 fn bars(history: &History) -> Vec<Bar<'_>> {
     let mut open: ahash::AHashMap<Process, usize> = ahash::AHashMap::new();
     let mut bars: Vec<Bar> = Vec::new();
     for op in &history.ops {
-        if op.op_type == OpType::Invoke {
+        let opens = op.op_type == OpType::Invoke
+            || (op.process == Process::Nemesis && !open.contains_key(&op.process));
+        if opens {
             open.insert(op.process, bars.len());
             bars.push(Bar {
                 invoke: op,

@@ -57,7 +57,8 @@ pub(super) struct Phases {
     waiting: Vec<bool>,
     /// Host time at which the main phase began: relative time 0.
     t0: Time,
-    /// Relative time of the next client op, while the main phase issues ops.
+    /// Relative time at or after which the next client op may be issued, while the main
+    /// phase issues ops: the last op's issue time plus a U[0, 2/rate) gap.
     next_op_at: Option<Time>,
     nemesis: Schedule,
     nemesis_rng: Rng,
@@ -275,12 +276,19 @@ impl Phases {
             self.nemesis_op(world);
             self.nemesis.advance(&mut self.nemesis_rng);
         }
-        while let Some(at) = self.next_op_at.filter(|&at| at <= relative && at < limit) {
+        // Jepsen's `stagger` draws each next time from the moment the op was actually
+        // issued, not from when it was due: an op that waited for a free worker pushes
+        // the schedule back, so ops "due" while every worker was stuck are never issued
+        // and no burst follows a stall (MAELSTROM.md §2.4, "No backlog").
+        while self
+            .next_op_at
+            .is_some_and(|at| at <= relative && at < limit)
+        {
             if !workers.invoke_main(world, rng)? {
                 break;
             }
             let gap = rng.unit_f64() * 2.0 / world.config.rate * SECOND as f64;
-            self.next_op_at = Some(at + gap as Time);
+            self.next_op_at = Some(relative + gap as Time);
         }
         let clients_done = self.next_op_at.is_none_or(|at| at >= limit) && world.config.rate > 0.0;
         let nemesis_done = self.nemesis.next_at.is_none_or(|at| at >= limit);
@@ -322,9 +330,11 @@ impl Phases {
         let pick = self.nemesis_rng.below(shapes.len() as u64) as usize;
         let shape = shapes.get(pick).copied().unwrap_or(Shape::One);
         let relative = world.relative;
+        // Jepsen's nemesis ops are `:info` at invocation too (jepsen.nemesis.combined's
+        // partition generator emits `{:type :info, :f :start-partition, …}`).
         world.history.push(
             relative,
-            OpType::Invoke,
+            OpType::Info,
             Process::Nemesis,
             "start-partition",
             shape.name().into(),
@@ -345,7 +355,7 @@ impl Phases {
         let relative = world.relative;
         world.history.push(
             relative,
-            OpType::Invoke,
+            OpType::Info,
             Process::Nemesis,
             "stop-partition",
             OwnedValue::null(),

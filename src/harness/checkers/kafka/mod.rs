@@ -11,9 +11,10 @@
 //! was invoked, so that 2-cycle is what we look for. Any error type makes the result
 //! invalid (none of Maelstrom's allowed types can occur here). A polled value that no send
 //! wrote makes the result unknown with an error, as Jepsen's checker throws on it.
-//! `worst-realtime-lag` is not computed.
+//! `worst-realtime-lag` is Jepsen's, in seconds (`lag`).
 
 mod errors;
+mod lag;
 mod log;
 
 use std::collections::BTreeMap;
@@ -198,6 +199,10 @@ impl Checker for Kafka {
         let types: Vec<OwnedValue> = errors.0.keys().map(|k| s(k)).collect();
         let mut pairs: Vec<(String, OwnedValue)> = vec![
             ("valid?".into(), OwnedValue::from(errors.0.is_empty())),
+            (
+                "worst-realtime-lag".into(),
+                lag::worst_realtime_lag(&seen.ops),
+            ),
             ("bad-error-types".into(), arr(types.clone())),
             ("error-types".into(), arr(types)),
             ("info-txn-causes".into(), arr(seen.info_causes)),
