@@ -160,3 +160,53 @@ fn ops_due_during_a_stall_are_never_issued() {
         assert_eq!(stalled, 0, "seed {seed}: ops issued during the stall");
     }
 }
+
+/// The learner node, in process mode: a g-counter whose reads wait up to 1 s on
+/// each peer, so during partitions every worker is stuck; after each heal the ops resume at
+/// `--rate` (about 10 per 100 ms at rate 100), not in a burst.
+#[test]
+fn a_learners_blocking_g_counter_gets_no_burst_after_a_heal() {
+    let store = std::env::temp_dir().join(format!("glomers-pacing-{}", std::process::id()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_glomers"))
+        .args([
+            "test",
+            "-w",
+            "g-counter",
+            "--bin",
+            "tests/nodes/g_counter_blocking.py",
+            "--node-count",
+            "3",
+            "--time-limit",
+            "8",
+            "--rate",
+            "100",
+            "--nemesis",
+            "partition",
+            "--nemesis-interval",
+            "2",
+            "--recovery-time",
+            "0.5",
+            "--seed",
+            "5",
+            "--no-journal",
+            "--store",
+        ])
+        .arg(&store)
+        .output()
+        .expect("glomers test");
+    let history = std::fs::read_to_string(store.join("latest").join("history.jsonl"));
+    let _ = std::fs::remove_dir_all(&store);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let mut times: Vec<u64> = history
+        .expect("history.jsonl")
+        .lines()
+        .filter(|l| l.contains("\"type\":\"invoke\"") && !l.contains("\"nemesis\""))
+        .filter_map(|l| {
+            let rest = l.split("\"time\":").nth(1)?;
+            rest.split(',').next()?.parse().ok()
+        })
+        .collect();
+    times.sort_unstable();
+    let burst = max_in_window(&times, SECOND / 10);
+    assert!(burst <= 30, "{burst} ops in 100 ms: a backlog was fired");
+}
