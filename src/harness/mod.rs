@@ -37,3 +37,4 @@ pub mod serve;
 pub mod services;
 pub mod session;
 pub mod sweep;
+pub mod which;

@@ -63,6 +63,7 @@ where
         Command::Report(args) => report(&args.dir, args.brief),
         Command::Challenges => challenges(),
         Command::Serve(args) => crate::harness::serve::main(&args.store, args.port),
+        Command::Completions(args) => completions(args.shell),
     }
 }
 
@@ -70,7 +71,14 @@ where
 /// `test --help`, negative numbers read as values (so `--rate -5` gets a real error, not
 /// clap's tip to pass it after `--`), and `sweep` showing only what a sweep takes.
 pub fn parse(argv: &[OsString]) -> Result<Cli, clap::Error> {
-    use clap::{CommandFactory, FromArgMatches};
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches_from(argv)?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// The `glomers` command as [`parse`] reads it (also what shell completions describe).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
     let negative_values = |arg: clap::Arg| {
         let takes_values = arg.get_action().takes_values() && !arg.is_positional();
         arg.allow_negative_numbers(takes_values)
@@ -89,8 +97,15 @@ pub fn parse(argv: &[OsString]) -> Result<Cli, clap::Error> {
                 .mut_arg("args", |arg| arg.hide(true))
                 .after_help(crate::harness::sweep::AFTER_HELP)
         });
-    let matches = command.try_get_matches_from(argv)?;
-    Cli::from_arg_matches(&matches)
+    command
+}
+
+/// `glomers completions SHELL`: the completion script on stdout.
+fn completions(shell: clap_complete::Shell) -> i32 {
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut command(), "glomers", &mut out);
+    let _ = out.flush();
+    0
 }
 
 /// `glomers challenges`: one line per challenge of the registry, tab-separated: id,
