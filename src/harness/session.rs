@@ -180,6 +180,11 @@ fn report(dir: &Path, brief: bool) -> i32 {
         return EXIT_CRASH;
     }
     let loaded = results::load_store_dir(dir);
+    if let Ok(value) = &loaded
+        && let Some(warning) = results::format::newer_format_warning(value)
+    {
+        eprintln!("warning: {}: {warning}", dir.display());
+    }
     let summary = match &loaded {
         Ok(value) if brief => results::headline::headline(value),
         Ok(value) => results::console_summary(value),
@@ -395,7 +400,7 @@ fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i3
         log.push_str(&results::history_txt_line(op));
         log.push('\n');
     }
-    results::write_results(&dir.path, &outcome.results)
+    results::write_results(&dir.path, &results::format::stamped(&outcome.results))
         .map_err(|e| format!("cannot write results: {e}"))?;
     if let Err(e) = plot::write_plots(&dir.path, &outcome.history) {
         eprintln!("warning: cannot write plots: {e}");
