@@ -83,7 +83,7 @@ pub fn command() -> clap::Command {
         let takes_values = arg.get_action().takes_values() && !arg.is_positional();
         arg.allow_negative_numbers(takes_values)
     };
-    let command = Cli::command()
+    Cli::command()
         .version(env!("CARGO_PKG_VERSION"))
         .mut_subcommand("test", |test| {
             test.mut_args(negative_values)
@@ -96,8 +96,7 @@ pub fn command() -> clap::Command {
                 .mut_arg("sim", |arg| arg.hide(true))
                 .mut_arg("args", |arg| arg.hide(true))
                 .after_help(crate::harness::sweep::AFTER_HELP)
-        });
-    command
+        })
 }
 
 /// `glomers completions SHELL`: the completion script on stdout.
