@@ -11,7 +11,7 @@
 //!   of the network journal;
 //! * [`timeline`]: `timeline.html`, Jepsen's op timeline;
 //! * [`store`]: the store directory, created for a run or read back for a report;
-//! * [`format`]: the glomers version and store format a run's results carry.
+//! * [`format`](mod@format): the glomers version and store format a run's results carry.
 
 pub mod console;
 pub mod edn_write;
