@@ -20,6 +20,7 @@ use crate::harness::net::topology::TopologyKind;
 use crate::harness::registry::{self, WorkloadSpec};
 use crate::harness::results::lamport::DIAGRAM_MESSAGES_MAX;
 use crate::harness::results::lamport::{DIAGRAM_MESSAGES_DEFAULT, DiagramWindow};
+use crate::harness::which;
 
 /// Maelstrom's `--consistency-models` default.
 pub const CONSISTENCY_MODELS_DEFAULT: &str = "strict-serializable";
@@ -49,6 +50,8 @@ pub enum Command {
     /// Re-check a finished run (ours, or the real Maelstrom's store/<workload>/<time>/) from
     /// its history.edn: print the results map and the verdict, exit 0/1/2 like `test`.
     Check(CheckArgs),
+    /// Print shell completions for glomers (e.g. `glomers completions bash`).
+    Completions(CompletionsArgs),
 }
 
 /// `glomers check [-w WORKLOAD] [flags] DIR`.
@@ -92,6 +95,14 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
         Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(s),
         _ => Err(format!("expected seconds in (0, 86400], got {text:?}")),
     }
+}
+
+/// `glomers completions SHELL`.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `glomers serve [--port N] [STORE]`.
@@ -171,10 +182,11 @@ pub enum NemesisKind {
 /// Raw `test` flags, as Maelstrom spells them.
 #[derive(Args, Debug)]
 pub struct TestArgs {
-    /// Workload name (required; the list is below).
-    #[arg(short = 'w', long)]
-    pub workload: String,
-    /// Node binary (not with `--sim`).
+    /// Workload name (required; the list is below). Optional for clap so that a missing
+    /// `-w` gets the list of workloads in its error (see [`resolve`]).
+    #[arg(short = 'w', long, value_name = "WORKLOAD")]
+    pub workload: Option<String>,
+    /// Node binary (not with `--sim`): a path, or a bare name looked up on PATH.
     #[arg(long)]
     pub bin: Option<PathBuf>,
     /// Run our own node for the workload in-process, in virtual time, instead of `--bin`.
@@ -378,10 +390,11 @@ impl TestConfig {
     }
 }
 
-/// The canonical path of a `--bin` that can be run: it exists, is a file, and is executable.
+/// The canonical path of a `--bin` that can be run: it exists (a bare name is looked up on
+/// PATH, see [`which`]), is a file, and is executable.
 fn runnable_binary(bin: &std::path::Path) -> Result<PathBuf, String> {
     use std::os::unix::fs::PermissionsExt;
-    let path = bin
+    let path = which::locate(bin)?
         .canonicalize()
         .map_err(|e| format!("--bin {}: {e}", bin.display()))?;
     let metadata = std::fs::metadata(&path).map_err(|e| format!("--bin {}: {e}", bin.display()))?;
@@ -399,6 +412,23 @@ fn runnable_binary(bin: &std::path::Path) -> Result<PathBuf, String> {
         ));
     }
     Ok(path)
+}
+
+/// The registry entry `-w` names; when it is missing or unknown, an error that lists the
+/// workloads and names the closest one, so a newcomer needs no second look at `--help`.
+fn find_workload(name: Option<&str>) -> Result<&'static WorkloadSpec, String> {
+    let all = registry::list(registry::names());
+    let Some(name) = name else {
+        return Err(format!(
+            "-w/--workload WORKLOAD is required; the workloads: {all}"
+        ));
+    };
+    registry::find(name).ok_or_else(|| match registry::closest(name) {
+        Some(close) => {
+            format!("unknown workload {name:?}; did you mean `{close}`? (the workloads: {all})")
+        }
+        None => format!("unknown workload {name:?}; expected one of {all}"),
+    })
 }
 
 /// Rejects workloads this harness (or, with `--sim`, our in-process nodes) cannot run.
@@ -441,13 +471,7 @@ pub fn test_after_help() -> String {
 
 /// Resolves raw flags; the error text is printed before exiting with 254.
 pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> {
-    let spec = registry::find(&args.workload).ok_or_else(|| {
-        format!(
-            "unknown workload {:?}; expected one of {}",
-            args.workload,
-            registry::list(registry::names())
-        )
-    })?;
+    let spec = find_workload(args.workload.as_deref())?;
     check_supported(spec, args.sim)?;
     let bin = match (&args.bin, args.sim) {
         (Some(_), true) => return Err("--bin and --sim exclude each other".to_string()),
@@ -477,7 +501,7 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
     });
     let config = TestConfig {
         strategy,
-        workload: args.workload,
+        workload: spec.name.to_string(),
         bin,
         sim: args.sim,
         faults,

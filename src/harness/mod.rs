@@ -41,3 +41,4 @@ pub mod serve;
 pub mod services;
 pub mod session;
 pub mod sweep;
+pub mod which;

@@ -248,6 +248,34 @@ pub fn list(names: impl Iterator<Item = &'static str>) -> String {
     names.collect::<Vec<_>>().join(", ")
 }
 
+/// The workload name closest to a mistyped `name`, for a "did you mean" hint: the fewest
+/// single-character edits (Levenshtein), when at most a third of the name (and at least
+/// 2) need changing, so a typo finds its workload and a word from elsewhere finds none.
+pub fn closest(name: &str) -> Option<&'static str> {
+    let allowed = (name.chars().count() / 3).max(2);
+    names()
+        .map(|candidate| (edit_distance(name, candidate), candidate))
+        .filter(|(distance, _)| *distance <= allowed)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance over chars (one row of the table; names are short).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
 /// The challenge with this id, and its workload.
 pub fn challenge_by_id(id: &str) -> Option<(&'static WorkloadSpec, &'static Challenge)> {
     WORKLOADS

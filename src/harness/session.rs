@@ -55,6 +55,7 @@ where
         Command::Challenges => challenges(),
         Command::Serve(args) => crate::harness::serve::main(&args.store, args.port),
         Command::Check(args) => crate::harness::check::main(&args),
+        Command::Completions(args) => completions(args.shell),
     }
 }
 
@@ -62,12 +63,19 @@ where
 /// `test --help`, negative numbers read as values (so `--rate -5` gets a real error, not
 /// clap's tip to pass it after `--`), and `sweep` showing only what a sweep takes.
 pub fn parse(argv: &[OsString]) -> Result<Cli, clap::Error> {
-    use clap::{CommandFactory, FromArgMatches};
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches_from(argv)?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// The `glomers` command as [`parse`] reads it (also what shell completions describe).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
     let negative_values = |arg: clap::Arg| {
         let takes_values = arg.get_action().takes_values() && !arg.is_positional();
         arg.allow_negative_numbers(takes_values)
     };
-    let command = Cli::command()
+    Cli::command()
         .version(env!("CARGO_PKG_VERSION"))
         .mut_subcommand("test", |test| {
             test.mut_args(negative_values)
@@ -80,9 +88,15 @@ pub fn parse(argv: &[OsString]) -> Result<Cli, clap::Error> {
                 .mut_arg("sim", |arg| arg.hide(true))
                 .mut_arg("args", |arg| arg.hide(true))
                 .after_help(crate::harness::sweep::AFTER_HELP)
-        });
-    let matches = command.try_get_matches_from(argv)?;
-    Cli::from_arg_matches(&matches)
+        })
+}
+
+/// `glomers completions SHELL`: the completion script on stdout.
+fn completions(shell: clap_complete::Shell) -> i32 {
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut command(), "glomers", &mut out);
+    let _ = out.flush();
+    0
 }
 
 /// `glomers challenges`: one line per challenge of the registry, tab-separated: id,
@@ -157,6 +171,11 @@ fn report(dir: &Path, brief: bool) -> i32 {
         return EXIT_CRASH;
     }
     let loaded = results::load_store_dir(dir);
+    if let Ok(value) = &loaded
+        && let Some(warning) = results::format::newer_format_warning(value)
+    {
+        eprintln!("warning: {}: {warning}", dir.display());
+    }
     let summary = match &loaded {
         Ok(value) if brief => results::headline::headline(value),
         Ok(value) => results::console_summary(value),
@@ -274,7 +293,7 @@ fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i3
         log.push_str(&results::history_txt_line(op));
         log.push('\n');
     }
-    results::write_results(&dir.path, &outcome.results)
+    results::write_results(&dir.path, &results::format::stamped(&outcome.results))
         .map_err(|e| format!("cannot write results: {e}"))?;
     if let Err(e) = plot::write_plots(&dir.path, &outcome.history) {
         eprintln!("warning: cannot write plots: {e}");

@@ -10,11 +10,13 @@
 //! * [`journal`], [`lamport`] and [`lamport_window`]: `messages.svg`, the Lamport diagram
 //!   of the network journal;
 //! * [`timeline`]: `timeline.html`, Jepsen's op timeline;
-//! * [`store`]: the store directory, created for a run or read back for a report.
+//! * [`store`]: the store directory, created for a run or read back for a report;
+//! * [`format`](mod@format): the glomers version and store format a run's results carry.
 
 pub mod console;
 pub mod edn_write;
 pub mod files;
+pub mod format;
 pub mod headline;
 pub mod journal;
 pub mod json;

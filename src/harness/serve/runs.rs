@@ -107,6 +107,11 @@ fn fill(summary: &mut RunSummary, results: &OwnedValue) {
         summary.verdict = render(valid);
     }
     summary.warnings = conduct_lines(results);
+    summary
+        .warnings
+        .extend(crate::harness::results::format::newer_format_warning(
+            results,
+        ));
     if let Some(stats) = results.get("stats") {
         let text = |key: &str| stats.get(key).map(render).unwrap_or_else(|| "-".into());
         summary.ops = Some((text("count"), text("ok-count")));
