@@ -124,3 +124,80 @@ fn partitions_keep_writes_to_cas_one_to_two() {
         "cas share of writes {cas_of_writers:.1}: {counts:?}"
     );
 }
+
+/// Invocations per (process, f) in a real Maelstrom history.edn (one op per line).
+fn real_invocations(history: &str) -> Vec<(u64, String)> {
+    let field = |line: &str, key: &str| {
+        let start = line.find(key)? + key.len();
+        let rest = &line[start..];
+        let end = rest.find([',', '}']).unwrap_or(rest.len());
+        Some(rest[..end].trim().to_string())
+    };
+    history
+        .lines()
+        .filter(|line| line.contains(":type :invoke"))
+        .filter_map(|line| {
+            let process = field(line, ":process ")?.parse().ok()?;
+            Some((process, field(line, ":f :")?))
+        })
+        .collect()
+}
+
+/// Per thread 0..2n of one group, ops taken, as fractions of the role's ops.
+fn per_thread_fractions(ops: &[(u64, String)], n: u64) -> Vec<f64> {
+    let mut counts = vec![0u64; 2 * n as usize];
+    for (process, f) in ops {
+        let thread = (process % (2 * n)) as usize;
+        assert_eq!(
+            f == "read",
+            thread < n as usize,
+            "process {process} did {f}"
+        );
+        counts[thread] += 1;
+    }
+    let role_total = |lo: usize| counts[lo..lo + n as usize].iter().sum::<u64>().max(1);
+    let (readers, writers) = (role_total(0), role_total(n as usize));
+    counts
+        .iter()
+        .enumerate()
+        .map(|(t, &c)| c as f64 / if t < n as usize { readers } else { writers } as f64)
+        .collect()
+}
+
+/// The real Maelstrom's own run (tests/fixtures/maelstrom-runs/lin-kv-raft-valid, 3 nodes,
+/// 2n, rate 10) shows both mechanisms: processes 0–2 only read, 3–5 only write or cas, and
+/// within a role the lowest thread takes most ops (59 / 22 / 12 reads), because
+/// `some-free-process` takes the first free thread at or after a cursor that turns once per
+/// invocation over C + 1 slots. Ours, same line: same roles, same skew (within 15 points).
+#[test]
+fn threads_and_roles_match_a_real_maelstrom_run() {
+    let history = include_str!("fixtures/maelstrom-runs/lin-kv-raft-valid/history.edn");
+    let real = per_thread_fractions(&real_invocations(history), 3);
+    let line = "-w lin-kv --sim --node-count 3 --concurrency 2n --rate 10 --time-limit 20";
+    let flags: Vec<&str> = line.split_whitespace().collect();
+    let config = test_config(&flags, 1).expect("config");
+    let sinks = Sinks {
+        journal: None,
+        node_logs: std::path::Path::new(""),
+    };
+    let outcome = execute(&config, sinks).expect("run");
+    let ours: Vec<(u64, String)> = outcome
+        .history
+        .ops
+        .iter()
+        .filter(|op| op.op_type == OpType::Invoke)
+        .filter_map(|op| match op.process {
+            Process::Client(p) => Some((p, op.f.clone())),
+            Process::Nemesis => None,
+        })
+        .collect();
+    let ours = per_thread_fractions(&ours, 3);
+    eprintln!("per-thread shares of their role: real {real:.2?}, ours {ours:.2?}");
+    for (t, (r, o)) in real.iter().zip(&ours).enumerate() {
+        assert!(
+            (r - o).abs() <= 0.15,
+            "thread {t}: real {r:.2}, ours {o:.2}"
+        );
+    }
+    assert!(ours[0] > 0.5 && ours[3] > 0.5, "{ours:.2?}");
+}
