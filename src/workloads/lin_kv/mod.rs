@@ -28,6 +28,7 @@
 //! `write`/`cas` (an RPC with `forwarded: true`).
 
 pub mod client;
+pub mod deadlines;
 pub mod election;
 pub mod log;
 pub mod replication;
@@ -50,6 +51,8 @@ pub enum Tag {
     Heartbeat,
     /// Timer: send batched entries and reads (leaders).
     Flush,
+    /// Timer: answer the client requests whose reply budget ran out (any role).
+    Deadline,
     /// The leader's answer to a client request this follower forwarded: whom to relay
     /// it to (the node's only RPC).
     Forward(Forward),
@@ -90,8 +93,18 @@ pub struct Config {
     pub max_log: u64,
     /// Most client requests waiting (proposals, reads, forwards) per node.
     pub max_pending: usize,
-    /// How long a follower waits for the leader's answer to a forwarded request.
-    pub forward_timeout_ms: Millis,
+    /// How long a client request may wait for its answer on the node it reached, ms: a
+    /// write, cas or read still waiting then is answered with an error (see
+    /// [`deadlines`]), and a follower's forward times out after it. Maelstrom's client
+    /// gives up after max(10 × latency, 1000) ms of *its* clock; 600 ms of a node clock
+    /// running 30 % slow is 857 ms, leaving room for the check period and two latencies.
+    pub reply_budget_ms: Millis,
+    /// The leader's budget for a request a follower forwarded: shorter than the
+    /// follower's, so the leader's (often definite) answer arrives before the follower
+    /// gives up with an indefinite one.
+    pub forwarded_budget_ms: Millis,
+    /// How often pending requests are checked against their deadlines, ms.
+    pub deadline_check_ms: Millis,
     /// Test-only sabotage: grant every vote request of the current term (two votes in one
     /// term), to prove the safety assertions catch a broken Raft.
     #[doc(hidden)]
@@ -109,7 +122,9 @@ impl Default for Config {
             max_in_flight: 4096,
             max_log: 1 << 22,
             max_pending: 8192,
-            forward_timeout_ms: 1000,
+            reply_budget_ms: 600,
+            forwarded_budget_ms: 450,
+            deadline_check_ms: 25,
             broken_double_vote: false,
         }
     }
@@ -133,6 +148,8 @@ pub enum Role {
 struct Proposal {
     term: u64,
     to: ReplyTo,
+    /// Answer by then, on this node's clock.
+    deadline: Millis,
 }
 
 /// A read waiting for a round and for the state machine (read-index).
@@ -144,6 +161,8 @@ struct PendingRead {
     round: u64,
     /// Commit index (at least this term's first entry) when the read arrived.
     index: u64,
+    /// Answer by then, on this node's clock.
+    deadline: Millis,
 }
 
 /// A request forwarded to the leader, waiting for its answer.
@@ -225,7 +244,10 @@ pub struct LinKv {
     term_start: u64,
     flush_armed: bool,
     heartbeat_armed: bool,
+    deadline_armed: bool,
     proposals: AHashMap<u64, Proposal>,
+    /// Scratch: indices of expired proposals, sorted so answers go out in a fixed order.
+    expired: Vec<u64>,
     reads: VecDeque<PendingRead>,
     seen: Vec<SeenWindow>,
 }
@@ -260,7 +282,9 @@ impl LinKv {
             term_start: 0,
             flush_armed: false,
             heartbeat_armed: false,
+            deadline_armed: false,
             proposals: AHashMap::with_capacity(1024),
+            expired: Vec::with_capacity(1024),
             reads: VecDeque::with_capacity(1024),
             seen: Vec::new(),
         }
@@ -367,6 +391,10 @@ impl Workload for LinKv {
                 if self.role == Role::Leader {
                     self.send_round(ctx);
                 }
+            }
+            Tag::Deadline => {
+                self.deadline_armed = false;
+                self.on_deadline_timer(ctx);
             }
             Tag::Forward(_) => unreachable!("an RPC, not a timer"),
         }
