@@ -110,6 +110,7 @@ fn config(seed: u64) -> TestConfig {
         faults: Default::default(),
         strategy: None,
         quiet: false,
+        strict: false,
         args: vec![],
         nodes: (0..3).map(|i| format!("n{i}")).collect(),
         concurrency: 6,

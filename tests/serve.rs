@@ -281,3 +281,26 @@ fn a_real_browser_lists_the_run_and_draws_its_lamport_diagram() {
         eprintln!("screenshot: {}", shot.display());
     }
 }
+
+#[test]
+fn a_muted_node_is_flagged_on_the_index_and_on_its_run_page() {
+    let store = Store::new("serve-muted");
+    let done = run(
+        &store,
+        "-w echo --bin tests/nodes/echo_late.py --node-count 1 --time-limit 8 --rate 10 \
+         --seed 3 -- 3 5.5",
+    );
+    assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    let link = std::fs::read_link(store.0.join("echo").join("latest")).expect("latest");
+    let run_name = link.to_string_lossy().into_owned();
+    let server = serve(&store.0);
+    let (status, index) = get(server.port, "/");
+    assert_eq!(status, 200);
+    assert!(index.contains("muted / late"), "{index}");
+    let (status, page) = get(server.port, &format!("/run/echo/{run_name}"));
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("n0 muted at") && page.contains("the real Maelstrom stops reading"),
+        "{page}"
+    );
+}

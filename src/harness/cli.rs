@@ -7,11 +7,17 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::harness::checkers::Availability;
 use crate::harness::clients::WorkloadOptions;
-use crate::harness::limits::{self, CONCURRENCY_MAX, NODE_COUNT_MAX, NODES_FILE_BYTES_MAX};
+use crate::harness::limits::{
+    self, CONCURRENCY_MAX, KEY_COUNT_MAX, LATENCY_MS_MAX, NEMESIS_INTERVAL_S_MAX,
+    NEMESIS_INTERVAL_S_MIN, NODE_COUNT_MAX, NODES_FILE_BYTES_MAX, RATE_MAX, RATE_MIN,
+    RECOVERY_S_MAX, SIM_OPS_MAX, TEST_COUNT_MAX, TIME_LIMIT_S_MAX, TXN_LENGTH_MAX,
+    WRITES_PER_KEY_MAX,
+};
 use crate::harness::net::faults::Faults;
 use crate::harness::net::network::LatencyDist;
 use crate::harness::net::topology::TopologyKind;
 use crate::harness::registry::{self, WorkloadSpec};
+use crate::harness::results::lamport::DIAGRAM_MESSAGES_MAX;
 use crate::harness::results::lamport::{DIAGRAM_MESSAGES_DEFAULT, DiagramWindow};
 
 /// Command line of the `glomers` binary.
@@ -206,6 +212,11 @@ pub struct TestArgs {
     /// Write no net-journal.jsonl (the largest file of a busy run: ~3 KB per message).
     #[arg(long)]
     pub no_journal: bool,
+    /// Stop the run (exit 255) when a node sends a message to an unknown destination, such
+    /// as a reply to a client that timed out and was closed. By default the node is muted
+    /// for the rest of the run, as the real Maelstrom does, with a loud warning.
+    #[arg(long)]
+    pub strict: bool,
     /// messages.svg draws the messages sent from this many seconds after the main phase
     /// began (negative: during init), in [-86400, 86400]. Default: from the first message.
     #[arg(long, value_name = "SECONDS")]
@@ -238,6 +249,8 @@ pub struct TestConfig {
     pub strategy: Option<(String, String)>,
     /// No progress line or phase messages on stderr (set by sweeps).
     pub quiet: bool,
+    /// A message to an unknown destination fails the run instead of muting the node.
+    pub strict: bool,
     /// argv for the binary.
     pub args: Vec<String>,
     /// Node ids.
@@ -391,7 +404,7 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
     }
     let faults = args.faults.faults();
     faults.validate(args.sim, !args.nemesis.is_empty())?;
-    limits::check(&args)?;
+    check_limits(&args)?;
     let nodes = resolve_nodes(&args)?;
     let concurrency = parse_concurrency(&args.concurrency, nodes.len())?;
     if args.latency == 0 && args.latency_dist == LatencyDist::Exponential {
@@ -413,6 +426,7 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
         sim: args.sim,
         faults,
         quiet: false,
+        strict: args.strict,
         args: args.args,
         nodes,
         concurrency,
@@ -578,4 +592,56 @@ pub fn split_models(text: &str) -> Vec<String> {
             }
         }
     }
+}
+
+/// Checks every bounded numeric flag of `args` (node names and `--concurrency` are checked
+/// where they are resolved).
+fn check_limits(args: &TestArgs) -> Result<(), String> {
+    if let Some(count) = args.node_count {
+        limits::integer("node-count", count as u64, 1, NODE_COUNT_MAX as u64)?;
+    }
+    limits::integer("time-limit", args.time_limit, 0, TIME_LIMIT_S_MAX)?;
+    if args.rate != 0.0 {
+        limits::real("rate", args.rate, RATE_MIN, RATE_MAX).map_err(|e| format!("{e} (or 0)"))?;
+    }
+    let ops = args.rate * args.time_limit as f64;
+    if args.sim && ops > SIM_OPS_MAX {
+        return Err(format!(
+            "--sim runs at most {SIM_OPS_MAX} client ops (--rate × --time-limit), got {ops}"
+        ));
+    }
+    limits::integer("latency", args.latency, 0, LATENCY_MS_MAX)?;
+    let interval = args.nemesis_interval;
+    limits::real(
+        "nemesis-interval",
+        interval,
+        NEMESIS_INTERVAL_S_MIN,
+        NEMESIS_INTERVAL_S_MAX,
+    )?;
+    limits::real("recovery-time", args.recovery_time, 0.0, RECOVERY_S_MAX)?;
+    limits::integer("test-count", args.test_count, 1, TEST_COUNT_MAX)?;
+    if let Some(keys) = args.key_count {
+        limits::integer("key-count", keys, 1, KEY_COUNT_MAX)?;
+    }
+    limits::integer("max-txn-length", args.max_txn_length, 1, TXN_LENGTH_MAX)?;
+    if let Some(from) = args.diagram_from {
+        limits::real(
+            "diagram-from",
+            from,
+            -(TIME_LIMIT_S_MAX as f64),
+            TIME_LIMIT_S_MAX as f64,
+        )?;
+    }
+    limits::integer(
+        "diagram-messages",
+        args.diagram_messages as u64,
+        1,
+        DIAGRAM_MESSAGES_MAX as u64,
+    )?;
+    limits::integer(
+        "max-writes-per-key",
+        args.max_writes_per_key,
+        1,
+        WRITES_PER_KEY_MAX,
+    )
 }

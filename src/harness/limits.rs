@@ -6,9 +6,7 @@
 //! `--nemesis-interval` whose gaps round to 0 ns), or fill memory (node names, workers, a
 //! `--sim` history that virtual time produces as fast as the CPU allows). `--help` and the
 //! README's flag section list them; `tests/harness_cli.rs` checks both edges of each.
-
-use crate::harness::cli::TestArgs;
-use crate::harness::results::lamport::DIAGRAM_MESSAGES_MAX;
+//! `cli::check_limits` applies them to the parsed flags.
 
 /// Most nodes (`--node-count`, `--nodes`, `-n`, `--nodes-file`): each is a process with
 /// two reader threads.
@@ -43,58 +41,6 @@ pub const WRITES_PER_KEY_MAX: u64 = 100_000;
 /// Largest `--nodes-file`, bytes (read no further).
 pub const NODES_FILE_BYTES_MAX: u64 = 1 << 20;
 
-/// Checks every bounded numeric flag of `args` (node names and `--concurrency` are checked
-/// where they are resolved).
-pub fn check(args: &TestArgs) -> Result<(), String> {
-    if let Some(count) = args.node_count {
-        integer("node-count", count as u64, 1, NODE_COUNT_MAX as u64)?;
-    }
-    integer("time-limit", args.time_limit, 0, TIME_LIMIT_S_MAX)?;
-    if args.rate != 0.0 {
-        real("rate", args.rate, RATE_MIN, RATE_MAX).map_err(|e| format!("{e} (or 0)"))?;
-    }
-    let ops = args.rate * args.time_limit as f64;
-    if args.sim && ops > SIM_OPS_MAX {
-        return Err(format!(
-            "--sim runs at most {SIM_OPS_MAX} client ops (--rate × --time-limit), got {ops}"
-        ));
-    }
-    integer("latency", args.latency, 0, LATENCY_MS_MAX)?;
-    let interval = args.nemesis_interval;
-    real(
-        "nemesis-interval",
-        interval,
-        NEMESIS_INTERVAL_S_MIN,
-        NEMESIS_INTERVAL_S_MAX,
-    )?;
-    real("recovery-time", args.recovery_time, 0.0, RECOVERY_S_MAX)?;
-    integer("test-count", args.test_count, 1, TEST_COUNT_MAX)?;
-    if let Some(keys) = args.key_count {
-        integer("key-count", keys, 1, KEY_COUNT_MAX)?;
-    }
-    integer("max-txn-length", args.max_txn_length, 1, TXN_LENGTH_MAX)?;
-    if let Some(from) = args.diagram_from {
-        real(
-            "diagram-from",
-            from,
-            -(TIME_LIMIT_S_MAX as f64),
-            TIME_LIMIT_S_MAX as f64,
-        )?;
-    }
-    integer(
-        "diagram-messages",
-        args.diagram_messages as u64,
-        1,
-        DIAGRAM_MESSAGES_MAX as u64,
-    )?;
-    integer(
-        "max-writes-per-key",
-        args.max_writes_per_key,
-        1,
-        WRITES_PER_KEY_MAX,
-    )
-}
-
 /// `--flag` must be an integer in [min, max].
 pub fn integer(flag: &str, value: u64, min: u64, max: u64) -> Result<(), String> {
     if (min..=max).contains(&value) {
@@ -105,7 +51,7 @@ pub fn integer(flag: &str, value: u64, min: u64, max: u64) -> Result<(), String>
 }
 
 /// `--flag` must be a number in [min, max] (NaN is not).
-fn real(flag: &str, value: f64, min: f64, max: f64) -> Result<(), String> {
+pub fn real(flag: &str, value: f64, min: f64, max: f64) -> Result<(), String> {
     if (min..=max).contains(&value) {
         Ok(())
     } else {

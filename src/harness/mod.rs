@@ -24,6 +24,8 @@
 pub mod checkers;
 pub mod cli;
 pub mod clients;
+pub mod command_line;
+pub mod conduct;
 pub mod edn;
 pub mod history;
 pub mod hosts;

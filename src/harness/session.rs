@@ -1,7 +1,9 @@
 //! The `glomers` commands from argv to exit status. `test`: parse, then per repetition
 //! create the store directory, start the nodes (processes, or in-process with `--sim`),
-//! run, check, write results and print the verdict. `sweep` lives in [`crate::harness::sweep`];
-//! `report` prints a past run's summary.
+//! run and check ([`crate::harness::run::execute`]), write results and print the verdict.
+//! `sweep` lives in [`crate::harness::sweep`], `serve` in [`crate::harness::serve`];
+//! `report` prints a past run's summary. What tests and tools drive in-process (`execute`,
+//! `test_config`, …) is re-exported here.
 //!
 //! Exit statuses follow Maelstrom (MAELSTROM.md §5.5): 0 valid, 1 invalid, 2 unknown,
 //! 254 bad arguments, 255 crash or internal error.
@@ -14,26 +16,16 @@ use std::path::Path;
 
 use simd_json::OwnedValue;
 
-use crate::harness::checkers::{CheckInput, Validity, analyze, validity_of};
+use crate::harness::checkers::validity_of;
 use crate::harness::cli::{Cli, Command, TestConfig, resolve};
-use crate::harness::history::History;
-use crate::harness::hosts::process::{Launch, ProcessHost};
-use crate::harness::hosts::sim::SimHost;
-use crate::harness::net::faults::{FAULT_STREAM, INPUT_STREAM, SIM_STREAM};
-use crate::harness::net::network::{NetOptions, Network};
 use crate::harness::results::store::RunDir;
 use crate::harness::results::{self, console, lamport, plot, verdict};
-use crate::harness::run::Runner;
-use crate::harness::services::{SERVICE_NAMES, service};
-use crate::node::DynNode;
 use crate::node::rng::Rng;
 
-/// Exit status for bad arguments.
-pub const EXIT_BAD_ARGS: i32 = 254;
-/// Written into a run's directory when the run crashed: why (`glomers report` shows it).
-pub const CRASH_FILE: &str = "crash.txt";
-/// Exit status for a crash or internal error.
-pub const EXIT_CRASH: i32 = 255;
+pub use crate::harness::command_line::{command_line, replay_command};
+pub use crate::harness::results::store::CRASH_FILE;
+pub use crate::harness::results::verdict::{EXIT_BAD_ARGS, EXIT_CRASH};
+pub use crate::harness::run::execute::{NodeFactory, Outcome, Sinks, execute, execute_with_nodes};
 
 /// Runs the CLI; returns the process exit status.
 pub fn main<I, T>(argv: I) -> i32
@@ -181,83 +173,6 @@ fn report(dir: &Path, brief: bool) -> i32 {
     }
 }
 
-/// The command line that replays one run: `--seed` pinned, `--test-count` dropped, and a
-/// sweep's command turned into `test --sim` without `--seeds`/`--jobs` (TigerBeetle style:
-/// a failure says how to reproduce it). Words are shell-quoted where needed.
-pub fn replay_command(argv: &[OsString], config: &TestConfig, seed: u64) -> String {
-    let mut words: Vec<String> = Vec::with_capacity(argv.len() + 2);
-    let mut skip_value = false;
-    let mut literal = false;
-    let mut sweep = false;
-    for (position, word) in argv
-        .iter()
-        .map(|w| w.to_string_lossy().into_owned())
-        .enumerate()
-    {
-        if skip_value {
-            skip_value = false;
-            continue;
-        }
-        if position == 1 && word == "sweep" {
-            sweep = true;
-            words.push("test".to_string());
-            continue;
-        }
-        let dropped = ["--seed", "--test-count", "--seeds", "--jobs"];
-        if !literal && dropped.contains(&word.as_str()) {
-            skip_value = true;
-            continue;
-        }
-        if !literal && dropped.iter().any(|d| word.starts_with(&format!("{d}="))) {
-            continue;
-        }
-        literal |= word == "--";
-        words.push(word);
-    }
-    let position = words.iter().position(|w| w == "--").unwrap_or(words.len());
-    words.insert(position, seed.to_string());
-    words.insert(position, "--seed".to_string());
-    if sweep && !words.iter().any(|w| w == "--sim") {
-        words.insert(position, "--sim".to_string());
-    }
-    with_strategy(config, &words)
-}
-
-/// The command as given, with the node's strategy variable in front when it is set, for
-/// headers and records.
-pub fn command_line(argv: &[OsString], config: &TestConfig) -> String {
-    let words: Vec<String> = argv
-        .iter()
-        .map(|w| w.to_string_lossy().into_owned())
-        .collect();
-    with_strategy(config, &words)
-}
-
-/// `words`, shell-quoted, after `VAR=value` when the workload's strategy variable is set
-/// (it changes what the nodes do, so a replay needs it).
-fn with_strategy(config: &TestConfig, words: &[String]) -> String {
-    let mut line = String::new();
-    if let Some((variable, value)) = &config.strategy {
-        line.push_str(&format!("{variable}={} ", shell_quote(value)));
-    }
-    let quoted: Vec<String> = words.iter().map(|w| shell_quote(w)).collect();
-    line.push_str(&quoted.join(" "));
-    line
-}
-
-/// `word` as a POSIX shell word: unchanged when it is plain, else single-quoted.
-fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
 /// Orders exit statuses: crash > invalid > unknown > valid.
 pub fn worse(a: i32, b: i32) -> i32 {
     let rank = |c: i32| match c {
@@ -275,26 +190,6 @@ pub fn clock_seed() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     now.as_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32)
-}
-
-/// What one run produced, before anything is written.
-pub struct Outcome {
-    /// The history.
-    pub history: History,
-    /// The results map (MAELSTROM.md §7.2), plus `faults` when any is on.
-    pub results: OwnedValue,
-    /// Its verdict.
-    pub validity: Validity,
-    /// Host time (the journal's clock) at which the main phase began.
-    pub main_start_ns: u64,
-}
-
-/// Where a run's by-products go: the network journal and the node logs (process mode).
-pub struct Sinks<'a> {
-    /// JSONL journal of every send and receive; `None` keeps no journal.
-    pub journal: Option<Box<dyn Write + Send>>,
-    /// Directory for `<node>.log` (process mode only).
-    pub node_logs: &'a Path,
 }
 
 /// One test run; returns its exit status.
@@ -402,116 +297,4 @@ pub fn test_config(flags: &[&str], default_seed: u64) -> Result<TestConfig, Stri
         return Err("not a test command".to_string());
     };
     resolve(args, default_seed)
-}
-
-/// Builds node `index`'s in-process node from its seed (see [`execute_with_nodes`]).
-pub type NodeFactory<'a> = &'a dyn Fn(usize, u64) -> Box<dyn DynNode>;
-
-/// [`execute`] for a `--sim` config whose nodes come from `nodes` instead of the workload
-/// registry: tests run deliberately broken nodes under the real harness this way.
-pub fn execute_with_nodes(
-    config: &TestConfig,
-    sinks: Sinks<'_>,
-    nodes: NodeFactory<'_>,
-) -> Result<Outcome, String> {
-    if !config.sim {
-        return Err("execute_with_nodes needs a --sim config".to_string());
-    }
-    execute_inner(config, sinks, Some(nodes))
-}
-
-/// Runs one test (nodes as processes, or in-process with `config.sim`) and checks it,
-/// writing nothing but the journal. An `Err` is a crash: a node died or broke the
-/// protocol, or the harness failed.
-pub fn execute(config: &TestConfig, sinks: Sinks<'_>) -> Result<Outcome, String> {
-    execute_inner(config, sinks, None)
-}
-
-fn execute_inner(
-    config: &TestConfig,
-    sinks: Sinks<'_>,
-    factory: Option<NodeFactory<'_>>,
-) -> Result<Outcome, String> {
-    let mut rng = Rng::new(config.seed);
-    let services = SERVICE_NAMES
-        .iter()
-        .filter_map(|name| service(name, rng.fork()).map(|s| (name.to_string(), s)))
-        .collect();
-    let options = NetOptions {
-        latency_ms: config.latency_ms,
-        dist: config.latency_dist,
-        log_send: config.log_net_send,
-        log_recv: config.log_net_recv,
-        faults: config.faults,
-        fault_rng: Rng::new(config.seed ^ FAULT_STREAM),
-    };
-    let mut net = Network::new(&config.nodes, &SERVICE_NAMES, options, rng.fork());
-    if let Some(journal) = sinks.journal {
-        net.set_journal(journal);
-    }
-    let clients = config
-        .spec()
-        .and_then(|spec| spec.clients)
-        .ok_or("unsupported workload")?;
-    let clients = clients(&config.workload_options())?;
-    let output = if config.sim {
-        let mut sim_rng = Rng::new(config.seed ^ SIM_STREAM);
-        let input_rng = Rng::new(config.seed ^ INPUT_STREAM);
-        let mut host = match factory {
-            Some(make) => SimHost::from_nodes(
-                (0..config.nodes.len())
-                    .map(|i| make(i, sim_rng.next_u64()))
-                    .collect(),
-                input_rng,
-            ),
-            None => SimHost::new(
-                &config.workload,
-                config.nodes.len(),
-                &mut sim_rng,
-                input_rng,
-            )
-            .ok_or_else(|| format!("no in-process node for {:?}", config.workload))?,
-        };
-        host.skew_clocks(config.faults.clock_skew, &mut sim_rng);
-        Runner::new(config, host, net, services, clients, rng).run()
-    } else {
-        let launch = Launch {
-            bin: &config.bin,
-            args: &config.args,
-            names: &config.nodes,
-            log_dir: sinks.node_logs,
-            log_stderr: config.log_stderr,
-        };
-        let host = ProcessHost::spawn(&launch).map_err(|e| e.to_string())?;
-        Runner::new(config, host, net, services, clients, rng).run()
-    };
-    let output = output.map_err(|e| e.to_string())?;
-    let input = CheckInput {
-        workload: &config.workload,
-        history: &output.history,
-        net: output.net,
-        availability: config.availability,
-        consistency_models: &config.consistency_models,
-    };
-    let mut results = analyze(&input);
-    if let OwnedValue::Object(map) = &mut results {
-        if !config.faults.is_none() {
-            map.insert("faults".to_string(), config.faults.to_value());
-        }
-        if let Some((variable, value)) = &config.strategy {
-            let mut strategy = simd_json::owned::Object::new();
-            strategy.insert(variable.clone(), value.as_str().into());
-            map.insert(
-                "strategy".to_string(),
-                OwnedValue::Object(Box::new(strategy)),
-            );
-        }
-    }
-    let validity = validity_of(&results);
-    Ok(Outcome {
-        history: output.history,
-        results,
-        validity,
-        main_start_ns: output.main_start,
-    })
 }

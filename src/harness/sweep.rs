@@ -14,14 +14,18 @@ use parking_lot::Mutex;
 
 use crate::harness::checkers::Validity;
 use crate::harness::cli::{SweepArgs, TestConfig, resolve};
-use crate::harness::session::{EXIT_BAD_ARGS, Sinks, command_line, execute, replay_command};
+use crate::harness::command_line::{command_line, replay_command};
+use crate::harness::results::verdict::EXIT_BAD_ARGS;
+use crate::harness::run::execute::{Outcome, Sinks, execute};
 
 /// The text under `glomers sweep --help`.
 pub const AFTER_HELP: &str = "A sweep runs our own node for the workload in-process, in virtual time \
 (as `glomers test --sim`), once per seed: --seed, --seed+1, …; it takes every `glomers test` flag \
 except --bin and node arguments, and writes nothing. Each failing seed is printed with the \
-`glomers test --sim` command that replays it.\n\nExit status: 0 every seed valid, 1 some seed \
-invalid, unknown or crashed, 254 bad arguments.";
+`glomers test --sim` command that replays it. A seed also fails when a node answered a client after the client's \
+timeout, or twice, or was muted for writing to a closed client (the real Maelstrom would stop \
+reading it).\n\nExit status: 0 every seed valid, 1 some seed invalid, unknown, crashed or \
+late, 254 bad arguments.";
 
 /// Most seeds one sweep may run.
 pub const SEEDS_MAX: u64 = 10_000_000;
@@ -41,6 +45,10 @@ pub enum SeedResult {
     Unknown,
     /// A node crashed or broke the protocol, or the harness failed (exit 255).
     Crashed(String),
+    /// The checkers found nothing, but a node was muted, or answered a request after the
+    /// client's timeout or twice (the simulator's own invariant: the real Maelstrom would
+    /// have stopped reading that node, or discarded the reply).
+    Late(String),
 }
 
 /// The end of a sweep.
@@ -94,13 +102,24 @@ pub fn run_seed(config: &TestConfig, seed: u64) -> SeedResult {
         node_logs: std::path::Path::new(""),
     };
     match catch_unwind(AssertUnwindSafe(|| execute(&run, sinks))) {
-        Ok(Ok(outcome)) => match outcome.validity {
+        Ok(outcome) => seed_result(outcome),
+        Err(_) => SeedResult::Crashed("the harness panicked".to_string()),
+    }
+}
+
+/// How a seed ended, from its run: the checkers' verdict, except that a valid run whose
+/// nodes were muted or answered a client late or twice is [`SeedResult::Late`].
+pub fn seed_result(outcome: Result<Outcome, String>) -> SeedResult {
+    match outcome {
+        Ok(outcome) => match outcome.validity {
+            Validity::Valid if !outcome.conduct.is_clean() => {
+                SeedResult::Late(outcome.conduct.summary_lines().join("; "))
+            }
             Validity::Valid => SeedResult::Valid,
             Validity::Invalid => SeedResult::Invalid,
             Validity::Unknown => SeedResult::Unknown,
         },
-        Ok(Err(message)) => SeedResult::Crashed(message),
-        Err(_) => SeedResult::Crashed("the harness panicked".to_string()),
+        Err(message) => SeedResult::Crashed(message),
     }
 }
 
@@ -109,6 +128,7 @@ fn on_failure(config: &TestConfig, seed: u64, result: &SeedResult) {
         SeedResult::Crashed(message) => {
             format!("crashed: {}", message.lines().next().unwrap_or_default())
         }
+        SeedResult::Late(message) => format!("answered late: {message}"),
         other => format!("{other:?}").to_lowercase(),
     };
     if !config.quiet {
@@ -175,6 +195,7 @@ pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
     for (seed, result) in report.failures.iter().take(LISTED_MAX) {
         let label = match result {
             SeedResult::Crashed(_) => "crashed",
+            SeedResult::Late(_) => "late",
             SeedResult::Invalid => "invalid",
             SeedResult::Unknown => "unknown",
             SeedResult::Valid => "valid",

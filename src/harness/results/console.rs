@@ -9,7 +9,17 @@ use super::edn_write::pretty;
 use super::verdict::{exit_code, verdict_line};
 use crate::harness::checkers::{Validity, validity_of};
 use crate::harness::hosts::{MS, SECOND, Time};
-use crate::harness::run::Counts;
+
+/// ok / fail / info completions so far.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counts {
+    /// ok completions.
+    pub ok: u64,
+    /// fail completions.
+    pub fail: u64,
+    /// info completions.
+    pub info: u64,
+}
 
 /// Refresh period of the progress line.
 const PROGRESS_PERIOD: Time = 200 * MS;
@@ -70,6 +80,11 @@ pub fn console_summary(results: &OwnedValue) -> String {
         out.push_str(&pretty(error));
     }
     out.push_str("\n\n");
+    for line in super::headline::conduct_lines(results) {
+        out.push_str("WARNING: ");
+        out.push_str(&line);
+        out.push('\n');
+    }
     out.push_str(verdict_line(validity_of(results)));
     out.push('\n');
     out

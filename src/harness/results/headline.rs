@@ -16,6 +16,9 @@ pub fn headline(results: &OwnedValue) -> String {
     if !failing.is_empty() {
         let _ = writeln!(out, "failing           {}", failing.join("; "));
     }
+    for line in conduct_lines(results) {
+        let _ = writeln!(out, "WARNING           {line}");
+    }
     if let Some(stats) = results.get("stats") {
         let _ = writeln!(
             out,
@@ -143,4 +146,49 @@ pub(crate) fn render(value: &OwnedValue) -> String {
         Some(text) => text.to_string(),
         None => value.encode(),
     }
+}
+
+/// What a run's `muted-nodes` and `late-replies` entries say, one line each (none for a
+/// run where every node answered every request once and in time): for the headline, the
+/// console summary and the run's page.
+pub fn conduct_lines(results: &OwnedValue) -> Vec<String> {
+    let mut lines = Vec::new();
+    let field = |v: &OwnedValue, key: &str| v.get(key).map(render).unwrap_or_default();
+    let seconds = |v: &OwnedValue| v.get("time").and_then(|t| t.cast_f64()).unwrap_or(0.0) / 1e9;
+    if let Some(muted) = results.get("muted-nodes").and_then(|m| m.as_array()) {
+        for m in muted {
+            let node = m.get("node").and_then(|n| n.as_str()).unwrap_or("?");
+            lines.push(format!(
+                "{node} muted at {:.3} s: it sent a message with an {}; the real Maelstrom stops \
+                 reading {node}'s output there, so its later messages were dropped ({} in all)",
+                seconds(m),
+                m.get("why").and_then(|w| w.as_str()).unwrap_or("?"),
+                field(results, "dropped-after-mute"),
+            ));
+        }
+    }
+    if let Some(late) = results.get("late-replies") {
+        let count = |key: &str| late.get(key).and_then(|c| c.as_u64()).unwrap_or(0);
+        let first = late
+            .get("first")
+            .and_then(|f| f.as_array())
+            .and_then(|f| f.first());
+        let example = first.map_or(String::new(), |l| {
+            format!(
+                " (first: {} → {} {} in reply to {} at {:.3} s)",
+                field(l, "node"),
+                field(l, "client"),
+                field(l, "type"),
+                field(l, "in-reply-to"),
+                seconds(l)
+            )
+        });
+        lines.push(format!(
+            "{} repl(ies) after the client's timeout, {} request(s) answered twice{example}; \
+             Maelstrom's clients discard these",
+            count("after-timeout"),
+            count("second-replies")
+        ));
+    }
+    lines
 }

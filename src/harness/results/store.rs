@@ -12,6 +12,9 @@ use simd_json::OwnedValue;
 use super::console::console_summary;
 use crate::harness::edn::{read_history_edn, read_results_edn};
 
+/// Written into a run's directory when the run crashed: why (`glomers report` shows it).
+pub const CRASH_FILE: &str = "crash.txt";
+
 /// One run's directory.
 pub struct RunDir {
     /// `store/<workload>/<time>`.

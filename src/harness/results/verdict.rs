@@ -3,6 +3,11 @@
 
 use crate::harness::checkers::Validity;
 
+/// Exit status for bad arguments.
+pub const EXIT_BAD_ARGS: i32 = 254;
+/// Exit status for a crash or internal error.
+pub const EXIT_CRASH: i32 = 255;
+
 /// The verdict line Maelstrom logs after the results (§7.3).
 pub fn verdict_line(validity: Validity) -> &'static str {
     match validity {

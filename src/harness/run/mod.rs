@@ -11,17 +11,19 @@
 //! the worker threads, their clients and the generator; the network its queues and client
 //! ids. A `World` lends the shared parts (network, history, clock) to the one acting.
 
+pub mod execute;
 mod phases;
 mod workers;
 
 use crate::harness::checkers::NetStats;
 use crate::harness::cli::TestConfig;
 use crate::harness::clients::ClientSide;
+use crate::harness::conduct::{Conduct, Muted};
 use crate::harness::history::History;
 use crate::harness::hosts::{HostEvent, MS, NodeHost, Time};
 use crate::harness::net::envelope::{describe, parse_envelope};
 use crate::harness::net::network::{ClientRole, Delivery, Endpoint, Network};
-use crate::harness::results::console::Progress;
+use crate::harness::results::console::{Counts, Progress};
 use crate::harness::services::SimulatedService;
 use crate::node::rng::Rng;
 use phases::{Phase, Phases};
@@ -58,17 +60,8 @@ pub struct RunOutput {
     pub net: NetStats,
     /// Host time (the journal's clock) at which the main phase began: history time 0.
     pub main_start: Time,
-}
-
-/// ok / fail / info completions so far.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Counts {
-    /// ok completions.
-    pub ok: u64,
-    /// fail completions.
-    pub fail: u64,
-    /// info completions.
-    pub info: u64,
+    /// Muted nodes, late and second replies.
+    pub conduct: Conduct,
 }
 
 /// The services, by index into the network's service list, with their names.
@@ -84,6 +77,8 @@ pub(super) struct World<'r> {
     pub(super) relative: Time,
     pub(super) net: &'r mut Network,
     pub(super) history: &'r mut History,
+    /// Late and second replies the workers saw.
+    pub(super) conduct: &'r mut Conduct,
 }
 
 impl World<'_> {
@@ -103,6 +98,7 @@ pub struct Runner<'a, H: NodeHost> {
     net: Network,
     services: Services,
     history: History,
+    conduct: Conduct,
     phases: Phases,
     workers: Workers,
     /// The generator's and the op stagger's random stream.
@@ -123,12 +119,14 @@ impl<'a, H: NodeHost> Runner<'a, H> {
     ) -> Self {
         let nemesis_rng = rng.fork();
         let mut history = History::default();
+        let mut conduct = Conduct::default();
         let world = World {
             config,
             now: 0,
             relative: 0,
             net: &mut net,
             history: &mut history,
+            conduct: &mut conduct,
         };
         let phases = Phases::new(&world, nemesis_rng);
         Runner {
@@ -137,6 +135,7 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             net,
             services,
             history,
+            conduct,
             phases,
             workers: Workers::new(clients, config.concurrency, config.nodes.len()),
             rng,
@@ -160,6 +159,7 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             history: self.history,
             net: self.net.stats(),
             main_start: self.phases.main_start(),
+            conduct: self.conduct,
         })
     }
 
@@ -171,6 +171,7 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             relative: self.phases.relative(now),
             net: &mut self.net,
             history: &mut self.history,
+            conduct: &mut self.conduct,
         };
         (world, &mut self.phases, &mut self.workers, &mut self.rng)
     }
@@ -301,13 +302,18 @@ impl<'a, H: NodeHost> Runner<'a, H> {
                 phases.on_setup_reply(&world, node, in_reply_to, &message.body)
             }
             ClientRole::Worker(thread) => {
-                workers.on_reply(&mut world, thread, in_reply_to, &message.body)
+                workers.on_reply(&mut world, thread, &message.src, in_reply_to, &message.body)
             }
         }
     }
 
-    /// Parses and routes one stdout line of a node (MAELSTROM.md §1.8, strictly).
+    /// Parses and routes one stdout line of a node (MAELSTROM.md §1.8): a line that is
+    /// not JSON or not a well-formed envelope fails the run (stricter than Maelstrom, which
+    /// only logs it); a muted node's lines are dropped unread, as Maelstrom's reader does.
     fn on_line(&mut self, node: usize, line: Vec<u8>) -> Result<(), RunError> {
+        if self.drop_if_muted(node) {
+            return Ok(());
+        }
         let (src, dest, body) = parse_envelope(line).map_err(|why| {
             RunError::Fatal(format!("Node {} {why}", node_name(self.config, node)))
         })?;
@@ -315,7 +321,8 @@ impl<'a, H: NodeHost> Runner<'a, H> {
     }
 
     /// Routes one message a node sent (parsed from its line, or handed over in parts by
-    /// the in-process host): src and dest must be known participants.
+    /// the in-process host). A src or dest that is not a registered participant mutes the
+    /// node, as the real Maelstrom does, or fails the run under `--strict`.
     fn on_message(
         &mut self,
         node: usize,
@@ -323,14 +330,14 @@ impl<'a, H: NodeHost> Runner<'a, H> {
         dest: String,
         body: simd_json::OwnedValue,
     ) -> Result<(), RunError> {
+        if self.drop_if_muted(node) {
+            return Ok(());
+        }
         let now = self.host.now();
         for (role, id) in [("source", &src), ("dest", &dest)] {
             if self.net.lookup(id).is_none() {
-                return Err(RunError::Fatal(format!(
-                    "Node {} sent a message with an invalid {role} {id:?} (not a node, open client or service): {}",
-                    node_name(self.config, node),
-                    describe(&src, &dest, &body)
-                )));
+                let why = format!("invalid {role} {id:?} (not a node, open client or service)");
+                return self.mute(now, node, why, describe(&src, &dest, &body));
             }
         }
         if let Some(delivery) = self.net.send(now, src, dest, body).map_err(fatal)? {
@@ -338,6 +345,60 @@ impl<'a, H: NodeHost> Runner<'a, H> {
         }
         Ok(())
     }
+
+    /// Whether node `node` is muted; counts the message it drops.
+    fn drop_if_muted(&mut self, node: usize) -> bool {
+        let muted = self.conduct.is_muted(node_name(self.config, node));
+        if muted {
+            self.conduct.dropped_after_mute += 1;
+        }
+        muted
+    }
+
+    /// Stops reading node `node` for the rest of the run (MAELSTROM.md §1.8), saying so
+    /// loudly; under `--strict` fails the run instead.
+    fn mute(
+        &mut self,
+        now: Time,
+        node: usize,
+        why: String,
+        message: String,
+    ) -> Result<(), RunError> {
+        let name = node_name(self.config, node).to_string();
+        if self.config.strict {
+            return Err(RunError::Fatal(format!(
+                "Node {name} sent a message with an {why}: {message}"
+            )));
+        }
+        let muted = Muted {
+            node: name,
+            time_ns: self.phases.relative(now),
+            why,
+            message,
+        };
+        if !self.config.quiet {
+            self.progress.finish();
+            eprintln!("{}", mute_warning(&muted));
+        }
+        self.conduct.muted.push(muted);
+        Ok(())
+    }
+}
+
+/// The loud warning printed when a node is muted.
+pub fn mute_warning(muted: &Muted) -> String {
+    let node = &muted.node;
+    format!(
+        "WARN: node {node} sent a message with an {why} at {time:.3} s:\n  {message}\n  \
+         The real Maelstrom stops reading {node}'s output here (\"Invalid dest for message\"): \
+         every later message from {node} is lost and its remaining ops time out, though the run \
+         may still be valid. Usually this is a reply sent after the client's timeout, to a client \
+         that was already closed: reply to every request in time, and once. glomers does the \
+         same as Maelstrom; pass --strict to stop the run here instead.",
+        why = muted.why,
+        time = muted.time_ns as f64 / 1e9,
+        message = muted.message,
+    )
 }
 
 pub(super) fn fatal(e: std::io::Error) -> RunError {

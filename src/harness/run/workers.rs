@@ -19,16 +19,67 @@ use crate::harness::clients::outcome::{Outcome, error_outcome, timeout_outcome};
 use crate::harness::clients::{
     Client, ClientPolicy, ClientSide, FinalStep, Generator, OpSpec, Step, WorkerSlot,
 };
+use crate::harness::conduct::{LateReply, Lateness};
 use crate::harness::history::{OpType, Process};
 use crate::harness::hosts::{MS, Time};
 use crate::harness::net::network::ClientRole;
 use crate::node::rng::Rng;
 
-/// A worker's open client: its id on the network, its state, its next msg_id.
+/// Timed-out requests per client whose deadlines are kept (to say how late a late reply
+/// came); older ones are still known to have timed out, only by how much is forgotten.
+const TIMED_OUT_KEPT: usize = 64;
+
+/// A worker's open client: its id on the network, its state, its next msg_id, and what
+/// became of the requests it sent, so that a reply out of turn is told apart from a stray
+/// one (MAELSTROM.md §1.9: every request is answered once, before its timeout).
 struct OpenClient {
     id: String,
     client: Box<dyn Client>,
     next_msg_id: u64,
+    /// Bit `msg_id - 1`: that request was answered (one bit per request sent).
+    answered: Vec<u64>,
+    /// `(msg_id, deadline)` of the latest timed-out requests, oldest first.
+    timed_out: VecDeque<(u64, Time)>,
+}
+
+impl OpenClient {
+    fn new(id: String, client: Box<dyn Client>) -> OpenClient {
+        OpenClient {
+            id,
+            client,
+            next_msg_id: 1,
+            answered: Vec::new(),
+            timed_out: VecDeque::new(),
+        }
+    }
+
+    /// Marks request `msg_id` answered; returns whether it already was.
+    fn answer(&mut self, msg_id: u64) -> bool {
+        debug_assert!(msg_id >= 1 && msg_id < self.next_msg_id);
+        let bit = msg_id - 1;
+        let word = (bit / 64) as usize;
+        if self.answered.len() <= word {
+            self.answered.resize(word + 1, 0);
+        }
+        let mask = 1u64 << (bit % 64);
+        let before = self.answered[word] & mask != 0;
+        self.answered[word] |= mask;
+        before
+    }
+
+    fn timed_out(&mut self, msg_id: u64, deadline: Time) {
+        if self.timed_out.len() == TIMED_OUT_KEPT {
+            self.timed_out.pop_front();
+        }
+        self.timed_out.push_back((msg_id, deadline));
+    }
+
+    fn deadline_of(&self, msg_id: u64) -> Option<Time> {
+        self.timed_out
+            .iter()
+            .find(|(id, _)| *id == msg_id)
+            .map(|(_, deadline)| *deadline)
+    }
 }
 
 /// The op a worker is performing and the request it waits on.
@@ -213,11 +264,10 @@ impl Workers {
             if let Some(old) = worker.client.take() {
                 world.net.unregister(&old.id);
             }
-            worker.client = Some(OpenClient {
-                id: world.net.open_client(ClientRole::Worker(thread)),
-                client: (self.open_client)(),
-                next_msg_id: 1,
-            });
+            worker.client = Some(OpenClient::new(
+                world.net.open_client(ClientRole::Worker(thread)),
+                (self.open_client)(),
+            ));
             worker.replace = false;
         }
         let index = world.history.push(
@@ -290,20 +340,55 @@ impl Workers {
         Ok(())
     }
 
-    /// A reply to worker `thread`'s client; ignored unless it answers the request in flight.
+    /// A reply from `node` to worker `thread`'s client. One that answers the request in
+    /// flight continues the op; one that answers an earlier request of this client (after
+    /// its timeout, or a second time) is recorded in the run's conduct and discarded, as
+    /// Maelstrom's client discards it; anything else is ignored.
     pub(super) fn on_reply(
         &mut self,
         world: &mut World,
         thread: usize,
+        node: &str,
         in_reply_to: u64,
         body: &OwnedValue,
     ) -> Result<(), RunError> {
         let Some(worker) = self.workers.get_mut(thread) else {
             return Ok(());
         };
-        if worker.in_flight.as_ref().map(|f| f.msg_id) != Some(in_reply_to) {
+        let Some(open) = worker.client.as_mut() else {
+            return Ok(());
+        };
+        if in_reply_to == 0 || in_reply_to >= open.next_msg_id {
             return Ok(());
         }
+        let in_flight = worker.in_flight.as_ref().map(|f| f.msg_id) == Some(in_reply_to);
+        let answered_before = open.answer(in_reply_to);
+        if !in_flight {
+            let deadline = open.deadline_of(in_reply_to);
+            let lateness = if answered_before {
+                Lateness::Second
+            } else {
+                Lateness::AfterTimeout
+            };
+            world.conduct.record_late(LateReply {
+                node: node.to_string(),
+                client: open.id.clone(),
+                in_reply_to,
+                reply_type: body
+                    .get("type")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("?")
+                    .to_string(),
+                time_ns: world.relative,
+                late_by_ns: deadline.map_or(0, |d| world.now.saturating_sub(d)),
+                lateness,
+            });
+            return Ok(());
+        }
+        assert!(
+            !answered_before,
+            "the request in flight was not answered yet"
+        );
         let Some(in_flight) = worker.in_flight.take() else {
             return Ok(());
         };
@@ -311,10 +396,7 @@ impl Workers {
         let step = if body.get("type").and_then(|t| t.as_str()) == Some("error") {
             Step::Done(error_outcome(&self.policy, &op, body))
         } else {
-            match worker.client.as_mut() {
-                Some(open) => open.client.on_reply(&op, body),
-                None => return Ok(()),
-            }
+            open.client.on_reply(&op, body)
         };
         self.follow(world, thread, op, step)
     }
@@ -328,6 +410,9 @@ impl Workers {
                 .as_ref()
                 .is_some_and(|f| f.deadline <= world.now);
             if expired && let Some(in_flight) = worker.in_flight.take() {
+                if let Some(open) = worker.client.as_mut() {
+                    open.timed_out(in_flight.msg_id, in_flight.deadline);
+                }
                 let outcome = timeout_outcome(&self.policy, &in_flight.op);
                 self.complete(world, thread, &in_flight.op, outcome);
             }

@@ -33,14 +33,14 @@ pub fn main(store: &Path, port: u16) -> i32 {
         Ok(root) if root.is_dir() => root,
         _ => {
             eprintln!("error: {} is not a directory (a store)", store.display());
-            return crate::harness::session::EXIT_BAD_ARGS;
+            return crate::harness::results::verdict::EXIT_BAD_ARGS;
         }
     };
     let server = match Server::http(bind_address(port)) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("error: cannot listen on {}: {e}", bind_address(port));
-            return crate::harness::session::EXIT_CRASH;
+            return crate::harness::results::verdict::EXIT_CRASH;
         }
     };
     let address = server

@@ -11,7 +11,8 @@ use crate::harness::results::plot::escape;
 const STYLE: &str = "body{font-family:sans-serif;font-size:13px;margin:16px}\
     table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}\
     th{background:#f3f3f3}.true{color:#1a7f1a}.false,.crashed{color:#c62828;font-weight:bold}\
-    img{max-width:100%;border:1px solid #ddd;margin:6px 0}";
+    img{max-width:100%;border:1px solid #ddd;margin:6px 0}\
+    .warning{color:#b35c00;font-weight:bold}p.warning{background:#fff4e5;padding:6px;border:1px solid #f0c890}";
 
 /// The files a run page links to, in this order, when present.
 pub const RUN_FILES: [(&str, &str); 14] = [
@@ -83,7 +84,10 @@ pub fn index(store: &Path, runs: &[RunSummary], more: usize) -> Markup {
                             td { input type="checkbox" name="run" value=(run.id); }
                             td { (run.workload) }
                             td { a href=(format!("/run/{}", run.id)) { (run.time) } }
-                            td class=(run.verdict) { (run.verdict) }
+                            td class=(run.verdict) {
+                                (run.verdict)
+                                @if !run.warnings.is_empty() { " " span.warning title=(run.warnings.join("\n")) { "⚠ muted / late" } }
+                            }
                             td { @if let Some((count, ok)) = &run.ops { (count) " (" (ok) ")" } @else { "-" } }
                             td { (run.msgs_per_op.map_or("-".to_string(), |m| format!("{m:.2}"))) }
                             td { (milliseconds(run.stable.map(|s| s.0))) " / " (milliseconds(run.stable.map(|s| s.1))) }
@@ -111,6 +115,9 @@ pub fn run_page(run: &RunSummary, present: &[(&str, &str)]) -> Markup {
                 " · servers msgs-per-op " (run.msgs_per_op.map_or("-".to_string(), |m| format!("{m:.2}")))
                 " · stable latency median " (milliseconds(run.stable.map(|s| s.0)))
                 " · op latency " (latency_text(run))
+            }
+            @for warning in &run.warnings {
+                p.warning { "⚠ " (warning) }
             }
             ul #files {
                 @for (name, label) in present {

@@ -7,8 +7,8 @@ use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
 use crate::harness::edn::read_results_edn;
-use crate::harness::results::headline::{quantile, render};
-use crate::harness::session::CRASH_FILE;
+use crate::harness::results::headline::{conduct_lines, quantile, render};
+use crate::harness::results::store::CRASH_FILE;
 
 /// Most runs the index lists (the newest first); it says how many more there are.
 pub const RUNS_LISTED_MAX: usize = 500;
@@ -34,6 +34,9 @@ pub struct RunSummary {
     pub latencies: Vec<(String, f64, f64)>,
     /// The node strategy variable, `VAR=value`.
     pub strategy: Option<String>,
+    /// Muted nodes and late replies, one line each (empty when every node answered every
+    /// request once and in time).
+    pub warnings: Vec<String>,
 }
 
 impl RunSummary {
@@ -103,6 +106,7 @@ fn fill(summary: &mut RunSummary, results: &OwnedValue) {
     if let Some(valid) = results.get("valid?") {
         summary.verdict = render(valid);
     }
+    summary.warnings = conduct_lines(results);
     if let Some(stats) = results.get("stats") {
         let text = |key: &str| stats.get(key).map(render).unwrap_or_else(|| "-".into());
         summary.ops = Some((text("count"), text("ok-count")));
