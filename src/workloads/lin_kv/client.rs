@@ -54,8 +54,10 @@ impl LinKv {
             };
         };
         let forwarded = msg.body.get("forwarded").and_then(|f| f.as_bool()) == Some(true);
+        let mut entered_at = self.me;
         if forwarded {
             let peer = self.peer(msg)?;
+            entered_at = peer;
             let fresh = match (self.seen.get_mut(peer), msg.msg_id) {
                 (Some(window), Some(id)) => window.first_time(id),
                 _ => false,
@@ -73,6 +75,12 @@ impl LinKv {
             self.config.reply_budget_ms
         };
         let deadline = ctx.now().saturating_add(budget);
+        if self.role == Role::Leader {
+            self.count_entry(entered_at);
+            if matches!(request, Request::Change(_)) && self.transferring(ctx.now()) {
+                return Err(unavailable("leadership transfer in progress"));
+            }
+        }
         match (self.role, self.leader) {
             (Role::Leader, _) => self.serve(ctx, to, request, deadline),
             (_, Some(leader)) if leader != self.me => self.forward(ctx, msg, to, request, leader),
@@ -103,6 +111,10 @@ impl LinKv {
                 });
             }
             Request::Change(op) => {
+                assert!(
+                    self.transfer.is_none(),
+                    "a write accepted during a transfer"
+                );
                 if self.proposals.len() >= self.config.max_pending
                     || self.log.last_index() >= self.config.max_log
                 {

@@ -23,14 +23,19 @@
 //!   the state machine; 13 when a forwarded write or cas got no answer (it may have
 //!   happened).
 //!
+//! * Placement ([`placement`]): the leader hands leadership (Raft thesis §3.10,
+//!   `timeout_now`) to a follower that forwards clearly more client requests than reach
+//!   the leader directly, since every forwarded request costs two messages.
+//!
 //! Messages between nodes: `pre_vote`/`pre_vote_ok`, `vote`/`vote_ok`, `append`/
-//! `append_ok` (fire-and-forget, matched by term and round), and forwarded `read`/
-//! `write`/`cas` (an RPC with `forwarded: true`).
+//! `append_ok` (fire-and-forget, matched by term and round), `timeout_now`, and forwarded
+//! `read`/`write`/`cas` (an RPC with `forwarded: true`).
 
 pub mod client;
 pub mod deadlines;
 pub mod election;
 pub mod log;
+pub mod placement;
 pub mod replication;
 
 use std::collections::VecDeque;
@@ -105,6 +110,14 @@ pub struct Config {
     pub forwarded_budget_ms: Millis,
     /// How often pending requests are checked against their deadlines, ms.
     pub deadline_check_ms: Millis,
+    /// Length of a leadership-placement window, ms (0: leadership never moves on purpose;
+    /// see [`placement`]).
+    pub placement_window_ms: Millis,
+    /// Fewest requests a follower must forward in a window to be handed leadership.
+    pub placement_min_requests: u64,
+    /// ... and it must forward more than this many times the requests that reached the
+    /// leader directly.
+    pub placement_ratio: u64,
     /// Test-only sabotage: grant every vote request of the current term (two votes in one
     /// term), to prove the safety assertions catch a broken Raft.
     #[doc(hidden)]
@@ -125,6 +138,9 @@ impl Default for Config {
             reply_budget_ms: 600,
             forwarded_budget_ms: 450,
             deadline_check_ms: 25,
+            placement_window_ms: 1000,
+            placement_min_requests: 20,
+            placement_ratio: 2,
             broken_double_vote: false,
         }
     }
@@ -250,6 +266,15 @@ pub struct LinKv {
     expired: Vec<u64>,
     reads: VecDeque<PendingRead>,
     seen: Vec<SeenWindow>,
+    /// Client requests this leader took in the current placement window, by the node
+    /// they entered at.
+    entered: Vec<u64>,
+    /// When the current placement window began.
+    window_start: Millis,
+    /// A leadership transfer under way (leaders only).
+    transfer: Option<placement::Transfer>,
+    /// Transfers this node started (`timeout_now` sent).
+    transfers: u64,
 }
 
 impl Default for LinKv {
@@ -287,6 +312,10 @@ impl LinKv {
             expired: Vec::with_capacity(1024),
             reads: VecDeque::with_capacity(1024),
             seen: Vec::new(),
+            entered: Vec::new(),
+            window_start: 0,
+            transfer: None,
+            transfers: 0,
         }
     }
 
@@ -320,6 +349,11 @@ impl LinKv {
         &self.store
     }
 
+    /// How many leadership transfers this node started (see [`placement`]).
+    pub fn transfers(&self) -> u64 {
+        self.transfers
+    }
+
     fn majority(&self) -> usize {
         self.names.len() / 2 + 1
     }
@@ -345,6 +379,18 @@ impl LinKv {
         debug_assert!(self.commit <= self.log.last_index());
         debug_assert!(self.role != Role::Leader || self.leader == Some(self.me));
         debug_assert!(self.role != Role::Leader || self.voted_for == Some(self.me));
+        if let Some(transfer) = self.transfer {
+            assert!(
+                self.role == Role::Leader,
+                "a transfer outlived its leadership"
+            );
+            assert!(transfer.target != self.me, "a transfer to ourselves");
+            assert_eq!(
+                self.log.last_index(),
+                transfer.last_index,
+                "an entry was appended during a transfer"
+            );
+        }
     }
 }
 
@@ -358,6 +404,7 @@ impl Workload for LinKv {
         self.grants = vec![false; n];
         self.peers = vec![Peer::default(); n];
         self.seen = vec![SeenWindow::default(); n];
+        self.entered = vec![0; n];
         self.reset_election_timer(ctx);
     }
 
@@ -370,6 +417,7 @@ impl Workload for LinKv {
             "vote_ok" => self.on_vote_ok(ctx, msg),
             "append" => self.on_append(ctx, msg),
             "append_ok" => self.on_append_ok(ctx, msg),
+            "timeout_now" => self.on_timeout_now(ctx, msg),
             other => Err(RequestError::not_supported(other)),
         };
         self.assert_invariants();
