@@ -2,7 +2,9 @@
 //! step of in-process lin-kv clusters: election safety, log matching, leader completeness,
 //! state-machine safety. Each cluster runs with random latency, loss, duplication and
 //! partitions while closed-loop clients write, cas and read. A deliberately broken node
-//! (granting two votes in one term) must be caught.
+//! (granting two votes in one term) must be caught. A second run sends most requests to
+//! one node, with a short placement window, so leadership transfers (`timeout_now`,
+//! votes that bypass leader stickiness) happen under the same faults.
 //!
 //! 100 seeds by default (`GLOMERS_SEEDS=n` for more).
 
@@ -27,11 +29,13 @@ struct Cluster {
     group: Vec<usize>,
     /// Per client: the time its next request goes out.
     clients: Vec<u64>,
+    /// Sends 80 % of the requests to this node (else uniformly).
+    favourite: Option<usize>,
     out: Vec<u8>,
 }
 
 impl Cluster {
-    fn new(n: usize, config: &Config, seed: u64) -> Cluster {
+    fn new(n: usize, config: &Config, seed: u64, favourite: Option<usize>) -> Cluster {
         let names: Vec<String> = (0..n).map(|i| format!("n{i}")).collect();
         let nodes = (0..n)
             .map(|i| NodeCore::new(LinKv::new(config.clone()), seed * 31 + i as u64))
@@ -45,6 +49,7 @@ impl Cluster {
             sequence: 0,
             group: vec![0; n],
             clients: vec![0; 2 * n],
+            favourite,
             out: Vec::new(),
         };
         let ids = serde_json::to_string(&cluster.names).expect("json");
@@ -115,10 +120,13 @@ impl Cluster {
         }
     }
 
-    /// Client `c` sends a random write, cas or read to a random node.
+    /// Client `c` sends a random write, cas or read to a random (or the favourite) node.
     fn request(&mut self, c: usize) {
         self.clients[c] = self.now + 20 + self.rng.below(80);
-        let node = self.rng.below(self.nodes.len() as u64) as usize;
+        let node = match self.favourite {
+            Some(node) if self.rng.below(5) > 0 => node,
+            _ => self.rng.below(self.nodes.len() as u64) as usize,
+        };
         let key = self.rng.below(3);
         let (a, b) = (self.rng.below(5), self.rng.below(5));
         let body = match self.rng.below(3) {
@@ -231,9 +239,20 @@ fn log_matching(a: &[Entry], b: &[Entry]) -> Result<(), String> {
     }
 }
 
-/// Runs one seed for `ms` of virtual time, checking after every step.
-fn run(n: usize, config: &Config, seed: u64, ms: u64) -> Result<(), String> {
-    let mut cluster = Cluster::new(n, config, seed);
+/// Runs one seed for `ms` of virtual time, checking after every step; returns the
+/// leadership transfers started.
+fn run(n: usize, config: &Config, seed: u64, ms: u64) -> Result<u64, String> {
+    run_with(n, config, seed, ms, None)
+}
+
+fn run_with(
+    n: usize,
+    config: &Config,
+    seed: u64,
+    ms: u64,
+    favourite: Option<usize>,
+) -> Result<u64, String> {
+    let mut cluster = Cluster::new(n, config, seed, favourite);
     let mut safety = Safety::default();
     let mut next_partition = 300;
     while cluster.now < ms {
@@ -252,7 +271,7 @@ fn run(n: usize, config: &Config, seed: u64, ms: u64) -> Result<(), String> {
             safety.committed.len()
         ));
     }
-    Ok(())
+    Ok(cluster.nodes.iter().map(|n| n.workload().transfers()).sum())
 }
 
 fn seed_count() -> u64 {
@@ -285,6 +304,36 @@ fn raft_safety_holds_after_every_step() {
             panic!("{e}");
         }
     }
+}
+
+/// Most requests enter at one node and the placement window is short, so leaders keep
+/// handing leadership over while partitions, loss and duplication go on.
+#[test]
+fn raft_safety_holds_with_leadership_transfers() {
+    let mut transfers = 0;
+    for seed in 1..=seed_count() {
+        let n = if seed % 4 == 0 { 5 } else { 3 };
+        let base = if seed % 2 == 0 {
+            contentious()
+        } else {
+            Config::default()
+        };
+        let config = Config {
+            placement_window_ms: 300,
+            placement_min_requests: 5,
+            ..base
+        };
+        let favourite = (seed % n as u64) as usize;
+        match run_with(n, &config, seed, 3000, Some(favourite)) {
+            Ok(count) => transfers += count,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    eprintln!("{transfers} leadership transfers");
+    assert!(
+        transfers >= seed_count() / 2,
+        "too few transfers: {transfers}"
+    );
 }
 
 #[test]

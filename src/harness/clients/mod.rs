@@ -101,6 +101,14 @@ pub enum FinalStep {
 /// Generator-wide state and op choice for one workload (Jepsen's `:generator` and
 /// `:final-generator`).
 pub trait Generator: Send {
+    /// Which free worker takes the next main-phase op: an index into `free`, the free
+    /// threads, longest-free first. The default, the longest-free worker, suits workloads
+    /// whose threads all draw from one mix; a generator that gives threads different roles
+    /// (lin-kv's readers) picks the thread the way Jepsen's generator tree would. An index
+    /// out of range counts as 0.
+    fn pick_worker(&mut self, _rng: &mut Rng, _free: &[usize]) -> usize {
+        0
+    }
     /// The next main-phase op for a free worker.
     fn next_op(&mut self, rng: &mut Rng, worker: WorkerSlot) -> OpSpec;
     /// Whether the workload has a final phase (broadcast, g-set, counters, kafka).

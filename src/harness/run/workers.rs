@@ -194,13 +194,19 @@ impl Workers {
         deadlines.min()
     }
 
-    /// Gives the next main-phase op to the longest-free worker. False if none is free.
+    /// Gives the next main-phase op to the free worker the generator picks (by default the
+    /// longest-free one). False if none is free.
     pub(super) fn invoke_main(
         &mut self,
         world: &mut World,
         rng: &mut Rng,
     ) -> Result<bool, RunError> {
-        let Some(thread) = self.free.pop_front() else {
+        if self.free.is_empty() {
+            return Ok(false);
+        }
+        let pick = self.generator.pick_worker(rng, self.free.make_contiguous());
+        let index = if pick < self.free.len() { pick } else { 0 };
+        let Some(thread) = self.free.remove(index) else {
             return Ok(false);
         };
         let slot = self.workers[thread].slot(world.relative);

@@ -54,8 +54,10 @@ impl LinKv {
             };
         };
         let forwarded = msg.body.get("forwarded").and_then(|f| f.as_bool()) == Some(true);
+        let mut entered_at = self.me;
         if forwarded {
             let peer = self.peer(msg)?;
+            entered_at = peer;
             let fresh = match (self.seen.get_mut(peer), msg.msg_id) {
                 (Some(window), Some(id)) => window.first_time(id),
                 _ => false,
@@ -67,19 +69,33 @@ impl LinKv {
                 return Err(unavailable("not the leader"));
             }
         }
+        let budget = if forwarded {
+            self.config.forwarded_budget_ms
+        } else {
+            self.config.reply_budget_ms
+        };
+        let deadline = ctx.now().saturating_add(budget);
+        if self.role == Role::Leader {
+            self.count_entry(entered_at);
+            if matches!(request, Request::Change(_)) && self.transferring(ctx.now()) {
+                return Err(unavailable("leadership transfer in progress"));
+            }
+        }
         match (self.role, self.leader) {
-            (Role::Leader, _) => self.serve(ctx, to, request),
+            (Role::Leader, _) => self.serve(ctx, to, request, deadline),
             (_, Some(leader)) if leader != self.me => self.forward(ctx, msg, to, request, leader),
             _ => Err(unavailable("no leader known")),
         }
     }
 
-    /// As leader: queue a read, or append a change. Sends after the batching delay.
+    /// As leader: queue a read, or append a change, to be answered by `deadline` at the
+    /// latest. Sends after the batching delay.
     fn serve(
         &mut self,
         ctx: &mut Ctx<'_>,
         to: ReplyTo,
         request: Request,
+        deadline: u64,
     ) -> Result<(), RequestError> {
         match request {
             Request::Read(key) => {
@@ -91,9 +107,14 @@ impl LinKv {
                     key,
                     round: self.round + 1,
                     index: self.commit.max(self.term_start),
+                    deadline,
                 });
             }
             Request::Change(op) => {
+                assert!(
+                    self.transfer.is_none(),
+                    "a write accepted during a transfer"
+                );
                 if self.proposals.len() >= self.config.max_pending
                     || self.log.last_index() >= self.config.max_log
                 {
@@ -101,10 +122,20 @@ impl LinKv {
                 }
                 let term = self.term;
                 let index = self.log.push(Entry { term, op });
-                self.proposals.insert(index, Proposal { term, to });
+                let proposal = Proposal { term, to, deadline };
+                if let Some(displaced) = self.proposals.insert(index, proposal) {
+                    // An entry of an older term of ours was truncated from this index; it
+                    // may still sit in another node's log and commit there one day.
+                    displaced.to.error(
+                        ctx,
+                        ErrorCode::Crash,
+                        "our entry was replaced; the operation may have happened",
+                    );
+                }
             }
         }
         self.schedule_flush(ctx);
+        self.arm_deadline_check(ctx);
         Ok(())
     }
 
@@ -123,7 +154,7 @@ impl LinKv {
         }
         let mutating = matches!(request, Request::Change(_));
         let tag = Tag::Forward(Forward { to, mutating });
-        let timeout = self.config.forward_timeout_ms;
+        let timeout = self.config.reply_budget_ms;
         let name = self.names.get(leader).map_or("", String::as_str);
         let mut body = ctx
             .rpc(name, msg.kind, timeout, tag)

@@ -59,7 +59,7 @@ impl LinKv {
         self.leader = None;
         self.clear_grants();
         if self.won() {
-            return self.start_election(ctx);
+            return self.start_election(ctx, false);
         }
         for peer in 0..self.names.len() {
             if peer != self.me {
@@ -72,8 +72,9 @@ impl LinKv {
         }
     }
 
-    /// Becomes a candidate in a new term and asks for votes. Emits `vote`s.
-    fn start_election(&mut self, ctx: &mut Ctx<'_>) {
+    /// Becomes a candidate in a new term and asks for votes. Emits `vote`s, marked
+    /// `transfer: true` when the leader handed us its leadership (see [`super::placement`]).
+    pub(super) fn start_election(&mut self, ctx: &mut Ctx<'_>, transfer: bool) {
         self.term += 1;
         self.voted_for = Some(self.me);
         self.role = Role::Candidate;
@@ -85,10 +86,13 @@ impl LinKv {
         for peer in 0..self.names.len() {
             if peer != self.me {
                 let name = self.names.get(peer).map_or("", String::as_str);
-                ctx.send(name, "vote")
-                    .u64("term", self.term)
+                let mut body = ctx.send(name, "vote");
+                body.u64("term", self.term)
                     .u64("last_index", self.log.last_index())
                     .u64("last_term", self.log.last_term());
+                if transfer {
+                    body.bool("transfer", true);
+                }
             }
         }
     }
@@ -132,15 +136,15 @@ impl LinKv {
                 *grant = true;
             }
             if self.won() {
-                self.start_election(ctx);
+                self.start_election(ctx, false);
             }
         }
         Ok(())
     }
 
-    /// `vote`: ignored while a leader is alive (stickiness); otherwise adopt a higher
-    /// term, and grant if we have not voted for another and the candidate's log is up to
-    /// date. Emits `vote_ok`.
+    /// `vote`: ignored while a leader is alive (stickiness), unless it is marked as a
+    /// leadership transfer we honour; otherwise adopt a higher term, and grant if we have
+    /// not voted for another and the candidate's log is up to date. Emits `vote_ok`.
     pub(super) fn on_vote(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -149,7 +153,9 @@ impl LinKv {
         let peer = self.peer(msg)?;
         let term = super::read_term(msg)?;
         let (last_index, last_term) = (msg.u64("last_index")?, msg.u64("last_term")?);
-        if term > self.term && !self.leader_recently_heard(ctx) {
+        let transfer = msg.body.get("transfer").and_then(|t| t.as_bool()) == Some(true);
+        let sticky = self.leader_recently_heard(ctx) && !(transfer && self.honours_transfer(peer));
+        if term > self.term && !sticky {
             self.become_follower(ctx, term);
         }
         let free = match self.voted_for {
@@ -205,6 +211,7 @@ impl LinKv {
         }
         if self.role == Role::Leader {
             self.leader = None;
+            self.transfer = None;
             while let Some(read) = self.reads.pop_front() {
                 read.to
                     .error(ctx, ErrorCode::TemporarilyUnavailable, "leadership lost");
@@ -219,6 +226,9 @@ impl LinKv {
         self.role = Role::Leader;
         self.leader = Some(self.me);
         self.leader_heard = ctx.now();
+        self.window_start = ctx.now();
+        self.entered.iter_mut().for_each(|count| *count = 0);
+        debug_assert!(self.transfer.is_none());
         let next = self.log.last_index() + 1;
         for peer in &mut self.peers {
             *peer = Peer {
@@ -261,6 +271,7 @@ impl LinKv {
                 self.send_append(ctx, peer);
             }
         }
+        self.check_placement(ctx);
         self.heartbeat_armed = ctx.set_timer(self.config.heartbeat_ms / 2 + 1, Tag::Heartbeat);
     }
 }

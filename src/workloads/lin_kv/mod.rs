@@ -23,13 +23,19 @@
 //!   the state machine; 13 when a forwarded write or cas got no answer (it may have
 //!   happened).
 //!
+//! * Placement ([`placement`]): the leader hands leadership (Raft thesis §3.10,
+//!   `timeout_now`) to a follower that forwards clearly more client requests than reach
+//!   the leader directly, since every forwarded request costs two messages.
+//!
 //! Messages between nodes: `pre_vote`/`pre_vote_ok`, `vote`/`vote_ok`, `append`/
-//! `append_ok` (fire-and-forget, matched by term and round), and forwarded `read`/
-//! `write`/`cas` (an RPC with `forwarded: true`).
+//! `append_ok` (fire-and-forget, matched by term and round), `timeout_now`, and forwarded
+//! `read`/`write`/`cas` (an RPC with `forwarded: true`).
 
 pub mod client;
+pub mod deadlines;
 pub mod election;
 pub mod log;
+pub mod placement;
 pub mod replication;
 
 use std::collections::VecDeque;
@@ -50,6 +56,8 @@ pub enum Tag {
     Heartbeat,
     /// Timer: send batched entries and reads (leaders).
     Flush,
+    /// Timer: answer the client requests whose reply budget ran out (any role).
+    Deadline,
     /// The leader's answer to a client request this follower forwarded: whom to relay
     /// it to (the node's only RPC).
     Forward(Forward),
@@ -90,8 +98,26 @@ pub struct Config {
     pub max_log: u64,
     /// Most client requests waiting (proposals, reads, forwards) per node.
     pub max_pending: usize,
-    /// How long a follower waits for the leader's answer to a forwarded request.
-    pub forward_timeout_ms: Millis,
+    /// How long a client request may wait for its answer on the node it reached, ms: a
+    /// write, cas or read still waiting then is answered with an error (see
+    /// [`deadlines`]), and a follower's forward times out after it. Maelstrom's client
+    /// gives up after max(10 × latency, 1000) ms of *its* clock; 600 ms of a node clock
+    /// running 30 % slow is 857 ms, leaving room for the check period and two latencies.
+    pub reply_budget_ms: Millis,
+    /// The leader's budget for a request a follower forwarded: shorter than the
+    /// follower's, so the leader's (often definite) answer arrives before the follower
+    /// gives up with an indefinite one.
+    pub forwarded_budget_ms: Millis,
+    /// How often pending requests are checked against their deadlines, ms.
+    pub deadline_check_ms: Millis,
+    /// Length of a leadership-placement window, ms (0: leadership never moves on purpose;
+    /// see [`placement`]).
+    pub placement_window_ms: Millis,
+    /// Fewest requests a follower must forward in a window to be handed leadership.
+    pub placement_min_requests: u64,
+    /// ... and it must forward more than this many times the requests that reached the
+    /// leader directly.
+    pub placement_ratio: u64,
     /// Test-only sabotage: grant every vote request of the current term (two votes in one
     /// term), to prove the safety assertions catch a broken Raft.
     #[doc(hidden)]
@@ -109,7 +135,12 @@ impl Default for Config {
             max_in_flight: 4096,
             max_log: 1 << 22,
             max_pending: 8192,
-            forward_timeout_ms: 1000,
+            reply_budget_ms: 600,
+            forwarded_budget_ms: 450,
+            deadline_check_ms: 25,
+            placement_window_ms: 1000,
+            placement_min_requests: 20,
+            placement_ratio: 2,
             broken_double_vote: false,
         }
     }
@@ -133,6 +164,8 @@ pub enum Role {
 struct Proposal {
     term: u64,
     to: ReplyTo,
+    /// Answer by then, on this node's clock.
+    deadline: Millis,
 }
 
 /// A read waiting for a round and for the state machine (read-index).
@@ -144,6 +177,8 @@ struct PendingRead {
     round: u64,
     /// Commit index (at least this term's first entry) when the read arrived.
     index: u64,
+    /// Answer by then, on this node's clock.
+    deadline: Millis,
 }
 
 /// A request forwarded to the leader, waiting for its answer.
@@ -225,9 +260,21 @@ pub struct LinKv {
     term_start: u64,
     flush_armed: bool,
     heartbeat_armed: bool,
+    deadline_armed: bool,
     proposals: AHashMap<u64, Proposal>,
+    /// Scratch: indices of expired proposals, sorted so answers go out in a fixed order.
+    expired: Vec<u64>,
     reads: VecDeque<PendingRead>,
     seen: Vec<SeenWindow>,
+    /// Client requests this leader took in the current placement window, by the node
+    /// they entered at.
+    entered: Vec<u64>,
+    /// When the current placement window began.
+    window_start: Millis,
+    /// A leadership transfer under way (leaders only).
+    transfer: Option<placement::Transfer>,
+    /// Transfers this node started (`timeout_now` sent).
+    transfers: u64,
 }
 
 impl Default for LinKv {
@@ -260,9 +307,15 @@ impl LinKv {
             term_start: 0,
             flush_armed: false,
             heartbeat_armed: false,
+            deadline_armed: false,
             proposals: AHashMap::with_capacity(1024),
+            expired: Vec::with_capacity(1024),
             reads: VecDeque::with_capacity(1024),
             seen: Vec::new(),
+            entered: Vec::new(),
+            window_start: 0,
+            transfer: None,
+            transfers: 0,
         }
     }
 
@@ -296,6 +349,11 @@ impl LinKv {
         &self.store
     }
 
+    /// How many leadership transfers this node started (see [`placement`]).
+    pub fn transfers(&self) -> u64 {
+        self.transfers
+    }
+
     fn majority(&self) -> usize {
         self.names.len() / 2 + 1
     }
@@ -321,6 +379,18 @@ impl LinKv {
         debug_assert!(self.commit <= self.log.last_index());
         debug_assert!(self.role != Role::Leader || self.leader == Some(self.me));
         debug_assert!(self.role != Role::Leader || self.voted_for == Some(self.me));
+        if let Some(transfer) = self.transfer {
+            assert!(
+                self.role == Role::Leader,
+                "a transfer outlived its leadership"
+            );
+            assert!(transfer.target != self.me, "a transfer to ourselves");
+            assert_eq!(
+                self.log.last_index(),
+                transfer.last_index,
+                "an entry was appended during a transfer"
+            );
+        }
     }
 }
 
@@ -334,6 +404,7 @@ impl Workload for LinKv {
         self.grants = vec![false; n];
         self.peers = vec![Peer::default(); n];
         self.seen = vec![SeenWindow::default(); n];
+        self.entered = vec![0; n];
         self.reset_election_timer(ctx);
     }
 
@@ -346,6 +417,7 @@ impl Workload for LinKv {
             "vote_ok" => self.on_vote_ok(ctx, msg),
             "append" => self.on_append(ctx, msg),
             "append_ok" => self.on_append_ok(ctx, msg),
+            "timeout_now" => self.on_timeout_now(ctx, msg),
             other => Err(RequestError::not_supported(other)),
         };
         self.assert_invariants();
@@ -367,6 +439,10 @@ impl Workload for LinKv {
                 if self.role == Role::Leader {
                     self.send_round(ctx);
                 }
+            }
+            Tag::Deadline => {
+                self.deadline_armed = false;
+                self.on_deadline_timer(ctx);
             }
             Tag::Forward(_) => unreachable!("an RPC, not a timer"),
         }

@@ -210,6 +210,9 @@ impl LinKv {
             self.send_append(ctx, peer);
         }
         self.advance_commit(ctx);
+        if self.transfer.is_some_and(|t| t.target == peer) {
+            self.try_timeout_now(ctx);
+        }
         Ok(())
     }
 
