@@ -196,7 +196,12 @@ fn a_learners_blocking_g_counter_gets_no_burst_after_a_heal() {
         .expect("glomers test");
     let history = std::fs::read_to_string(store.join("latest").join("history.jsonl"));
     let _ = std::fs::remove_dir_all(&store);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let mut times: Vec<u64> = history
         .expect("history.jsonl")
         .lines()

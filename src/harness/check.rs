@@ -34,7 +34,7 @@ use crate::harness::edn::{read_history_edn, read_results_edn};
 use crate::harness::history::History;
 use crate::harness::registry;
 use crate::harness::results::verdict::EXIT_BAD_ARGS;
-use crate::harness::results::{console, files};
+use crate::harness::results::{console, files, format};
 
 /// How much of `jepsen.log` is searched for the test map (it is logged first).
 const LOG_HEAD_BYTES: u64 = 256 << 10;
@@ -173,8 +173,8 @@ fn judge(args: &CheckArgs, job: Job) -> i32 {
     }
     eprintln!("Analysis took {:.2} s", started.elapsed().as_secs_f64());
     if let Some(out) = &args.out {
-        let written =
-            std::fs::create_dir_all(out).and_then(|()| files::write_results(out, &results));
+        let written = std::fs::create_dir_all(out)
+            .and_then(|()| files::write_results(out, &format::stamped(&results)));
         if let Err(e) = written {
             eprintln!("error: cannot write results into {}: {e}", out.display());
             return EXIT_BAD_ARGS;
@@ -336,10 +336,13 @@ pub fn log_options(text: &str) -> RunOptions {
 /// The run's message counts: its results' `:net`, else a count of its journal, else none
 /// (msgs-per-op then reads 0, and a warning says why).
 fn net_counts(dir: &Path) -> NetStats {
-    if let Ok(results) = read_results_edn(&dir.join("results.edn"))
-        && let Some(stats) = net_from_results(&results)
-    {
-        return stats;
+    if let Ok(results) = read_results_edn(&dir.join("results.edn")) {
+        if let Some(warning) = format::newer_format_warning(&results) {
+            eprintln!("warning: {warning}");
+        }
+        if let Some(stats) = net_from_results(&results) {
+            return stats;
+        }
     }
     if let Some(stats) = net_from_journal(&dir.join("net-journal.jsonl")) {
         return stats;
