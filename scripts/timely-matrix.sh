@@ -56,7 +56,7 @@ for row in "${rows[@]}"; do
             grep '^seed' <<<"$out" | head -n 20 >&2 || true
             summary=$(grep '^timely:' <<<"$out")
             read -r _ _ _ late _ ops _ double _ invalid _ <<<"$summary"
-            echo "| $workload | $strategy | $nodes | $seeds | $late $ops | $double | $invalid |"
+            echo "| $workload | $strategy | $nodes | $seeds | $late $ops) | $double | $invalid |"
         done
     done
 done
