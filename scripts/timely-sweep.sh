@@ -20,7 +20,8 @@
 # `glomers test`), then a summary:
 #   `timely: SEEDS seeds, LATE_SEEDS late (LATE_OPS ops), DOUBLE double-reply, INVALID invalid`
 # Exit 0 when every seed was valid and timely, 1 otherwise, 2 bad arguments.
-# The strategy variables (GLOMERS_*) pass through the environment.
+# The strategy variables (GLOMERS_*) pass through the environment; GLOMERS_BIN names the
+# glomers binary (default: target/release/glomers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,7 +46,8 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $# -gt 0 && "$seeds" -ge 1 && "$jobs" -ge 1 ]] || usage
 
-glomers="${CARGO_TARGET_DIR:-target}/release/glomers"
+# GLOMERS_BIN picks another build (e.g. a copy from before a fix, to compare).
+glomers="${GLOMERS_BIN:-${CARGO_TARGET_DIR:-target}/release/glomers}"
 [[ -x "$glomers" ]] || { echo "build first: cargo build --release --bin glomers" >&2; exit 2; }
 
 # Everything this script writes lives under one temporary directory, removed on exit.
