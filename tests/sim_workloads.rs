@@ -567,6 +567,7 @@ fn timely_regression_seeds() {
         ("GLOMERS_KAFKA", "lin-kv", kafka, 5, 2), // a send never answered
         ("GLOMERS_KAFKA", "lin-kv", kafka, 5, 32), // send_ok to a closed client
         ("GLOMERS_G_COUNTER", "seq-kv-fresh", counter, 3, 1),
+        ("GLOMERS_G_COUNTER", "seq-kv-fresh", counter, 3, 167), // add_ok to a closed client
         ("GLOMERS_G_COUNTER", "seq-kv", counter, 3, 1),
         ("GLOMERS_LIST_APPEND", "datomic", list, 3, 1),
     ];
