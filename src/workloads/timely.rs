@@ -91,7 +91,7 @@ mod tests {
     fn expire_answers_and_removes_only_spent_ops() {
         let mut ops = vec![0, 500, 2000, 100];
         let mut answered = Vec::new();
-        let count = expire(&mut ops, 3000, |&at| at, |&at| answered.push(at));
+        let count = expire(&mut ops, 3100, |&at| at, |&at| answered.push(at));
         assert_eq!((count, ops, answered), (2, vec![500, 2000], vec![0, 100]));
     }
 }
