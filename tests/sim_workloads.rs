@@ -549,3 +549,70 @@ fn final_reads_missing_values(history: &str) -> Vec<(u64, usize)> {
         })
         .collect()
 }
+
+/// Seeds where our node answered a client late or never (issue 23), replayed exactly with
+/// every fault knob: each run must be valid and no op may end in `net-timeout` (under
+/// `--sim` clients see no faults, so a timeout is our node's lateness; a reply after the
+/// client closed is a crash). Longer sweeps: scripts/timely-matrix.sh.
+#[test]
+fn timely_regression_seeds() {
+    let faults = "--nemesis partition --nemesis-interval 4 --loss 0.15 --duplicate 0.1 --reorder-ms 80 --clock-skew 0.3 --asymmetric-partitions --no-journal";
+    let kafka = "-w kafka --concurrency 2n --rate 300 --time-limit 10";
+    let counter = "-w g-counter --time-limit 20 --rate 100";
+    let list = "-w txn-list-append --time-limit 10 --rate 100";
+    // (variable, strategy, flags, nodes, seed). Before the fix each node dropped a reply
+    // it could not give within 4 s of its own (skewed) clock, and kafka lin-kv retried a
+    // contended batch for longer than that.
+    let cases = [
+        ("GLOMERS_KAFKA", "lin-kv", kafka, 5, 2), // a send never answered
+        ("GLOMERS_KAFKA", "lin-kv", kafka, 5, 32), // send_ok to a closed client
+        ("GLOMERS_G_COUNTER", "seq-kv-fresh", counter, 3, 1),
+        ("GLOMERS_G_COUNTER", "seq-kv-fresh", counter, 3, 167), // add_ok to a closed client
+        ("GLOMERS_G_COUNTER", "seq-kv", counter, 3, 1),
+        ("GLOMERS_LIST_APPEND", "datomic", list, 3, 1),
+    ];
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("timely-regressions");
+    for (var, strategy, flags, nodes, seed) in cases {
+        let store = root.join(format!("{strategy}-{nodes}-{seed}"));
+        let _ = std::fs::remove_dir_all(&store);
+        let (nodes, seed) = (nodes.to_string(), seed.to_string());
+        let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
+            .args([
+                "test",
+                "--sim",
+                "--node-count",
+                &nodes,
+                "--seed",
+                &seed,
+                "--store",
+            ])
+            .arg(&store)
+            .args(words(flags))
+            .args(words(faults))
+            .env(var, strategy)
+            .output()
+            .expect("glomers test");
+        let replay = format!(
+            "{var}={strategy} glomers test --sim {flags} {faults} --node-count {nodes} --seed {seed}"
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{replay}:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let workload = words(flags)[1];
+        let history = std::fs::read_to_string(store.join(workload).join("latest/history.edn"))
+            .expect("history.edn");
+        let late: Vec<&str> = history
+            .lines()
+            .filter(|l| l.contains("net-timeout"))
+            .collect();
+        assert!(
+            late.is_empty(),
+            "{replay}: late replies\n{}",
+            late.join("\n")
+        );
+        let _ = std::fs::remove_dir_all(&store);
+    }
+}

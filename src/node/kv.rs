@@ -282,6 +282,14 @@ impl<T> Pending<T> {
         Some(value)
     }
 
+    /// Every pending operation with its slot (for deadline checks).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (u32, &mut T)> {
+        self.slots
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(slot, entry)| Some((slot as u32, entry.as_mut()?)))
+    }
+
     /// Number of operations in the table.
     pub fn len(&self) -> usize {
         self.slots.len() - self.free.len()

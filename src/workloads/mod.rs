@@ -11,6 +11,7 @@ pub mod list_append;
 pub mod peer_sync;
 pub mod pn_counter;
 pub mod spec;
+pub mod timely;
 pub mod txn_rw_register;
 pub mod unique_ids;
 

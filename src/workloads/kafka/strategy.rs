@@ -17,7 +17,8 @@
 //!   ack       = <ms>   longest an owed acknowledgement waits for a ride (default 100)
 //!   retry     = <ms>   first resend of unacknowledged entries; doubles (default 300)
 //!   retry-max = <ms>   cap of that backoff (default 2000)
-//!   give-up   = <ms>   a forwarded send not confirmed by then gets error 13 (default 1000)
+//!   give-up   = <ms>   a forwarded send not confirmed by then gets error 13 (default 1000,
+//!                      at most 3000: the reply budget of `workloads::timely`)
 //!   suspect   = <ms>   an owner silent that long with entries unacknowledged that long is
 //!                      unreachable: sends for its keys get error 11 at once (default 500)
 //!   batch     = <n>    most entries per stream in one message (1..=65536, default 1024)
@@ -35,6 +36,7 @@
 
 use crate::node::Millis;
 use crate::workloads::spec::{self, parse_count, parse_ms};
+use crate::workloads::timely::REPLY_BUDGET_MS;
 
 /// Name of the environment variable read by [`Strategy::from_env`].
 pub const ENV_VAR: &str = "GLOMERS_KAFKA";
@@ -155,7 +157,8 @@ fn set_owner(config: &mut OwnerConfig, key: &str, value: &str) -> Result<(), Str
         "ack" => config.ack_ms = parse_ms(value)?,
         "retry" => config.retry_ms = parse_ms(value)?.max(1),
         "retry-max" => config.retry_max_ms = parse_ms(value)?,
-        "give-up" => config.give_up_ms = parse_ms(value)?,
+        // Clients give up at 5 s of real time: the node must answer before (see timely).
+        "give-up" => config.give_up_ms = parse_ms(value)?.min(REPLY_BUDGET_MS),
         "suspect" => config.suspect_ms = parse_ms(value)?,
         "batch" => config.batch = parse_count(key, value, 1, 1 << 16)?,
         "queue" => config.queue = parse_count(key, value, 1, 1 << 24)?,

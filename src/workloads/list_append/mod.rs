@@ -30,8 +30,8 @@
 //!   datomic     commits in lin-kv, one root pointer, speculative swaps, pushes
 //!
 //! keys (durations: `40`, `40ms` or `2s`)
-//!   timeout = <ms>      forwarding timeout (sequencer) or lin-kv timeout (datomic);
-//!                       default 1000
+//!   timeout = <ms>      forwarding timeout (sequencer, at most 1500 so that two fit
+//!                       the reply budget) or lin-kv timeout (datomic); default 1000
 //!   window  = <ms>      datomic: start a round only once its oldest transaction waited
 //!                       this long, to batch more per swap (default 0)
 //!   push    = on | off  datomic: send new commits to the peers (default on)
@@ -47,6 +47,7 @@ pub use datomic::{Datomic, DatomicConfig};
 pub use sequencer::{Sequencer, SequencerConfig};
 
 use crate::workloads::spec::parse_ms;
+use crate::workloads::timely::REPLY_BUDGET_MS;
 
 /// Environment variable naming the strategy.
 pub const STRATEGY_ENV: &str = "GLOMERS_LIST_APPEND";
@@ -99,8 +100,10 @@ impl Strategy {
 
     fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         match (self, key) {
+            // A transaction may wait for two forwards (the one in flight, then its own),
+            // and must be answered within the reply budget (see `timely`).
             (Strategy::Sequencer(config), "timeout") => {
-                config.forward_timeout_ms = parse_ms(value)?.max(1)
+                config.forward_timeout_ms = parse_ms(value)?.clamp(1, REPLY_BUDGET_MS / 2)
             }
             (Strategy::Datomic(config), "timeout") => {
                 config.kv_timeout_ms = parse_ms(value)?.max(1)
@@ -163,10 +166,15 @@ mod tests {
             panic!("datomic with options");
         };
         assert_eq!((config.window_ms, config.push), (20, false));
-        let Ok(Strategy::Sequencer(config)) = Strategy::parse("sequencer:timeout=2s") else {
+        let Ok(Strategy::Sequencer(config)) = Strategy::parse("sequencer:timeout=1200ms") else {
             panic!("sequencer with a timeout");
         };
-        assert_eq!(config.forward_timeout_ms, 2000);
+        assert_eq!(config.forward_timeout_ms, 1200);
+        // Two forwards must fit the reply budget.
+        let Ok(Strategy::Sequencer(config)) = Strategy::parse("sequencer:timeout=9s") else {
+            panic!("sequencer with a long timeout");
+        };
+        assert_eq!(config.forward_timeout_ms, REPLY_BUDGET_MS / 2);
         for bad in [
             "raft",
             "sequencer:window=1",

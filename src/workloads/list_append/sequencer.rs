@@ -44,8 +44,9 @@ pub struct SequencerConfig {
     pub forward_timeout_ms: Millis,
     /// Most transactions in one batch.
     pub max_batch: usize,
-    /// Replies later than this after the request are dropped: Maelstrom's client gave up
-    /// after 5 s.
+    /// Replies later than this after the request are dropped: Maelstrom's client gives up
+    /// after 5 s of real time, and this node's clock may run slow. A transaction waits at
+    /// most two forwarding timeouts (its batch's and the one before), well inside.
     pub reply_deadline_ms: Millis,
 }
 
@@ -54,7 +55,7 @@ impl Default for SequencerConfig {
         SequencerConfig {
             forward_timeout_ms: 1000,
             max_batch: 256,
-            reply_deadline_ms: 4000,
+            reply_deadline_ms: crate::workloads::timely::REPLY_LAST_MS,
         }
     }
 }

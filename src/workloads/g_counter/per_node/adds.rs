@@ -117,9 +117,9 @@ impl PerNodeCounter {
             self.durable() >= self.target,
             "adds acknowledged before seq-kv has them"
         );
-        let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
+        let now = ctx.now();
         for op in self.adds_in_round.drain(..) {
-            if in_time(now, op.arrived, deadline) {
+            if in_time(now, op.arrived) {
                 drop(op.to.reply(ctx, "add_ok"));
             }
         }
@@ -130,9 +130,9 @@ impl PerNodeCounter {
     /// Gives up on the round: its adds get `crash` (indefinite: their deltas stay in
     /// `wanted`, and a later cas may apply them).
     fn fail_adds(&mut self, ctx: &mut Ctx<'_>, text: &str) {
-        let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
+        let now = ctx.now();
         for op in self.adds_in_round.drain(..) {
-            if in_time(now, op.arrived, deadline) {
+            if in_time(now, op.arrived) {
                 op.to.error(ctx, ErrorCode::Crash, text);
             }
         }

@@ -45,8 +45,14 @@
 //! within [`PerNodeConfig::add_batch_ms`], share the next); a refresh is one write plus
 //! N−1 reads, at most once per `stale_ms` per node.
 //!
+//! **In time** ([`timely`]): an op still waiting when its reply budget runs out is
+//! answered by the deadline check ([`Tag::Check`], armed while ops wait) and dropped: a
+//! read or an add not yet in a round with error 11 (nothing happened), an add in the round
+//! with error 13 (its delta is in `wanted`, a cas may apply it).
+//!
 //! Messages: `add {delta}` → `add_ok` (deferred), `read` → `read_ok {value}`, and to seq-kv
-//! `cas`, `write`, `read`. One timer, for the add batching window when it is set.
+//! `cas`, `write`, `read`. Two timers: the add batching window when it is set, and the
+//! deadline check.
 
 mod adds;
 mod refresh;
@@ -55,6 +61,7 @@ use crate::node::kv::{Kv, ReplyTo, Service};
 use crate::node::{Message, Millis, RequestError, RpcReply, Workload};
 use crate::wire::ErrorCode;
 use crate::workloads::g_counter::totals::sum;
+use crate::workloads::timely::{self, Ticker};
 
 /// Prefix of each node's total key (`g-counter-total-n0`).
 pub const TOTAL_KEY_PREFIX: &str = "g-counter-total-";
@@ -74,6 +81,8 @@ pub enum Tag {
     KeyRead(u64, usize),
     /// Timer: the add batching window closed.
     AddBatch,
+    /// Timer: answer the ops whose reply budget is spent.
+    Check,
 }
 
 /// The handlers' [`crate::node::Ctx`], with this node's [`Tag`].
@@ -90,9 +99,6 @@ pub struct PerNodeConfig {
     pub kv_timeout_ms: Millis,
     /// Requests one add round, or one refresh, may make before its ops fail.
     pub max_attempts: u32,
-    /// Ops older than this are dropped unanswered: Maelstrom's client gave up after 5 s,
-    /// and a reply to a closed client breaks the node's output stream (MAELSTROM.md §1.8).
-    pub reply_deadline_ms: Millis,
 }
 
 impl Default for PerNodeConfig {
@@ -102,7 +108,6 @@ impl Default for PerNodeConfig {
             add_batch_ms: 0,
             kv_timeout_ms: 1000,
             max_attempts: 64,
-            reply_deadline_ms: 4000,
         }
     }
 }
@@ -160,6 +165,7 @@ pub struct PerNodeCounter {
     /// Which other nodes' keys this refresh still waits for.
     reads_left: Vec<bool>,
     sync_sequence: u64,
+    ticker: Ticker,
 }
 
 impl PerNodeCounter {
@@ -187,6 +193,7 @@ impl PerNodeCounter {
             fresh_at: None,
             reads_left: Vec::new(),
             sync_sequence: 0,
+            ticker: Ticker::default(),
         }
     }
 
@@ -210,6 +217,7 @@ impl PerNodeCounter {
             return Ok(());
         };
         self.reads_waiting.push(op);
+        self.ticker.arm(ctx, Tag::Check);
         self.start_refresh(ctx);
         Ok(())
     }
@@ -226,8 +234,32 @@ impl PerNodeCounter {
             return Ok(());
         };
         self.adds_waiting.push(op);
+        self.ticker.arm(ctx, Tag::Check);
         self.pump_adds(ctx);
         Ok(())
+    }
+
+    /// The deadline check: answers and drops the ops whose budget is spent (see the
+    /// module docs for the codes), and checks again while any op waits.
+    fn on_check(&mut self, ctx: &mut Ctx<'_>) {
+        self.ticker.fired();
+        let now = ctx.now();
+        let text = "seq-kv did not answer in time; nothing was done";
+        let late = |op: &Op| op.arrived;
+        timely::expire(&mut self.reads_waiting, now, late, |op| {
+            op.to.error(ctx, ErrorCode::TemporarilyUnavailable, text);
+        });
+        timely::expire(&mut self.adds_waiting, now, late, |op| {
+            op.to.error(ctx, ErrorCode::TemporarilyUnavailable, text);
+        });
+        timely::expire(&mut self.adds_in_round, now, late, |op| {
+            let text = "seq-kv did not confirm the add in time; it may still apply";
+            op.to.error(ctx, ErrorCode::Crash, text);
+        });
+        let waiting = [&self.reads_waiting, &self.adds_waiting, &self.adds_in_round];
+        if waiting.iter().any(|ops| !ops.is_empty()) {
+            self.ticker.arm(ctx, Tag::Check);
+        }
     }
 }
 
@@ -256,8 +288,8 @@ fn waiting_op(
 }
 
 /// True when an op that arrived at `arrived` may still be answered at `now`.
-fn in_time(now: Millis, arrived: Millis, deadline: Millis) -> bool {
-    now.saturating_sub(arrived) <= deadline
+fn in_time(now: Millis, arrived: Millis) -> bool {
+    timely::in_time(now, arrived)
 }
 
 impl Workload for PerNodeCounter {
@@ -288,9 +320,16 @@ impl Workload for PerNodeCounter {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: Tag) {
-        assert_eq!(tag, Tag::AddBatch, "the one timer");
-        self.batch_timer_set = false;
-        self.pump_adds(ctx);
+        match tag {
+            Tag::AddBatch => {
+                self.batch_timer_set = false;
+                self.pump_adds(ctx);
+            }
+            Tag::Check => self.on_check(ctx),
+            Tag::Cas | Tag::Sentinel(_) | Tag::KeyRead(..) => {
+                eprintln!("g-counter: an RPC tag came back as a timer: {tag:?}");
+            }
+        }
     }
 
     fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: Tag, reply: RpcReply<'_>) {
@@ -298,7 +337,9 @@ impl Workload for PerNodeCounter {
             Tag::Cas => self.on_cas(ctx, reply),
             Tag::Sentinel(generation) => self.on_sentinel(ctx, generation, reply),
             Tag::KeyRead(generation, index) => self.on_key_read(ctx, generation, index, reply),
-            Tag::AddBatch => unreachable!("a timer, not an RPC"),
+            Tag::AddBatch | Tag::Check => {
+                eprintln!("g-counter: a timer tag came back as an RPC reply: {tag:?}");
+            }
         }
     }
 }

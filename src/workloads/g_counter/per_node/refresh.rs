@@ -123,13 +123,13 @@ impl PerNodeCounter {
         }
         self.refresh = Refresh::Idle;
         self.fresh_at = Some(self.refresh_sent_at);
-        let (now, deadline, value) = (ctx.now(), self.config.reply_deadline_ms, self.value());
+        let (now, value) = (ctx.now(), self.value());
         let (fresh_at, stale_ms) = (self.refresh_sent_at, self.config.stale_ms);
         self.reads_waiting.retain(|op| {
             if fresh_at.saturating_add(stale_ms) < op.arrived {
                 return true; // arrived too long after the write: needs a newer view
             }
-            if in_time(now, op.arrived, deadline) {
+            if in_time(now, op.arrived) {
                 op.to.reply(ctx, "read_ok").u64("value", value);
             }
             false
@@ -139,9 +139,9 @@ impl PerNodeCounter {
 
     /// Gives up on the refresh: the waiting reads get a definite error 11.
     fn fail_reads(&mut self, ctx: &mut Ctx<'_>, text: &str) {
-        let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
+        let now = ctx.now();
         for op in self.reads_waiting.drain(..) {
-            if in_time(now, op.arrived, deadline) {
+            if in_time(now, op.arrived) {
                 op.to.error(ctx, ErrorCode::TemporarilyUnavailable, text);
             }
         }

@@ -43,8 +43,14 @@
 //!
 //! Cost: a read round is 2 RPCs (4 messages), an add round 1 cas plus one per conflict.
 //!
+//! **In time** ([`timely`]): an op still unanswered when its reply budget runs out is
+//! answered by the deadline check ([`Tag::Check`], armed while ops wait) and dropped: a
+//! read, or an add not yet taken into a round, with error 11 (nothing happened); an add in
+//! the round with error 13 (its delta is in `wanted`, a cas may apply it). The round goes
+//! on for the others.
+//!
 //! Messages: `add {delta}` → `add_ok`, `read` → `read_ok {value}` (deferred), and to
-//! seq-kv `cas`, `write`, `read`. No timers (RPC timeouts are the core's).
+//! seq-kv `cas`, `write`, `read`. One timer: the deadline check.
 
 mod replies;
 
@@ -52,6 +58,7 @@ use crate::node::kv::{Kv, KvValue, ReplyTo, Service};
 use crate::node::{Message, Millis, RequestError, RpcReply, Workload};
 use crate::wire::ErrorCode;
 use crate::workloads::peer_sync::merge_max;
+use crate::workloads::timely::{self, Ticker};
 
 /// The seq-kv key holding the array of totals.
 pub const COUNTER_KEY: &str = "g-counter";
@@ -67,9 +74,6 @@ pub struct SeqKvConfig {
     pub kv_timeout_ms: Millis,
     /// Requests one round may make before its ops fail (cas conflicts, errors).
     pub max_attempts: u32,
-    /// Ops older than this are dropped unanswered: Maelstrom's client gave up after 5 s,
-    /// and a reply to a closed client breaks the node's output stream (MAELSTROM.md §1.8).
-    pub reply_deadline_ms: Millis,
 }
 
 impl Default for SeqKvConfig {
@@ -77,7 +81,6 @@ impl Default for SeqKvConfig {
         SeqKvConfig {
             kv_timeout_ms: 1000,
             max_attempts: 64,
-            reply_deadline_ms: 4000,
         }
     }
 }
@@ -103,6 +106,8 @@ pub enum Tag {
     SyncRead,
     /// The read that refreshes a stale cas `from`.
     Refresh,
+    /// Timer: answer the ops whose reply budget is spent.
+    Check,
 }
 
 /// The handlers' [`crate::node::Ctx`], with this node's [`Tag`].
@@ -136,6 +141,7 @@ pub struct SeqKvCounter {
     /// The request in flight (`None`: no round).
     round: Option<Tag>,
     attempts: u32,
+    ticker: Ticker,
 }
 
 impl SeqKvCounter {
@@ -157,6 +163,7 @@ impl SeqKvCounter {
             in_round: Vec::with_capacity(MAX_IN_ROUND),
             round: None,
             attempts: 0,
+            ticker: Ticker::default(),
         }
     }
 
@@ -180,8 +187,37 @@ impl SeqKvCounter {
             arrived: ctx.now(),
             add,
         });
+        self.ticker.arm(ctx, Tag::Check);
         self.pump(ctx);
         Ok(())
+    }
+
+    /// The deadline check: answers and drops the ops whose budget is spent (see the
+    /// module docs for the codes), and checks again while any op waits.
+    fn on_check(&mut self, ctx: &mut Ctx<'_>) {
+        self.ticker.fired();
+        let now = ctx.now();
+        let late = |op: &Op| op.arrived;
+        timely::expire(&mut self.waiting, now, late, |op| {
+            let text = "seq-kv did not answer in time; nothing was done";
+            op.to.error(ctx, ErrorCode::TemporarilyUnavailable, text);
+        });
+        timely::expire(&mut self.in_round, now, late, |op| {
+            let (code, text) = match op.add {
+                Some(_) => (
+                    ErrorCode::Crash,
+                    "seq-kv did not confirm the add in time; it may still apply",
+                ),
+                None => (
+                    ErrorCode::TemporarilyUnavailable,
+                    "seq-kv did not answer the read in time",
+                ),
+            };
+            op.to.error(ctx, code, text);
+        });
+        if !self.waiting.is_empty() || !self.in_round.is_empty() {
+            self.ticker.arm(ctx, Tag::Check);
+        }
     }
 
     /// Starts a round with every waiting op, unless one is in flight.
@@ -261,12 +297,12 @@ impl SeqKvCounter {
         if self.durable < self.target {
             return;
         }
-        let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
+        let now = ctx.now();
         self.in_round.retain(|op| {
             if op.add.is_none() {
                 return true;
             }
-            if now.saturating_sub(op.arrived) <= deadline {
+            if timely::in_time(now, op.arrived) {
                 drop(op.to.reply(ctx, "add_ok"));
             }
             false
@@ -280,9 +316,9 @@ impl SeqKvCounter {
             self.durable >= self.target || self.in_round.iter().all(|op| op.add.is_none()),
             "a round finished with adds not yet in seq-kv"
         );
-        let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
+        let now = ctx.now();
         for op in self.in_round.drain(..) {
-            if now.saturating_sub(op.arrived) > deadline {
+            if !timely::in_time(now, op.arrived) {
                 continue;
             }
             match op.add {
@@ -297,9 +333,9 @@ impl SeqKvCounter {
     /// Gives up on the round: adds get `crash` (indefinite: their deltas stay in `wanted`,
     /// and a cas may still apply), reads a definite error 11.
     fn fail_round(&mut self, ctx: &mut Ctx<'_>, text: &str) {
-        let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
+        let now = ctx.now();
         for op in self.in_round.drain(..) {
-            if now.saturating_sub(op.arrived) <= deadline {
+            if timely::in_time(now, op.arrived) {
                 let code = match op.add {
                     Some(_) => ErrorCode::Crash,
                     None => ErrorCode::TemporarilyUnavailable,
@@ -357,5 +393,12 @@ impl Workload for SeqKvCounter {
 
     fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: Tag, reply: RpcReply<'_>) {
         self.on_reply(ctx, tag, reply);
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: Tag) {
+        match tag {
+            Tag::Check => self.on_check(ctx),
+            other => eprintln!("g-counter: an RPC tag came back as a timer: {other:?}"),
+        }
     }
 }

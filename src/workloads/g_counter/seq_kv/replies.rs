@@ -16,6 +16,7 @@ impl SeqKvCounter {
             Tag::SyncWrite => self.on_sync_write(ctx, KvReply::decode(KvOp::Write, reply)),
             Tag::SyncRead => self.on_sync_read(ctx, KvReply::decode(KvOp::Read, reply)),
             Tag::Refresh => self.on_refresh(ctx, KvReply::decode(KvOp::Read, reply)),
+            Tag::Check => {}
         }
     }
 

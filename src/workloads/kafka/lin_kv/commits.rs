@@ -14,14 +14,20 @@
 //!
 //! `list_committed_offsets` reads every requested key (in parallel) and answers with what
 //! it read, the local knowledge filling in for a failed read.
+//!
+//! In time ([`timely`]): a gather whose reply budget runs out is answered at once — a
+//! commit with error 13 (some cas may have landed), a list with error 11 (a read changes
+//! nothing) — and stays in the table, silent, until its requests end (their tags name its
+//! slot, which must not be reused before).
 
 use super::super::requests::{self, read_keys, read_offsets};
 use super::super::store::KeyId;
 use super::Ctx;
-use super::{LinKvKafka, REPLY_DEADLINE_MS, Tag};
+use super::{LinKvKafka, Tag};
 use crate::node::kv::{KvReply, KvValue, ReplyTo};
 use crate::node::{Message, Millis, RequestError};
 use crate::wire::ErrorCode;
+use crate::workloads::timely;
 
 /// Cas attempts of one key's commit. Each refused cas means another node raised the
 /// offset, and a lost one is retried, so a chain practically always ends well before.
@@ -119,7 +125,7 @@ impl LinKvKafka {
 
     fn start_gather(
         &mut self,
-        ctx: &Ctx<'_>,
+        ctx: &mut Ctx<'_>,
         msg: &Message<'_>,
         items: Vec<Item>,
         list: bool,
@@ -132,12 +138,39 @@ impl LinKvKafka {
             items,
             failed: false,
         };
-        self.gathers.insert(gather).ok_or_else(|| {
+        let slot = self.gathers.insert(gather).ok_or_else(|| {
             RequestError::new(
                 ErrorCode::TemporarilyUnavailable,
                 "too many requests in progress",
             )
-        })
+        })?;
+        self.ticker.arm(ctx, Tag::Check);
+        Ok(slot)
+    }
+
+    /// Answers every gather whose reply budget is spent (see the module docs).
+    pub(super) fn expire_gathers(&mut self, ctx: &mut Ctx<'_>) {
+        let now = ctx.now();
+        for (_, gather) in self.gathers.iter_mut() {
+            if !timely::spent(now, gather.arrived) {
+                continue;
+            }
+            let Some(to) = gather.to.take() else {
+                continue;
+            };
+            match gather.list {
+                true => to.error(
+                    ctx,
+                    ErrorCode::TemporarilyUnavailable,
+                    "lin-kv did not answer the reads in time",
+                ),
+                false => to.error(
+                    ctx,
+                    ErrorCode::Crash,
+                    "lin-kv did not confirm the committed offsets in time; some may be stored",
+                ),
+            }
+        }
     }
 
     /// Sends item `index`'s next cas, or ends it out of attempts.
@@ -236,7 +269,7 @@ impl LinKvKafka {
         let Some(to) = gather.to else {
             return;
         };
-        if ctx.now().saturating_sub(gather.arrived) > REPLY_DEADLINE_MS {
+        if !timely::in_time(ctx.now(), gather.arrived) {
             return;
         }
         if gather.list {

@@ -12,8 +12,12 @@
 //! * Committed offsets are integers under `"kafka/commit/<key>"`, raised by cas only
 //!   (`commits`).
 //!
-//! Messages: the four client requests; `read` and `cas` to lin-kv. No timers (the core
-//! times requests out).
+//! Every send, commit and list is answered within [`crate::workloads::timely::REPLY_BUDGET_MS`] of local
+//! time: a periodic check ([`Tag::Check`], armed only while requests wait) answers those
+//! whose budget ran out with an error, and each is answered at most once (its reply
+//! address is taken when answered).
+//!
+//! Messages: the four client requests; `read` and `cas` to lin-kv. One timer: the check.
 
 mod commits;
 mod sends;
@@ -27,6 +31,7 @@ use crate::node::kv::{Kv, KvOp, KvReply, KvValue, Pending, Service};
 use crate::node::{Message, Millis, RequestError, RpcReply, Workload};
 use crate::wire::ErrorCode;
 use crate::wire::writer::write_str;
+use crate::workloads::timely::Ticker;
 use commits::Gather;
 use sends::{Batch, Send};
 
@@ -41,13 +46,12 @@ pub enum Tag {
     Commit(u32, usize),
     /// A list gather's (slot, item) read of the item's committed offset.
     List(u32, usize),
+    /// The periodic look for requests whose reply budget is spent.
+    Check,
 }
 
 /// The handlers' [`crate::node::Ctx`], with this node's [`Tag`].
 pub type Ctx<'c> = crate::node::Ctx<'c, Tag>;
-/// Answers later than this go unsent: Maelstrom's client gave up after 5 s, and a reply
-/// to a closed client breaks the node's output stream (MAELSTROM.md §1.8).
-pub const REPLY_DEADLINE_MS: Millis = 4000;
 
 /// What a key's requests to lin-kv are doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,6 +108,7 @@ pub struct LinKvKafka {
     from: Vec<u8>,
     to: Vec<u8>,
     cas_failures: u64,
+    ticker: Ticker,
 }
 
 impl LinKvKafka {
@@ -121,6 +126,7 @@ impl LinKvKafka {
             from: Vec::with_capacity(4096),
             to: Vec::with_capacity(4096),
             cas_failures: 0,
+            ticker: Ticker::default(),
         }
     }
 
@@ -254,6 +260,22 @@ impl Workload for LinKvKafka {
                 self.on_list_read(slot, index, KvReply::decode(KvOp::Read, reply));
                 self.finish_if_done(ctx, slot);
             }
+            Tag::Check => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: Tag) {
+        if tag != Tag::Check {
+            return;
+        }
+        self.ticker.fired();
+        for key in 0..self.keys.len() {
+            self.expire_sends(ctx, key as KeyId);
+        }
+        self.expire_gathers(ctx);
+        let waiting = self.keys.iter().any(|k| !k.waiting.is_empty());
+        if waiting || !self.gathers.is_empty() {
+            self.ticker.arm(ctx, Tag::Check);
         }
     }
 }

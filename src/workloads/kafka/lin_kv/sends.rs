@@ -16,14 +16,21 @@
 //! from the same `from`, when the read failed — and then at most one of the two matches).
 //! After `attempts` tries the batch fails: error 11 when no attempt can still succeed
 //! (every one was refused, or its `from` is gone), error 13 when the last one might.
+//!
+//! In time ([`timely`]): a send whose reply budget runs out gets error 13 if its batch has
+//! started (an attempt may have landed or still land) and error 11 if it is still waiting
+//! (no cas ever carried it; it is dropped, so none ever will). A batch whose every send was
+//! answered that way is abandoned at its next step instead of retried: nobody waits for it,
+//! and the sends behind it should not.
 
 use super::super::requests::{MAX_MESSAGE_BYTES, read_send};
 use super::super::store::KeyId;
 use super::Ctx;
-use super::{KeyState, LinKvKafka, Phase, REPLY_DEADLINE_MS, Tag, write_kv_key};
+use super::{KeyState, LinKvKafka, Phase, Tag, write_kv_key};
 use crate::node::kv::{KvReply, KvValue, ReplyTo};
 use crate::node::{Message, Millis, RequestError};
 use crate::wire::ErrorCode;
+use crate::workloads::timely;
 
 /// Most sends waiting on one key.
 pub const MAX_WAITING_PER_KEY: usize = 1024;
@@ -75,6 +82,7 @@ impl LinKvKafka {
             arrived: ctx.now(),
             end,
         });
+        self.ticker.arm(ctx, Tag::Check);
         self.pump(ctx, key);
         Ok(())
     }
@@ -85,6 +93,19 @@ impl LinKvKafka {
         let state = &mut self.keys[key as usize];
         if state.phase != Phase::Idle || state.waiting.is_empty() {
             return;
+        }
+        if let Some(batch) = state.batch
+            && batch.attempts > 0
+            && state
+                .waiting
+                .iter()
+                .take(batch.count)
+                .all(|s| s.to.is_none())
+        {
+            // Every send of it was answered already (error 13): abandon it.
+            state.batch = None;
+            remove_range(state, 0, batch.count);
+            return self.pump(ctx, key);
         }
         let tag = &mut self.next_tag;
         let batch = state.batch.get_or_insert_with(|| {
@@ -226,14 +247,11 @@ impl LinKvKafka {
                 Some(&batch.tag),
                 "batch in the copy"
             );
-            if let Some(to) = send
-                .to
-                .filter(|_| now.saturating_sub(send.arrived) <= REPLY_DEADLINE_MS)
-            {
+            if let Some(to) = send.to.filter(|_| timely::in_time(now, send.arrived)) {
                 to.reply(ctx, "send_ok").u64("offset", at);
             }
         }
-        consume(state, batch.count);
+        remove_range(state, 0, batch.count);
         self.pump(ctx, key);
     }
 
@@ -242,15 +260,42 @@ impl LinKvKafka {
         let now = ctx.now();
         let state = &mut self.keys[key as usize];
         for send in state.waiting.iter().take(count) {
-            if let Some(to) = send
-                .to
-                .filter(|_| now.saturating_sub(send.arrived) <= REPLY_DEADLINE_MS)
-            {
+            if let Some(to) = send.to.filter(|_| timely::in_time(now, send.arrived)) {
                 to.error(ctx, code, text);
             }
         }
         state.batch = None;
-        consume(state, count);
+        remove_range(state, 0, count);
+    }
+
+    /// Answers `key`'s sends whose reply budget is spent: error 13 for those in the batch
+    /// (kept, their reply address taken), error 11 for those not yet in any cas (dropped).
+    pub(super) fn expire_sends(&mut self, ctx: &mut Ctx<'_>, key: KeyId) {
+        let now = ctx.now();
+        let state = &mut self.keys[key as usize];
+        let in_batch = state.batch.map_or(0, |b| b.count);
+        for send in state.waiting.iter_mut().take(in_batch) {
+            if timely::spent(now, send.arrived)
+                && let Some(to) = send.to.take()
+            {
+                let text = "lin-kv has not confirmed the append in time; it may still happen";
+                to.error(ctx, ErrorCode::Crash, text);
+            }
+        }
+        // Arrival order: the spent ones not yet in a batch are the first after it.
+        let spent = state
+            .waiting
+            .iter()
+            .skip(in_batch)
+            .take_while(|s| timely::spent(now, s.arrived))
+            .count();
+        for send in state.waiting.iter_mut().skip(in_batch).take(spent) {
+            if let Some(to) = send.to.take() {
+                let text = "the key's earlier appends took too long; this one was not made";
+                to.error(ctx, ErrorCode::TemporarilyUnavailable, text);
+            }
+        }
+        remove_range(state, in_batch, spent);
     }
 }
 
@@ -266,16 +311,27 @@ fn push_pair(out: &mut Vec<u8>, tag: u64, message: &[u8]) {
     out.push(b']');
 }
 
-/// Drops the first `count` waiting sends and their bytes (after they were answered).
-fn consume(state: &mut KeyState, count: usize) {
-    let count = count.min(state.waiting.len());
-    let consumed = match count {
-        0 => 0,
-        _ => state.waiting[count - 1].end,
-    };
-    state.waiting.drain(..count);
-    state.waiting_bytes.drain(..consumed);
-    for send in &mut state.waiting {
-        send.end -= consumed;
+/// Drops `count` waiting sends from index `start` on, with their bytes (after they were
+/// answered).
+fn remove_range(state: &mut KeyState, start: usize, count: usize) {
+    let start = start.min(state.waiting.len());
+    let count = count.min(state.waiting.len() - start);
+    if count == 0 {
+        return;
     }
+    let from = match start {
+        0 => 0,
+        _ => state.waiting[start - 1].end,
+    };
+    let to = state.waiting[start + count - 1].end;
+    state.waiting.drain(start..start + count);
+    state.waiting_bytes.drain(from..to);
+    for send in state.waiting.iter_mut().skip(start) {
+        send.end -= to - from;
+    }
+    debug_assert_eq!(
+        state.waiting.back().map_or(0, |s| s.end),
+        state.waiting_bytes.len(),
+        "waiting bytes match the sends"
+    );
 }

@@ -36,10 +36,19 @@
 //! read, a swap that provably lost) changed nothing, and the round is retried, at most
 //! `max_attempts` times before answering error 11 (definite).
 //!
+//! **In time** ([`timely`]): the deadline check ([`Tag::Check`], armed while transactions
+//! wait) answers each transaction whose reply budget is spent: one still waiting for a
+//! round with error 11 (dropped: it never runs); one in the round with error 11 if it is
+//! read-only (a read changes nothing), else 13 (a swap carrying it may land). Answered
+//! transactions stay in the round's current attempt, silent, and are dropped when the next
+//! attempt starts: every attempt starts only once no swap of the round with appends can
+//! still land (see `round`'s `attempt`), so a 13-answered transaction then simply never
+//! happens, which its indefinite answer allows.
+//!
 //! **Messages** per round with appends: 2 (write) + 2 (cas) + n−1 pushes; read-only
 //! rounds 2 (read), plus 2 per commit not yet cached. From clients `txn` → `txn_ok`; to
-//! lin-kv `read`, `write`, `cas`; between nodes `commit`. Timer: the batching window
-//! (only when `window_ms` > 0).
+//! lin-kv `read`, `write`, `cas`; between nodes `commit`. Timers: the batching window
+//! (only when `window_ms` > 0) and the deadline check.
 //!
 //! **Limit: speculation can starve.** A node learns of a peer's commit about two hops
 //! after the swap (the push), and its own swap lands three hops after it builds (write,
@@ -58,6 +67,7 @@ use super::txn::{self, MicroOp};
 use crate::node::kv::ReplyTo;
 use crate::node::{Message, Millis, RequestError, RpcReply, RttEstimator, Workload};
 use crate::wire::{ErrorCode, Json};
+use crate::workloads::timely::{self, Ticker};
 
 /// Transactions waiting for a round before new ones get error 11.
 pub const MAX_WAITING: usize = 1024;
@@ -78,6 +88,8 @@ pub enum Tag {
     /// The read of commit .0 for attempt .1 (any attempt may use the cached commit),
     /// sent at .2 (for the round-trip estimate).
     Fetch(u64, u32, Millis),
+    /// Timer: answer the transactions whose reply budget is spent.
+    Check,
 }
 
 /// The handlers' [`crate::node::Ctx`], with this node's [`Tag`].
@@ -100,8 +112,6 @@ pub struct DatomicConfig {
     pub window_ms: Millis,
     /// Send each new commit to the peers.
     pub push: bool,
-    /// Replies later than this after the request are dropped (the client gave up at 5 s).
-    pub reply_deadline_ms: Millis,
 }
 
 impl Default for DatomicConfig {
@@ -112,7 +122,6 @@ impl Default for DatomicConfig {
             max_round_ops: 512,
             window_ms: 0,
             push: true,
-            reply_deadline_ms: 4000,
         }
     }
 }
@@ -124,6 +133,8 @@ struct Txn {
     arrived: Millis,
     ops: Vec<MicroOp>,
     result: Vec<u8>,
+    /// The deadline check answered it already: nothing more goes to the client.
+    answered: bool,
 }
 
 /// A datomic-strategy node.
@@ -144,6 +155,7 @@ pub struct Datomic {
     /// Whether a window timer is set.
     timer_set: bool,
     ops: Vec<MicroOp>,
+    ticker: Ticker,
 }
 
 impl Datomic {
@@ -160,6 +172,7 @@ impl Datomic {
             fetches: 0,
             timer_set: false,
             ops: Vec::new(),
+            ticker: Ticker::default(),
         }
     }
 
@@ -178,9 +191,43 @@ impl Datomic {
             arrived: ctx.now(),
             ops: std::mem::take(&mut self.ops),
             result: Vec::new(),
+            answered: false,
         });
+        self.ticker.arm(ctx, Tag::Check);
         self.pump(ctx);
         Ok(())
+    }
+
+    /// The deadline check (see the module docs for the codes).
+    fn on_check(&mut self, ctx: &mut Ctx<'_>) {
+        self.ticker.fired();
+        let now = ctx.now();
+        timely::expire(
+            &mut self.waiting,
+            now,
+            |t| t.arrived,
+            |t| {
+                let text = "lin-kv did not answer in time; nothing committed";
+                t.to.error(ctx, ErrorCode::TemporarilyUnavailable, text);
+            },
+        );
+        for t in &mut self.round.txns {
+            if t.answered || !timely::spent(now, t.arrived) {
+                continue;
+            }
+            t.answered = true;
+            match txn::writes(&t.ops) {
+                true => {
+                    t.to.error(ctx, ErrorCode::Crash, "not committed in time; it may be")
+                }
+                false => {
+                    t.to.error(ctx, ErrorCode::TemporarilyUnavailable, "no answer in time")
+                }
+            }
+        }
+        if !self.waiting.is_empty() || self.round.txns.iter().any(|t| !t.answered) {
+            self.ticker.arm(ctx, Tag::Check);
+        }
     }
 
     /// Records that `id` (of `height`) was the root at some point.
@@ -246,16 +293,23 @@ impl Workload for Datomic {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_>, tag: Tag) {
-        assert_eq!(tag, Tag::Window, "the one timer");
-        self.timer_set = false;
-        self.pump(ctx);
+        match tag {
+            Tag::Window => {
+                self.timer_set = false;
+                self.pump(ctx);
+            }
+            Tag::Check => self.on_check(ctx),
+            other => eprintln!("txn-list-append: an RPC tag came back as a timer: {other:?}"),
+        }
     }
 
     fn on_rpc_reply(&mut self, ctx: &mut Ctx<'_>, tag: Tag, reply: RpcReply<'_>) {
         match tag {
             Tag::Fetch(id, epoch, sent_at) => self.on_fetch(ctx, (id, epoch, sent_at), reply),
             Tag::Root(_) | Tag::Write(_) | Tag::Cas(_) => self.on_round_reply(ctx, tag, reply),
-            Tag::Window => unreachable!("a timer, not an RPC"),
+            Tag::Window | Tag::Check => {
+                eprintln!("txn-list-append: a timer tag came back as an RPC reply: {tag:?}");
+            }
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::node::RpcReply;
 use crate::node::kv::{Kv, KvOp, KvReply, KvValue, Service};
 use crate::wire::ErrorCode;
 use crate::workloads::list_append::txn::{self, Lists};
+use crate::workloads::timely;
 
 /// The lin-kv key of the root pointer.
 pub const ROOT_KEY: &str = "root";
@@ -102,6 +103,10 @@ impl Datomic {
             let text = "lin-kv contention or errors; nothing committed";
             return self.fail_round(ctx, ErrorCode::TemporarilyUnavailable, text);
         }
+        // No earlier attempt's swap with these transactions can land any more (each
+        // attempt starts only after a definite failure, or after `cas_unknown` took out
+        // the transactions with appends), so the answered ones can go.
+        round.txns.retain(|t| !t.answered);
         self.join_waiting();
         if self.round.txns.is_empty() {
             return self.idle(ctx);
@@ -234,9 +239,9 @@ impl Datomic {
 
     /// Answers every transaction with its completed form.
     pub(super) fn finish(&mut self, ctx: &mut Ctx<'_>) {
-        let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
+        let now = ctx.now();
         for txn in self.round.txns.drain(..) {
-            if now.saturating_sub(txn.arrived) <= deadline {
+            if !txn.answered && timely::in_time(now, txn.arrived) {
                 txn.to.reply(ctx, "txn_ok").raw("txn", &txn.result);
             }
         }
@@ -245,9 +250,9 @@ impl Datomic {
 
     /// Answers every transaction with a definite error (nothing of the round committed).
     pub(super) fn fail_round(&mut self, ctx: &mut Ctx<'_>, code: ErrorCode, text: &str) {
-        let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
+        let now = ctx.now();
         for txn in self.round.txns.drain(..) {
-            if now.saturating_sub(txn.arrived) <= deadline {
+            if !txn.answered && timely::in_time(now, txn.arrived) {
                 txn.to.error(ctx, code, text);
             }
         }

@@ -7,6 +7,7 @@ use super::{Datomic, Tag};
 use crate::node::kv::{KvReply, KvValue};
 use crate::wire::ErrorCode;
 use crate::workloads::list_append::txn;
+use crate::workloads::timely;
 
 impl Datomic {
     /// `cas root from=base to=built` (creating the root on the empty database).
@@ -86,12 +87,12 @@ impl Datomic {
     /// The swap may or may not have happened: transactions with appends get error 13;
     /// read-only ones are retried.
     pub(super) fn cas_unknown(&mut self, ctx: &mut Ctx<'_>) {
-        let (now, deadline) = (ctx.now(), self.config.reply_deadline_ms);
+        let now = ctx.now();
         self.round.txns.retain(|t| {
             if !txn::writes(&t.ops) {
                 return true;
             }
-            if now.saturating_sub(t.arrived) <= deadline {
+            if !t.answered && timely::in_time(now, t.arrived) {
                 t.to.error(ctx, ErrorCode::Crash, "lin-kv cas outcome unknown");
             }
             false
