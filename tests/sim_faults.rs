@@ -523,8 +523,8 @@ fn schema_invalid_replies_are_exceptions() {
     assert_eq!(first["class"].as_str(), Some("clojure.lang.ExceptionInfo"));
     assert_eq!(first["example"]["type"].as_str(), Some("info"));
     assert_eq!(
-        outcome.results["valid?"].as_bool(),
+        outcome.results["workload"]["valid?"].as_bool(),
         Some(true),
-        "as under the real Maelstrom (MAELSTROM.md §1.7, §1.8), info echoes are no error"
+        "as under the real Maelstrom (MAELSTROM.md §1.7, §1.8), info echoes are no echo error"
     );
 }
