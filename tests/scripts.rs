@@ -112,3 +112,23 @@ fn txn_scripts_reject_bad_arguments_before_building() {
         );
     }
 }
+
+#[test]
+fn timely_matrix_script_rejects_bad_arguments_with_usage() {
+    // Rejected before anything is built or run.
+    for args in [
+        &["--seeds"][..],
+        &["--seeds", "x"][..],
+        &["--jobs", "-1"][..],
+        &["--bogus"][..],
+    ] {
+        let out = script("timely-matrix.sh", args, &system_path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("usage: scripts/timely-matrix.sh"),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: no table");
+    }
+}
