@@ -39,7 +39,7 @@ struct Case {
 const SMALL: &[u64] = &[10_000, 100_000];
 const LARGE: &[u64] = &[10_000, 100_000, 1_000_000];
 /// Set-full histories grow with the square of the ops: every read returns the whole set so
-/// far (half the ops are reads), so 10k ops are already ~80 MB of EDN and 100k would be ~8 GB.
+/// far (half the ops are reads), so 10k ops are already 25–50 MiB of EDN and 100k ~100× that.
 const SETS: &[u64] = &[1_000, 3_000, 10_000];
 
 const CASES: &[Case] = &[

@@ -14,7 +14,7 @@
 #   --max-ops N   skip histories of more than N client ops (default: all, up to 1M)
 #   --only NAMES  only these workloads or checkers (e.g. kafka,counter)
 #   --update      rewrite perf/checker-throughput.md
-# Takes about 15 minutes with the defaults on a loaded 2-core machine (most of it making
+# Takes about 10 minutes with the defaults on a loaded 2-core machine (most of it making
 # the 1M-op histories) and needs ~2 GB of free space in $TMPDIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,7 +75,7 @@ target/release/examples/checker-bench "${bench_args[@]}" >/dev/null
     echo "workloads \`--node-count 2 --nemesis partition\` (default key count and txn length); lin-kv"
     echo "\`--node-count 3 --concurrency 10n --nemesis partition\`. Set-full histories (broadcast,"
     echo "g-set) grow with the square of the ops — every read returns the whole set so far — so"
-    echo "they stop at 10k ops (≈ 80 MB of EDN)."
+    echo "they stop at 10k ops (25–50 MiB of EDN; 100k would be ~100× that)."
     echo
     cat "$work/table.md"
 } >"$out/checker-throughput.md"

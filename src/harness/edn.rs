@@ -202,11 +202,16 @@ impl<'a> Reader<'a> {
                 }
             }
             _ => {
-                let tok = self.token().to_string();
+                // Borrowed from the text, not copied: a number per value of a set-full
+                // read, millions of them in a long history.
+                let text = self.s;
+                let start = self.pos;
+                self.token();
+                let tok = std::str::from_utf8(&text[start..self.pos]).unwrap_or("");
                 if tok.is_empty() {
                     return Err(self.err("unexpected character"));
                 }
-                Ok(atom(&tok))
+                Ok(atom(tok))
             }
         }
     }
@@ -344,6 +349,15 @@ impl<'a> Reader<'a> {
 }
 
 fn atom(tok: &str) -> Edn {
+    // The common case first: a plain integer of at most 18 digits always fits an i64.
+    let digits = tok.strip_prefix('-').unwrap_or(tok);
+    if !digits.is_empty()
+        && digits.len() <= 18
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(i) = tok.parse::<i64>()
+    {
+        return Edn::Int(i);
+    }
     match tok {
         "nil" => return Edn::Nil,
         "true" => return Edn::Bool(true),
