@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use glomers::harness::checkers::value::clj_eq;
 use glomers::harness::checkers::{Availability, CheckInput, NetStats, analyze};
-use glomers::harness::edn::{parse, parse_history, read_history_edn, read_results_edn, to_json};
+use glomers::harness::edn::{
+    parse, parse_all, parse_history, read_history_edn, read_results_edn, to_json,
+};
+use glomers::harness::edn_ops::op_from_form;
 use glomers::harness::history::History;
 use glomers::harness::results::plot::write_plots;
 use glomers::harness::results::{console_summary, write_history, write_results};
@@ -201,4 +204,41 @@ fn report_of_a_maelstrom_store_dir_adds_latencies() {
     let text = glomers::harness::results::report_store_dir(&dir).expect("report");
     assert!(text.contains(":latencies {:cas {0 "), "{text}");
     assert!(text.ends_with("Everything looks good! ヽ(‘ー`)ノ\n"));
+}
+
+/// The op reader's fast path (op maps read key by key in place, src/harness/edn_ops.rs)
+/// gives exactly what the generic reader's tree gives: ops, and errors.
+#[test]
+fn history_ops_read_in_place_equal_the_generic_reader() {
+    let generic = |text: &str| -> Result<History, String> {
+        let ops = parse_all(text)?
+            .into_iter()
+            .enumerate()
+            .map(|(position, form)| op_from_form(form, position))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(History { ops })
+    };
+    let texts = [
+        "{:index 0, :time 5, :type :invoke, :process 0, :f :send, :value [[:send \"k\" 1]]}\n\
+         #jepsen.history.Op{:type :ok, \"type\" 1, :process :nemesis, :f \"start\", \
+         :value {:a 1.5, 2 nil, [1] #{:x}}, :type :fail, :error [:timeout \"x\\\"y\\u00e9\"], \
+         :final? true, :extra (1 2)}\n\
+         #_ {:skip 1} {:type :info :process 3 :f x :value ##Inf :exception {:via []}}\n\
+         #tag\n {:type :ok :process 1 :f :read :index 7 :time 9}",
+        "[1 2]",
+        "#{:type :ok}",
+        "#jepsen.history.Op [:type :ok]",
+        "{:type :ok :process}",
+        "{:type :bogus, :process 0, :f :x}",
+        "{:type :ok, :process -1, :f :x}",
+        "{:type :ok, :process 0, :f 3}",
+        "{:type :ok, :process 0, :f :x, :index -2}",
+        "{:type :ok, :process 0, : 1}",
+        "{:type :ok, :process 0, :f :x, :value [1 2}",
+        "",
+    ];
+    for text in texts {
+        assert_eq!(parse_history(text), generic(text), "{text}");
+    }
+    assert_eq!(parse_history(texts[0]).map(|h| h.ops.len()), Ok(4));
 }

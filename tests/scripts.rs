@@ -132,3 +132,24 @@ fn timely_matrix_script_rejects_bad_arguments_with_usage() {
         assert!(out.stdout.is_empty(), "{args:?}: no table");
     }
 }
+
+#[test]
+fn checker_bench_script_rejects_bad_arguments_with_usage() {
+    // Rejected before anything is built, generated or timed.
+    for args in [
+        &["--runs"][..],
+        &["--runs", "0"][..],
+        &["--max-ops", "many"][..],
+        &["--only", "Kafka;rm"][..],
+        &["--bogus"][..],
+    ] {
+        let out = script("checker-bench.sh", args, &system_path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("Usage: scripts/checker-bench.sh"),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: no table");
+    }
+}

@@ -11,7 +11,8 @@ use std::path::Path;
 
 use simd_json::OwnedValue;
 
-use crate::harness::history::{History, Op, OpType, Process};
+use crate::harness::edn_ops::push_ops;
+use crate::harness::history::History;
 
 /// Deepest nesting accepted; deeper input is rejected instead of overflowing the stack.
 const MAX_DEPTH: usize = 256;
@@ -74,9 +75,10 @@ pub fn parse_all(text: &str) -> Result<Vec<Edn>, String> {
     }
 }
 
-struct Reader<'a> {
-    s: &'a [u8],
-    pos: usize,
+/// The generic reader; edn_ops.rs adds a fast path for history ops to it.
+pub(crate) struct Reader<'a> {
+    pub(crate) s: &'a [u8],
+    pub(crate) pos: usize,
 }
 
 fn is_delim(b: u8) -> bool {
@@ -87,8 +89,27 @@ fn is_delim(b: u8) -> bool {
         )
 }
 
-impl Reader<'_> {
-    fn err(&self, msg: &str) -> String {
+impl<'a> Reader<'a> {
+    pub(crate) fn new(text: &'a str) -> Reader<'a> {
+        Reader {
+            s: text.as_bytes(),
+            pos: 0,
+        }
+    }
+
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    pub(crate) fn peek_at(&self, ahead: usize) -> Option<u8> {
+        self.s.get(self.pos + ahead).copied()
+    }
+
+    pub(crate) fn err(&self, msg: &str) -> String {
         let line = self.s[..self.pos.min(self.s.len())]
             .iter()
             .filter(|&&b| b == b'\n')
@@ -112,7 +133,7 @@ impl Reader<'_> {
     }
 
     /// Skips whitespace, comments and `#_ form` discards.
-    fn skip_ws_and_discards(&mut self, depth: usize) -> Result<(), String> {
+    pub(crate) fn skip_ws_and_discards(&mut self, depth: usize) -> Result<(), String> {
         loop {
             self.skip_ws();
             if self.s.get(self.pos..self.pos + 2) != Some(b"#_") {
@@ -123,7 +144,7 @@ impl Reader<'_> {
         }
     }
 
-    fn token(&mut self) -> &str {
+    pub(crate) fn token(&mut self) -> &str {
         let start = self.pos;
         while self.s.get(self.pos).is_some_and(|&b| !is_delim(b)) {
             self.pos += 1;
@@ -146,7 +167,7 @@ impl Reader<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Edn, String> {
+    pub(crate) fn value(&mut self, depth: usize) -> Result<Edn, String> {
         if depth > MAX_DEPTH {
             return Err(self.err("nesting too deep"));
         }
@@ -155,19 +176,17 @@ impl Reader<'_> {
             return Err(self.err("unexpected end"));
         };
         match b {
-            b'(' | b'[' | b'{' => {
+            b'(' => {
                 self.pos += 1;
-                let close = match b {
-                    b'(' => b')',
-                    b'[' => b']',
-                    _ => b'}',
-                };
-                let items = self.seq(close, depth)?;
-                Ok(match b {
-                    b'(' => Edn::List(items),
-                    b'[' => Edn::Vector(items),
-                    _ => self.map(items)?,
-                })
+                Ok(Edn::List(self.seq(b')', depth)?))
+            }
+            b'[' => {
+                self.pos += 1;
+                Ok(Edn::Vector(self.seq(b']', depth)?))
+            }
+            b'{' => {
+                self.pos += 1;
+                self.map(depth)
             }
             b')' | b']' | b'}' => Err(self.err("unexpected closing delimiter")),
             b'"' => self.string(),
@@ -183,25 +202,46 @@ impl Reader<'_> {
                 }
             }
             _ => {
-                let tok = self.token().to_string();
+                // Borrowed from the text, not copied: a number per value of a set-full
+                // read, millions of them in a long history.
+                let text = self.s;
+                let start = self.pos;
+                self.token();
+                let tok = std::str::from_utf8(&text[start..self.pos]).unwrap_or("");
                 if tok.is_empty() {
                     return Err(self.err("unexpected character"));
                 }
-                Ok(atom(&tok))
+                Ok(atom(tok))
             }
         }
     }
 
-    fn map(&self, items: Vec<Edn>) -> Result<Edn, String> {
-        if !items.len().is_multiple_of(2) {
-            return Err(self.err("map with an odd number of forms"));
+    /// The rest of a map after its `{`, read straight into pairs (every op of a history is
+    /// a map: gathering its forms into one vector first, then pairing them into another,
+    /// cost an allocation and a copy per op).
+    fn map(&mut self, depth: usize) -> Result<Edn, String> {
+        let mut pairs = Vec::new();
+        loop {
+            self.skip_ws_and_discards(depth)?;
+            match self.s.get(self.pos) {
+                None => return Err(self.err("unterminated collection")),
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Edn::Map(pairs));
+                }
+                Some(_) => {}
+            }
+            let key = self.value(depth + 1)?;
+            self.skip_ws_and_discards(depth)?;
+            match self.s.get(self.pos) {
+                None => return Err(self.err("unterminated collection")),
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Err(self.err("map with an odd number of forms"));
+                }
+                Some(_) => pairs.push((key, self.value(depth + 1)?)),
+            }
         }
-        let mut pairs = Vec::with_capacity(items.len() / 2);
-        let mut it = items.into_iter();
-        while let (Some(k), Some(v)) = (it.next(), it.next()) {
-            pairs.push((k, v));
-        }
-        Ok(Edn::Map(pairs))
     }
 
     fn dispatch(&mut self, depth: usize) -> Result<Edn, String> {
@@ -231,6 +271,17 @@ impl Reader<'_> {
 
     fn string(&mut self) -> Result<Edn, String> {
         self.pos += 1;
+        // Most strings (keys, node names) have no escapes: copied in one piece, at their size.
+        let rest = &self.s[self.pos.min(self.s.len())..];
+        if let Some(end) = rest.iter().position(|&b| b == b'"' || b == b'\\')
+            && rest[end] == b'"'
+        {
+            let text = std::str::from_utf8(&rest[..end])
+                .map_err(|_| self.err("invalid UTF-8 in string"))?
+                .to_string();
+            self.pos += end + 1;
+            return Ok(Edn::Str(text));
+        }
         let mut out: Vec<u8> = Vec::new();
         loop {
             let Some(&b) = self.s.get(self.pos) else {
@@ -298,6 +349,15 @@ impl Reader<'_> {
 }
 
 fn atom(tok: &str) -> Edn {
+    // The common case first: a plain integer of at most 18 digits always fits an i64.
+    let digits = tok.strip_prefix('-').unwrap_or(tok);
+    if !digits.is_empty()
+        && digits.len() <= 18
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(i) = tok.parse::<i64>()
+    {
+        return Edn::Int(i);
+    }
     match tok {
         "nil" => return Edn::Nil,
         "true" => return Edn::Bool(true),
@@ -334,40 +394,50 @@ fn atom(tok: &str) -> Edn {
 
 /// Converts to JSON as described in the module docs.
 pub fn to_json(edn: &Edn) -> OwnedValue {
+    into_json(edn.clone())
+}
+
+/// [`to_json`], consuming the value: strings move instead of being copied (a history's op
+/// values are converted once, and copying them was a tenth of `glomers check`'s time).
+pub fn into_json(edn: Edn) -> OwnedValue {
     match edn {
         Edn::Nil => OwnedValue::Static(simd_json::StaticNode::Null),
-        Edn::Bool(b) => OwnedValue::from(*b),
-        Edn::Int(i) => OwnedValue::from(*i),
-        Edn::Float(f) if f.is_finite() => OwnedValue::from(*f),
+        Edn::Bool(b) => OwnedValue::from(b),
+        Edn::Int(i) => OwnedValue::from(i),
+        Edn::Float(f) if f.is_finite() => OwnedValue::from(f),
         Edn::Float(_) => OwnedValue::Static(simd_json::StaticNode::Null),
         Edn::BigInt(s) => s
             .parse::<u64>()
-            .map_or_else(|_| OwnedValue::from(s.as_str()), OwnedValue::from),
-        Edn::Str(s) | Edn::Keyword(s) | Edn::Symbol(s) => OwnedValue::from(s.as_str()),
+            .map_or_else(|_| OwnedValue::from(s), OwnedValue::from),
+        Edn::Str(s) | Edn::Keyword(s) | Edn::Symbol(s) => OwnedValue::from(s),
         Edn::Char(c) => OwnedValue::from(c.to_string()),
         Edn::List(items) | Edn::Vector(items) | Edn::Set(items) => {
-            OwnedValue::Array(Box::new(items.iter().map(to_json).collect()))
+            // Into a vector of exactly its length: `collect` would reuse the parser's vector,
+            // spare capacity and all, and a history holds millions of these.
+            let mut array = Vec::with_capacity(items.len());
+            array.extend(items.into_iter().map(into_json));
+            OwnedValue::Array(Box::new(array))
         }
         Edn::Map(pairs) => {
             let mut map = simd_json::owned::Object::default();
             for (k, v) in pairs {
-                map.insert(key_string(k), to_json(v));
+                map.insert(key_string(k), into_json(v));
             }
             OwnedValue::Object(Box::new(map))
         }
-        Edn::Tagged(_, inner) => to_json(inner),
+        Edn::Tagged(_, inner) => into_json(*inner),
     }
 }
 
 /// A map key as a JSON object key: names without colons, numbers as written by Clojure.
-fn key_string(k: &Edn) -> String {
+fn key_string(k: Edn) -> String {
     match k {
-        Edn::Str(s) | Edn::Keyword(s) | Edn::Symbol(s) | Edn::BigInt(s) => s.clone(),
+        Edn::Str(s) | Edn::Keyword(s) | Edn::Symbol(s) | Edn::BigInt(s) => s,
         Edn::Int(i) => i.to_string(),
         Edn::Float(f) => format!("{f:?}"),
         Edn::Nil => "nil".to_string(),
         Edn::Bool(b) => b.to_string(),
-        other => simd_json::to_string(&to_json(other)).unwrap_or_default(),
+        other => simd_json::to_string(&into_json(other)).unwrap_or_default(),
     }
 }
 
@@ -385,79 +455,14 @@ pub fn read_history_edn(path: &Path) -> Result<History, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let reader = std::io::BufReader::with_capacity(1 << 20, file);
     let mut history = History::default();
-    crate::harness::edn_stream::for_each_form(reader, |text| {
-        for form in parse_all(text)? {
-            let position = history.ops.len();
-            history.ops.push(op_from_form(&form, position)?);
-        }
-        Ok(())
-    })
-    .map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::harness::edn_stream::for_each_form(reader, |text| push_ops(text, &mut history))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(history)
 }
 
 /// Parses the text of a `history.edn`: a sequence of op maps or `#…Op{…}` records.
 pub fn parse_history(text: &str) -> Result<History, String> {
     let mut history = History::default();
-    for (position, form) in parse_all(text)?.iter().enumerate() {
-        history.ops.push(op_from_form(form, position)?);
-    }
+    push_ops(text, &mut history)?;
     Ok(history)
-}
-
-/// One op from its form: a map, or a `#jepsen.history.Op{…}` record.
-fn op_from_form(form: &Edn, position: usize) -> Result<Op, String> {
-    let form = match form {
-        Edn::Tagged(_, inner) => inner.as_ref(),
-        other => other,
-    };
-    let Edn::Map(pairs) = form else {
-        return Err(format!("op {position} is not a map"));
-    };
-    op_from_pairs(pairs, position)
-}
-
-fn op_from_pairs(pairs: &[(Edn, Edn)], position: usize) -> Result<Op, String> {
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| *k == Edn::Keyword(name.to_string()))
-            .map(|(_, v)| v)
-    };
-    let bad = |field: &str| format!("op {position}: missing or malformed :{field}");
-    let op_type = match get("type") {
-        Some(Edn::Keyword(t)) => match t.as_str() {
-            "invoke" => OpType::Invoke,
-            "ok" => OpType::Ok,
-            "fail" => OpType::Fail,
-            "info" => OpType::Info,
-            _ => return Err(bad("type")),
-        },
-        _ => return Err(bad("type")),
-    };
-    let process = match get("process") {
-        Some(Edn::Int(p)) if *p >= 0 => Process::Client(*p as u64),
-        Some(Edn::Keyword(k)) if k == "nemesis" => Process::Nemesis,
-        _ => return Err(bad("process")),
-    };
-    let f = match get("f") {
-        Some(Edn::Keyword(s) | Edn::Str(s) | Edn::Symbol(s)) => s.clone(),
-        _ => return Err(bad("f")),
-    };
-    let int = |name: &str, default: u64| match get(name) {
-        None => Ok(default),
-        Some(Edn::Int(i)) if *i >= 0 => Ok(*i as u64),
-        Some(_) => Err(bad(name)),
-    };
-    Ok(Op {
-        index: int("index", position as u64)?,
-        time_ns: int("time", 0)?,
-        op_type,
-        process,
-        f,
-        value: get("value").map_or(OwnedValue::Static(simd_json::StaticNode::Null), to_json),
-        error: get("error").map(to_json),
-        exception: get("exception").map(to_json),
-        is_final: matches!(get("final?"), Some(Edn::Bool(true))),
-    })
 }

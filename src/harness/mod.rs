@@ -29,6 +29,7 @@ pub mod clients;
 pub mod command_line;
 pub mod conduct;
 pub mod edn;
+pub mod edn_ops;
 pub mod edn_stream;
 pub mod history;
 pub mod hosts;

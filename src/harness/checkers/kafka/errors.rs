@@ -113,17 +113,23 @@ pub(super) fn lost_writes(seen: &Observed, orders: &BTreeMap<&str, Order>, error
         let bound = polled.iter().filter_map(|v| order.first_index.get(v)).max();
         let Some(&bound) = bound else { continue };
         // Jepsen shows the first op that polled (the set-first of) the values last at bound.
-        let max_read = order
-            .last_index
-            .get(bound)
-            .and_then(|vs| clj_set_first(vs))
-            .and_then(|v| {
-                let id = identity_key(v);
-                seen.polls.iter().find(|(_, _, data)| {
-                    data.iter()
-                        .any(|(k2, vs)| k2 == k && vs.iter().any(|(_, w)| identity_key(w) == id))
+        // Found only once a lost write needs it: the search scans every poll, and doing it
+        // for every key of a clean history made this checker quadratic (keys × polls).
+        let mut max_read = None;
+        let find_max_read = || {
+            order
+                .last_index
+                .get(bound)
+                .and_then(|vs| clj_set_first(vs))
+                .and_then(|v| {
+                    let id = identity_key(v);
+                    seen.polls.iter().find(|(_, _, data)| {
+                        data.iter().any(|(k2, vs)| {
+                            k2 == k && vs.iter().any(|(_, w)| identity_key(w) == id)
+                        })
+                    })
                 })
-            });
+        };
         for v in order.last_index.iter().take(bound + 1).flatten() {
             let id = identity_key(v);
             let writer = seen.writer.get(&(k.to_string(), id.clone()));
@@ -143,7 +149,8 @@ pub(super) fn lost_writes(seen: &Observed, orders: &BTreeMap<&str, Order>, error
                     ("writer", writer.map_or_else(null, |w| op_value(w.1, None))),
                     (
                         "max-read",
-                        max_read.map_or_else(null, |p| op_value(p.1, None)),
+                        (*max_read.get_or_insert_with(find_max_read))
+                            .map_or_else(null, |p| op_value(p.1, None)),
                     ),
                 ]),
             );
