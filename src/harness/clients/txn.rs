@@ -105,10 +105,7 @@ impl Generator for TxnGenerator {
             return FinalStep::Done;
         }
         self.final_cursor[worker.thread] = done + reads.len();
-        FinalStep::Invoke(OpSpec::final_op(
-            "txn",
-            OwnedValue::Array(Box::new(reads)),
-        ))
+        FinalStep::Invoke(OpSpec::final_op("txn", OwnedValue::Array(Box::new(reads))))
     }
 }
 

@@ -60,7 +60,12 @@ fn sets(input: &ExtraInput) -> OwnedValue {
     let finals = final_ops(input, "read", true);
     let held: Vec<AHashSet<String>> = finals
         .iter()
-        .map(|r| set_of(&r.done.value).iter().map(|v| identity_key(v)).collect())
+        .map(|r| {
+            set_of(&r.done.value)
+                .iter()
+                .map(|v| identity_key(v))
+                .collect()
+        })
         .collect();
     let mut findings = Findings::default();
     for (i, read) in finals.iter().enumerate() {

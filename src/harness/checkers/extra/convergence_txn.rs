@@ -17,7 +17,7 @@ use super::{ExtraInput, Findings, describe};
 use crate::harness::checkers::value::{identity_key, micro_ops};
 use crate::harness::history::OpType;
 
-/// One key as the final reads saw it: per final read (index into the final reads), the value.
+/// Per key (as JSON), what the final reads saw: (index into the final reads, value).
 type Seen<'a> = BTreeMap<String, Vec<(usize, &'a OwnedValue)>>;
 
 /// Final reads against each other and against the acknowledged writes.
@@ -28,7 +28,8 @@ pub fn check(input: &ExtraInput) -> OwnedValue {
     for (i, read) in finals.iter().enumerate() {
         for (f, k, v) in micro_ops(read.done).unwrap_or_default() {
             if f == "r" {
-                seen.entry(identity_key(k)).or_default().push((i, v));
+                let key = simd_json::to_string(k).unwrap_or_default();
+                seen.entry(key).or_default().push((i, v));
             }
         }
     }
@@ -41,7 +42,8 @@ pub fn check(input: &ExtraInput) -> OwnedValue {
         }
         for (f, k, v) in micro_ops(op).unwrap_or_default() {
             if f != "r" {
-                acknowledged.entry(identity_key(k)).or_default().push((v, op));
+                let key = simd_json::to_string(k).unwrap_or_default();
+                acknowledged.entry(key).or_default().push((v, op));
             }
         }
     }
@@ -98,9 +100,7 @@ fn disagreement(
         return;
     };
     let expected = identity_key(first_value);
-    let Some(&(other, other_value)) = reads
-        .iter()
-        .find(|(_, v)| identity_key(v) != expected)
+    let Some(&(other, other_value)) = reads.iter().find(|(_, v)| identity_key(v) != expected)
     else {
         return;
     };

@@ -15,7 +15,9 @@ use crate::harness::history::{Op, OpType};
 
 /// Prefix sums of the possible adds by invocation time.
 pub struct PossibleAdds {
-    /// (invocation time, running sum of negatives, running sum of positives).
+    /// (invocation's history index, running sum of negatives, running sum of positives).
+    /// History order, not time: ops at one nanosecond are still ordered (the simulator
+    /// completes and invokes several ops at one instant).
     running: Vec<(u64, i128, i128)>,
 }
 
@@ -29,9 +31,9 @@ impl PossibleAdds {
             .filter(|(invoke, done)| {
                 invoke.f == "add" && done.is_none_or(|d| d.op_type != OpType::Fail)
             })
-            .filter_map(|(invoke, _)| Some((invoke.time_ns, as_int(&invoke.value)?)))
+            .filter_map(|(invoke, _)| Some((invoke.index, as_int(&invoke.value)?)))
             .collect();
-        adds.sort_by_key(|(time, _)| *time);
+        adds.sort_by_key(|(index, _)| *index);
         let (mut negative, mut positive) = (0i128, 0i128);
         let running = adds
             .into_iter()
@@ -47,9 +49,9 @@ impl PossibleAdds {
         PossibleAdds { running }
     }
 
-    /// (sum of negatives, sum of positives) of the adds invoked before `time`.
-    pub fn before(&self, time: u64) -> (i128, i128) {
-        let n = self.running.partition_point(|(t, _, _)| *t < time);
+    /// (sum of negatives, sum of positives) of the adds invoked before history index `index`.
+    pub fn before(&self, index: u64) -> (i128, i128) {
+        let n = self.running.partition_point(|(i, _, _)| *i < index);
         n.checked_sub(1)
             .and_then(|i| self.running.get(i))
             .map_or((0, 0), |&(_, neg, pos)| (neg, pos))
@@ -67,7 +69,7 @@ pub fn unwritten(input: &ExtraInput) -> OwnedValue {
         let Some(value) = (invoke.f == "read").then(|| as_int(&done.value)).flatten() else {
             continue;
         };
-        let (low, high) = possible.before(done.time_ns);
+        let (low, high) = possible.before(done.index);
         if value < low || value > high {
             findings.push(
                 format!(

@@ -185,7 +185,8 @@ pub fn monotonic(input: &ExtraInput) -> OwnedValue {
     // Per process: the client's key → next offset, rebuilt as the client keeps it.
     let mut asked: AHashMap<Process, BTreeMap<String, i128>> = AHashMap::new();
     // Per node: key → (highest offset shown, when its poll finished, that poll).
-    let mut shown: Vec<BTreeMap<String, Vec<(i128, &Op)>>> = vec![BTreeMap::new(); input.node_count];
+    let mut shown: Vec<BTreeMap<String, Vec<(i128, &Op)>>> =
+        vec![BTreeMap::new(); input.node_count];
     let mut findings = Findings::default();
     for (invoke, done) in input.history.pairs() {
         let Some(done) = done.filter(|d| d.op_type == OpType::Ok) else {
@@ -243,7 +244,11 @@ fn went_back(
     findings: &mut Findings,
 ) {
     for (k, from) in offsets {
-        let before = shown.get(k).into_iter().flatten().filter(|(_, by)| by.time_ns < invoke.time_ns);
+        let before = shown
+            .get(k)
+            .into_iter()
+            .flatten()
+            .filter(|(_, by)| by.index < invoke.index);
         if let Some((top, by)) = before.max_by_key(|(o, _)| *o)
             && top >= from
         {

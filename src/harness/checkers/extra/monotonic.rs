@@ -41,27 +41,29 @@ pub fn check(input: &ExtraInput) -> OwnedValue {
     }
     let mut findings = Findings::default();
     for (node, list) in reads.iter_mut().enumerate() {
-        // By completion: the highest count shown by reads finished before each read began.
+        // By completion (history order, which also orders ops at one nanosecond): the
+        // highest count shown by reads finished before each read began.
         let mut finished: Vec<(u64, i128, &Op)> =
-            list.iter().map(|(_, d, v)| (d.time_ns, *v, *d)).collect();
-        finished.sort_by_key(|(time, _, _)| *time);
+            list.iter().map(|(_, d, v)| (d.index, *v, *d)).collect();
+        finished.sort_by_key(|(index, _, _)| *index);
         let mut best: Vec<(u64, i128, &Op)> = Vec::with_capacity(finished.len());
-        for (time, value, op) in finished {
+        for (index, value, op) in finished {
             let prior = best.last().copied();
             best.push(match prior {
-                Some(p) if p.1 >= value => (time, p.1, p.2),
-                _ => (time, value, op),
+                Some(p) if p.1 >= value => (index, p.1, p.2),
+                _ => (index, value, op),
             });
         }
         for (invoke, done, value) in list.iter() {
-            let before = best.partition_point(|(time, _, _)| *time < invoke.time_ns);
-            let (negatives, _) = possible.before(done.time_ns);
+            let before = best.partition_point(|(index, _, _)| *index < invoke.index);
+            let (negatives, _) = possible.before(done.index);
             if let Some((_, shown, shown_by)) = before.checked_sub(1).and_then(|i| best.get(i))
                 && *value < *shown + negatives
             {
                 findings.push(
                     format!(
-                        "node {node}: {} returned {value}, but {} had already shown {shown}                          (negative adds invoked by then: {negatives})",
+                        "node {node}: {} returned {value}, but {} had already shown {shown} \
+                         (negative adds invoked by then: {negatives})",
                         describe(invoke),
                         describe(shown_by)
                     ),
