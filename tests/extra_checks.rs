@@ -73,7 +73,7 @@ const BROKEN: &[(&str, &str, &str, i32)] = &[
     (
         "kafka-lag",
         "-w kafka --bin tests/nodes/kafka.py lag --node-count 1 --concurrency 2n --time-limit 5 \
-         --rate 100 --seed 1",
+         --rate 100 --seed 3",
         "monotonic-reads",
         0,
     ),

@@ -5,7 +5,7 @@
   lose    every 7th send is acknowledged but never stored (lost/unseen writes).
   reuse   every 7th send gets the previous send's offset (two messages at one offset).
   skip    polls leave out the second message of each answer (a poll skips an offset).
-  lag     every other poll is served from a replica that receives each send 0.5 s late,
+  lag     every other poll is served from a replica that receives each send 1 s late,
           so a node that showed offset o answers a later poll from o with nothing: fails
           `monotonic-reads` (no process sees its own polls go back, so Maelstrom passes it).
   ghost   every 5th non-empty poll answer gains a message nobody sent (at the key's next
@@ -20,6 +20,7 @@ logs = {}       # key -> list of (offset, msg)
 committed = {}
 sends = 0
 polls = 0
+LAG = 1.0       # seconds the lagging replica trails the log (mode lag)
 replica = []    # (time visible, key, offset, msg) for the lagging replica (mode lag)
 
 
@@ -33,7 +34,7 @@ def send(key, msg):
     if mode == "reuse" and sends % 7 == 0 and log:
         offset = log[-1][0]
     log.append((offset, msg))
-    replica.append((time.time() + 0.5, key, offset, msg))
+    replica.append((time.time() + LAG, key, offset, msg))
     return offset
 
 
