@@ -17,40 +17,101 @@ fn results(dir: &Path) -> Value {
     serde_json::from_str(&text).expect("results.json parses")
 }
 
-/// (name, test flags, the extra check that must fail).
-const BROKEN: &[(&str, &str, &str)] = &[
+/// (name, test flags, the extra check that must fail, Maelstrom's exit status).
+const BROKEN: &[(&str, &str, &str, i32)] = &[
     (
         "txn-zero",
-        "-w txn-rw-register --bin tests/nodes/txn.py zero --node-count 1 --time-limit 3 --rate 30",
+        "-w txn-rw-register --bin tests/nodes/txn.py zero --node-count 1 --time-limit 3 --rate 30 \
+         --seed 2",
         "unwritten-reads",
+        0,
     ),
     (
         "broadcast-deaf",
-        "-w broadcast --bin tests/nodes/broadcast.py deaf --node-count 3 --time-limit 3 --rate 10",
+        "-w broadcast --bin tests/nodes/broadcast.py deaf --node-count 3 --time-limit 3 --rate 10 \
+         --seed 2",
         "final-reads",
+        0,
     ),
     (
         "g-counter-replicas",
         "-w g-counter --bin tests/nodes/g_counter_replicas.py --node-count 1 --concurrency 4 \
-         --time-limit 4 --rate 20",
+         --time-limit 4 --rate 20 --seed 2",
         "monotonic-reads",
+        0,
+    ),
+    (
+        // Increments lost early in the run, before decrements could explain the drop.
+        "pn-counter-replicas",
+        "-w pn-counter --bin tests/nodes/g_counter_replicas.py --node-count 1 --concurrency 4 \
+         --time-limit 4 --rate 20 --seed 5",
+        "monotonic-reads",
+        0,
+    ),
+    (
+        "g-counter-invent",
+        "-w g-counter --bin tests/nodes/g_counter_replicas.py invent --node-count 1 \
+         --concurrency 4 --time-limit 3 --rate 20 --seed 2",
+        "unwritten-reads",
+        0,
+    ),
+    (
+        "g-counter-split",
+        "-w g-counter --bin tests/nodes/counter.py split --node-count 3 --time-limit 3 --rate 20 \
+         --seed 2",
+        "convergence",
+        0,
+    ),
+    (
+        // Each node keeps its own registers: read-uncommitted holds, replicas never agree.
+        "txn-unreplicated",
+        "-w txn-rw-register --bin tests/nodes/txn.py --node-count 2 --time-limit 3 --rate 30 \
+         --consistency-models read-uncommitted --seed 2",
+        "convergence",
+        0,
+    ),
+    (
+        "kafka-lag",
+        "-w kafka --bin tests/nodes/kafka.py lag --node-count 1 --concurrency 2n --time-limit 5 \
+         --rate 100 --seed 3",
+        "monotonic-reads",
+        0,
+    ),
+    (
+        "kafka-blind",
+        "-w kafka --bin tests/nodes/kafka_blind.py --node-count 2 --concurrency 2n --time-limit 3 \
+         --rate 20 --seed 2",
+        "convergence",
+        0,
+    ),
+    (
+        // Jepsen's checker throws on a message nobody sent: Maelstrom's verdict is unknown.
+        "kafka-ghost",
+        "-w kafka --bin tests/nodes/kafka.py ghost --node-count 1 --concurrency 2n --time-limit 3 \
+         --rate 20 --seed 2",
+        "unwritten-reads",
+        2,
     ),
 ];
 
 #[test]
 fn broken_nodes_pass_maelstroms_checkers_and_fail_an_extra_check() {
     std::thread::scope(|s| {
-        for &(name, flags, check) in BROKEN {
+        for &(name, flags, check, code) in BROKEN {
             s.spawn(move || {
                 let store = Store::new(&format!("extra-{name}"));
-                let r = run(&store, &format!("{flags} --extra-checks --seed 2"));
+                let r = run(&store, &format!("{flags} --extra-checks"));
                 assert_eq!(
-                    r.code, 0,
+                    r.code, code,
                     "{name}: Maelstrom's verdict stands\n{}",
                     r.stdout
                 );
-                let said = "Checks beyond Maelstrom's: 1 failed";
-                assert!(r.stdout.contains(said), "{name}: {}", r.stdout);
+                assert!(
+                    r.stdout.contains("Checks beyond Maelstrom's: ")
+                        && r.stdout.contains(" failed"),
+                    "{name}: {}",
+                    r.stdout
+                );
                 assert!(
                     r.stdout.contains(&format!("  {check}: ")),
                     "{name}: {}",
@@ -58,7 +119,12 @@ fn broken_nodes_pass_maelstroms_checkers_and_fail_an_extra_check() {
                 );
                 let dir = store.0.join("latest");
                 let found = results(&dir);
-                assert_eq!(found["valid?"], true, "{name}");
+                let maelstrom = if code == 0 {
+                    Value::Bool(true)
+                } else {
+                    "unknown".into()
+                };
+                assert_eq!(found["valid?"], maelstrom, "{name}");
                 assert_eq!(found["extra"]["valid?"], false, "{name}");
                 assert_eq!(found["extra"][check]["valid?"], false, "{name}");
                 let first = &found["extra"][check]["findings"][0];
@@ -78,14 +144,14 @@ fn broken_nodes_pass_maelstroms_checkers_and_fail_an_extra_check() {
                     .output()
                     .expect("glomers check");
                 let stdout = String::from_utf8_lossy(&checked.stdout);
-                assert_eq!(checked.status.code(), Some(0), "{name}: {stdout}");
+                assert_eq!(checked.status.code(), Some(code), "{name}: {stdout}");
                 assert!(stdout.contains(&format!("  {check}: ")), "{name}: {stdout}");
                 let strict = Command::new(env!("CARGO_BIN_EXE_glomers"))
                     .args(["check", "--extra-checks=strict"])
                     .arg(&dir)
                     .output()
                     .expect("glomers check");
-                assert_eq!(strict.status.code(), Some(1), "{name}: strict counts them");
+                assert_ne!(strict.status.code(), Some(0), "{name}: strict counts them");
             });
         }
     });
@@ -96,8 +162,8 @@ fn strict_extra_checks_change_the_verdict_and_a_correct_node_has_no_findings() {
     std::thread::scope(|s| {
         s.spawn(|| {
             let store = Store::new("extra-strict");
-            let (_, flags, _) = BROKEN[0];
-            let r = run(&store, &format!("{flags} --extra-checks=strict --seed 2"));
+            let (_, flags, _, _) = BROKEN[0];
+            let r = run(&store, &format!("{flags} --extra-checks=strict"));
             assert_eq!(r.code, 1, "{}", r.stdout);
             assert!(r.stdout.contains("unwritten-reads"), "{}", r.stdout);
         });
@@ -114,6 +180,16 @@ fn strict_extra_checks_change_the_verdict_and_a_correct_node_has_no_findings() {
                 "{}",
                 r.stdout
             );
+            // Under --extra-checks some broadcasts repeat an earlier value; a set absorbs them.
+            let history =
+                std::fs::read_to_string(store.0.join("latest/history.edn")).expect("history.edn");
+            let mut sent = std::collections::HashSet::new();
+            let repeated = history
+                .lines()
+                .filter(|l| l.contains(":type :invoke") && l.contains(":f :broadcast"))
+                .filter_map(|l| l.split(":value ").nth(1))
+                .any(|v| !sent.insert(v.to_string()));
+            assert!(repeated, "no broadcast value was sent twice");
         });
         s.spawn(|| {
             let store = Store::new("extra-none");

@@ -386,6 +386,7 @@ impl TestConfig {
             key_count: self.key_count,
             max_txn_length: self.max_txn_length,
             max_writes_per_key: self.max_writes_per_key,
+            extra: self.extra_checks.is_some(),
         }
     }
 }

@@ -87,7 +87,7 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
         name: "broadcast",
         strategy_env: Some("GLOMERS_BROADCAST"),
         node: Some(|seed| Box::new(NodeCore::new(Broadcast::from_env(), seed))),
-        clients: Some(|_| Ok(clients::broadcast())),
+        clients: Some(|options| Ok(clients::broadcast(options))),
         checker: || {
             Box::new(checkers::set_full::SetFull {
                 rename_from: Some("broadcast"),
@@ -117,7 +117,7 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
         name: "g-set",
         strategy_env: None,
         node: Some(|seed| Box::new(NodeCore::new(GSet::from_env(), seed))),
-        clients: Some(|_| Ok(clients::g_set())),
+        clients: Some(|options| Ok(clients::g_set(options))),
         checker: || Box::new(checkers::set_full::SetFull { rename_from: None }),
         sends_topology: false,
         challenges: &[challenge(

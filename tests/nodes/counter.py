@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """G-counter / pn-counter on seq-kv: adds are cas loops on one key; reads first write a
 unique dummy key (a state-changing op makes seq-kv serve the newest state).
-With argv[1] == "double" every add is applied twice (broken)."""
+With argv[1] == "double" every add is applied twice (broken).
+With argv[1] == "split" every 4th add a node receives is kept in that node's own memory
+and answered with error 13 (indeterminate): the node's reads include it, no other node's
+do, so the final reads disagree for ever although each is a sum Maelstrom's counter
+checker accepts (the ok adds plus some of the indeterminate ones): fails `convergence`."""
 import os
 import sys
 import threading
@@ -9,7 +13,10 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from maelstrom import Node  # noqa: E402
 
-double = len(sys.argv) > 1 and sys.argv[1] == "double"
+mode = sys.argv[1] if len(sys.argv) > 1 else ""
+double = mode == "double"
+split = mode == "split"
+local = [0, 0]  # [adds received, sum kept locally]
 node = Node()
 KEY = "counter"
 seq = [0]
@@ -50,6 +57,15 @@ def add(delta):
 
 def on_add(msg):
     delta = msg["body"]["delta"]
+    if split:
+        with seq_lock:
+            local[0] += 1
+            keep = local[0] % 4 == 0
+            if keep:
+                local[1] += delta
+        if keep:
+            node.reply(msg, {"type": "error", "code": 13, "text": "kept locally"})
+            return
     ok = add(delta) and (not double or add(delta))
     if ok:
         node.reply(msg, {"type": "add_ok"})
@@ -62,7 +78,9 @@ def on_read(msg):
     if value is None:
         node.reply(msg, {"type": "error", "code": 11, "text": "seq-kv unreachable"})
     else:
-        node.reply(msg, {"type": "read_ok", "value": value})
+        with seq_lock:
+            extra = local[1]
+        node.reply(msg, {"type": "read_ok", "value": value + extra})
 
 
 node.on("add", on_add)

@@ -4,7 +4,13 @@
           requested offset; committed offsets kept.
   lose    every 7th send is acknowledged but never stored (lost/unseen writes).
   reuse   every 7th send gets the previous send's offset (two messages at one offset).
-  skip    polls leave out the second message of each answer (a poll skips an offset)."""
+  skip    polls leave out the second message of each answer (a poll skips an offset).
+  lag     every other poll is served from a replica that receives each send 1 s late,
+          so a node that showed offset o answers a later poll from o with nothing: fails
+          `monotonic-reads` (no process sees its own polls go back, so Maelstrom passes it).
+  ghost   every 5th non-empty poll answer gains a message nobody sent (at the key's next
+          offset, then forgotten): fails `unwritten-reads` (Maelstrom: unknown)."""
+import time
 import json
 import sys
 
@@ -13,6 +19,9 @@ node_id = None
 logs = {}       # key -> list of (offset, msg)
 committed = {}
 sends = 0
+polls = 0
+LAG = 1.0       # seconds the lagging replica trails the log (mode lag)
+replica = []    # (time visible, key, offset, msg) for the lagging replica (mode lag)
 
 
 def send(key, msg):
@@ -25,17 +34,29 @@ def send(key, msg):
     if mode == "reuse" and sends % 7 == 0 and log:
         offset = log[-1][0]
     log.append((offset, msg))
+    replica.append((time.time() + LAG, key, offset, msg))
     return offset
 
 
+def lagging(key):
+    now = time.time()
+    return [(o, m) for (t, k, o, m) in replica if k == key and t <= now]
+
+
 def poll(offsets):
+    global polls
+    polls += 1
     msgs = {}
     for key, start in offsets.items():
-        pairs = [[o, m] for (o, m) in logs.get(key, []) if o >= start][:5]
+        source = lagging(key) if mode == "lag" and polls % 2 == 0 else logs.get(key, [])
+        pairs = [[o, m] for (o, m) in source if o >= start][:5]
         if mode == "skip" and len(pairs) > 2:
             del pairs[1]
         if pairs:
             msgs[key] = pairs
+    if mode == "ghost" and msgs and polls % 5 == 0:
+        key = sorted(msgs)[0]
+        msgs[key].append([msgs[key][-1][0] + 1, 1000000 + polls])
     return msgs
 
 

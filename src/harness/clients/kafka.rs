@@ -8,6 +8,9 @@
 //! phase, per worker: `crash`, an `assign` of every key with a known offset with
 //! `seek_to_beginning`, then polls U[0, 0.4) s apart until this worker's polls have reached
 //! the highest offset known at the end of the main phase for every key, capped at 10 s.
+//! That already reads every key from offset 0 on every node (at concurrency ≥ n), so
+//! `--extra-checks` adds no phase; it only flags the final `assign` and polls `final?`, so
+//! the convergence check can find them.
 //!
 //! Client (not reusable; I = {assign}): a local map of assigned key → next offset. `poll`
 //! sends that map, raises it past what came back, and commits the highest offsets it got
@@ -53,6 +56,7 @@ pub fn kafka(options: &WorkloadOptions) -> ClientSide {
             max_offsets: BTreeMap::new(),
             finals: Vec::new(),
             final_targets: None,
+            flag_finals: options.extra,
         }),
         open_client: Box::new(|| Box::new(KafkaClient::default())),
         policy: ClientPolicy {
@@ -92,6 +96,8 @@ struct KafkaGenerator {
     finals: Vec<FinalProgress>,
     /// `max_offsets` when the final phase began.
     final_targets: Option<BTreeMap<String, i64>>,
+    /// `--extra-checks`: final assigns and polls are flagged `final?`.
+    flag_finals: bool,
 }
 
 impl KafkaGenerator {
@@ -250,6 +256,7 @@ impl Generator for KafkaGenerator {
                     .collect();
                 FinalStep::Invoke(OpSpec {
                     seek_to_beginning: true,
+                    is_final: self.flag_finals,
                     ..OpSpec::new("assign", OwnedValue::Array(Box::new(keys)))
                 })
             }
@@ -264,7 +271,10 @@ impl Generator for KafkaGenerator {
             FinalProgress::Polling { waited, .. } => {
                 *waited = false;
                 let poll = OwnedValue::Array(Box::new(vec!["poll".into()]));
-                FinalStep::Invoke(OpSpec::new("poll", OwnedValue::Array(Box::new(vec![poll]))))
+                FinalStep::Invoke(OpSpec {
+                    is_final: self.flag_finals,
+                    ..OpSpec::new("poll", OwnedValue::Array(Box::new(vec![poll])))
+                })
             }
             FinalProgress::Done => FinalStep::Done,
         }

@@ -209,6 +209,9 @@ pub struct WorkloadOptions {
     pub max_txn_length: u64,
     /// `--max-writes-per-key`.
     pub max_writes_per_key: u64,
+    /// `--extra-checks`: generators add what the extra checks need (duplicate adds, final
+    /// reads of every key, flagged final ops). Off, every run is Maelstrom's.
+    pub extra: bool,
 }
 
 impl Default for WorkloadOptions {
@@ -221,6 +224,7 @@ impl Default for WorkloadOptions {
             key_count: 10,
             max_txn_length: 4,
             max_writes_per_key: 16,
+            extra: false,
         }
     }
 }

@@ -1,5 +1,10 @@
 //! `broadcast` and `g-set` (MAELSTROM.md §3.3, §3.4): a coin flip between adding the next
 //! value of one shared sequence 0, 1, 2, … and a read; one final read per worker.
+//!
+//! With `--extra-checks`, a quarter of the adds re-add an earlier value (drawn from the
+//! rng, so a seed still fixes the run), since a set must absorb duplicates and the extra
+//! checks expect set semantics; and g-set's final reads are flagged `final?` like
+//! broadcast's, so the convergence check can tell them from main-phase reads.
 
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
@@ -7,19 +12,19 @@ use simd_json::prelude::*;
 use super::schema::{Kind, validate};
 use super::{
     Client, ClientPolicy, ClientSide, FinalStep, Generator, OnceEach, OpSpec, Step, WorkerSlot,
-    object,
+    WorkloadOptions, object,
 };
 use crate::harness::hosts::Time;
 use crate::node::rng::Rng;
 
 /// `-w broadcast`: `broadcast`/`read` with `messages`, reads idempotent, `final?` reads.
-pub fn broadcast() -> ClientSide {
-    set_workload(Shape::BROADCAST)
+pub fn broadcast(options: &WorkloadOptions) -> ClientSide {
+    set_workload(Shape::BROADCAST, options.extra)
 }
 
 /// `-w g-set`: `add`/`read` with `value`, no error wrapper, final reads unflagged.
-pub fn g_set() -> ClientSide {
-    set_workload(Shape::G_SET)
+pub fn g_set(options: &WorkloadOptions) -> ClientSide {
+    set_workload(Shape::G_SET, options.extra)
 }
 
 /// What differs between the two workloads' messages.
@@ -46,11 +51,15 @@ impl Shape {
     };
 }
 
-fn set_workload(shape: Shape) -> ClientSide {
+/// One add in this many re-adds an earlier value under `--extra-checks`.
+const DUPLICATE_ODDS: u64 = 4;
+
+fn set_workload(shape: Shape, extra: bool) -> ClientSide {
     let broadcast = shape.final_flag;
     ClientSide {
         generator: Box::new(SetGenerator {
             shape,
+            extra,
             next_value: 0,
             finals: OnceEach::default(),
         }),
@@ -66,6 +75,8 @@ fn set_workload(shape: Shape) -> ClientSide {
 /// The shared sequence of values to add.
 struct SetGenerator {
     shape: Shape,
+    /// `--extra-checks`: duplicate adds, flagged final reads.
+    extra: bool,
     next_value: u64,
     finals: OnceEach,
 }
@@ -73,6 +84,10 @@ struct SetGenerator {
 impl Generator for SetGenerator {
     fn next_op(&mut self, rng: &mut Rng, _worker: WorkerSlot) -> OpSpec {
         if rng.coin() {
+            if self.extra && self.next_value > 0 && rng.below(DUPLICATE_ODDS) == 0 {
+                let again = rng.below(self.next_value);
+                return OpSpec::new(self.shape.add_f, again.into());
+            }
             let value = self.next_value;
             self.next_value += 1;
             OpSpec::new(self.shape.add_f, value.into())
@@ -86,7 +101,7 @@ impl Generator for SetGenerator {
     }
 
     fn final_step(&mut self, _rng: &mut Rng, worker: WorkerSlot, _elapsed: Time) -> FinalStep {
-        let is_final = self.shape.final_flag;
+        let is_final = self.shape.final_flag || self.extra;
         self.finals.step(worker.thread, || OpSpec {
             is_final,
             ..OpSpec::new("read", OwnedValue::null())

@@ -1,6 +1,11 @@
 //! `txn-list-append` and `txn-rw-register` (MAELSTROM.md §3.8–3.10): transactions of
 //! 1..=`--max-txn-length` micro-ops over the shared key pool, sent as one `txn` RPC by a
 //! reusable client; the history value is the completed transaction the node returns.
+//!
+//! With `--extra-checks` there is a final phase Maelstrom's txn workloads lack: after the
+//! heal and the recovery sleep, every worker (so every node, at concurrency ≥ n) runs
+//! read-only transactions of every key ever written, at most [`FINAL_READ_KEYS`] keys per
+//! transaction, flagged `final?`. The convergence check compares them across nodes.
 
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
@@ -8,10 +13,15 @@ use simd_json::prelude::*;
 use super::key_pool::{KeyPool, MicroOp};
 use super::schema::{Kind, validate};
 use super::{
-    ClientPolicy, ClientSide, Generator, OneRpcClient, OpSpec, Step, WorkerSlot, WorkloadOptions,
-    object,
+    ClientPolicy, ClientSide, FinalStep, Generator, OneRpcClient, OpSpec, Step, WorkerSlot,
+    WorkloadOptions, object,
 };
+use crate::harness::hosts::Time;
 use crate::node::rng::Rng;
+
+/// Keys per final read-only transaction: a long run writes many keys, and one huge
+/// transaction would be one huge message.
+pub const FINAL_READ_KEYS: usize = 256;
 
 /// `-w txn-list-append`: micro-ops `["r", k, null]` and `["append", k, v]`.
 pub fn list_append(options: &WorkloadOptions) -> ClientSide {
@@ -33,6 +43,9 @@ fn txn_workload(
             pool: KeyPool::new(options.key_count, options.max_writes_per_key),
             max_length: options.max_txn_length.max(1),
             write_f,
+            final_reads: options.extra,
+            written: std::collections::BTreeSet::new(),
+            final_cursor: Vec::new(),
         }),
         open_client: OneRpcClient::factory(request, reply),
         policy: ClientPolicy {
@@ -47,6 +60,12 @@ struct TxnGenerator {
     pool: KeyPool,
     max_length: u64,
     write_f: &'static str,
+    /// `--extra-checks`: a final phase of reads of every written key.
+    final_reads: bool,
+    /// Every key a write was invoked on (tracked only with `final_reads`).
+    written: std::collections::BTreeSet<u64>,
+    /// Per worker thread, how many written keys its final reads have covered.
+    final_cursor: Vec<usize>,
 }
 
 impl Generator for TxnGenerator {
@@ -55,10 +74,38 @@ impl Generator for TxnGenerator {
         let txn = (0..length)
             .map(|_| match self.pool.micro_op(rng) {
                 MicroOp::Read(key) => micro_op("r", key, OwnedValue::null()),
-                MicroOp::Write(key, value) => micro_op(self.write_f, key, value.into()),
+                MicroOp::Write(key, value) => {
+                    if self.final_reads {
+                        self.written.insert(key);
+                    }
+                    micro_op(self.write_f, key, value.into())
+                }
             })
             .collect();
         OpSpec::new("txn", OwnedValue::Array(Box::new(txn)))
+    }
+
+    fn has_final_phase(&self) -> bool {
+        self.final_reads
+    }
+
+    fn final_step(&mut self, _rng: &mut Rng, worker: WorkerSlot, _elapsed: Time) -> FinalStep {
+        if self.final_cursor.len() <= worker.thread {
+            self.final_cursor.resize(worker.thread + 1, 0);
+        }
+        let done = self.final_cursor[worker.thread];
+        let reads: Vec<OwnedValue> = self
+            .written
+            .iter()
+            .skip(done)
+            .take(FINAL_READ_KEYS)
+            .map(|&key| micro_op("r", key, OwnedValue::null()))
+            .collect();
+        if reads.is_empty() {
+            return FinalStep::Done;
+        }
+        self.final_cursor[worker.thread] = done + reads.len();
+        FinalStep::Invoke(OpSpec::final_op("txn", OwnedValue::Array(Box::new(reads))))
     }
 }
 

@@ -12,10 +12,27 @@
 //!   write produced — `0` for a key nobody wrote, say ([`unwritten`]);
 //! * `final-reads` (broadcast, g-set): each node's last read holds every value whose add
 //!   was acknowledged before that read began, not only the last reader's ([`final_reads`]);
-//! * `monotonic-reads` (g-counter): once a node has shown a count, its later reads never
-//!   show less ([`monotonic`]).
+//! * `monotonic-reads` (g-counter, pn-counter): once a node has shown a count, its later
+//!   reads never show less, allowing for negative adds ([`monotonic`]); kafka: a node that
+//!   has shown offset o of a key never answers a poll from at or below o with nothing
+//!   ([`kafka`]);
+//! * `convergence` (broadcast, g-set, counters, txn-rw-register, txn-list-append, kafka):
+//!   after the heal and the recovery sleep, the final reads of every node agree and hold
+//!   every acknowledged write ([`convergence`], [`convergence_txn`], [`kafka`]). The txn
+//!   workloads get their final reads only with `--extra-checks`;
+//! * `unwritten-reads` also for counters (a read no set of the adds invoked before it
+//!   could sum to, [`counter_bounds`]) and kafka (a polled message no send wrote to its
+//!   key, [`kafka`]).
+//!
+//! Under `--extra-checks` the generators change too (Maelstrom's runs stay byte for byte
+//! as they were without it): g-set and broadcast re-add earlier values, txn workloads get
+//! a final phase, and g-set's and kafka's final ops are flagged `final?`.
 
+pub mod convergence;
+pub mod convergence_txn;
+pub mod counter_bounds;
 pub mod final_reads;
+pub mod kafka;
 pub mod late;
 pub mod monotonic;
 pub mod unwritten;
@@ -143,10 +160,23 @@ pub fn run(input: &ExtraInput) -> OwnedValue {
     };
     match input.workload {
         "txn-rw-register" | "txn-list-append" => {
-            checks.push(("unwritten-reads", unwritten::check(input)))
+            checks.push(("unwritten-reads", unwritten::check(input)));
+            checks.push(("convergence", per_node(convergence_txn::check)));
         }
-        "broadcast" | "g-set" => checks.push(("final-reads", per_node(final_reads::check))),
-        "g-counter" => checks.push(("monotonic-reads", per_node(monotonic::check))),
+        "broadcast" | "g-set" => {
+            checks.push(("final-reads", per_node(final_reads::check)));
+            checks.push(("convergence", per_node(convergence::check)));
+        }
+        "g-counter" | "pn-counter" => {
+            checks.push(("unwritten-reads", counter_bounds::unwritten(input)));
+            checks.push(("monotonic-reads", per_node(monotonic::check)));
+            checks.push(("convergence", per_node(convergence::check)));
+        }
+        "kafka" => {
+            checks.push(("unwritten-reads", kafka::unwritten(input)));
+            checks.push(("monotonic-reads", per_node(kafka::monotonic)));
+            checks.push(("convergence", per_node(kafka::convergence)));
+        }
         _ => {}
     }
     let verdict = checks
