@@ -207,3 +207,33 @@ fn strict_extra_checks_change_the_verdict_and_a_correct_node_has_no_findings() {
         });
     });
 }
+
+/// Duplicate adds: Maelstrom's g-set generator never adds an element twice, so a node that
+/// keeps a list instead of a set passes it; with `--extra-checks` the generator re-adds
+/// some elements and set-full (which expects set semantics) sees them read twice.
+#[test]
+fn duplicate_adds_expose_a_g_set_that_keeps_a_list() {
+    let flags = "-w g-set --bin tests/nodes/broadcast.py gset-list --node-count 1 \
+                 --time-limit 3 --rate 20 --seed 2";
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let store = Store::new("dup-plain");
+            let r = run(&store, flags);
+            assert_eq!(
+                r.code, 0,
+                "Maelstrom's generator never re-adds\n{}",
+                r.stdout
+            );
+        });
+        s.spawn(|| {
+            let store = Store::new("dup-extra");
+            let r = run(&store, &format!("{flags} --extra-checks"));
+            assert_eq!(r.code, 1, "{}", r.stdout);
+            let found = results(&store.0.join("latest"));
+            assert!(
+                found["workload"]["duplicated-count"].as_u64() > Some(0),
+                "{found}"
+            );
+        });
+    });
+}

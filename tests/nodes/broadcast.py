@@ -5,7 +5,9 @@ Modes (argv[1]): none = broadcast with periodic anti-entropy to every peer (surv
 partitions); "lossy" = forward each new value once, fire-and-forget, never retry (loses
 values under partitions); "gset" = the g-set protocol (add/element, read -> value); "deaf" = broadcast,
 but node n0 ignores its peers' gossip (it never learns their values, while they learn its
-own): its reads, final ones included, lack every value added elsewhere.
+own): its reads, final ones included, lack every value added elsewhere; "gset-list" = the
+g-set protocol keeping a list, not a set: an element added twice is read twice (Maelstrom's
+generator never adds one twice, so only `--extra-checks`' duplicate adds expose it).
 """
 import os
 import sys
@@ -18,7 +20,8 @@ mode = sys.argv[1] if len(sys.argv) > 1 else ""
 node = Node()
 values = set()
 lock = threading.Lock()
-add_type, add_key, read_key = ("add", "element", "value") if mode == "gset" else ("broadcast", "message", "messages")
+add_type, add_key, read_key = ("add", "element", "value") if mode.startswith("gset") else ("broadcast", "message", "messages")
+duplicates = []  # gset-list: every add again, in order
 
 
 def peers():
@@ -30,6 +33,8 @@ def on_add(msg):
     with lock:
         new = value not in values
         values.add(value)
+        if mode == "gset-list":
+            duplicates.append(value)
     node.reply(msg, {"type": add_type + "_ok"})
     if new and mode == "lossy":
         for peer in peers():
@@ -38,7 +43,7 @@ def on_add(msg):
 
 def on_read(msg):
     with lock:
-        snapshot = sorted(values)
+        snapshot = sorted(values) if mode != "gset-list" else sorted(duplicates)
     node.reply(msg, {"type": "read_ok", read_key: snapshot})
 
 
