@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use glomers::harness::checkers::value::clj_eq;
 use glomers::harness::checkers::{
-    Availability, CheckInput, NetCounts, NetStats, Validity, analyze, validity_of,
+    Availability, CheckInput, NetCounts, NetStats, Validity, validity_of,
 };
 use glomers::harness::edn::{read_history_edn, read_results_edn};
+use glomers::harness::registry::analyze;
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 

@@ -1,10 +1,9 @@
 //! kafka checker: hand-built histories for each error type, and no false alarms for the
 //! client's legitimate patterns (assign resets, crashes, sparse offsets).
 
-use glomers::harness::checkers::{
-    Availability, CheckInput, NetStats, Validity, analyze, validity_of,
-};
+use glomers::harness::checkers::{Availability, CheckInput, NetStats, Validity, validity_of};
 use glomers::harness::history::{History, OpType, Process};
+use glomers::harness::registry::analyze;
 use simd_json::prelude::*;
 use simd_json::{OwnedValue, json};
 

@@ -1,8 +1,9 @@
 //! lin-kv (WGL over a cas-register per key): hand-built cases and a property test against a
 //! brute-force search over all linearizations.
 
-use glomers::harness::checkers::{Availability, CheckInput, NetStats, Validity, analyze};
+use glomers::harness::checkers::{Availability, CheckInput, NetStats, Validity};
 use glomers::harness::history::{History, OpType, Process};
+use glomers::harness::registry::analyze;
 use proptest::prelude::*;
 use simd_json::{OwnedValue, json};
 

@@ -4,12 +4,13 @@
 use std::path::PathBuf;
 
 use glomers::harness::checkers::value::clj_eq;
-use glomers::harness::checkers::{Availability, CheckInput, NetStats, analyze};
+use glomers::harness::checkers::{Availability, CheckInput, NetStats};
 use glomers::harness::edn::{
     parse, parse_all, parse_history, read_history_edn, read_results_edn, to_json,
 };
 use glomers::harness::edn_ops::op_from_form;
 use glomers::harness::history::History;
+use glomers::harness::registry::analyze;
 use glomers::harness::results::plot::write_plots;
 use glomers::harness::results::{console_summary, write_history, write_results};
 

@@ -4,8 +4,9 @@
 //! filter keeps frequencies below 1, so Maelstrom never flags it: MAELSTROM.md §3.3.)
 
 use glomers::harness::checkers::value::clj_eq;
-use glomers::harness::checkers::{Availability, CheckInput, NetStats, Validity, analyze};
+use glomers::harness::checkers::{Availability, CheckInput, NetStats, Validity};
 use glomers::harness::history::{History, OpType, Process};
+use glomers::harness::registry::analyze;
 use simd_json::{OwnedValue, json};
 
 fn check(workload: &str, h: &History) -> OwnedValue {

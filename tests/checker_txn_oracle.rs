@@ -33,8 +33,9 @@
 //!   found one gap outside that limitation, a txn reading the value it writes only later;
 //!   the checker now reports it as `future-read`, which Elle's rw-register misses.)
 
-use glomers::harness::checkers::{Availability, CheckInput, NetStats, Validity, analyze};
+use glomers::harness::checkers::{Availability, CheckInput, NetStats, Validity};
 use glomers::harness::history::{History, OpType, Process};
+use glomers::harness::registry::analyze;
 use proptest::prelude::*;
 use simd_json::{OwnedValue, json};
 

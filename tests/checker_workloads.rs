@@ -3,9 +3,10 @@
 use glomers::harness::checkers::counter::Acceptable;
 use glomers::harness::checkers::value::clj_eq;
 use glomers::harness::checkers::{
-    Availability, CheckInput, NetCounts, NetStats, Validity, analyze, validity_of,
+    Availability, CheckInput, NetCounts, NetStats, Validity, validity_of,
 };
 use glomers::harness::history::{History, OpType, Process};
+use glomers::harness::registry::analyze;
 use proptest::prelude::*;
 use simd_json::prelude::*;
 use simd_json::{OwnedValue, json};

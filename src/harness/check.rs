@@ -27,7 +27,7 @@ use simd_json::prelude::*;
 
 use crate::harness::checkers::extra::{self, ExtraInput};
 use crate::harness::checkers::{
-    Availability, CheckInput, NetCounts, NetStats, Validity, analyze, validity_of,
+    Availability, CheckInput, NetCounts, NetStats, Validity, analyze_with, validity_of,
 };
 use crate::harness::cli::{CheckArgs, parse_availability, split_models};
 use crate::harness::edn::{read_history_edn, read_results_edn};
@@ -214,7 +214,7 @@ fn analyze_within(
                 availability: checking.availability,
                 consistency_models: &checking.consistency_models,
             };
-            let _ = send.send(analyze(&input));
+            let _ = send.send(registry::analyze(&input));
         });
     }
     let started = Instant::now();
@@ -240,15 +240,15 @@ fn analyze_within(
         }
     };
     eprintln!("warning: {why}; the verdict is unknown");
-    // The cheap checkers on an empty workload name, then the workload's place filled in.
+    // The cheap checkers without the workload's, then the workload's place filled in.
     let input = CheckInput {
-        workload: "",
+        workload,
         history: &history,
         net: checking.net,
         availability: checking.availability,
         consistency_models: &checking.consistency_models,
     };
-    let mut results = analyze(&input);
+    let mut results = analyze_with(&input, None);
     if let OwnedValue::Object(map) = &mut results {
         let mut workload_result = simd_json::owned::Object::new();
         workload_result.insert("valid?".into(), Validity::Unknown.to_value());

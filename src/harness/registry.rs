@@ -283,3 +283,14 @@ pub fn challenge_by_id(id: &str) -> Option<(&'static WorkloadSpec, &'static Chal
         .flat_map(|w| w.challenges.iter().map(move |c| (w, c)))
         .find(|(_, c)| c.id == id)
 }
+
+/// The checker of a Maelstrom workload, if it is one.
+pub fn checker(workload: &str) -> Option<Box<dyn checkers::Checker>> {
+    find(workload).map(|spec| (spec.checker)())
+}
+
+/// Maelstrom's full results map for `input` with its workload's checker (see
+/// [`checkers::analyze_with`]).
+pub fn analyze(input: &checkers::CheckInput) -> simd_json::OwnedValue {
+    checkers::analyze_with(input, checker(input.workload).as_deref())
+}

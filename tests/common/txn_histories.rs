@@ -1,8 +1,9 @@
 //! Hand-built transaction histories and a verdict helper, shared by the txn-list-append
 //! and txn-rw-register checker tests (included with `#[path]`).
 
-pub use glomers::harness::checkers::{Availability, CheckInput, NetStats, Validity, analyze};
+pub use glomers::harness::checkers::{Availability, CheckInput, NetStats, Validity};
 pub use glomers::harness::history::{History, OpType, Process};
+pub use glomers::harness::registry::analyze;
 pub use simd_json::{OwnedValue, json};
 
 /// Txns in history order; `overlap` makes all of them concurrent (invoked before any

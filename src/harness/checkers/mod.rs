@@ -155,11 +155,6 @@ pub trait Checker {
     fn check(&self, input: &CheckInput) -> Result<OwnedValue, String>;
 }
 
-/// The checker for a Maelstrom workload name (from the registry), if there is one.
-pub fn workload_checker(workload: &str) -> Option<Box<dyn Checker>> {
-    crate::harness::registry::find(workload).map(|spec| (spec.checker)())
-}
-
 /// Runs one checker like Jepsen's `check-safe`: an error or a panic becomes
 /// `{valid? unknown, error "…"}` instead of aborting the analysis.
 fn check_safe(f: impl FnOnce() -> Result<OwnedValue, String>) -> OwnedValue {
@@ -182,9 +177,10 @@ fn check_safe(f: impl FnOnce() -> Result<OwnedValue, String>) -> OwnedValue {
 }
 
 /// The full results map, as Maelstrom composes it (MAELSTROM.md §7.2): perf, timeline,
-/// exceptions, stats, availability, net and workload, plus the merged top-level `valid?`.
-pub fn analyze(input: &CheckInput) -> OwnedValue {
-    let workload = check_safe(|| match workload_checker(input.workload) {
+/// exceptions, stats, availability, net and the workload checker's (`workload`, which the
+/// registry names: [`crate::harness::registry::analyze`]), plus the merged `valid?`.
+pub fn analyze_with(input: &CheckInput, workload: Option<&dyn Checker>) -> OwnedValue {
+    let workload = check_safe(|| match workload {
         Some(checker) => checker.check(input),
         None => Err(format!("no checker for workload {:?}", input.workload)),
     });

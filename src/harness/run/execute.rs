@@ -11,7 +11,7 @@ use simd_json::OwnedValue;
 
 use super::Runner;
 use crate::harness::checkers::extra::{self, ExtraInput};
-use crate::harness::checkers::{CheckInput, Validity, analyze, validity_of};
+use crate::harness::checkers::{CheckInput, Validity, validity_of};
 use crate::harness::cli::TestConfig;
 use crate::harness::conduct::Conduct;
 use crate::harness::history::History;
@@ -19,6 +19,7 @@ use crate::harness::hosts::process::{Launch, ProcessHost};
 use crate::harness::hosts::sim::SimHost;
 use crate::harness::net::faults::{FAULT_STREAM, INPUT_STREAM, SIM_STREAM};
 use crate::harness::net::network::{NetOptions, Network};
+use crate::harness::registry::analyze;
 use crate::harness::services::{SERVICE_NAMES, service};
 use crate::node::DynNode;
 use crate::node::rng::Rng;
