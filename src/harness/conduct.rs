@@ -108,48 +108,6 @@ impl Conduct {
         self.muted.iter().any(|m| m.node == node)
     }
 
-    /// One line per finding, for a sweep's failure line and the console.
-    pub fn summary_lines(&self) -> Vec<String> {
-        let mut lines: Vec<String> = self
-            .muted
-            .iter()
-            .map(|m| {
-                format!(
-                    "{} muted at {:.3} s: {} — {}",
-                    m.node,
-                    seconds(m.time_ns),
-                    m.why,
-                    m.message
-                )
-            })
-            .collect();
-        if self.after_timeout > 0 {
-            lines.push(format!(
-                "{} repl{} after the client's timeout (first: {})",
-                self.after_timeout,
-                if self.after_timeout == 1 { "y" } else { "ies" },
-                self.first(Lateness::AfterTimeout)
-            ));
-        }
-        if self.second_replies > 0 {
-            lines.push(format!(
-                "{} request{} answered twice (first: {})",
-                self.second_replies,
-                if self.second_replies == 1 { "" } else { "s" },
-                self.first(Lateness::Second)
-            ));
-        }
-        lines
-    }
-
-    fn first(&self, lateness: Lateness) -> String {
-        self.late
-            .iter()
-            .find(|l| l.lateness == lateness)
-            .map(describe_late)
-            .unwrap_or_default()
-    }
-
     /// The results entries: `muted-nodes` and `late-replies`, only when there is something
     /// to say (a clean run's results keep Maelstrom's shape).
     pub fn to_results(&self) -> Vec<(&'static str, OwnedValue)> {
@@ -197,26 +155,6 @@ impl Conduct {
         }
         entries
     }
-}
-
-/// "n0 → c2 echo_ok in reply to 3 at 12.004 s, 7.001 s after the timeout".
-pub fn describe_late(l: &LateReply) -> String {
-    let when = match l.lateness {
-        Lateness::AfterTimeout => format!("{:.3} s after the timeout", seconds(l.late_by_ns)),
-        Lateness::Second => "already answered".to_string(),
-    };
-    format!(
-        "{} → {} {} in reply to {} at {:.3} s, {when}",
-        l.node,
-        l.client,
-        l.reply_type,
-        l.in_reply_to,
-        seconds(l.time_ns)
-    )
-}
-
-fn seconds(ns: Time) -> f64 {
-    ns as f64 / 1e9
 }
 
 fn object(pairs: Vec<(&str, OwnedValue)>) -> OwnedValue {

@@ -14,6 +14,7 @@ use parking_lot::Mutex;
 
 use crate::harness::checkers::Validity;
 use crate::harness::checkers::extra;
+use crate::harness::results::headline::conduct_lines;
 use crate::harness::cli::{SweepArgs, TestConfig, resolve};
 use crate::harness::command_line::{command_line, replay_command};
 use crate::harness::results::verdict::EXIT_BAD_ARGS;
@@ -116,7 +117,7 @@ pub fn seed_result(outcome: Result<Outcome, String>) -> SeedResult {
     match outcome {
         Ok(outcome) => match outcome.validity {
             Validity::Valid if !outcome.conduct.is_clean() => {
-                SeedResult::Late(outcome.conduct.summary_lines().join("; "))
+                SeedResult::Late(conduct_lines(&outcome.results).join("; "))
             }
             Validity::Valid if !extra::summary_lines(&outcome.results).is_empty() => {
                 SeedResult::Extra(extra::summary_lines(&outcome.results).join("; "))
