@@ -20,6 +20,7 @@ use crate::harness::net::topology::TopologyKind;
 use crate::harness::registry::{self, WorkloadSpec};
 use crate::harness::results::lamport::DIAGRAM_MESSAGES_MAX;
 use crate::harness::results::lamport::{DIAGRAM_MESSAGES_DEFAULT, DiagramWindow};
+use crate::harness::schedule::{self, Replay, Schedule};
 use crate::harness::which;
 
 /// Maelstrom's `--consistency-models` default.
@@ -291,6 +292,11 @@ pub struct TestArgs {
     /// and results say so).
     #[arg(long, value_name = "N", default_value_t = DIAGRAM_MESSAGES_DEFAULT)]
     pub diagram_messages: usize,
+    /// Replay a `--sim` run's schedule (its run directory's schedule.jsonl, possibly
+    /// edited): the same ops on the same workers, the same partitions and message fates.
+    /// Give the flags and seed the run had (its replay command).
+    #[arg(long, value_name = "FILE")]
+    pub schedule: Option<PathBuf>,
     /// Faults beyond Maelstrom's.
     #[command(flatten)]
     pub faults: FaultArgs,
@@ -369,6 +375,11 @@ pub struct TestConfig {
     pub journal: bool,
     /// Which messages messages.svg draws.
     pub diagram: DiagramWindow,
+    /// The `glomers test` flags as given (for a `--sim` run's schedule header, which
+    /// `glomers shrink` rebuilds configurations from).
+    pub flags: Vec<String>,
+    /// A schedule to replay (`--schedule`, or `glomers shrink`'s candidates); `--sim` only.
+    pub replay: Option<Replay>,
 }
 
 impl TestConfig {
@@ -537,11 +548,65 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
             from_s: args.diagram_from,
             messages: args.diagram_messages,
         },
+        flags: Vec::new(),
+        replay: None,
+    };
+    let config = match &args.schedule {
+        Some(path) => with_schedule(config, path)?,
+        None => config,
     };
     if let Some(make_clients) = spec.clients {
         make_clients(&config.workload_options())?;
     }
     Ok(config)
+}
+
+/// `config` replaying the schedule in `path`, which must fit it: `--sim`, the same
+/// workload and nodes, no more worker threads than `--concurrency` gives.
+fn with_schedule(mut config: TestConfig, path: &std::path::Path) -> Result<TestConfig, String> {
+    if !config.sim {
+        return Err("--schedule needs --sim (a schedule replays simulated runs)".to_string());
+    }
+    let schedule = schedule::file::read_file(path)?;
+    check_schedule_fits(&config, &schedule)?;
+    config.replay = Some(Replay {
+        source: path.display().to_string(),
+        schedule: std::sync::Arc::new(schedule),
+    });
+    Ok(config)
+}
+
+/// Whether `schedule` can be replayed under `config`; the error says what differs.
+pub fn check_schedule_fits(config: &TestConfig, schedule: &Schedule) -> Result<(), String> {
+    if schedule.workload != config.workload {
+        return Err(format!(
+            "the schedule was recorded for -w {}, not -w {}",
+            schedule.workload, config.workload
+        ));
+    }
+    let nodes = schedule
+        .participants
+        .get(..schedule.node_count)
+        .unwrap_or_default();
+    if nodes != config.nodes.as_slice() {
+        return Err(format!(
+            "the schedule was recorded with nodes {}, not {} (replay it with its own flags: {})",
+            nodes.join(" "),
+            config.nodes.join(" "),
+            schedule.flags.join(" ")
+        ));
+    }
+    if let Some(op) = schedule
+        .ops
+        .iter()
+        .find(|op| op.thread >= config.concurrency)
+    {
+        return Err(format!(
+            "the schedule has an op on worker thread {} but --concurrency gives {} workers",
+            op.thread, config.concurrency
+        ));
+    }
+    Ok(())
 }
 
 fn resolve_nodes(args: &TestArgs) -> Result<Vec<String>, String> {

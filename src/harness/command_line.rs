@@ -58,6 +58,41 @@ pub fn command_line(argv: &[OsString], config: &TestConfig) -> String {
     with_strategy(config, &words)
 }
 
+/// `glomers test` flags that replay one run of `flags`: `--seed` pinned to `seed`, without
+/// `--test-count` and `--schedule` (a run's schedule header keeps these; `glomers shrink`
+/// edits them).
+pub fn pinned_flags(flags: &[String], seed: u64) -> Vec<String> {
+    let dropped = ["--seed", "--test-count", "--schedule"];
+    let mut words = Vec::with_capacity(flags.len() + 2);
+    let mut skip_value = false;
+    let mut literal = false;
+    for word in flags {
+        if skip_value {
+            skip_value = false;
+            continue;
+        }
+        if !literal && dropped.contains(&word.as_str()) {
+            skip_value = true;
+            continue;
+        }
+        if !literal && dropped.iter().any(|d| word.starts_with(&format!("{d}="))) {
+            continue;
+        }
+        literal |= word == "--";
+        words.push(word.clone());
+    }
+    let position = words.iter().position(|w| w == "--").unwrap_or(words.len());
+    words.insert(position, seed.to_string());
+    words.insert(position, "--seed".to_string());
+    words
+}
+
+/// A command line of `words`, shell-quoted, with the strategy variable in front when the
+/// config has one.
+pub fn quoted_command(config: &TestConfig, words: &[String]) -> String {
+    with_strategy(config, words)
+}
+
 /// `words`, shell-quoted, after `VAR=value` when the workload's strategy variable is set
 /// (it changes what the nodes do, so a replay needs it).
 fn with_strategy(config: &TestConfig, words: &[String]) -> String {

@@ -38,6 +38,7 @@ pub mod net;
 pub mod registry;
 pub mod results;
 pub mod run;
+pub mod schedule;
 pub mod serve;
 pub mod services;
 pub mod session;

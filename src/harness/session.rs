@@ -20,6 +20,7 @@ use crate::harness::checkers::validity_of;
 use crate::harness::cli::{Cli, Command, TestConfig, resolve};
 use crate::harness::results::store::RunDir;
 use crate::harness::results::{self, console, lamport, plot, verdict};
+use crate::harness::schedule;
 use crate::node::rng::Rng;
 
 pub use crate::harness::command_line::{command_line, replay_command};
@@ -44,7 +45,10 @@ where
     };
     match cli.command {
         Command::Test(args) => match resolve(args, clock_seed()) {
-            Ok(config) => test_rounds(&argv, &config),
+            Ok(mut config) => {
+                config.flags = test_flags(&argv);
+                test_rounds(&argv, &config)
+            }
             Err(message) => {
                 eprintln!("error: {message}");
                 EXIT_BAD_ARGS
@@ -57,6 +61,14 @@ where
         Command::Check(args) => crate::harness::check::main(&args),
         Command::Completions(args) => completions(args.shell),
     }
+}
+
+/// The words after `glomers test`, as given.
+fn test_flags(argv: &[OsString]) -> Vec<String> {
+    argv.iter()
+        .skip(2)
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect()
 }
 
 /// Parses argv: Maelstrom's flags, the registry's workload list and the exit statuses under
@@ -289,6 +301,12 @@ fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i3
     }
     results::write_history(&dir.path, &outcome.history)
         .map_err(|e| format!("cannot write the history: {e}"))?;
+    if let Some(schedule) = &outcome.schedule {
+        let path = dir.path.join(schedule::file::FILE_NAME);
+        if let Err(e) = schedule::file::write_file(schedule, &path) {
+            eprintln!("warning: cannot write {}: {e}", path.display());
+        }
+    }
     for op in &outcome.history.ops {
         log.push_str(&results::history_txt_line(op));
         log.push('\n');
@@ -317,5 +335,7 @@ pub fn test_config(flags: &[&str], default_seed: u64) -> Result<TestConfig, Stri
     let Command::Test(args) = cli.command else {
         return Err("not a test command".to_string());
     };
-    resolve(args, default_seed)
+    let mut config = resolve(args, default_seed)?;
+    config.flags = flags.iter().map(|f| f.to_string()).collect();
+    Ok(config)
 }

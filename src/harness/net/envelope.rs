@@ -7,7 +7,18 @@ use std::io::Write;
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
-use crate::harness::net::network::Packet;
+/// One message in flight.
+#[derive(Clone, Debug)]
+pub struct Packet {
+    /// Global id stamped by the network.
+    pub id: u64,
+    /// Sender id.
+    pub src: String,
+    /// Destination id.
+    pub dest: String,
+    /// The body (a JSON object).
+    pub body: OwnedValue,
+}
 
 pub(crate) fn describe(src: &str, dest: &str, body: &OwnedValue) -> String {
     format!(

@@ -3,6 +3,7 @@
 //! broadcast topologies ([`topology`]) and the node-facing envelope ([`envelope`]).
 
 pub mod envelope;
+pub mod fates;
 pub mod faults;
 pub mod nemesis;
 pub mod network;

@@ -23,8 +23,11 @@ use simd_json::prelude::*;
 
 use crate::harness::checkers::{NetCounts, NetStats};
 use crate::harness::hosts::{MS, Time};
+pub use crate::harness::net::envelope::Packet;
 use crate::harness::net::envelope::envelope;
+use crate::harness::net::fates::Fates;
 use crate::harness::net::faults::Faults;
+use crate::harness::schedule::{MessageFate, Schedule};
 use crate::node::rng::Rng;
 
 /// Bound on messages queued in the network at once; beyond it the run fails loudly.
@@ -50,19 +53,6 @@ pub enum ClientRole {
     Setup(usize),
     /// Worker thread t's current client.
     Worker(usize),
-}
-
-/// One message in flight.
-#[derive(Clone, Debug)]
-pub struct Packet {
-    /// Global id stamped by the network.
-    pub id: u64,
-    /// Sender id.
-    pub src: String,
-    /// Destination id.
-    pub dest: String,
-    /// The body (a JSON object).
-    pub body: OwnedValue,
 }
 
 /// Inter-node latency distribution (`--latency-dist`).
@@ -113,6 +103,8 @@ type Queue = BinaryHeap<Reverse<Queued>>;
 /// Participants, queues, grudges and counters.
 pub struct Network {
     names: AHashMap<String, Endpoint>,
+    /// Node ids, then service names (a schedule's participants).
+    participants: Vec<String>,
     node_count: usize,
     queues: Vec<Queue>,
     /// Per destination: the message its writer dequeued and holds until the deadline.
@@ -129,6 +121,8 @@ pub struct Network {
     rng: Rng,
     faults: Faults,
     fault_rng: Rng,
+    /// Per-link message numbers, recorded fates, and the schedule being replayed.
+    fates: Fates,
     next_id: u64,
     /// Number of the next client id to open.
     next_client: u64,
@@ -166,8 +160,15 @@ impl Network {
             names.insert(name.to_string(), Endpoint::Service(i));
         }
         let n = nodes.len();
+        let participants: Vec<String> = nodes
+            .iter()
+            .cloned()
+            .chain(services.iter().map(|s| s.to_string()))
+            .collect();
         Network {
             names,
+            fates: Fates::new(participants.len()),
+            participants,
             node_count: n,
             queues: (0..n + services.len()).map(|_| Queue::new()).collect(),
             writers: (0..n + services.len()).map(|_| None).collect(),
@@ -187,6 +188,26 @@ impl Network {
             log_send: options.log_send,
             log_recv: options.log_recv,
         }
+    }
+
+    /// Records the fate of every inter-server message (for the run's schedule).
+    pub fn record_fates(&mut self) {
+        self.fates.record();
+    }
+
+    /// Replays the message fates of `schedule` instead of drawing them.
+    pub fn replay_fates(&mut self, schedule: &Schedule) {
+        self.fates.replay(schedule, &self.participants);
+    }
+
+    /// The recorded fates, in send order.
+    pub fn take_fates(&mut self) -> Vec<MessageFate> {
+        self.fates.take()
+    }
+
+    /// Node ids, then service names.
+    pub fn participants(&self) -> &[String] {
+        &self.participants
     }
 
     /// Journals every send and receive as JSON lines into `sink`.
@@ -275,26 +296,64 @@ impl Network {
             self.enqueue(queue, now, message)?;
             return Ok(None);
         }
-        let deadline = now + self.delay();
-        if !self.faults.network() {
-            self.enqueue(queue, deadline, message)?;
+        let src = match self.names.get(&message.src) {
+            Some(Endpoint::Node(i)) => *i,
+            Some(Endpoint::Service(s)) => self.node_count + s,
+            // Only clients are neither; their traffic was handled above.
+            _ => {
+                self.enqueue(queue, now, message)?;
+                return Ok(None);
+            }
+        };
+        let fate = self.fate(src, queue);
+        if fate.lost {
             return Ok(None);
         }
-        // Fault draws, in a fixed order, all from the fault stream.
-        let lost = self.faults.loss > 0.0 && self.fault_rng.unit_f64() < self.faults.loss;
+        if let Some(copy_ms) = fate.copy_ms {
+            self.enqueue(queue, now + copy_ms * MS, message.clone())?;
+        }
+        let deadline = now + (fate.latency_ms + fate.extra_ms) * MS;
+        self.enqueue(queue, deadline, message)?;
+        Ok(None)
+    }
+
+    /// The fate of the next inter-server message from participant `src` to `dest`: the
+    /// schedule's when replaying one that lists it, else drawn (latency from the main
+    /// stream; faults, in a fixed order, from the fault stream; none for a message a
+    /// replayed schedule does not list).
+    fn fate(&mut self, src: usize, dest: usize) -> MessageFate {
+        let (nth, planned) = self.fates.next(src, dest);
+        let mut fate = match planned {
+            Some(fate) => fate,
+            None => self.draw_fate(),
+        };
+        fate.src = src as u16;
+        fate.dest = dest as u16;
+        fate.nth = nth;
+        self.fates.push(fate);
+        fate
+    }
+
+    fn draw_fate(&mut self) -> MessageFate {
+        let mut fate = MessageFate {
+            latency_ms: self.delay() / MS,
+            ..MessageFate::default()
+        };
+        if !self.faults.network() || self.fates.replaying() {
+            return fate;
+        }
+        fate.lost = self.faults.loss > 0.0 && self.fault_rng.unit_f64() < self.faults.loss;
         let duplicate =
             self.faults.duplicate > 0.0 && self.fault_rng.unit_f64() < self.faults.duplicate;
-        if lost {
-            return Ok(None);
+        if fate.lost {
+            return fate;
         }
         if duplicate {
             let copy_delay = draw_delay(self.dist, self.latency_ms, &mut self.fault_rng);
-            let copy_deadline = now + copy_delay + self.extra_delay();
-            self.enqueue(queue, copy_deadline, message.clone())?;
+            fate.copy_ms = Some((copy_delay + self.extra_delay()) / MS);
         }
-        let deadline = deadline + self.extra_delay();
-        self.enqueue(queue, deadline, message)?;
-        Ok(None)
+        fate.extra_ms = self.extra_delay() / MS;
+        fate
     }
 
     /// Queues a message for destination queue `queue`; past [`MAX_IN_FLIGHT`] the run

@@ -20,6 +20,7 @@ use crate::harness::hosts::sim::SimHost;
 use crate::harness::net::faults::{FAULT_STREAM, INPUT_STREAM, SIM_STREAM};
 use crate::harness::net::network::{NetOptions, Network};
 use crate::harness::registry::analyze;
+use crate::harness::schedule::Schedule;
 use crate::harness::services::{SERVICE_NAMES, service};
 use crate::node::DynNode;
 use crate::node::rng::Rng;
@@ -36,6 +37,8 @@ pub struct Outcome {
     pub main_start_ns: u64,
     /// Muted nodes, late and second replies (also in `results`).
     pub conduct: Conduct,
+    /// The run's schedule (`--sim` runs), to write as schedule.jsonl or to shrink.
+    pub schedule: Option<Schedule>,
 }
 
 /// Where a run's by-products go: the network journal and the node logs (process mode).
@@ -90,6 +93,12 @@ fn execute_inner(
     let mut net = Network::new(&config.nodes, &SERVICE_NAMES, options, rng.fork());
     if let Some(journal) = sinks.journal {
         net.set_journal(journal);
+    }
+    if config.sim {
+        net.record_fates();
+        if let Some(replay) = &config.replay {
+            net.replay_fates(&replay.schedule);
+        }
     }
     let clients = config
         .spec()
@@ -169,5 +178,6 @@ fn execute_inner(
         validity,
         main_start_ns: output.main_start,
         conduct: output.conduct,
+        schedule: output.schedule,
     })
 }

@@ -13,20 +13,24 @@
 
 pub mod execute;
 mod phases;
+mod replay;
 mod workers;
 
 use crate::harness::checkers::NetStats;
 use crate::harness::cli::TestConfig;
 use crate::harness::clients::ClientSide;
+use crate::harness::command_line::pinned_flags;
 use crate::harness::conduct::{Conduct, Muted};
 use crate::harness::history::History;
 use crate::harness::hosts::{HostEvent, MS, NodeHost, Time};
 use crate::harness::net::envelope::{describe, parse_envelope};
 use crate::harness::net::network::{ClientRole, Delivery, Endpoint, Network};
 use crate::harness::results::console::{Counts, Progress};
+use crate::harness::schedule::{Schedule, ScheduledOp};
 use crate::harness::services::SimulatedService;
 use crate::node::rng::Rng;
 use phases::{Phase, Phases};
+use replay::ReplayPlan;
 use simd_json::prelude::*;
 use workers::Workers;
 
@@ -62,6 +66,8 @@ pub struct RunOutput {
     pub main_start: Time,
     /// Muted nodes, late and second replies.
     pub conduct: Conduct,
+    /// What the run's choices were (`--sim` runs only), for replays and `glomers shrink`.
+    pub schedule: Option<Schedule>,
 }
 
 /// The services, by index into the network's service list, with their names.
@@ -79,11 +85,30 @@ pub(super) struct World<'r> {
     pub(super) history: &'r mut History,
     /// Late and second replies the workers saw.
     pub(super) conduct: &'r mut Conduct,
+    /// The schedule being recorded (`--sim` runs; otherwise left empty).
+    pub(super) schedule: &'r mut Schedule,
 }
 
 impl World<'_> {
     pub(super) fn node_name(&self, node: usize) -> &str {
         node_name(self.config, node)
+    }
+
+    /// Records a main-phase op in the schedule (`--sim` runs only).
+    pub(super) fn record_op(
+        &mut self,
+        thread: usize,
+        f: &'static str,
+        value: &simd_json::OwnedValue,
+    ) {
+        if self.config.sim {
+            self.schedule.ops.push(ScheduledOp {
+                at: self.relative,
+                thread,
+                f,
+                value: value.clone(),
+            });
+        }
     }
 }
 
@@ -99,11 +124,14 @@ pub struct Runner<'a, H: NodeHost> {
     services: Services,
     history: History,
     conduct: Conduct,
+    schedule: Schedule,
     phases: Phases,
     workers: Workers,
     /// The generator's and the op stagger's random stream.
     rng: Rng,
     progress: Progress,
+    /// Why the run cannot start (a schedule that does not fit the configuration).
+    setup_error: Option<String>,
 }
 
 impl<'a, H: NodeHost> Runner<'a, H> {
@@ -120,6 +148,7 @@ impl<'a, H: NodeHost> Runner<'a, H> {
         let nemesis_rng = rng.fork();
         let mut history = History::default();
         let mut conduct = Conduct::default();
+        let mut schedule = Schedule::default();
         let world = World {
             config,
             now: 0,
@@ -127,8 +156,16 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             net: &mut net,
             history: &mut history,
             conduct: &mut conduct,
+            schedule: &mut schedule,
         };
-        let phases = Phases::new(&world, nemesis_rng);
+        let (replay, setup_error) = match config.replay.as_ref() {
+            Some(r) => match ReplayPlan::new(&r.schedule, config.concurrency) {
+                Ok(plan) => (Some(plan), None),
+                Err(why) => (None, Some(why)),
+            },
+            None => (None, None),
+        };
+        let phases = Phases::new(&world, nemesis_rng, replay);
         Runner {
             config,
             host,
@@ -136,10 +173,12 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             services,
             history,
             conduct,
+            schedule,
             phases,
             workers: Workers::new(clients, config.concurrency, config.nodes.len()),
             rng,
             progress: Progress::new(config.time_limit_s, config.quiet),
+            setup_error,
         }
     }
 
@@ -155,11 +194,22 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             let name = node_name(self.config, report.node);
             return Err(RunError::Crash(format!("Node {name} {report}")));
         }
+        let schedule = self.config.sim.then(|| {
+            let mut schedule = self.schedule;
+            schedule.workload = self.config.workload.clone();
+            schedule.flags = pinned_flags(&self.config.flags, self.config.seed);
+            schedule.strategy = self.config.strategy.clone();
+            schedule.participants = self.net.participants().to_vec();
+            schedule.node_count = self.config.nodes.len();
+            schedule.messages = self.net.take_fates();
+            schedule
+        });
         Ok(RunOutput {
             history: self.history,
             net: self.net.stats(),
             main_start: self.phases.main_start(),
             conduct: self.conduct,
+            schedule,
         })
     }
 
@@ -172,11 +222,15 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             net: &mut self.net,
             history: &mut self.history,
             conduct: &mut self.conduct,
+            schedule: &mut self.schedule,
         };
         (world, &mut self.phases, &mut self.workers, &mut self.rng)
     }
 
     fn drive(&mut self) -> Result<(), RunError> {
+        if let Some(why) = self.setup_error.take() {
+            return Err(RunError::Fatal(why));
+        }
         let now = self.host.now();
         let (mut world, phases, _, _) = self.world(now);
         phases.start_init(&mut world)?;

@@ -6,6 +6,7 @@
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
+use super::replay::{NemesisEvent, ReplayPlan};
 use super::workers::Workers;
 use super::{RunError, World};
 use crate::harness::clients::object;
@@ -15,6 +16,7 @@ use crate::harness::hosts::{SECOND, Time};
 use crate::harness::net::nemesis::{Schedule, Shape, grudge, grudge_json};
 use crate::harness::net::network::ClientRole;
 use crate::harness::net::topology;
+use crate::harness::schedule::Partition;
 use crate::node::rng::Rng;
 
 /// Deadline for `init_ok`.
@@ -62,13 +64,17 @@ pub(super) struct Phases {
     next_op_at: Option<Time>,
     nemesis: Schedule,
     nemesis_rng: Rng,
+    /// The schedule being replayed (`--schedule`): it replaces the op stagger, the
+    /// generator's choices and the nemesis's draws in the main phase.
+    replay: Option<ReplayPlan>,
 }
 
 impl Phases {
     /// Before init, for `node_count` nodes; nemesis draws come from `nemesis_rng`.
-    pub(super) fn new(world: &World, nemesis_rng: Rng) -> Phases {
+    pub(super) fn new(world: &World, nemesis_rng: Rng, replay: Option<ReplayPlan>) -> Phases {
         let config = world.config;
         Phases {
+            replay,
             phase: Phase::Init,
             deadline: 0,
             waiting: vec![false; config.nodes.len()],
@@ -212,6 +218,10 @@ impl Phases {
     pub(super) fn due(&self, world: &World, workers: &Workers) -> Option<Time> {
         match self.phase {
             Phase::Init | Phase::Setup => Some(self.deadline),
+            Phase::Main if self.replay.is_some() => self
+                .replay
+                .as_ref()
+                .map(|plan| self.t0 + plan.due(|t| workers.is_free(t))),
             Phase::Main => {
                 let limit = self.t0 + world.config.time_limit_s * SECOND;
                 let mut due = limit;
@@ -246,6 +256,7 @@ impl Phases {
                 self.phase = Phase::Main;
                 self.next_op_at = (world.config.rate > 0.0).then_some(0);
             }
+            Phase::Main if self.replay.is_some() => self.advance_replay(world, workers, rng)?,
             Phase::Main => self.advance_main(world, workers, rng)?,
             Phase::Drain if workers.idle() => self.start_final_phase(world, workers),
             Phase::Recovery { until } if now >= until => {
@@ -293,9 +304,53 @@ impl Phases {
         let clients_done = self.next_op_at.is_none_or(|at| at >= limit) && world.config.rate > 0.0;
         let nemesis_done = self.nemesis.next_at.is_none_or(|at| at >= limit);
         if relative >= limit || (clients_done && nemesis_done) {
-            self.phase = Phase::Drain;
+            self.end_main(world);
         }
         Ok(())
+    }
+
+    /// The main phase of a replayed schedule: its nemesis events, then its ops, as they
+    /// come due (see [`ReplayPlan`]); the random stream still advances once per op, as the
+    /// stagger's draw does in the recorded run.
+    fn advance_replay(
+        &mut self,
+        world: &mut World,
+        workers: &mut Workers,
+        rng: &mut Rng,
+    ) -> Result<(), RunError> {
+        let relative = self.relative(world.now);
+        let Some(plan) = self.replay.as_mut() else {
+            return Ok(());
+        };
+        let main_end = plan.main_end;
+        let mut events = Vec::new();
+        while let Some(event) = plan.next_nemesis(relative.min(main_end)) {
+            events.push(event);
+        }
+        for event in events {
+            match event {
+                NemesisEvent::Start(partition) => self.start_partition(world, partition),
+                NemesisEvent::Stop => self.stop_partition(world, true),
+            }
+        }
+        while let Some(op) = self
+            .replay
+            .as_mut()
+            .and_then(|plan| plan.next_op(relative.min(main_end), |t| workers.is_free(t)))
+        {
+            workers.invoke_scheduled(world, rng, op.thread, op.f, op.value)?;
+            let _stagger = rng.unit_f64();
+        }
+        if relative >= main_end {
+            self.end_main(world);
+        }
+        Ok(())
+    }
+
+    /// Ends the main phase (recording when, for the schedule).
+    fn end_main(&mut self, world: &mut World) {
+        world.schedule.main_end = world.relative;
+        self.phase = Phase::Drain;
     }
 
     /// Heals (with a nemesis op when the nemesis is on), then sleeps before final ops.
@@ -305,7 +360,7 @@ impl Phases {
             return;
         }
         if world.config.nemesis {
-            self.stop_partition(world);
+            self.stop_partition(world, false);
         }
         if !world.config.quiet {
             eprintln!("Waiting for recovery...");
@@ -318,7 +373,7 @@ impl Phases {
 
     fn nemesis_op(&mut self, world: &mut World) {
         if !self.nemesis.next_is_start {
-            self.stop_partition(world);
+            self.stop_partition(world, true);
             return;
         }
         let config = world.config;
@@ -329,6 +384,20 @@ impl Phases {
         };
         let pick = self.nemesis_rng.below(shapes.len() as u64) as usize;
         let shape = shapes.get(pick).copied().unwrap_or(Shape::One);
+        let drops = grudge(shape, config.nodes.len(), &mut self.nemesis_rng);
+        self.start_partition(
+            world,
+            Partition {
+                start: world.relative,
+                end: None,
+                shape: shape.name().to_string(),
+                grudge: drops,
+            },
+        );
+    }
+
+    /// Starts a partition (drawn, or replayed from a schedule) and records it.
+    fn start_partition(&mut self, world: &mut World, partition: Partition) {
         let relative = world.relative;
         // Jepsen's nemesis ops are `:info` at invocation too (jepsen.nemesis.combined's
         // partition generator emits `{:type :info, :f :start-partition, …}`).
@@ -337,11 +406,10 @@ impl Phases {
             OpType::Info,
             Process::Nemesis,
             "start-partition",
-            shape.name().into(),
+            partition.shape.as_str().into(),
         );
-        let drops = grudge(shape, config.nodes.len(), &mut self.nemesis_rng);
-        world.net.set_grudge(&drops);
-        let value = grudge_json(&drops, &config.nodes);
+        world.net.set_grudge(&partition.grudge);
+        let value = grudge_json(&partition.grudge, &world.config.nodes);
         world.history.push(
             relative,
             OpType::Info,
@@ -349,9 +417,16 @@ impl Phases {
             "start-partition",
             value,
         );
+        if world.config.sim {
+            world.schedule.partitions.push(Partition {
+                start: relative,
+                ..partition
+            });
+        }
     }
 
-    fn stop_partition(&mut self, world: &mut World) {
+    /// Heals; `in_main` records the heal as the end of the current partition.
+    fn stop_partition(&mut self, world: &mut World, in_main: bool) {
         let relative = world.relative;
         world.history.push(
             relative,
@@ -368,5 +443,11 @@ impl Phases {
             "stop-partition",
             "network-healed".into(),
         );
+        if in_main
+            && let Some(last) = world.schedule.partitions.last_mut()
+            && last.end.is_none()
+        {
+            last.end = Some(relative);
+        }
     }
 }

@@ -211,8 +211,37 @@ impl Workers {
         };
         let slot = self.workers[thread].slot(world.relative);
         let op = self.generator.next_op(rng, slot);
+        world.record_op(thread, op.f, &op.value);
         self.invoke(world, thread, op)?;
         Ok(true)
+    }
+
+    /// Whether worker `thread` is free for a main-phase op.
+    pub(super) fn is_free(&self, thread: usize) -> bool {
+        self.free.contains(&thread)
+    }
+
+    /// Replays a scheduled main-phase op on its own worker `thread`, which must be free.
+    /// The generator is still asked for an op (and the answer dropped), so that its state
+    /// and the random stream advance as in the recorded run: an unedited schedule replays
+    /// byte for byte, and the final phase sees the generator it expects.
+    pub(super) fn invoke_scheduled(
+        &mut self,
+        world: &mut World,
+        rng: &mut Rng,
+        thread: usize,
+        f: &'static str,
+        value: OwnedValue,
+    ) -> Result<(), RunError> {
+        let Some(index) = self.free.iter().position(|&t| t == thread) else {
+            return Ok(());
+        };
+        let _ = self.generator.pick_worker(rng, self.free.make_contiguous());
+        self.free.remove(index);
+        let slot = self.workers[thread].slot(world.relative);
+        let _ = self.generator.next_op(rng, slot);
+        world.record_op(thread, f, &value);
+        self.invoke(world, thread, OpSpec::new(f, value))
     }
 
     /// Lets every free worker take its next final-phase step; `elapsed` counts from the
