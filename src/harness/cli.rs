@@ -51,8 +51,33 @@ pub enum Command {
     /// Re-check a finished run (ours, or the real Maelstrom's store/<workload>/<time>/) from
     /// its history.edn: print the results map and the verdict, exit 0/1/2 like `test`.
     Check(CheckArgs),
+    /// Shrink a failing `--sim` run to the smallest run found that fails the same way, and
+    /// write it as an ordinary run directory with the command that replays it.
+    Shrink(ShrinkArgs),
     /// Print shell completions for glomers (e.g. `glomers completions bash`).
     Completions(CompletionsArgs),
+}
+
+/// `glomers shrink [--max-seconds S] [--max-tries N] RUN`.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "RUN is a --sim run directory (with its schedule.jsonl), or the replay \
+command a failing run or sweep printed, pasted after the options, e.g.\n  glomers shrink \
+GLOMERS_TXN=eager glomers test -w txn-rw-register --sim --node-count 2 --seed 7\n\nExit \
+status: 0 a smaller failing run was found and written; 1 the run does not fail; 2 it fails \
+but nothing smaller was found within the budget; 254 bad arguments; 255 the run crashed \
+(shrink takes checker failures)."
+)]
+pub struct ShrinkArgs {
+    /// Stop searching after this many seconds (wall clock) and keep the smallest run so far.
+    #[arg(long, default_value_t = 120.0, value_name = "SECONDS")]
+    pub max_seconds: f64,
+    /// Stop after this many runs (a deterministic budget).
+    #[arg(long, value_name = "N")]
+    pub max_tries: Option<u64>,
+    /// The failing run: a run directory, or a replay command.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, num_args = 1..)]
+    pub run: Vec<String>,
 }
 
 /// `glomers check [-w WORKLOAD] [flags] DIR`.
@@ -559,6 +584,32 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
         make_clients(&config.workload_options())?;
     }
     Ok(config)
+}
+
+/// A resolved, supported configuration from `glomers test` flags (without the leading
+/// `glomers test`), for tests, benchmarks and tools that drive runs in-process
+/// (`glomers shrink`); `config.flags` keeps the flags.
+pub fn test_config(flags: &[&str], default_seed: u64) -> Result<TestConfig, String> {
+    use clap::{CommandFactory, FromArgMatches};
+    let argv = ["glomers", "test"].iter().chain(flags);
+    let matches = Cli::command()
+        .mut_subcommand("test", |test| test.mut_args(negative_values))
+        .try_get_matches_from(argv)
+        .map_err(|e| e.to_string())?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+    let Command::Test(args) = cli.command else {
+        return Err("not a test command".to_string());
+    };
+    let mut config = resolve(args, default_seed)?;
+    config.flags = flags.iter().map(|f| f.to_string()).collect();
+    Ok(config)
+}
+
+/// Lets a flag that takes a value take a negative number (so `--rate -5` gets a real
+/// error, not clap's tip to pass it after `--`).
+pub fn negative_values(arg: clap::Arg) -> clap::Arg {
+    let takes_values = arg.get_action().takes_values() && !arg.is_positional();
+    arg.allow_negative_numbers(takes_values)
 }
 
 /// `config` replaying the schedule in `path`, which must fit it: `--sim`, the same

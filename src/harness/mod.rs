@@ -42,5 +42,6 @@ pub mod schedule;
 pub mod serve;
 pub mod services;
 pub mod session;
+pub mod shrink;
 pub mod sweep;
 pub mod which;

@@ -9,24 +9,20 @@
 //! 254 bad arguments, 255 crash or internal error.
 
 use std::ffi::OsString;
-use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
-
-use simd_json::OwnedValue;
 
 use crate::harness::checkers::validity_of;
 use crate::harness::cli::{Cli, Command, TestConfig, resolve};
-use crate::harness::results::store::RunDir;
-use crate::harness::results::{self, console, lamport, plot, verdict};
-use crate::harness::schedule;
+use crate::harness::results::{self, verdict};
 use crate::node::rng::Rng;
 
+pub use crate::harness::cli::test_config;
 pub use crate::harness::command_line::{command_line, replay_command};
 pub use crate::harness::results::store::CRASH_FILE;
 pub use crate::harness::results::verdict::{EXIT_BAD_ARGS, EXIT_CRASH};
 pub use crate::harness::run::execute::{NodeFactory, Outcome, Sinks, execute, execute_with_nodes};
+pub use crate::harness::run::store_run::run_once;
 
 /// Runs the CLI; returns the process exit status.
 pub fn main<I, T>(argv: I) -> i32
@@ -59,6 +55,7 @@ where
         Command::Challenges => challenges(),
         Command::Serve(args) => crate::harness::serve::main(&args.store, args.port),
         Command::Check(args) => crate::harness::check::main(&args),
+        Command::Shrink(args) => crate::harness::shrink::main(&args),
         Command::Completions(args) => completions(args.shell),
     }
 }
@@ -82,11 +79,8 @@ pub fn parse(argv: &[OsString]) -> Result<Cli, clap::Error> {
 
 /// The `glomers` command as [`parse`] reads it (also what shell completions describe).
 pub fn command() -> clap::Command {
+    use crate::harness::cli::negative_values;
     use clap::CommandFactory;
-    let negative_values = |arg: clap::Arg| {
-        let takes_values = arg.get_action().takes_values() && !arg.is_positional();
-        arg.allow_negative_numbers(takes_values)
-    };
     Cli::command()
         .version(env!("CARGO_PKG_VERSION"))
         .mut_subcommand("test", |test| {
@@ -222,120 +216,4 @@ pub fn clock_seed() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     now.as_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32)
-}
-
-/// One test run; returns its exit status.
-pub fn run_once(config: &TestConfig) -> i32 {
-    eprintln!("Seed {} (replay: --seed {})", config.seed, config.seed);
-    let dir = match RunDir::create(&config.store, &config.workload) {
-        Ok(dir) => dir,
-        Err(e) => {
-            eprintln!("cannot create the store directory: {e}");
-            return EXIT_CRASH;
-        }
-    };
-    eprintln!("Results in {}", dir.path.display());
-    let mut log = String::new();
-    let _ = writeln!(log, "Test options: {config:?}");
-    let _ = writeln!(log, "Running test:\n{}", config.test_map_edn());
-    let code = match run_checked(config, &dir, &mut log) {
-        Ok(code) => code,
-        Err(message) => {
-            eprintln!("{message}");
-            eprintln!("Test crashed (seed {}).", config.seed);
-            if let Err(e) = std::fs::write(dir.path.join(CRASH_FILE), format!("{message}\n")) {
-                eprintln!("warning: cannot write {CRASH_FILE}: {e}");
-            }
-            let _ = writeln!(log, "{message}\nTest crashed (seed {}).", config.seed);
-            EXIT_CRASH
-        }
-    };
-    if let Err(e) = std::fs::write(dir.path.join("jepsen.log"), log) {
-        eprintln!("warning: cannot write jepsen.log: {e}");
-    }
-    if let Some(keep) = config.keep_runs {
-        match RunDir::prune(&config.store, &config.workload, keep) {
-            Ok(0) => {}
-            Ok(removed) => eprintln!("Removed {removed} older run(s) (--keep-runs {keep})"),
-            Err(e) => eprintln!("warning: cannot prune old runs: {e}"),
-        }
-    }
-    code
-}
-
-/// Runs, checks and writes results; `log` collects the jepsen.log text (options, one line
-/// per op as Maelstrom logs them, the results summary).
-fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i32, String> {
-    let journal: Option<Box<dyn Write + Send>> = if config.journal {
-        let file =
-            File::create(dir.journal()).map_err(|e| format!("cannot create the journal: {e}"))?;
-        Some(Box::new(BufWriter::with_capacity(1 << 20, file)))
-    } else {
-        None
-    };
-    let sinks = Sinks {
-        journal,
-        node_logs: &dir.node_logs(),
-    };
-    let mut outcome = execute(config, sinks)?;
-    let journal = config.journal.then(|| dir.journal());
-    match lamport::write_messages_svg(
-        &dir.path,
-        journal.as_deref(),
-        &outcome.history,
-        outcome.main_start_ns,
-        config.diagram,
-    ) {
-        Ok(summary) => {
-            if let Some(line) = summary.console_line() {
-                eprintln!("{line}");
-                let _ = writeln!(log, "{line}");
-            }
-            if let (Some(value), OwnedValue::Object(map)) =
-                (summary.results_value(), &mut outcome.results)
-            {
-                map.insert("messages-diagram".to_string(), value);
-            }
-        }
-        Err(e) => eprintln!("warning: cannot write messages.svg: {e}"),
-    }
-    results::write_history(&dir.path, &outcome.history)
-        .map_err(|e| format!("cannot write the history: {e}"))?;
-    if let Some(schedule) = &outcome.schedule {
-        let path = dir.path.join(schedule::file::FILE_NAME);
-        if let Err(e) = schedule::file::write_file(schedule, &path) {
-            eprintln!("warning: cannot write {}: {e}", path.display());
-        }
-    }
-    for op in &outcome.history.ops {
-        log.push_str(&results::history_txt_line(op));
-        log.push('\n');
-    }
-    results::write_results(&dir.path, &results::format::stamped(&outcome.results))
-        .map_err(|e| format!("cannot write results: {e}"))?;
-    if let Err(e) = plot::write_plots(&dir.path, &outcome.history) {
-        eprintln!("warning: cannot write plots: {e}");
-    }
-    if let Err(e) = results::timeline::write_timeline(&dir.path, &outcome.history) {
-        eprintln!("warning: cannot write timeline.html: {e}");
-    }
-    log.push_str(&results::console_summary(&outcome.results));
-    Ok(console::summarize(&outcome.results, outcome.validity))
-}
-
-/// A resolved, supported configuration from `glomers test` flags (without the leading
-/// `glomers test`), for tests, benchmarks and tools that drive runs in-process.
-pub fn test_config(flags: &[&str], default_seed: u64) -> Result<TestConfig, String> {
-    let argv: Vec<OsString> = ["glomers", "test"]
-        .iter()
-        .chain(flags)
-        .map(OsString::from)
-        .collect();
-    let cli = parse(&argv).map_err(|e| e.to_string())?;
-    let Command::Test(args) = cli.command else {
-        return Err("not a test command".to_string());
-    };
-    let mut config = resolve(args, default_seed)?;
-    config.flags = flags.iter().map(|f| f.to_string()).collect();
-    Ok(config)
 }

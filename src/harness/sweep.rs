@@ -217,5 +217,15 @@ pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
     if report.failures.len() > LISTED_MAX {
         println!("  … and {} more", report.failures.len() - LISTED_MAX);
     }
+    if let Some((seed, _)) = report
+        .failures
+        .iter()
+        .find(|(_, result)| matches!(result, SeedResult::Invalid))
+    {
+        println!(
+            "Shrink it to its essence: glomers shrink {}",
+            replay_command(argv, &config, *seed)
+        );
+    }
     i32::from(!report.failures.is_empty())
 }

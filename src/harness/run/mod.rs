@@ -14,6 +14,7 @@
 pub mod execute;
 mod phases;
 mod replay;
+pub mod store_run;
 mod workers;
 
 use crate::harness::checkers::NetStats;

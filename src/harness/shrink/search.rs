@@ -1,0 +1,621 @@
+//! The shrink search: from a failing `--sim` run to the smallest run found that fails the
+//! same way ([`class`](super::class)), re-running the simulator for every try.
+//!
+//! 1. **Coarse**, on the flags: a shorter `--time-limit`, fewer nodes, fewer workers, a
+//!    lower `--rate`, each fault knob off, then halved. Each is a fresh run (the current
+//!    seed, then the next one); a step is kept when the run fails the same way and is no
+//!    larger (ops + messages). Steps repeat until none helps or half the budget is spent.
+//! 2. **Fine**, on the schedule of the smallest run so far: delta debugging
+//!    ([`reduce`](super::reduce)) over its partitions, its message faults (lost,
+//!    duplicated, delayed) and its ops; then each partition shortened by halves, and the
+//!    main phase ended at the last op. Each try replays the edited schedule. Rounds repeat
+//!    while one removes something.
+//!
+//! The budget (`--max-seconds`, `--max-tries`) is checked before every try; the search
+//! returns the smallest failing run found so far when it is spent.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use simd_json::OwnedValue;
+use simd_json::prelude::*;
+
+use super::class::{self, Failure};
+use super::flags;
+use super::reduce::{Verdict, reduce};
+use crate::harness::checkers::Validity;
+use crate::harness::cli::TestConfig;
+use crate::harness::command_line::pinned_flags;
+use crate::harness::history::{OpType, Process};
+use crate::harness::run::execute::{Sinks, execute};
+use crate::harness::schedule::{Replay, Schedule};
+
+/// Fresh seeds a coarse step tries (the current one, then the next).
+const SEEDS_PER_STEP: u64 = 2;
+/// Most fine rounds (each one pass over partitions, message faults and ops).
+const FINE_ROUNDS: usize = 4;
+
+/// The budget of a search.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Wall-clock seconds.
+    pub max_seconds: f64,
+    /// Most runs (deterministic budgets for tests and reproducible shrinks).
+    pub max_tries: Option<u64>,
+}
+
+/// How big a run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    /// Client ops invoked (main and final phase).
+    pub ops: u64,
+    /// Messages sent (clients, nodes, services).
+    pub messages: u64,
+    /// Nodes.
+    pub nodes: usize,
+    /// Partitions plus message faults of its schedule.
+    pub faults: usize,
+}
+
+impl Size {
+    /// What the search minimizes.
+    pub fn weight(&self) -> u64 {
+        self.ops + self.messages
+    }
+}
+
+impl std::fmt::Display for Size {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        write!(
+            f,
+            "{}, {}, {}, {}",
+            plural(self.ops, "op"),
+            plural(self.messages, "message"),
+            plural(self.nodes as u64, "node"),
+            plural(self.faults as u64, "fault")
+        )
+    }
+}
+
+/// A run that fails the same way: its configuration (replaying `schedule` for fine steps),
+/// what it recorded, its size and results.
+#[derive(Clone)]
+pub struct Failing {
+    /// The configuration that made it.
+    pub config: TestConfig,
+    /// Its recorded schedule (replaying it makes the same run).
+    pub schedule: Schedule,
+    /// Its size.
+    pub size: Size,
+    /// Its results map.
+    pub results: OwnedValue,
+}
+
+/// Where a search is, for the progress bar.
+pub struct Status {
+    /// The stage (`coarse: time-limit`, `fine: ops`, …).
+    pub stage: String,
+    /// Runs so far.
+    pub tries: u64,
+    /// Seconds so far.
+    pub elapsed: f64,
+    /// The original run's size.
+    pub original: Size,
+    /// The smallest failing run's size so far.
+    pub current: Size,
+}
+
+/// What a finished search found.
+pub struct Report {
+    /// The original run's size.
+    pub original: Size,
+    /// The smallest failing run found.
+    pub smallest: Failing,
+    /// The failure every kept run showed.
+    pub primary: Failure,
+    /// Runs made.
+    pub tries: u64,
+    /// Seconds taken.
+    pub elapsed: f64,
+    /// The steps kept, in order (`time-limit 2`, `drop 4810 of 4830 ops`, …).
+    pub steps: Vec<String>,
+}
+
+/// Why there is nothing to shrink.
+#[derive(Debug)]
+pub enum Stop {
+    /// The run does not fail (valid, or `:unknown`): the verdict in words.
+    NotFailing(String),
+    /// The run crashed (no history to check): the crash.
+    Crashed(String),
+}
+
+/// Shrinks the failing run `start` makes (a `--sim` config, possibly replaying a
+/// schedule); `progress` sees every try.
+pub fn shrink(
+    start: &TestConfig,
+    budget: Budget,
+    progress: &mut dyn FnMut(&Status),
+) -> Result<Report, Stop> {
+    let started = Instant::now();
+    let mut config = start.clone();
+    config.quiet = true;
+    let first = run(&config).map_err(Stop::Crashed)?;
+    if first.validity != Validity::Invalid {
+        let word = match first.validity {
+            Validity::Valid => "valid",
+            _ => "unknown (the checkers could not decide)",
+        };
+        return Err(Stop::NotFailing(format!(
+            "the run does not fail: it is {word}; nothing to shrink"
+        )));
+    }
+    let primary = class::failures(&first.results)
+        .into_iter()
+        .next()
+        .ok_or_else(|| Stop::NotFailing("the run is invalid but no checker says why".into()))?;
+    let best = first
+        .into_failing(config)
+        .ok_or_else(|| Stop::Crashed("the run recorded no schedule (not --sim?)".into()))?;
+    let mut search = Search {
+        budget,
+        started,
+        tries: 1,
+        primary,
+        original: best.size,
+        best,
+        steps: Vec::new(),
+        stage: "start".to_string(),
+        progress,
+    };
+    search.coarse();
+    search.fine();
+    Ok(Report {
+        original: search.original,
+        primary: search.primary,
+        tries: search.tries,
+        elapsed: search.started.elapsed().as_secs_f64(),
+        steps: search.steps,
+        smallest: search.best,
+    })
+}
+
+/// One run's verdict, results and recorded schedule.
+struct Trial {
+    validity: Validity,
+    results: OwnedValue,
+    ops: u64,
+    schedule: Option<Schedule>,
+}
+
+impl Trial {
+    fn into_failing(self, config: TestConfig) -> Option<Failing> {
+        let schedule = self.schedule?;
+        let messages = self
+            .results
+            .get("net")
+            .and_then(|n| n.get("all"))
+            .and_then(|a| a.get("msg-count"))
+            .and_then(|m| m.as_u64())
+            .unwrap_or(0);
+        let size = Size {
+            ops: self.ops,
+            messages,
+            nodes: config.nodes.len(),
+            faults: schedule.fault_count(),
+        };
+        Some(Failing {
+            config,
+            schedule,
+            size,
+            results: self.results,
+        })
+    }
+}
+
+/// Runs `config` quietly, without a journal; a crash or a panic is an `Err`.
+fn run(config: &TestConfig) -> Result<Trial, String> {
+    let sinks = Sinks {
+        journal: None,
+        node_logs: Path::new("."),
+    };
+    let outcome = match catch_unwind(AssertUnwindSafe(|| execute(config, sinks))) {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(crash)) => return Err(crash),
+        Err(_) => return Err("the harness panicked".to_string()),
+    };
+    let ops = outcome
+        .history
+        .ops
+        .iter()
+        .filter(|op| op.op_type == OpType::Invoke && matches!(op.process, Process::Client(_)))
+        .count() as u64;
+    Ok(Trial {
+        validity: outcome.validity,
+        results: outcome.results,
+        ops,
+        schedule: outcome.schedule,
+    })
+}
+
+struct Search<'p> {
+    budget: Budget,
+    started: Instant,
+    tries: u64,
+    primary: Failure,
+    original: Size,
+    best: Failing,
+    steps: Vec<String>,
+    stage: String,
+    progress: &'p mut dyn FnMut(&Status),
+}
+
+/// A coarse step: what it changes, and the flags (without `--seed`) it runs with.
+struct Step {
+    label: String,
+    flags: Vec<String>,
+}
+
+impl Search<'_> {
+    fn elapsed(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    fn spent(&self, share: f64) -> bool {
+        self.elapsed() >= self.budget.max_seconds * share
+            || self.budget.max_tries.is_some_and(|max| self.tries >= max)
+    }
+
+    /// Runs `config`; `Some` when it fails the same way. `None` also when the budget is
+    /// spent (`self.spent(1.0)` tells which).
+    fn attempt(&mut self, config: &TestConfig) -> Option<Failing> {
+        if self.spent(1.0) {
+            return None;
+        }
+        self.tries += 1;
+        let found = run(config).ok().and_then(|trial| {
+            let same =
+                trial.validity == Validity::Invalid && class::shows(&trial.results, &self.primary);
+            if same {
+                trial.into_failing(config.clone())
+            } else {
+                None
+            }
+        });
+        self.report_progress();
+        found
+    }
+
+    fn report_progress(&mut self) {
+        let status = Status {
+            stage: self.stage.clone(),
+            tries: self.tries,
+            elapsed: self.elapsed(),
+            original: self.original,
+            current: self.best.size,
+        };
+        (self.progress)(&status);
+    }
+
+    fn accept(&mut self, failing: Failing, step: String) {
+        self.steps.push(step);
+        self.best = failing;
+        self.report_progress();
+    }
+
+    /// The coarse steps from the current best configuration, in the order tried.
+    fn coarse_steps(&self) -> Vec<Step> {
+        let config = &self.best.config;
+        let base = flags::without(&config.flags, "--seed", true);
+        let mut steps = Vec::new();
+        let mut push = |label: String, flags: Vec<String>| steps.push(Step { label, flags });
+        let t = config.time_limit_s;
+        for divisor in [8, 4, 2] {
+            let shorter = t / divisor;
+            if shorter >= 1 && shorter < t {
+                push(
+                    format!("--time-limit {shorter}"),
+                    flags::with(&base, "--time-limit", &shorter.to_string()),
+                );
+            }
+        }
+        for count in 1..config.nodes.len() {
+            push(
+                format!("--node-count {count}"),
+                flags::with_node_count(&base, count),
+            );
+        }
+        let mut workers: Vec<usize> = vec![1, 2, config.nodes.len()];
+        workers.dedup();
+        for count in workers.into_iter().filter(|&c| c < config.concurrency) {
+            push(
+                format!("--concurrency {count}"),
+                flags::with(&base, "--concurrency", &count.to_string()),
+            );
+        }
+        for divisor in [8.0, 4.0, 2.0] {
+            let lower = config.rate / divisor;
+            if lower >= 0.5 {
+                let value = format!("{lower}");
+                push(
+                    format!("--rate {value}"),
+                    flags::with(&base, "--rate", &value),
+                );
+            }
+        }
+        if config.nemesis {
+            let mut off = flags::without(&base, "--nemesis", true);
+            off = flags::without(&off, "--nemesis-interval", true);
+            off = flags::without(&off, "--asymmetric-partitions", false);
+            push("no --nemesis".to_string(), off);
+        }
+        let faults = config.faults;
+        if faults.asymmetric_partitions {
+            push(
+                "no --asymmetric-partitions".to_string(),
+                flags::without(&base, "--asymmetric-partitions", false),
+            );
+        }
+        let knobs: [(&str, f64); 4] = [
+            ("--loss", faults.loss),
+            ("--duplicate", faults.duplicate),
+            ("--reorder-ms", faults.reorder_ms as f64),
+            ("--clock-skew", faults.clock_skew),
+        ];
+        for (flag, value) in knobs {
+            if value > 0.0 {
+                push(format!("no {flag}"), flags::without(&base, flag, true));
+            }
+        }
+        for (flag, value) in knobs {
+            let half = if flag == "--reorder-ms" {
+                (value / 2.0).floor()
+            } else {
+                value / 2.0
+            };
+            if value > 0.0 && half >= 0.01 {
+                let text = format!("{half}");
+                push(format!("{flag} {text}"), flags::with(&base, flag, &text));
+            }
+        }
+        steps
+    }
+
+    fn coarse(&mut self) {
+        let mut index = 0;
+        let mut improved_this_round = false;
+        loop {
+            if self.spent(0.5) {
+                return;
+            }
+            let steps = self.coarse_steps();
+            let Some(step) = steps.get(index) else {
+                if !improved_this_round {
+                    return;
+                }
+                index = 0;
+                improved_this_round = false;
+                continue;
+            };
+            self.stage = format!("coarse: {}", step.label);
+            let (label, step_flags) = (step.label.clone(), step.flags.clone());
+            if self.try_step(&label, &step_flags) {
+                improved_this_round = true;
+            } else {
+                index += 1;
+            }
+        }
+    }
+
+    /// Runs a coarse step on up to [`SEEDS_PER_STEP`] seeds; keeps the first run that
+    /// fails the same way and is no larger.
+    fn try_step(&mut self, label: &str, step_flags: &[String]) -> bool {
+        let seed = self.best.config.seed;
+        for offset in 0..SEEDS_PER_STEP {
+            let seed = seed.wrapping_add(offset);
+            let words = pinned_flags(step_flags, seed);
+            let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+            let Ok(mut config) = crate::harness::cli::test_config(&refs, seed) else {
+                return false;
+            };
+            config.quiet = true;
+            config.store = self.best.config.store.clone();
+            match self.attempt(&config) {
+                Some(found) if found.size.weight() <= self.best.size.weight() => {
+                    let seed_note = if offset > 0 {
+                        format!(" (seed {seed})")
+                    } else {
+                        String::new()
+                    };
+                    self.accept(found, format!("{label}{seed_note}"));
+                    return true;
+                }
+                _ if self.spent(1.0) => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// The best configuration replaying `schedule`.
+    fn replaying(&self, schedule: Schedule) -> TestConfig {
+        let mut config = self.best.config.clone();
+        config.replay = Some(Replay {
+            source: "glomers shrink".to_string(),
+            schedule: Arc::new(schedule),
+        });
+        config
+    }
+
+    /// Delta debugging over some entries of the best schedule: `units` counts them,
+    /// `apply` makes the schedule that keeps only the listed ones. Keeps the last run that
+    /// failed. Returns whether anything was removed.
+    fn reduce_units(
+        &mut self,
+        what: &str,
+        units: usize,
+        apply: &dyn Fn(&Schedule, &[usize]) -> Schedule,
+    ) -> bool {
+        if units == 0 || self.spent(1.0) {
+            return false;
+        }
+        self.stage = format!("fine: {what}");
+        let base = self.best.schedule.clone();
+        let mut last: Option<Failing> = None;
+        let kept = reduce((0..units).collect(), |keep: &[usize]| {
+            if self.spent(1.0) {
+                return Verdict::OutOfBudget;
+            }
+            let config = self.replaying(apply(&base, keep));
+            match self.attempt(&config) {
+                Some(found) => {
+                    last = Some(found);
+                    Verdict::Fails
+                }
+                None if self.spent(1.0) => Verdict::OutOfBudget,
+                None => Verdict::Passes,
+            }
+        });
+        match last {
+            Some(found) if kept.len() < units => {
+                self.accept(
+                    found,
+                    format!("drop {} of {units} {what}", units - kept.len()),
+                );
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn fine(&mut self) {
+        for _ in 0..FINE_ROUNDS {
+            let mut changed = false;
+            let partitions = self.best.schedule.partitions.len();
+            changed |= self.reduce_units("partitions", partitions, &|s, keep| {
+                let mut s = s.clone();
+                s.partitions = keep.iter().map(|&i| s.partitions[i].clone()).collect();
+                s
+            });
+            let faults = message_faults(&self.best.schedule);
+            changed |= self.reduce_units("message faults", faults.len(), &|s, keep| {
+                without_faults(s, &faults, keep)
+            });
+            let ops = self.best.schedule.ops.len();
+            changed |= self.reduce_units("ops", ops, &|s, keep| {
+                let mut s = s.clone();
+                s.ops = keep.iter().map(|&i| s.ops[i].clone()).collect();
+                s
+            });
+            changed |= self.shorten_partitions();
+            changed |= self.end_main_early();
+            if !changed || self.spent(1.0) {
+                return;
+            }
+        }
+    }
+
+    /// Halves each partition while the run still fails.
+    fn shorten_partitions(&mut self) -> bool {
+        self.stage = "fine: shorter partitions".to_string();
+        let mut changed = false;
+        for i in 0..self.best.schedule.partitions.len() {
+            loop {
+                let schedule = &self.best.schedule;
+                let Some(p) = schedule.partitions.get(i) else {
+                    break;
+                };
+                let end = p.end.unwrap_or(schedule.main_end.max(p.start));
+                let length = end - p.start;
+                if length < crate::harness::hosts::MS {
+                    break;
+                }
+                let mut shorter = schedule.clone();
+                shorter.partitions[i].end = Some(p.start + length / 2);
+                let config = self.replaying(shorter);
+                match self.attempt(&config) {
+                    Some(found) => {
+                        let ms = length / 2 / crate::harness::hosts::MS;
+                        self.accept(found, format!("partition {i} shortened to {ms} ms"));
+                        changed = true;
+                    }
+                    None => break,
+                }
+            }
+        }
+        changed
+    }
+
+    /// Ends the main phase at the last op (no more time for nodes to chatter).
+    fn end_main_early(&mut self) -> bool {
+        let schedule = &self.best.schedule;
+        let last = schedule.ops.iter().map(|op| op.at).max().unwrap_or(0);
+        let last_partition = schedule
+            .partitions
+            .iter()
+            .map(|p| p.end.unwrap_or(p.start))
+            .max()
+            .unwrap_or(0);
+        let end = last.max(last_partition);
+        if end >= schedule.main_end {
+            return false;
+        }
+        self.stage = "fine: earlier end".to_string();
+        let mut earlier = schedule.clone();
+        earlier.main_end = end;
+        let config = self.replaying(earlier);
+        match self.attempt(&config) {
+            Some(found) => {
+                let ms = end / crate::harness::hosts::MS;
+                self.accept(found, format!("main phase ends at {ms} ms"));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A message fault: the message's index in the schedule and which fault.
+#[derive(Clone, Copy)]
+enum FaultKind {
+    Lost,
+    Copy,
+    Delay,
+}
+
+fn message_faults(schedule: &Schedule) -> Vec<(usize, FaultKind)> {
+    let mut out = Vec::new();
+    for (i, m) in schedule.messages.iter().enumerate() {
+        if m.lost {
+            out.push((i, FaultKind::Lost));
+        }
+        if m.copy_ms.is_some() {
+            out.push((i, FaultKind::Copy));
+        }
+        if m.extra_ms > 0 {
+            out.push((i, FaultKind::Delay));
+        }
+    }
+    out
+}
+
+/// `schedule` with only the listed message faults kept.
+fn without_faults(schedule: &Schedule, faults: &[(usize, FaultKind)], keep: &[usize]) -> Schedule {
+    let mut kept = vec![false; faults.len()];
+    keep.iter().for_each(|&i| kept[i] = true);
+    let mut out = schedule.clone();
+    for (&(message, kind), _) in faults.iter().zip(&kept).filter(|(_, k)| !**k) {
+        let Some(fate) = out.messages.get_mut(message) else {
+            continue;
+        };
+        match kind {
+            FaultKind::Lost => fate.lost = false,
+            FaultKind::Copy => fate.copy_ms = None,
+            FaultKind::Delay => fate.extra_ms = 0,
+        }
+    }
+    out
+}
