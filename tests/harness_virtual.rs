@@ -137,6 +137,8 @@ fn config(seed: u64) -> TestConfig {
         keep_runs: None,
         journal: true,
         diagram: Default::default(),
+        flags: Vec::new(),
+        replay: None,
     }
 }
 

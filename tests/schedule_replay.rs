@@ -58,7 +58,7 @@ const FAULTS: [&str; 13] = [
     "--asymmetric-partitions",
 ];
 
-fn flags<'a>(line: &'a str) -> Vec<&'a str> {
+fn flags(line: &str) -> Vec<&str> {
     line.split_whitespace().chain(FAULTS).collect()
 }
 
