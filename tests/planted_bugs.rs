@@ -49,21 +49,33 @@ const CASES: &[Case] = &[
         value: "planted-ack-all",
         flags: "-w broadcast --node-count 5 --time-limit 10 --rate 10 --nemesis partition --loss 0.1",
         seed: 1,
-        expect: |w| w.get("lost-count").and_then(|l| l.as_u64()).is_some_and(|lost| lost > 0),
+        expect: |w| {
+            w.get("lost-count")
+                .and_then(|l| l.as_u64())
+                .is_some_and(|lost| lost > 0)
+        },
         class: "lost-count > 0",
     },
     Case {
         value: "planted-overwrite",
         flags: "-w g-counter --node-count 5 --rate 100 --time-limit 10 --nemesis partition --reorder-ms 100",
         seed: 4,
-        expect: |w| w.get("errors").and_then(|e| e.as_array()).is_some_and(|e| !e.is_empty()),
+        expect: |w| {
+            w.get("errors")
+                .and_then(|e| e.as_array())
+                .is_some_and(|e| !e.is_empty())
+        },
         class: "a final read outside :acceptable (:errors)",
     },
     Case {
         value: "planted-local-read",
         flags: "-w lin-kv --node-count 3 --concurrency 4n --time-limit 10 --rate 100 --nemesis partition --nemesis-interval 4",
         seed: 1,
-        expect: |w| w.get("failures").and_then(|f| f.as_array()).is_some_and(|f| !f.is_empty()),
+        expect: |w| {
+            w.get("failures")
+                .and_then(|f| f.as_array())
+                .is_some_and(|f| !f.is_empty())
+        },
         class: "a key not linearizable (:failures)",
     },
     Case {
@@ -133,7 +145,10 @@ fn test_and_sweep_help_list_every_planted_bug() {
         let help = String::from_utf8_lossy(&out.stdout);
         for bug in PLANTED {
             let selector = format!("{}={}", bug.variable, bug.value);
-            assert!(help.contains(&selector), "{command} --help lacks {selector}");
+            assert!(
+                help.contains(&selector),
+                "{command} --help lacks {selector}"
+            );
         }
     }
 }
