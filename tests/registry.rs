@@ -183,6 +183,24 @@ fn test_help_lists_the_workloads_and_exit_statuses() {
     assert!(help.contains("254 bad arguments") && help.contains("255 crash"));
 }
 
+/// The planted bugs (docs/planted-bugs.md) exist only in a `planted-bugs` build: a default
+/// build neither lists nor accepts them.
+#[cfg(not(feature = "planted-bugs"))]
+#[test]
+fn a_default_build_lists_no_planted_bug() {
+    for command in ["test", "sweep"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_glomers"))
+            .args([command, "--help"])
+            .output()
+            .expect("glomers --help");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{command} --help");
+        assert!(!help.contains("planted"), "{command} --help:\n{help}");
+    }
+    use glomers::workloads::broadcast::Strategy;
+    assert!(Strategy::parse("planted-ack-all").is_err());
+}
+
 #[test]
 fn challenges_are_found_by_id() {
     let (spec, challenge) = registry::challenge_by_id("3d").expect("3d");

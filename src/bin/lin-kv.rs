@@ -2,5 +2,5 @@
 //! linearizable key-value store (see `glomers::workloads::lin_kv`).
 
 fn main() {
-    glomers::runtime::main("lin-kv", glomers::workloads::LinKv::default());
+    glomers::runtime::main("lin-kv", glomers::workloads::LinKv::from_env());
 }

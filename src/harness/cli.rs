@@ -487,8 +487,8 @@ fn check_supported(spec: &WorkloadSpec, sim: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// The text under `glomers test --help`: the workloads (what each supports) and the exit
-/// statuses.
+/// The text under `glomers test --help`: the workloads (what each supports), the planted
+/// bugs in a `planted-bugs` build, and the exit statuses.
 pub fn test_after_help() -> String {
     let mut text = String::from("Workloads (-w):\n");
     for spec in registry::WORKLOADS {
@@ -498,6 +498,13 @@ pub fn test_after_help() -> String {
             (false, _) => "not yet supported",
         };
         text.push_str(&format!("  {:<16} {support}\n", spec.name));
+    }
+    #[cfg(feature = "planted-bugs")]
+    {
+        text.push_str(
+            "\nPlanted bugs (feature planted-bugs; broken on purpose, to test the harness):\n",
+        );
+        text.push_str(&crate::workloads::planted::help_lines());
     }
     text.push_str(
         "\nExit status: 0 valid, 1 invalid, 2 validity unknown, 254 bad arguments, \

@@ -151,8 +151,13 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
     },
     WorkloadSpec {
         name: "lin-kv",
-        strategy_env: None,
-        node: Some(|seed| Box::new(NodeCore::new(LinKv::default(), seed))),
+        // Only the planted bug (docs/planted-bugs.md) makes lin-kv a strategy.
+        strategy_env: if cfg!(feature = "planted-bugs") {
+            Some("GLOMERS_LIN_KV")
+        } else {
+            None
+        },
+        node: Some(|seed| Box::new(NodeCore::new(LinKv::from_env(), seed))),
         clients: Some(clients::lin_kv),
         checker: || Box::new(checkers::lin_kv::LinKv),
         sends_topology: false,

@@ -93,7 +93,7 @@ pub fn command() -> clap::Command {
                 .mut_arg("bin", |arg| arg.hide(true))
                 .mut_arg("sim", |arg| arg.hide(true))
                 .mut_arg("args", |arg| arg.hide(true))
-                .after_help(crate::harness::sweep::AFTER_HELP)
+                .after_help(crate::harness::sweep::after_help())
         })
 }
 

@@ -29,6 +29,19 @@ timeout, or twice, or was muted for writing to a closed client (the real Maelstr
 reading it).\n\nExit status: 0 every seed valid, 1 some seed invalid, unknown, crashed or \
 late, 254 bad arguments.";
 
+/// The text under `glomers sweep --help`: [`AFTER_HELP`], and the planted bugs in a
+/// `planted-bugs` build (a sweep is what finds them).
+pub fn after_help() -> String {
+    #[allow(unused_mut)]
+    let mut text = AFTER_HELP.to_string();
+    #[cfg(feature = "planted-bugs")]
+    {
+        text.push_str("\n\nPlanted bugs (feature planted-bugs; broken on purpose):\n");
+        text.push_str(&crate::workloads::planted::help_lines());
+    }
+    text
+}
+
 /// Most seeds one sweep may run.
 pub const SEEDS_MAX: u64 = 10_000_000;
 /// Most threads one sweep may use.

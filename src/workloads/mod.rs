@@ -9,6 +9,8 @@ pub mod kafka;
 pub mod lin_kv;
 pub mod list_append;
 pub mod peer_sync;
+#[cfg(feature = "planted-bugs")]
+pub mod planted;
 pub mod pn_counter;
 pub mod spec;
 pub mod timely;

@@ -31,6 +31,10 @@ pub struct PnCounter {
     vector: Vec<u64>,
     /// A received vector, parsed (reused).
     scratch: Vec<u64>,
+    /// Planted bug `planted-overwrite` (docs/planted-bugs.md): merge by overwriting the
+    /// other nodes' slots instead of taking the max.
+    #[cfg(feature = "planted-bugs")]
+    overwrite: bool,
 }
 
 impl PnCounter {
@@ -50,6 +54,17 @@ impl PnCounter {
             ids: Vec::new(),
             vector: Vec::new(),
             scratch: Vec::new(),
+            #[cfg(feature = "planted-bugs")]
+            overwrite: false,
+        }
+    }
+
+    /// The planted bug `planted-overwrite`: this node merges by overwriting.
+    #[cfg(feature = "planted-bugs")]
+    pub fn planted_overwrite(self) -> Self {
+        PnCounter {
+            overwrite: true,
+            ..self
         }
     }
 
@@ -98,12 +113,28 @@ impl PnCounter {
             && body
                 .get("n")
                 .is_none_or(|n_json| read_slots(Some(n_json), n));
+        #[cfg(feature = "planted-bugs")]
+        if ok && self.overwrite {
+            self.overwrite_merge();
+            return ok;
+        }
         if ok {
             for (mine, theirs) in self.vector.iter_mut().zip(&self.scratch) {
                 *mine = (*mine).max(*theirs);
             }
         }
         ok
+    }
+
+    /// The planted bug's merge: "the latest message has the latest counts", wrong under
+    /// reordering, and whenever a third node relays an older vector. Our own slots stay.
+    #[cfg(feature = "planted-bugs")]
+    fn overwrite_merge(&mut self) {
+        for (slot, (mine, theirs)) in self.vector.iter_mut().zip(&self.scratch).enumerate() {
+            if slot % self.nodes != self.me {
+                *mine = *theirs;
+            }
+        }
     }
 
     fn write_vector(&self, body: &mut ObjectWriter<'_>) {

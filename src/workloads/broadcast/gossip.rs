@@ -230,6 +230,13 @@ impl Link {
         (checkpoint > 0 && sent_seq == checkpoint).then_some(end)
     }
 
+    /// The seq of the latest message with values sent (0: none), for the planted bug
+    /// `planted-ack-all` (docs/planted-bugs.md).
+    #[cfg(feature = "planted-bugs")]
+    pub fn latest_seq(&self) -> u64 {
+        self.next_seq - 1
+    }
+
     /// The peer received our message `seq` and everything before it; `log_len` is the
     /// value log's length (a resync that reached it is over).
     pub fn on_ack(&mut self, seq: u64, log_len: usize) {

@@ -187,6 +187,13 @@ impl Broadcast {
         let name = self.names.get(from).map(String::as_str).unwrap_or("");
         let log = self.values.log();
         if let Some(link) = self.links.open(from) {
+            // Planted bug: an ack for any message "covers" the latest one sent.
+            #[cfg(feature = "planted-bugs")]
+            let ack = match ack {
+                0 => 0,
+                _ if self.strategy.planted_ack_all => link.latest_seq(),
+                _ => ack,
+            };
             link.on_ack(ack, log.len());
             link.on_received(seq, ctx.now());
             // Hearing from a peer whose values are overdue means the link just healed:

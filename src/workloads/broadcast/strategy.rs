@@ -112,6 +112,10 @@ pub struct Strategy {
     pub batch: usize,
     /// Most values queued for one peer before its link switches to a resync from the log.
     pub queue_max: usize,
+    /// Planted bug `planted-ack-all` (docs/planted-bugs.md): any ack is taken as
+    /// acknowledging everything sent, so the values of a lost message are never resent.
+    #[cfg(feature = "planted-bugs")]
+    pub planted_ack_all: bool,
 }
 
 impl Default for Strategy {
@@ -127,6 +131,8 @@ impl Default for Strategy {
             resend_ms: 1000,
             batch: 4096,
             queue_max: 1 << 18,
+            #[cfg(feature = "planted-bugs")]
+            planted_ack_all: false,
         }
     }
 }
@@ -173,6 +179,11 @@ impl Strategy {
             "tree" => at_once(Peers::Tree { fanout: 4 }),
             "star" => at_once(Peers::Star { hub: None }),
             "total" => at_once(Peers::Total),
+            #[cfg(feature = "planted-bugs")]
+            "planted-ack-all" => Strategy {
+                planted_ack_all: true,
+                ..Strategy::default()
+            },
             other => return Err(format!("unknown strategy {other:?}")),
         })
     }

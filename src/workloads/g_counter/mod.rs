@@ -34,6 +34,10 @@ pub enum GCounterStrategy {
     SeqKvFresh(SeqKvConfig),
     /// Per-node counts gossiped between nodes, merged by max.
     Crdt(SyncConfig),
+    /// Planted bug `planted-overwrite` (docs/planted-bugs.md): [`GCounterStrategy::Crdt`]
+    /// merging by overwriting instead of max.
+    #[cfg(feature = "planted-bugs")]
+    PlantedOverwrite(SyncConfig),
 }
 
 impl GCounterStrategy {
@@ -50,6 +54,8 @@ impl GCounterStrategy {
             None | Some("") | Some("seq-kv") => GCounterStrategy::SeqKv(PerNodeConfig::default()),
             Some("seq-kv-fresh") => GCounterStrategy::SeqKvFresh(SeqKvConfig::default()),
             Some("crdt") => GCounterStrategy::Crdt(SyncConfig::default()),
+            #[cfg(feature = "planted-bugs")]
+            Some("planted-overwrite") => GCounterStrategy::PlantedOverwrite(SyncConfig::default()),
             Some(other) => {
                 eprintln!(
                     "g-counter: unknown {STRATEGY_ENV}={other:?} (expected seq-kv, seq-kv-fresh or crdt); using seq-kv"
@@ -83,6 +89,10 @@ impl GCounter {
             GCounterStrategy::SeqKv(config) => GCounter::SeqKv(PerNodeCounter::new(config)),
             GCounterStrategy::SeqKvFresh(config) => GCounter::SeqKvFresh(SeqKvCounter::new(config)),
             GCounterStrategy::Crdt(config) => GCounter::Crdt(PnCounter::grow_only(config)),
+            #[cfg(feature = "planted-bugs")]
+            GCounterStrategy::PlantedOverwrite(config) => {
+                GCounter::Crdt(PnCounter::grow_only(config).planted_overwrite())
+            }
         }
     }
 }

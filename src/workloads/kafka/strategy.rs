@@ -64,6 +64,10 @@ pub struct OwnerConfig {
     pub queue: usize,
     /// Most messages per key in one `poll_ok`.
     pub poll_max: usize,
+    /// Planted bug `planted-takeover` (docs/planted-bugs.md): sends for a suspected owner's
+    /// keys are appended here, at offsets the owner also allocates.
+    #[cfg(feature = "planted-bugs")]
+    pub planted_takeover: bool,
 }
 
 impl Default for OwnerConfig {
@@ -79,6 +83,8 @@ impl Default for OwnerConfig {
             batch: 1024,
             queue: 1 << 20,
             poll_max: 1024,
+            #[cfg(feature = "planted-bugs")]
+            planted_takeover: false,
         }
     }
 }
@@ -135,6 +141,11 @@ impl Strategy {
         let mut strategy = match base {
             "" | "default" | "owner" => Strategy::Owner(OwnerConfig::default()),
             "lin-kv" => Strategy::LinKv(LinKvConfig::default()),
+            #[cfg(feature = "planted-bugs")]
+            "planted-takeover" => Strategy::Owner(OwnerConfig {
+                planted_takeover: true,
+                ..OwnerConfig::default()
+            }),
             other => return Err(format!("unknown strategy {other:?}")),
         };
         for (key, value) in options {

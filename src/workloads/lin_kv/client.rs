@@ -54,6 +54,18 @@ impl LinKv {
             };
         };
         let forwarded = msg.body.get("forwarded").and_then(|f| f.as_bool()) == Some(true);
+        // Planted bug: "a read changes nothing, so any replica may answer it". A follower
+        // (or a deposed leader) lags the commit index, so the read may be stale.
+        #[cfg(feature = "planted-bugs")]
+        if let Request::Read(key) = request
+            && self.config.planted_local_read
+        {
+            match self.store.read(key) {
+                Some(value) => drop(to.reply(ctx, "read_ok").i64("value", value)),
+                None => to.error(ctx, ErrorCode::KeyDoesNotExist, "no such key"),
+            }
+            return Ok(());
+        }
         let mut entered_at = self.me;
         if forwarded {
             let peer = self.peer(msg)?;

@@ -122,6 +122,10 @@ pub struct Config {
     /// term), to prove the safety assertions catch a broken Raft.
     #[doc(hidden)]
     pub broken_double_vote: bool,
+    /// Planted bug `planted-local-read` (docs/planted-bugs.md): every node answers a
+    /// client's read at once from its own state machine, without read-index.
+    #[cfg(feature = "planted-bugs")]
+    pub planted_local_read: bool,
 }
 
 impl Default for Config {
@@ -142,6 +146,8 @@ impl Default for Config {
             placement_min_requests: 20,
             placement_ratio: 2,
             broken_double_vote: false,
+            #[cfg(feature = "planted-bugs")]
+            planted_local_read: false,
         }
     }
 }
@@ -283,7 +289,42 @@ impl Default for LinKv {
     }
 }
 
+/// The strategy variable of a `planted-bugs` build (lin-kv has no strategies otherwise).
+#[cfg(feature = "planted-bugs")]
+pub const STRATEGY_ENV: &str = "GLOMERS_LIN_KV";
+
+/// `GLOMERS_LIN_KV`: empty or `default`, or the planted bug `planted-local-read`
+/// (docs/planted-bugs.md).
+#[cfg(feature = "planted-bugs")]
+fn planted_config(text: &str) -> Result<Config, String> {
+    match text.trim() {
+        "" | "default" => Ok(Config::default()),
+        "planted-local-read" => Ok(Config {
+            planted_local_read: true,
+            ..Config::default()
+        }),
+        other => Err(format!("unknown strategy {other:?}")),
+    }
+}
+
 impl LinKv {
+    /// The node the `lin-kv` binary and `--sim` run: the default config, or in a
+    /// `planted-bugs` build the one `GLOMERS_LIN_KV` names.
+    pub fn from_env() -> Self {
+        #[cfg(feature = "planted-bugs")]
+        {
+            LinKv::new(crate::workloads::spec::from_env(
+                "lin-kv",
+                STRATEGY_ENV,
+                planted_config,
+            ))
+        }
+        #[cfg(not(feature = "planted-bugs"))]
+        {
+            LinKv::default()
+        }
+    }
+
     /// A node with `config`.
     pub fn new(config: Config) -> Self {
         LinKv {

@@ -198,6 +198,7 @@ impl TxnRwRegister {
         }
         let version = writes.then(|| self.store.next_version(self.me as u32));
         self.written_keys.clear();
+        self.final_writes.clear();
         let mut reply = ctx.reply(msg, "txn_ok");
         let mut done = reply.array("txn");
         for op in ops.items().filter_map(micro_op) {
@@ -213,6 +214,13 @@ impl TxnRwRegister {
                 (MicroOp::Write(key, value), Some(version)) => {
                     self.store.write_local(key, value, version);
                     self.written_keys.push(key);
+                    // Planted bug: every write is logged, in op order. A replica installs
+                    // only a version newer than the register's, so of two writes of one
+                    // key (same version) it keeps the first: an intermediate value.
+                    #[cfg(feature = "planted-bugs")]
+                    if self.strategy.planted_every_write {
+                        self.final_writes.push((key, value));
+                    }
                     item.str("w").i64(key).i64(value);
                 }
                 (MicroOp::Write(..), None) => unreachable!("a writing txn has a version"),
@@ -230,7 +238,10 @@ impl TxnRwRegister {
     fn commit(&mut self, ctx: &mut SyncCtx<'_>, version: Version) {
         self.written_keys.sort_unstable();
         self.written_keys.dedup();
-        self.final_writes.clear();
+        #[cfg(feature = "planted-bugs")]
+        if self.strategy.planted_every_write {
+            self.written_keys.clear(); // final_writes already holds every write
+        }
         for &key in &self.written_keys {
             let register = self.store.get(key);
             assert!(

@@ -40,6 +40,10 @@ pub struct TxnStrategy {
     pub retry_max_ms: u64,
     /// Most transactions per message.
     pub batch: usize,
+    /// Planted bug `planted-every-write` (docs/planted-bugs.md): a commit replicates
+    /// every write in op order instead of each key's final one.
+    #[cfg(feature = "planted-bugs")]
+    pub planted_every_write: bool,
 }
 
 impl Default for TxnStrategy {
@@ -49,6 +53,8 @@ impl Default for TxnStrategy {
             timeout_ms: 500,
             retry_max_ms: 2000,
             batch: 1024,
+            #[cfg(feature = "planted-bugs")]
+            planted_every_write: false,
         }
     }
 }
@@ -85,6 +91,13 @@ impl TxnStrategy {
             "" | "default" => return Ok(TxnStrategy::default()),
             "eager" => 0,
             "lazy" => 250,
+            #[cfg(feature = "planted-bugs")]
+            "planted-every-write" => {
+                return Ok(TxnStrategy {
+                    planted_every_write: true,
+                    ..TxnStrategy::default()
+                });
+            }
             other => return Err(format!("unknown preset {other:?}")),
         };
         Ok(TxnStrategy {

@@ -172,6 +172,10 @@ impl Owner {
             .links
             .get(owner)
             .ok_or_else(|| unavailable("no such owner"))?;
+        #[cfg(feature = "planted-bugs")]
+        if suspected && self.config.planted_takeover {
+            return self.planted_take_over(ctx, msg, name);
+        }
         if suspected {
             return Err(unavailable("the key's owner is unreachable"));
         }
@@ -197,6 +201,31 @@ impl Owner {
         link.due_by(now + self.config.forward_ms);
         self.arm_flush(ctx);
         self.arm_maintenance(ctx);
+        Ok(())
+    }
+
+    /// The planted bug `planted-takeover` (docs/planted-bugs.md): "the owner is down, so
+    /// this node stores the send itself" at its replica's next offset, which the owner
+    /// allocates too. Neither journaled nor forwarded: the owner never learns of it.
+    #[cfg(feature = "planted-bugs")]
+    fn planted_take_over(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        msg: &Message<'_>,
+        name: &str,
+    ) -> Result<(), RequestError> {
+        let key = self
+            .store
+            .intern(name)
+            .map_err(|_| unavailable("too many keys"))?;
+        let log = self
+            .store
+            .log_mut(key)
+            .ok_or_else(|| unavailable("no such key"))?;
+        let offset = log
+            .append(&self.scratch)
+            .map_err(|_| unavailable("the key's log is full"))?;
+        ctx.reply(msg, "send_ok").u64("offset", offset);
         Ok(())
     }
 
