@@ -41,7 +41,10 @@ fn a_failing_run_shrinks_and_keeps_its_failure_class() {
     let (before, after) = (report.original, report.smallest.size);
     assert!(after.ops < before.ops, "{before} → {after}");
     assert!(after.messages < before.messages, "{before} → {after}");
-    assert!(after.ops <= 30 && after.messages <= 100, "{before} → {after}");
+    assert!(
+        after.ops <= 30 && after.messages <= 100,
+        "{before} → {after}"
+    );
     assert!(class::shows(&report.smallest.results, &report.primary));
 
     // The smallest run replays, through its schedule, as the same failure.
@@ -90,7 +93,12 @@ fn the_command_writes_the_smallest_run_and_its_replay() {
         .lines()
         .find_map(|l| l.strip_prefix("Smallest failing run: "))
         .expect("the run directory");
-    for file in ["history.edn", "results.edn", "schedule.jsonl", "messages.svg"] {
+    for file in [
+        "history.edn",
+        "results.edn",
+        "schedule.jsonl",
+        "messages.svg",
+    ] {
         assert!(Path::new(dir).join(file).exists(), "{dir}/{file}");
     }
     // The printed command replays the failure.
@@ -108,8 +116,22 @@ fn a_valid_run_is_not_shrunk_and_bad_arguments_exit_254() {
     let store = Store::new("shrink-edges");
     let store_dir = store.0.display().to_string();
     let valid = [
-        "shrink", "--max-tries", "5", "glomers", "test", "-w", "echo", "--sim", "--node-count",
-        "1", "--time-limit", "2", "--seed", "1", "--store", &store_dir,
+        "shrink",
+        "--max-tries",
+        "5",
+        "glomers",
+        "test",
+        "-w",
+        "echo",
+        "--sim",
+        "--node-count",
+        "1",
+        "--time-limit",
+        "2",
+        "--seed",
+        "1",
+        "--store",
+        &store_dir,
     ];
     let (code, _, stderr) = glomers(&valid);
     assert_eq!(code, 1, "{stderr}");
@@ -117,11 +139,29 @@ fn a_valid_run_is_not_shrunk_and_bad_arguments_exit_254() {
 
     for (args, needle) in [
         (vec!["shrink"], "required"),
-        (vec!["shrink", "glomers", "sweep", "-w", "echo"], "not the sweep"),
-        (vec!["shrink", "-w", "echo", "--seed", "1"], "needs a --sim run"),
+        (
+            vec!["shrink", "glomers", "sweep", "-w", "echo"],
+            "not the sweep",
+        ),
+        (
+            vec!["shrink", "-w", "echo", "--seed", "1"],
+            "needs a --sim run",
+        ),
         (vec!["shrink", "-w", "echo", "--sim"], "needs its --seed"),
         (vec!["shrink", "/nonexistent-dir", "x"], "--sim"),
-        (vec!["shrink", "--max-seconds", "0", "-w", "echo", "--sim", "--seed", "1"], "--max-seconds"),
+        (
+            vec![
+                "shrink",
+                "--max-seconds",
+                "0",
+                "-w",
+                "echo",
+                "--sim",
+                "--seed",
+                "1",
+            ],
+            "--max-seconds",
+        ),
     ] {
         let (code, _, stderr) = glomers(&args);
         assert_eq!(code, 254, "{args:?}: {stderr}");

@@ -151,6 +151,12 @@ pub struct SweepArgs {
     /// Seeds run at once (default: the number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Swarm testing: each seed draws its own node count (1 to --node-count), rate
+    /// (--rate/10 to --rate) and fault knobs, each on or off independently (partitions,
+    /// one-way partitions, loss, duplication, reordering, clock skew); failing seeds are
+    /// printed with what they drew.
+    #[arg(long)]
+    pub swarm: bool,
     /// The test.
     #[command(flatten)]
     pub test: TestArgs,

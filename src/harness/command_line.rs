@@ -10,6 +10,11 @@ use crate::harness::cli::TestConfig;
 /// sweep's command turned into `test --sim` without `--seeds`/`--jobs` (TigerBeetle style:
 /// a failure says how to reproduce it). Words are shell-quoted where needed.
 pub fn replay_command(argv: &[OsString], config: &TestConfig, seed: u64) -> String {
+    with_strategy(config, &replay_words(argv, seed))
+}
+
+/// The words of [`replay_command`], unquoted, without the strategy variable.
+pub fn replay_words(argv: &[OsString], seed: u64) -> Vec<String> {
     let mut words: Vec<String> = Vec::with_capacity(argv.len() + 2);
     let mut skip_value = false;
     let mut literal = false;
@@ -36,6 +41,9 @@ pub fn replay_command(argv: &[OsString], config: &TestConfig, seed: u64) -> Stri
         if !literal && dropped.iter().any(|d| word.starts_with(&format!("{d}="))) {
             continue;
         }
+        if !literal && word == "--swarm" {
+            continue;
+        }
         literal |= word == "--";
         words.push(word);
     }
@@ -45,7 +53,7 @@ pub fn replay_command(argv: &[OsString], config: &TestConfig, seed: u64) -> Stri
     if sweep && !words.iter().any(|w| w == "--sim") {
         words.insert(position, "--sim".to_string());
     }
-    with_strategy(config, &words)
+    words
 }
 
 /// The command as given, with the node's strategy variable in front when it is set, for

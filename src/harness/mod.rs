@@ -31,6 +31,7 @@ pub mod conduct;
 pub mod edn;
 pub mod edn_ops;
 pub mod edn_stream;
+pub mod flag_words;
 pub mod history;
 pub mod hosts;
 pub mod limits;

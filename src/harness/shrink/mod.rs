@@ -3,11 +3,9 @@
 //! ordinary run directory with its schedule and the command that replays it.
 //!
 //! The search is in [`search`] (coarse flag steps, then delta debugging over the schedule
-//! with [`reduce`]); "the same way" is [`class`]; flag editing is [`flags`]; the bar on
-//! stderr is [`progress`].
+//! with [`reduce`]); "the same way" is [`class`]; the bar on stderr is [`progress`].
 
 pub mod class;
-pub mod flags;
 mod progress;
 pub mod reduce;
 pub mod search;

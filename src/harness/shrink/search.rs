@@ -23,11 +23,11 @@ use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
 use super::class::{self, Failure};
-use super::flags;
 use super::reduce::{Verdict, reduce};
 use crate::harness::checkers::Validity;
 use crate::harness::cli::TestConfig;
 use crate::harness::command_line::pinned_flags;
+use crate::harness::flag_words as flags;
 use crate::harness::history::{OpType, Process};
 use crate::harness::run::execute::{Sinks, execute};
 use crate::harness::schedule::{Replay, Schedule};

@@ -15,10 +15,12 @@ use parking_lot::Mutex;
 use crate::harness::checkers::Validity;
 use crate::harness::checkers::extra;
 use crate::harness::cli::{SweepArgs, TestConfig, resolve};
-use crate::harness::command_line::{command_line, replay_command};
+use crate::harness::command_line::{command_line, quoted_command, replay_command};
 use crate::harness::results::headline::conduct_lines;
 use crate::harness::results::verdict::EXIT_BAD_ARGS;
 use crate::harness::run::execute::{Outcome, Sinks, execute};
+
+pub mod swarm;
 
 /// The text under `glomers sweep --help`.
 pub const AFTER_HELP: &str = "A sweep runs our own node for the workload in-process, in virtual time \
@@ -40,6 +42,18 @@ pub fn after_help() -> String {
         text.push_str(&crate::workloads::planted::help_lines());
     }
     text
+}
+
+/// `n` as an English ordinal: 1st, 2nd, 3rd, 11th, 22nd…
+fn ordinal(n: u64) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// Most seeds one sweep may run.
@@ -80,6 +94,17 @@ pub struct SweepReport {
 /// Runs `config` for each of `seeds` on `jobs` threads. Each run is one deterministic
 /// simulation; a panic in the harness itself counts as a crash of that seed.
 pub fn sweep(config: &TestConfig, seeds: &[u64], jobs: usize) -> SweepReport {
+    sweep_each(seeds, jobs, config.quiet, &|_| Ok(config.clone()))
+}
+
+/// Runs the test `config_for(seed)` for each of `seeds` on `jobs` threads (a swarm sweep
+/// draws one per seed); a configuration that cannot be made counts as a crash.
+pub fn sweep_each(
+    seeds: &[u64],
+    jobs: usize,
+    quiet: bool,
+    config_for: &(dyn Fn(u64) -> Result<TestConfig, String> + Sync),
+) -> SweepReport {
     let next = AtomicU64::new(0);
     let failures = Mutex::new(Vec::new());
     let jobs = jobs.clamp(1, JOBS_MAX).min(seeds.len().max(1));
@@ -91,9 +116,12 @@ pub fn sweep(config: &TestConfig, seeds: &[u64], jobs: usize) -> SweepReport {
                     let Some(&seed) = seeds.get(index as usize) else {
                         break;
                     };
-                    let result = run_seed(config, seed);
+                    let result = match config_for(seed) {
+                        Ok(config) => run_seed(&config, seed),
+                        Err(why) => SeedResult::Crashed(why),
+                    };
                     if result != SeedResult::Valid {
-                        on_failure(config, seed, &result);
+                        on_failure(quiet, seed, &result);
                         failures.lock().push((seed, result));
                     }
                 }
@@ -143,7 +171,7 @@ pub fn seed_result(outcome: Result<Outcome, String>) -> SeedResult {
     }
 }
 
-fn on_failure(config: &TestConfig, seed: u64, result: &SeedResult) {
+fn on_failure(quiet: bool, seed: u64, result: &SeedResult) {
     let what = match result {
         SeedResult::Crashed(message) => {
             format!("crashed: {}", message.lines().next().unwrap_or_default())
@@ -152,7 +180,7 @@ fn on_failure(config: &TestConfig, seed: u64, result: &SeedResult) {
         SeedResult::Extra(message) => format!("extra checks: {message}"),
         other => format!("{other:?}").to_lowercase(),
     };
-    if !config.quiet {
+    if !quiet {
         eprintln!("seed {seed}: {what}");
     }
 }
@@ -197,14 +225,25 @@ pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
         .map(|i| config.seed.wrapping_add(i))
         .collect();
     eprintln!(
-        "Sweeping {} seeds from {} on {} threads: {}",
+        "Sweeping {} seeds from {} on {} threads{}: {}",
         seeds.len(),
         config.seed,
         jobs.min(seeds.len()),
+        if args.swarm {
+            " (swarm: each seed draws its nodes, rate and faults)"
+        } else {
+            ""
+        },
         command_line(argv, &config)
     );
     let started = Instant::now();
-    let report = sweep(&config, &seeds, jobs);
+    let report = if args.swarm {
+        sweep_each(&seeds, jobs, config.quiet, &|seed| {
+            swarm::config_of(&swarm::draw(argv, &config, seed), seed)
+        })
+    } else {
+        sweep(&config, &seeds, jobs)
+    };
     let elapsed = started.elapsed().as_secs_f64();
     println!(
         "{} seeds, {} failed ({:.2} s, {:.1} ms/seed)",
@@ -213,6 +252,17 @@ pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
         elapsed,
         elapsed * 1000.0 / report.runs.max(1) as f64
     );
+    let replay = |seed: u64| -> (String, String) {
+        if args.swarm {
+            let draw = swarm::draw(argv, &config, seed);
+            (
+                quoted_command(&config, &draw.words),
+                format!(" ({})", draw.summary),
+            )
+        } else {
+            (replay_command(argv, &config, seed), String::new())
+        }
+    };
     for (seed, result) in report.failures.iter().take(LISTED_MAX) {
         let label = match result {
             SeedResult::Crashed(_) => "crashed",
@@ -222,13 +272,17 @@ pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
             SeedResult::Unknown => "unknown",
             SeedResult::Valid => "valid",
         };
-        println!(
-            "  seed {seed} {label}: {}",
-            replay_command(argv, &config, *seed)
-        );
+        let (command, drawn) = replay(*seed);
+        println!("  seed {seed} {label}{drawn}: {command}");
     }
     if report.failures.len() > LISTED_MAX {
         println!("  … and {} more", report.failures.len() - LISTED_MAX);
+    }
+    if let Some((seed, _)) = report.failures.first() {
+        println!(
+            "First failure: seed {seed}, the {} seed of the sweep.",
+            ordinal(seed.wrapping_sub(config.seed) + 1)
+        );
     }
     if let Some((seed, _)) = report
         .failures
@@ -237,7 +291,7 @@ pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
     {
         println!(
             "Shrink it to its essence: glomers shrink {}",
-            replay_command(argv, &config, *seed)
+            replay(*seed).0
         );
     }
     i32::from(!report.failures.is_empty())

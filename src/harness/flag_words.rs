@@ -1,5 +1,5 @@
-//! Editing `glomers test` flags as words, for the coarse steps of a shrink: set a flag's
-//! value, or drop a flag. Words after `--` (node arguments) are never touched.
+//! Editing `glomers test` flags as words, for the coarse steps of a shrink and the draws of
+//! a swarm sweep: set a flag's value, or drop a flag. Words after `--` (node arguments) are never touched.
 
 /// The words with every occurrence of `flag` (`--flag V`, `--flag=V`; `takes_value`
 /// says whether it has a value) removed.
