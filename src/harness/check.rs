@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
+use crate::harness::checkers::explain;
 use crate::harness::checkers::extra::{self, ExtraInput};
 use crate::harness::checkers::{
     Availability, CheckInput, NetCounts, NetStats, Validity, analyze_with, validity_of,
@@ -171,6 +172,15 @@ fn judge(args: &CheckArgs, job: Job) -> i32 {
         });
         extra::attach(&mut results, extra, mode);
     }
+    explain::attach(
+        &mut results,
+        &explain::Context {
+            workload: &job.workload,
+            history: &history,
+            node_count,
+            concurrency,
+        },
+    );
     eprintln!("Analysis took {:.2} s", started.elapsed().as_secs_f64());
     if let Some(out) = &args.out {
         let written = std::fs::create_dir_all(out)

@@ -19,7 +19,7 @@ use crate::harness::net::network::LatencyDist;
 use crate::harness::net::topology::TopologyKind;
 use crate::harness::registry::{self, WorkloadSpec};
 use crate::harness::results::lamport::DIAGRAM_MESSAGES_MAX;
-use crate::harness::results::lamport::{DIAGRAM_MESSAGES_DEFAULT, DiagramWindow};
+use crate::harness::results::lamport::{DIAGRAM_MESSAGES_DEFAULT, DiagramMode, DiagramWindow};
 use crate::harness::schedule::{self, Replay, Schedule};
 use crate::harness::which;
 
@@ -328,6 +328,11 @@ pub struct TestArgs {
     /// Give the flags and seed the run had (its replay command).
     #[arg(long, value_name = "FILE")]
     pub schedule: Option<PathBuf>,
+    /// What messages.svg draws: `full` (every message, as Maelstrom; an invalid run also
+    /// gets causal.svg) or `causal` (only the messages on the causal path of the ops the
+    /// invalid run's explanation names).
+    #[arg(long, value_enum, value_name = "MODE", default_value = "full")]
+    pub diagram: DiagramMode,
     /// Faults beyond Maelstrom's.
     #[command(flatten)]
     pub faults: FaultArgs,
@@ -585,6 +590,7 @@ pub fn resolve(args: TestArgs, default_seed: u64) -> Result<TestConfig, String> 
         diagram: DiagramWindow {
             from_s: args.diagram_from,
             messages: args.diagram_messages,
+            mode: args.diagram,
         },
         flags: Vec::new(),
         replay: None,

@@ -73,6 +73,7 @@ pub struct CheckInput<'a> {
 
 pub mod counter;
 pub mod echo;
+pub mod explain;
 pub mod extra;
 pub mod kafka;
 pub mod lin_kv;

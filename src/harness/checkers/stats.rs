@@ -123,7 +123,7 @@ impl Counts {
 }
 
 /// Functions whose ops may legitimately never succeed (Maelstrom's kafka stats wrapper).
-const STATS_EXEMPT: [&str; 2] = ["crash", "debug-topic-partitions"];
+pub const STATS_EXEMPT: [&str; 2] = ["crash", "debug-topic-partitions"];
 
 /// `:stats`: client completions counted overall and per `f`. An `f` is valid only with at
 /// least one `ok`; the overall verdict is true when every non-exempt `f` is valid, else the

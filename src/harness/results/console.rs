@@ -109,6 +109,15 @@ pub fn console_summary(results: &OwnedValue) -> String {
             }
         }
     }
+    let explanations = super::headline::explanation_lines(results);
+    if !explanations.is_empty() {
+        out.push_str("What went wrong:\n");
+        for line in explanations {
+            out.push_str("  - ");
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
     out.push_str(verdict_line(validity_of(results)));
     out.push('\n');
     out

@@ -19,6 +19,9 @@ pub fn headline(results: &OwnedValue) -> String {
     for line in conduct_lines(results) {
         let _ = writeln!(out, "WARNING           {line}");
     }
+    for line in explanation_lines(results) {
+        let _ = writeln!(out, "what went wrong   {line}");
+    }
     if let Some(stats) = results.get("stats") {
         let _ = writeln!(
             out,
@@ -191,4 +194,17 @@ pub fn conduct_lines(results: &OwnedValue) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The texts of an invalid run's `explanation` entries (none for a valid run): what went
+/// wrong, in words, for the console summary, the headline and the run's page.
+pub fn explanation_lines(results: &OwnedValue) -> Vec<String> {
+    results
+        .get("explanation")
+        .and_then(|e| e.as_array())
+        .map_or(&[][..], |e| e.as_slice())
+        .iter()
+        .filter_map(|entry| entry.get("text").and_then(|t| t.as_str()))
+        .map(str::to_string)
+        .collect()
 }

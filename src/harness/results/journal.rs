@@ -142,7 +142,7 @@ fn add_line(
     Some(())
 }
 
-fn kept_message(message: &OwnedValue, sent_ns: u64) -> Option<Message> {
+pub(super) fn kept_message(message: &OwnedValue, sent_ns: u64) -> Option<Message> {
     let text = message.encode();
     let text = match text.char_indices().nth(MESSAGE_TEXT_MAX) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

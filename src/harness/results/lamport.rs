@@ -12,6 +12,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::causal::{op_spans, read_causal};
 use super::journal::{Journal, Message, Window, read_journal};
 use super::plot::{escape, nemesis_intervals};
 use crate::harness::history::History;
@@ -27,7 +28,7 @@ const LABEL_EVERY: usize = 20;
 const NAMES_EVERY: usize = 100;
 
 pub use super::lamport_window::{
-    DIAGRAM_MESSAGES_DEFAULT, DIAGRAM_MESSAGES_MAX, DiagramSummary, DiagramWindow,
+    DIAGRAM_MESSAGES_DEFAULT, DIAGRAM_MESSAGES_MAX, DiagramMode, DiagramSummary, DiagramWindow,
 };
 
 /// The kind of a message, which gives its colour.
@@ -127,6 +128,78 @@ pub fn write_messages_svg(
     let svg = diagram(&read, &partitions, main_start_ns, &note);
     std::fs::write(dir.join("messages.svg"), svg)?;
     Ok(summary)
+}
+
+/// What a causal diagram drew.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CausalSummary {
+    /// Messages drawn.
+    pub drawn: usize,
+    /// Messages in the journal.
+    pub total: u64,
+    /// Ops asked for, and those whose request the journal holds.
+    pub ops: usize,
+    /// Of those, the ones found.
+    pub ops_found: usize,
+}
+
+impl CausalSummary {
+    /// The results entry (`messages-diagram`) when messages.svg is the causal diagram.
+    pub fn results_value(&self) -> simd_json::OwnedValue {
+        let mut map = simd_json::owned::Object::new();
+        map.insert("mode".into(), "causal".into());
+        map.insert("drawn".into(), (self.drawn as u64).into());
+        map.insert("total".into(), self.total.into());
+        simd_json::OwnedValue::Object(Box::new(map))
+    }
+
+    /// "causal.svg: the 23 messages (of 5120) on the causal path of the 4 explained ops".
+    pub fn console_line(&self, file: &str) -> String {
+        let missing = self.ops - self.ops_found;
+        format!(
+            "{file}: the {} messages (of {}) on the causal path of the {} explained op(s){}",
+            self.drawn,
+            self.total,
+            self.ops,
+            if missing > 0 {
+                format!(" ({missing} without a request in the journal)")
+            } else {
+                String::new()
+            }
+        )
+    }
+}
+
+/// Writes `dir/file` (`messages.svg` or `causal.svg`): only the messages on the causal path
+/// of the client ops holding history indices `ops` ([`super::causal`]). `None` when the run
+/// kept no journal.
+pub fn write_causal_svg(
+    dir: &Path,
+    file: &str,
+    journal: Option<&Path>,
+    history: &History,
+    main_start_ns: u64,
+    ops: &[u64],
+) -> std::io::Result<Option<CausalSummary>> {
+    let Some(path) = journal.filter(|path| path.is_file()) else {
+        return Ok(None);
+    };
+    let spans = op_spans(history, ops, main_start_ns);
+    let read = read_causal(path, &spans)?;
+    let summary = CausalSummary {
+        drawn: read.journal.messages.len(),
+        total: read.journal.total,
+        ops: spans.len(),
+        ops_found: read.ops_found,
+    };
+    let partitions: Vec<(u64, u64)> = nemesis_intervals(history, f64::INFINITY)
+        .into_iter()
+        .map(|(start, end)| (at_ns(main_start_ns, start), at_ns(main_start_ns, end)))
+        .collect();
+    let note = summary.console_line(file);
+    let svg = diagram(&read.journal, &partitions, main_start_ns, &note);
+    std::fs::write(dir.join(file), svg)?;
+    Ok(Some(summary))
 }
 
 /// Journal time of `seconds` after the main phase's start (saturating; ∞ → the end).

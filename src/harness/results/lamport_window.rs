@@ -9,13 +9,29 @@ pub const DIAGRAM_MESSAGES_DEFAULT: usize = 3_000;
 /// Most messages `--diagram-messages` may ask for.
 pub const DIAGRAM_MESSAGES_MAX: usize = 100_000;
 
-/// Which messages the diagram draws (flags `--diagram-from`, `--diagram-messages`).
+/// What `messages.svg` draws (flag `--diagram`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiagramMode {
+    /// Every message (within the window), as Maelstrom draws it. An invalid run whose
+    /// explanation names ops also gets `causal.svg`, their causal path.
+    #[default]
+    Full,
+    /// Only the messages on the causal path of the ops an invalid run's explanation names
+    /// (see [`super::causal`]), so a minimal failure fits on one screen; a run without such
+    /// ops gets the full diagram.
+    Causal,
+}
+
+/// Which messages the diagram draws (flags `--diagram`, `--diagram-from`,
+/// `--diagram-messages`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DiagramWindow {
     /// Seconds from the main phase's start (negative: during init); `None`: from the first.
     pub from_s: Option<f64>,
     /// Most messages drawn.
     pub messages: usize,
+    /// Full, or the causal path of the explained ops (`glomers shrink` sets this).
+    pub mode: DiagramMode,
 }
 
 impl Default for DiagramWindow {
@@ -23,6 +39,7 @@ impl Default for DiagramWindow {
         DiagramWindow {
             from_s: None,
             messages: DIAGRAM_MESSAGES_DEFAULT,
+            mode: DiagramMode::Full,
         }
     }
 }

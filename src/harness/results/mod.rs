@@ -8,11 +8,14 @@
 //! * [`headline`]: the few figures `glomers report --brief` prints;
 //! * [`plot`]: latency and rate plots;
 //! * [`journal`], [`lamport`] and [`lamport_window`]: `messages.svg`, the Lamport diagram
-//!   of the network journal;
+//!   of the network journal; [`causal`]: only the messages on the causal path of the ops
+//!   an invalid run's explanation names (`causal.svg`, or `messages.svg` with
+//!   `--diagram causal`);
 //! * [`timeline`]: `timeline.html`, Jepsen's op timeline;
 //! * [`store`]: the store directory, created for a run or read back for a report;
 //! * [`format`](mod@format): the glomers version and store format a run's results carry.
 
+pub mod causal;
 pub mod console;
 pub mod edn_write;
 pub mod files;

@@ -10,6 +10,7 @@ use std::path::Path;
 use simd_json::OwnedValue;
 
 use super::Runner;
+use crate::harness::checkers::explain;
 use crate::harness::checkers::extra::{self, ExtraInput};
 use crate::harness::checkers::{CheckInput, Validity, validity_of};
 use crate::harness::cli::TestConfig;
@@ -171,6 +172,15 @@ fn execute_inner(
         });
         extra::attach(&mut results, extra, mode);
     }
+    explain::attach(
+        &mut results,
+        &explain::Context {
+            workload: &config.workload,
+            history: &output.history,
+            node_count: config.nodes.len(),
+            concurrency: config.concurrency,
+        },
+    );
     let validity = validity_of(&results);
     Ok(Outcome {
         history: output.history,

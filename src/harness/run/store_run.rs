@@ -10,11 +10,12 @@ use std::path::PathBuf;
 
 use simd_json::OwnedValue;
 
-use super::execute::{Sinks, execute};
+use super::execute::{Outcome, Sinks, execute};
 use crate::harness::cli::TestConfig;
+use crate::harness::results::lamport::DiagramMode;
 use crate::harness::results::store::{CRASH_FILE, RunDir};
 use crate::harness::results::verdict::EXIT_CRASH;
-use crate::harness::results::{self, console, lamport, plot};
+use crate::harness::results::{self, causal, console, lamport, plot};
 use crate::harness::schedule;
 
 /// One test run; returns its exit status.
@@ -76,27 +77,7 @@ fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i3
         node_logs: &dir.node_logs(),
     };
     let mut outcome = execute(config, sinks)?;
-    let journal = config.journal.then(|| dir.journal());
-    match lamport::write_messages_svg(
-        &dir.path,
-        journal.as_deref(),
-        &outcome.history,
-        outcome.main_start_ns,
-        config.diagram,
-    ) {
-        Ok(summary) => {
-            if let Some(line) = summary.console_line() {
-                eprintln!("{line}");
-                let _ = writeln!(log, "{line}");
-            }
-            if let (Some(value), OwnedValue::Object(map)) =
-                (summary.results_value(), &mut outcome.results)
-            {
-                map.insert("messages-diagram".to_string(), value);
-            }
-        }
-        Err(e) => eprintln!("warning: cannot write messages.svg: {e}"),
-    }
+    write_diagrams(config, dir, &mut outcome, log);
     results::write_history(&dir.path, &outcome.history)
         .map_err(|e| format!("cannot write the history: {e}"))?;
     if let Some(schedule) = &outcome.schedule {
@@ -119,4 +100,73 @@ fn run_checked(config: &TestConfig, dir: &RunDir, log: &mut String) -> Result<i3
     }
     log.push_str(&results::console_summary(&outcome.results));
     Ok(console::summarize(&outcome.results, outcome.validity))
+}
+
+/// Writes `messages.svg` (the full diagram, or with `--diagram causal` the causal path of
+/// the ops an invalid run's explanation names) and, for an invalid run drawn in full,
+/// `causal.svg` too; says on the console which diagram was written when it is not the
+/// plain full one.
+fn write_diagrams(config: &TestConfig, dir: &RunDir, outcome: &mut Outcome, log: &mut String) {
+    let journal = config.journal.then(|| dir.journal());
+    let explained = causal::explained_ops(&outcome.results);
+    let mut say = |line: String| {
+        eprintln!("{line}");
+        let _ = writeln!(log, "{line}");
+    };
+    let causal_file = match config.diagram.mode {
+        DiagramMode::Causal if !explained.is_empty() && journal.is_some() => "messages.svg",
+        DiagramMode::Causal => {
+            say(
+                "messages.svg: the full diagram (--diagram causal, but no explained failure \
+                 to draw the causal path of)"
+                    .to_string(),
+            );
+            ""
+        }
+        DiagramMode::Full if !explained.is_empty() => "causal.svg",
+        DiagramMode::Full => "",
+    };
+    if causal_file != "messages.svg" {
+        match lamport::write_messages_svg(
+            &dir.path,
+            journal.as_deref(),
+            &outcome.history,
+            outcome.main_start_ns,
+            config.diagram,
+        ) {
+            Ok(summary) => {
+                if let Some(line) = summary.console_line() {
+                    say(line);
+                }
+                if let (Some(value), OwnedValue::Object(map)) =
+                    (summary.results_value(), &mut outcome.results)
+                {
+                    map.insert("messages-diagram".to_string(), value);
+                }
+            }
+            Err(e) => eprintln!("warning: cannot write messages.svg: {e}"),
+        }
+    }
+    if causal_file.is_empty() {
+        return;
+    }
+    match lamport::write_causal_svg(
+        &dir.path,
+        causal_file,
+        journal.as_deref(),
+        &outcome.history,
+        outcome.main_start_ns,
+        &explained,
+    ) {
+        Ok(Some(summary)) => {
+            if causal_file == "messages.svg"
+                && let OwnedValue::Object(map) = &mut outcome.results
+            {
+                map.insert("messages-diagram".to_string(), summary.results_value());
+            }
+            say(summary.console_line(causal_file));
+        }
+        Ok(None) => {}
+        Err(e) => eprintln!("warning: cannot write {causal_file}: {e}"),
+    }
 }

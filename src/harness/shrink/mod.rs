@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use crate::harness::cli::{ShrinkArgs, TestConfig, check_schedule_fits, test_config};
 use crate::harness::command_line::{pinned_flags, quoted_command};
+use crate::harness::results::lamport::DiagramMode;
 use crate::harness::results::verdict::{EXIT_BAD_ARGS, EXIT_CRASH};
 use crate::harness::run::store_run::run_to_store;
 use crate::harness::schedule::{self, Replay};
@@ -86,6 +87,10 @@ fn finish(report: &Report) -> i32 {
     let mut config = report.smallest.config.clone();
     config.quiet = true;
     config.test_count = 1;
+    // The minimal failure's diagram: only the messages on the causal path of the ops its
+    // explanation names, so it fits on one screen.
+    config.diagram.mode = DiagramMode::Causal;
+    config.journal = true;
     config.replay = Some(Replay {
         source: "glomers shrink".to_string(),
         schedule: Arc::new(report.smallest.schedule.clone()),
