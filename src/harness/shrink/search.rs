@@ -8,7 +8,8 @@
 //! 2. **Fine**, on the schedule of the smallest run so far: delta debugging
 //!    ([`reduce`](super::reduce)) over its partitions, its message faults (lost,
 //!    duplicated, delayed) and its ops; then each partition shortened by halves, and the
-//!    main phase ended at the last op. Each try replays the edited schedule. Rounds repeat
+//!    main phase ended at the last op, then the whole schedule run faster (its times
+//!    halved, or cut by a quarter). Each try replays the edited schedule. Rounds repeat
 //!    while one removes something.
 //!
 //! The budget (`--max-seconds`, `--max-tries`) is checked before every try; the search
@@ -32,8 +33,12 @@ use crate::harness::history::{OpType, Process};
 use crate::harness::run::execute::{Sinks, execute};
 use crate::harness::schedule::{Replay, Schedule};
 
-/// Fresh seeds a coarse step tries (the current one, then the next).
-const SEEDS_PER_STEP: u64 = 2;
+/// Fresh seeds a coarse step tries (the current one, then the next ones): more when runs
+/// are quick (the simulator runs a small test in milliseconds), fewer for slow ones.
+const SEEDS_PER_STEP_QUICK: u64 = 8;
+const SEEDS_PER_STEP_SLOW: u64 = 2;
+/// A run quicker than this (seconds) counts as quick.
+const QUICK_RUN_S: f64 = 0.2;
 /// Most fine rounds (each one pass over partitions, message faults and ops).
 const FINE_ROUNDS: usize = 4;
 
@@ -169,6 +174,7 @@ pub fn shrink(
         best,
         steps: Vec::new(),
         stage: "start".to_string(),
+        last_run_s: 0.0,
         progress,
     };
     search.coarse();
@@ -250,6 +256,8 @@ struct Search<'p> {
     best: Failing,
     steps: Vec<String>,
     stage: String,
+    /// How long the latest run took (seconds).
+    last_run_s: f64,
     progress: &'p mut dyn FnMut(&Status),
 }
 
@@ -276,6 +284,7 @@ impl Search<'_> {
             return None;
         }
         self.tries += 1;
+        let began = Instant::now();
         let found = run(config).ok().and_then(|trial| {
             let same =
                 trial.validity == Validity::Invalid && class::shows(&trial.results, &self.primary);
@@ -285,6 +294,7 @@ impl Search<'_> {
                 None
             }
         });
+        self.last_run_s = began.elapsed().as_secs_f64();
         self.report_progress();
         found
     }
@@ -410,11 +420,16 @@ impl Search<'_> {
         }
     }
 
-    /// Runs a coarse step on up to [`SEEDS_PER_STEP`] seeds; keeps the first run that
-    /// fails the same way and is no larger.
+    /// Runs a coarse step on a few seeds (more when runs are quick); keeps the first run
+    /// that fails the same way and is no larger.
     fn try_step(&mut self, label: &str, step_flags: &[String]) -> bool {
         let seed = self.best.config.seed;
-        for offset in 0..SEEDS_PER_STEP {
+        let seeds = if self.last_run_s < QUICK_RUN_S {
+            SEEDS_PER_STEP_QUICK
+        } else {
+            SEEDS_PER_STEP_SLOW
+        };
+        for offset in 0..seeds {
             let seed = seed.wrapping_add(offset);
             let words = pinned_flags(step_flags, seed);
             let refs: Vec<&str> = words.iter().map(String::as_str).collect();
@@ -512,6 +527,7 @@ impl Search<'_> {
             });
             changed |= self.shorten_partitions();
             changed |= self.end_main_early();
+            changed |= self.compress_time();
             if !changed || self.spent(1.0) {
                 return;
             }
@@ -540,6 +556,35 @@ impl Search<'_> {
                     Some(found) => {
                         let ms = length / 2 / crate::harness::hosts::MS;
                         self.accept(found, format!("partition {i} shortened to {ms} ms"));
+                        changed = true;
+                    }
+                    None => break,
+                }
+            }
+        }
+        changed
+    }
+
+    /// Runs the whole schedule faster (every op, partition and the end at half, then three
+    /// quarters, of their times) while it still fails: less time for timers to chatter.
+    fn compress_time(&mut self) -> bool {
+        self.stage = "fine: compress time".to_string();
+        let mut changed = false;
+        for (numerator, denominator) in [(1, 2), (3, 4)] {
+            while self.best.schedule.main_end >= crate::harness::hosts::MS {
+                let scale = |t: u64| t / denominator * numerator;
+                let mut faster = self.best.schedule.clone();
+                faster.ops.iter_mut().for_each(|op| op.at = scale(op.at));
+                for p in &mut faster.partitions {
+                    p.start = scale(p.start);
+                    p.end = p.end.map(scale);
+                }
+                faster.main_end = scale(faster.main_end);
+                let config = self.replaying(faster);
+                match self.attempt(&config) {
+                    Some(found) => {
+                        let ms = found.schedule.main_end / crate::harness::hosts::MS;
+                        self.accept(found, format!("time compressed: main phase {ms} ms"));
                         changed = true;
                     }
                     None => break,
