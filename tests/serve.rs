@@ -304,3 +304,52 @@ fn a_muted_node_is_flagged_on_the_index_and_on_its_run_page() {
         "{page}"
     );
 }
+
+#[test]
+fn a_shrunk_run_is_listed_like_any_other_with_what_went_wrong() {
+    let store = Store::new("serve-shrunk");
+    let store_dir = store.0.display().to_string();
+    let mut args = vec!["shrink", "--max-tries", "80", "glomers", "test"];
+    args.extend(
+        "-w txn-rw-register --sim --node-count 2 --rate 100 --time-limit 6 --nemesis partition \
+         --nemesis-interval 2 --loss 0.1 --duplicate 0.1 --reorder-ms 30 --clock-skew 0.2 \
+         --asymmetric-partitions --seed 11"
+            .split_whitespace(),
+    );
+    args.extend(["--store", store_dir.as_str()]);
+    let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
+        .args(&args)
+        .output()
+        .expect("glomers shrink");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let link = std::fs::read_link(store.0.join("txn-rw-register").join("latest")).expect("latest");
+    let run_name = link.to_string_lossy().into_owned();
+    let server = serve(&store.0);
+    let (status, index) = get(server.port, "/");
+    assert_eq!(status, 200);
+    assert!(
+        index.contains(&format!("/run/txn-rw-register/{run_name}")),
+        "{index}"
+    );
+    assert!(
+        index.contains("class=\"shrunk\"") && index.contains("Shrunk in"),
+        "{index}"
+    );
+    let (status, page) = get(server.port, &format!("/run/txn-rw-register/{run_name}"));
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("What went wrong") && page.contains("T1"),
+        "{page}"
+    );
+    for file in ["messages.svg", "schedule.jsonl", "shrink.txt"] {
+        assert!(
+            page.contains(&format!("{run_name}/{file}\"")),
+            "{file}: {page}"
+        );
+    }
+}

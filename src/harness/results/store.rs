@@ -14,6 +14,9 @@ use crate::harness::edn::{read_history_edn, read_results_edn};
 
 /// Written into a run's directory when the run crashed: why (`glomers report` shows it).
 pub const CRASH_FILE: &str = "crash.txt";
+/// What `glomers shrink` says of the run it wrote: first line the summary, then the steps
+/// it kept and the replay command.
+pub const SHRINK_FILE: &str = "shrink.txt";
 
 /// One run's directory.
 pub struct RunDir {

@@ -12,13 +12,17 @@ const STYLE: &str = "body{font-family:sans-serif;font-size:13px;margin:16px}\
     table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}\
     th{background:#f3f3f3}.true{color:#1a7f1a}.false,.crashed{color:#c62828;font-weight:bold}\
     img{max-width:100%;border:1px solid #ddd;margin:6px 0}\
-    .warning{color:#b35c00;font-weight:bold}p.warning{background:#fff4e5;padding:6px;border:1px solid #f0c890}";
+    .warning{color:#b35c00;font-weight:bold}p.warning{background:#fff4e5;padding:6px;border:1px solid #f0c890}\
+    .shrunk{color:#2a6f2a;font-weight:bold}";
 
 /// The files a run page links to, in this order, when present.
-pub const RUN_FILES: [(&str, &str); 14] = [
+pub const RUN_FILES: [(&str, &str); 17] = [
     ("results.edn", "results (EDN)"),
     ("results.json", "results (JSON)"),
     ("messages.svg", "Lamport diagram"),
+    ("causal.svg", "causal path of the failure"),
+    ("shrink.txt", "how it was shrunk"),
+    ("schedule.jsonl", "schedule (replay with --schedule)"),
     ("timeline.html", "op timeline"),
     ("latency-raw.svg", "latency (raw)"),
     ("latency-quantiles.svg", "latency quantiles"),
@@ -86,6 +90,7 @@ pub fn index(store: &Path, runs: &[RunSummary], more: usize) -> Markup {
                             td { a href=(format!("/run/{}", run.id)) { (run.time) } }
                             td class=(run.verdict) {
                                 (run.verdict)
+                                @if let Some(shrunk) = &run.shrunk { " " span.shrunk title=(shrunk) { "shrunk" } }
                                 @if !run.warnings.is_empty() { " " span.warning title=(run.warnings.join("\n")) { "⚠ muted / late" } }
                             }
                             td { @if let Some((count, ok)) = &run.ops { (count) " (" (ok) ")" } @else { "-" } }
@@ -118,6 +123,13 @@ pub fn run_page(run: &RunSummary, present: &[(&str, &str)]) -> Markup {
             }
             @for warning in &run.warnings {
                 p.warning { "⚠ " (warning) }
+            }
+            @if let Some(shrunk) = &run.shrunk {
+                p.shrunk { "Shrunk by glomers shrink: " (shrunk) }
+            }
+            @if !run.explanation.is_empty() {
+                h3 { "What went wrong" }
+                ul #explanation { @for line in &run.explanation { li { (line) } } }
             }
             ul #files {
                 @for (name, label) in present {

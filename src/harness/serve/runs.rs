@@ -8,7 +8,7 @@ use simd_json::prelude::*;
 
 use crate::harness::edn::read_results_edn;
 use crate::harness::results::headline::{conduct_lines, quantile, render};
-use crate::harness::results::store::CRASH_FILE;
+use crate::harness::results::store::{CRASH_FILE, SHRINK_FILE};
 
 /// Most runs the index lists (the newest first); it says how many more there are.
 pub const RUNS_LISTED_MAX: usize = 500;
@@ -37,6 +37,10 @@ pub struct RunSummary {
     /// Muted nodes and late replies, one line each (empty when every node answered every
     /// request once and in time).
     pub warnings: Vec<String>,
+    /// What went wrong, in words (an invalid run's `:explanation`).
+    pub explanation: Vec<String>,
+    /// The first line of `shrink.txt` when `glomers shrink` made this run.
+    pub shrunk: Option<String>,
 }
 
 impl RunSummary {
@@ -90,6 +94,9 @@ pub fn summarize(root: &Path, dir: &Path) -> RunSummary {
         verdict: "-".to_string(),
         ..RunSummary::default()
     };
+    summary.shrunk = std::fs::read_to_string(dir.join(SHRINK_FILE))
+        .ok()
+        .and_then(|text| text.lines().next().map(str::to_string));
     match read_results_edn(&dir.join("results.edn")) {
         Ok(results) => fill(&mut summary, &results),
         Err(_) if dir.join(CRASH_FILE).is_file() => summary.verdict = "crashed".to_string(),
@@ -107,6 +114,16 @@ fn fill(summary: &mut RunSummary, results: &OwnedValue) {
         summary.verdict = render(valid);
     }
     summary.warnings = conduct_lines(results);
+    summary.explanation = results
+        .get("explanation")
+        .and_then(|e| e.as_array())
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|e| e.get("text").and_then(|t| t.as_str()).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
     summary
         .warnings
         .extend(crate::harness::results::format::newer_format_warning(

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use crate::harness::cli::{ShrinkArgs, TestConfig, check_schedule_fits, test_config};
 use crate::harness::command_line::{pinned_flags, quoted_command};
 use crate::harness::results::lamport::DiagramMode;
+use crate::harness::results::store::SHRINK_FILE;
 use crate::harness::results::verdict::{EXIT_BAD_ARGS, EXIT_CRASH};
 use crate::harness::run::store_run::run_to_store;
 use crate::harness::schedule::{self, Replay};
@@ -72,8 +73,8 @@ pub fn main(args: &ShrinkArgs) -> i32 {
 /// Writes the smallest run and says what was found.
 fn finish(report: &Report) -> i32 {
     let shrank = report.smallest.size != report.original;
-    eprintln!(
-        "{} in {:.1} s ({} runs): {} → {}; fails as: {}.",
+    let summary = format!(
+        "{} in {:.2} s ({} runs): {} → {}; fails as: {}.",
         if shrank { "Shrunk" } else { "Not shrunk" },
         report.elapsed,
         report.tries,
@@ -81,8 +82,10 @@ fn finish(report: &Report) -> i32 {
         report.smallest.size,
         report.primary
     );
-    for step in &report.steps {
-        eprintln!("  kept: {step}");
+    let mut note = vec![summary];
+    note.extend(report.steps.iter().map(|step| format!("  kept: {step}")));
+    for line in &note {
+        eprintln!("{line}");
     }
     let mut config = report.smallest.config.clone();
     config.quiet = true;
@@ -104,8 +107,14 @@ fn finish(report: &Report) -> i32 {
         words.insert(at, "--schedule".to_string());
         words.insert(0, "test".to_string());
         words.insert(0, "glomers".to_string());
+        let replay = format!("Replay: {}", quoted_command(&config, &words));
         eprintln!("Smallest failing run: {}", dir.display());
-        eprintln!("Replay: {}", quoted_command(&config, &words));
+        eprintln!("{replay}");
+        note.push(replay);
+        let text = note.join("\n") + "\n";
+        if let Err(e) = std::fs::write(dir.join(SHRINK_FILE), text) {
+            eprintln!("warning: cannot write {SHRINK_FILE}: {e}");
+        }
     }
     if code != 1 {
         eprintln!(
