@@ -1,6 +1,7 @@
 //! The planted bugs (feature `planted-bugs`, docs/planted-bugs.md): each variant's first
 //! failing seed of its documented sweep, run in-process exactly as `glomers sweep` ran it
 //! (the node built from the strategy variable), is invalid with the documented checker
+//! failure, and `glomers shrink` reduces it to at most 30 ops and 100 messages with the same
 //! failure; and `glomers test --help` / `glomers sweep --help` list every variant.
 //!
 //! One test runs every variant in turn, because selecting a strategy writes the process
@@ -11,6 +12,7 @@ use std::process::Command;
 
 use glomers::harness::checkers::Validity;
 use glomers::harness::session::{Sinks, execute, test_config};
+use glomers::harness::shrink::search::{Budget, shrink};
 use glomers::workloads::planted::PLANTED;
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
@@ -113,7 +115,34 @@ fn each_planted_bug_fails_its_first_seed_with_its_checker_failure() {
             node_logs: std::path::Path::new(""),
         };
         let outcome = execute(&config, sinks);
+        // Shrinking keeps the failure class and makes the run small (issue 25's target:
+        // ≤ 30 ops, ≤ 100 messages); the budget is counted in runs, not seconds.
+        let budget = Budget {
+            max_seconds: 3600.0,
+            max_tries: Some(600),
+        };
+        let shrunk = shrink(&config, budget, &mut |_| {});
         unsafe { std::env::remove_var(bug.variable) };
+        let report = shrunk.unwrap_or_else(|e| panic!("{}: shrink: {e:?}", case.value));
+        let (before, after) = (report.original, report.smallest.size);
+        assert_eq!(report.primary.checker, "workload", "{}", case.value);
+        assert!(
+            after.weight() < before.weight(),
+            "{}: {before} → {after}",
+            case.value
+        );
+        assert!(
+            after.ops <= 30 && after.messages <= 100,
+            "{}: {before} → {after}",
+            case.value
+        );
+        let smallest_workload = report.smallest.results.get("workload").expect("workload");
+        assert!(
+            (case.expect)(smallest_workload),
+            "{}: the shrunk run still shows {}",
+            case.value,
+            case.class
+        );
         let replay = format!("{}={} glomers test {line}", bug.variable, bug.value);
         let outcome = outcome.unwrap_or_else(|e| panic!("{replay}: crashed: {e}"));
         assert_eq!(outcome.validity, Validity::Invalid, "{replay}");
