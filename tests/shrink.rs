@@ -4,7 +4,6 @@
 //! seconds, so nothing here depends on the machine's speed.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use glomers::harness::checkers::Validity;
@@ -63,15 +62,8 @@ fn a_failing_run_shrinks_and_keeps_its_failure_class() {
 }
 
 fn glomers(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
-        .args(args)
-        .output()
-        .expect("run glomers");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = e2e::glomers(args);
+    (run.code, run.stdout, run.stderr)
 }
 
 #[test]

@@ -2,18 +2,13 @@
 //! knobs; a failing seed is printed with what it drew and a replay command that carries
 //! the drawn flags, so replaying it fails the same way.
 
-use std::process::Command;
+#[path = "common/e2e.rs"]
+mod e2e;
+
 
 fn glomers(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
-        .args(args)
-        .output()
-        .expect("run glomers");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = e2e::glomers(args);
+    (run.code, run.stdout, run.stderr)
 }
 
 #[test]

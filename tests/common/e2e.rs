@@ -57,6 +57,20 @@ pub fn run_args(store: &Store, args: &[&str]) -> Run {
     run
 }
 
+/// `glomers ARGS` as given (any subcommand), in the current directory.
+#[allow(dead_code)]
+pub fn glomers(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_glomers"))
+        .args(args)
+        .output()
+        .expect("run glomers");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// Runs `line` and expects exit `code` with every needle in stdout.
 #[allow(dead_code)]
 pub fn expect(store: &Store, line: &str, code: i32, needles: &[&str]) -> Run {

@@ -20,7 +20,7 @@ use ahash::{AHashMap, AHashSet};
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
-use super::journal::{Event, Journal, kept_message};
+use super::journal::{Event, Journal, journal_event, kept_message};
 use crate::harness::history::History;
 use crate::harness::services::SERVICE_NAMES;
 
@@ -144,14 +144,7 @@ fn read_windows(path: &Path, spans: &[OpSpan]) -> io::Result<Vec<Sent>> {
     let mut sent: Vec<Sent> = Vec::new();
     let mut index: AHashMap<u64, usize> = AHashMap::new();
     for_each_line(path, |seq, line| {
-        let (Some(kind), Some(time), Some(message)) = (
-            line.get("type").and_then(|t| t.as_str()),
-            line.get("time").and_then(|t| t.as_u64()),
-            line.get("message"),
-        ) else {
-            return;
-        };
-        let Some(id) = message.get("id").and_then(|i| i.as_u64()) else {
+        let Some((kind, time, message, id)) = journal_event(line) else {
             return;
         };
         match kind {
@@ -285,14 +278,7 @@ fn read_chosen(path: &Path, chosen: &AHashSet<u64>) -> io::Result<Journal> {
     let mut journal = Journal::default();
     let mut kept: AHashMap<u64, usize> = AHashMap::new();
     for_each_line(path, |_, line| {
-        let (Some(kind), Some(time), Some(message)) = (
-            line.get("type").and_then(|t| t.as_str()),
-            line.get("time").and_then(|t| t.as_u64()),
-            line.get("message"),
-        ) else {
-            return;
-        };
-        let Some(id) = message.get("id").and_then(|i| i.as_u64()) else {
+        let Some((kind, time, message, id)) = journal_event(line) else {
             return;
         };
         match kind {

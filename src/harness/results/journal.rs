@@ -98,6 +98,15 @@ pub fn read_journal(path: &Path, window: Window) -> io::Result<Journal> {
     }
 }
 
+/// One journal line's event: its kind (`send` or `recv`), time, message and message id;
+/// `None` when the line is not a journal event.
+pub(super) fn journal_event(line: &OwnedValue) -> Option<(&str, u64, &OwnedValue, u64)> {
+    let time = line.get("time")?.as_u64()?;
+    let message = line.get("message")?;
+    let id = message.get("id")?.as_u64()?;
+    Some((line.get("type")?.as_str()?, time, message, id))
+}
+
 /// Adds one parsed journal line; `None` when it is not a journal event.
 fn add_line(
     journal: &mut Journal,
@@ -105,10 +114,8 @@ fn add_line(
     line: &OwnedValue,
     window: Window,
 ) -> Option<()> {
-    let time = line.get("time")?.as_u64()?;
-    let message = line.get("message")?;
-    let id = message.get("id")?.as_u64()?;
-    match line.get("type")?.as_str()? {
+    let (kind, time, message, id) = journal_event(line)?;
+    match kind {
         "send" => {
             journal.total += 1;
             if window.from_ns.is_some_and(|from| time < from) {
