@@ -99,6 +99,11 @@ fn specific_cycles(
 ) -> Vec<Vec<(usize, Kind)>> {
     use Kind::{Rt, Rw, Wr, Ww};
     let components = graph.cyclic_components(kinds);
+    if components.is_empty() {
+        // No cycle at all, so none in any tier below either: skip their searches (each a
+        // pass over every node, real-time chain nodes included).
+        return Vec::new();
+    }
     let mut component_of: ahash::AHashMap<usize, usize> = ahash::AHashMap::new();
     for (c, component) in components.iter().enumerate() {
         component_of.extend(component.iter().map(|&v| (v, c)));
