@@ -61,10 +61,7 @@ pub fn parse(text: &str) -> Result<Edn, String> {
 
 /// Parses a sequence of EDN values, e.g. a whole `history.edn`.
 pub fn parse_all(text: &str) -> Result<Vec<Edn>, String> {
-    let mut r = Reader {
-        s: text.as_bytes(),
-        pos: 0,
-    };
+    let mut r = Reader::new(text);
     let mut out = Vec::new();
     loop {
         r.skip_ws_and_discards(0)?;
@@ -79,6 +76,10 @@ pub fn parse_all(text: &str) -> Result<Vec<Edn>, String> {
 pub(crate) struct Reader<'a> {
     pub(crate) s: &'a [u8],
     pub(crate) pos: usize,
+    /// The items of the collections [`Reader::json_value`] is inside, innermost last: each
+    /// collection's items are gathered here and then moved into an array of exactly their
+    /// number (a history holds millions of small arrays).
+    scratch: Vec<OwnedValue>,
 }
 
 fn is_delim(b: u8) -> bool {
@@ -94,6 +95,7 @@ impl<'a> Reader<'a> {
         Reader {
             s: text.as_bytes(),
             pos: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -212,6 +214,107 @@ impl<'a> Reader<'a> {
                     return Err(self.err("unexpected character"));
                 }
                 Ok(atom(tok))
+            }
+        }
+    }
+
+    /// The value at the reader's position as JSON: exactly `into_json(self.value(depth)?)`,
+    /// without building the [`Edn`] tree first for the forms op values are made of (lists,
+    /// vectors, sets, keywords, strings, numbers: a tree per op, then a copy of it, was a
+    /// third of reading a history), and maps (kafka's polls). Tags, characters and errors take
+    /// [`Reader::value`].
+    pub(crate) fn json_value(&mut self, depth: usize) -> Result<OwnedValue, String> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("nesting too deep"));
+        }
+        self.skip_ws_and_discards(depth)?;
+        let close = match (self.peek(), self.peek_at(1)) {
+            (Some(b'{'), _) => {
+                self.pos += 1;
+                return self.json_map(depth);
+            }
+            (Some(b'('), _) => b')',
+            (Some(b'['), _) => b']',
+            (Some(b'#'), Some(b'{')) => {
+                self.pos += 1;
+                b'}'
+            }
+            (Some(b':'), _) => {
+                self.pos += 1;
+                let name = self.token();
+                if name.is_empty() {
+                    return Err(self.err("empty keyword"));
+                }
+                return Ok(OwnedValue::from(name.to_string()));
+            }
+            (Some(b'"'), _) => return self.string().map(into_json),
+            (Some(b), _) if !matches!(b, b')' | b']' | b'}' | b'#' | b'\\') => {
+                let text = self.s;
+                let start = self.pos;
+                self.token();
+                let tok = std::str::from_utf8(&text[start..self.pos]).unwrap_or("");
+                if tok.is_empty() {
+                    return Err(self.err("unexpected character"));
+                }
+                return Ok(into_json(atom(tok)));
+            }
+            _ => return self.value(depth).map(into_json),
+        };
+        self.pos += 1;
+        let mark = self.scratch.len();
+        loop {
+            if let Err(e) = self.skip_ws_and_discards(depth) {
+                self.scratch.truncate(mark);
+                return Err(e);
+            }
+            match self.peek() {
+                None => {
+                    self.scratch.truncate(mark);
+                    return Err(self.err("unterminated collection"));
+                }
+                Some(b) if b == close => {
+                    self.pos += 1;
+                    let items: Vec<OwnedValue> = self.scratch.drain(mark..).collect();
+                    return Ok(OwnedValue::Array(Box::new(items)));
+                }
+                Some(_) => match self.json_value(depth + 1) {
+                    Ok(item) => self.scratch.push(item),
+                    Err(e) => {
+                        self.scratch.truncate(mark);
+                        return Err(e);
+                    }
+                },
+            }
+        }
+    }
+
+    /// The rest of a map after its `{` as JSON, as [`Reader::map`] reads it and
+    /// [`into_json`] converts it: keys as EDN (their JSON name depends on their kind),
+    /// values straight into JSON.
+    fn json_map(&mut self, depth: usize) -> Result<OwnedValue, String> {
+        let mut map = simd_json::owned::Object::default();
+        loop {
+            self.skip_ws_and_discards(depth)?;
+            match self.s.get(self.pos) {
+                None => return Err(self.err("unterminated collection")),
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(OwnedValue::Object(Box::new(map)));
+                }
+                Some(_) => {}
+            }
+            let key = self.value(depth + 1)?;
+            self.skip_ws_and_discards(depth)?;
+            match self.s.get(self.pos) {
+                None => return Err(self.err("unterminated collection")),
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Err(self.err("map with an odd number of forms"));
+                }
+                Some(_) => {
+                    let value = self.json_value(depth + 1)?;
+                    map.insert(key_string(key), value);
+                }
             }
         }
     }

@@ -35,17 +35,33 @@ const ERROR: usize = 6;
 const EXCEPTION: usize = 7;
 const FINAL: usize = 8;
 
-/// The value of each of [`KEYS`], from the first pair with that key.
+/// The value of each of [`KEYS`], from the first pair with that key: the value, error and
+/// exception as JSON (what an [`Op`] keeps of them), the rest as EDN (their kind matters:
+/// `:type` must be a keyword).
 #[derive(Default)]
-struct Fields([Option<Edn>; KEYS.len()]);
+struct Fields {
+    edn: [Option<Edn>; KEYS.len()],
+    json: [Option<OwnedValue>; KEYS.len()],
+}
+
+/// Whether field number `slot` is kept as JSON.
+fn is_json(slot: usize) -> bool {
+    matches!(slot, VALUE | ERROR | EXCEPTION)
+}
 
 impl Fields {
+    /// Whether keyword key number `slot` still wants its value (no earlier pair had it).
+    fn wants(&self, slot: usize) -> bool {
+        self.edn.get(slot).is_some_and(Option::is_none)
+            && self.json.get(slot).is_some_and(Option::is_none)
+    }
+
     /// Keeps `value` for keyword key number `slot`, unless an earlier pair had that key.
     fn offer(&mut self, slot: Option<usize>, value: Edn) {
-        if let Some(field) = slot.and_then(|i| self.0.get_mut(i))
-            && field.is_none()
-        {
-            *field = Some(value);
+        match slot {
+            Some(i) if self.wants(i) && is_json(i) => self.json[i] = Some(into_json(value)),
+            Some(i) if self.wants(i) => self.edn[i] = Some(value),
+            _ => {}
         }
     }
 
@@ -154,15 +170,26 @@ impl Reader<'_> {
                 }
                 Some(_) => {}
             }
-            let value = self.value(depth + 1)?;
-            fields.offer(key_slot, value);
+            match key_slot {
+                // Straight into JSON: no EDN tree for the op's value.
+                Some(i) if is_json(i) && fields.wants(i) => {
+                    fields.json[i] = Some(self.json_value(depth + 1)?);
+                }
+                _ => {
+                    let value = self.value(depth + 1)?;
+                    fields.offer(key_slot, value);
+                }
+            }
         }
     }
 }
 
 /// The op from its fields, or why they do not make one.
 fn op_from_fields(fields: Fields, position: usize) -> Result<Op, String> {
-    let Fields(mut fields) = fields;
+    let Fields {
+        edn: mut fields,
+        mut json,
+    } = fields;
     let bad = |field: &str| format!("op {position}: missing or malformed :{field}");
     let op_type = match &fields[TYPE] {
         Some(Edn::Keyword(t)) => match t.as_str() {
@@ -196,11 +223,11 @@ fn op_from_fields(fields: Fields, position: usize) -> Result<Op, String> {
         op_type,
         process,
         f,
-        value: fields[VALUE]
+        value: json[VALUE]
             .take()
-            .map_or(OwnedValue::Static(simd_json::StaticNode::Null), into_json),
-        error: fields[ERROR].take().map(into_json),
-        exception: fields[EXCEPTION].take().map(into_json),
+            .unwrap_or(OwnedValue::Static(simd_json::StaticNode::Null)),
+        error: json[ERROR].take(),
+        exception: json[EXCEPTION].take(),
         is_final: matches!(fields[FINAL], Some(Edn::Bool(true))),
     })
 }
