@@ -14,9 +14,9 @@ use parking_lot::Mutex;
 
 use crate::harness::checkers::Validity;
 use crate::harness::checkers::extra;
-use crate::harness::results::headline::conduct_lines;
 use crate::harness::cli::{SweepArgs, TestConfig, resolve};
 use crate::harness::command_line::{command_line, replay_command};
+use crate::harness::results::headline::conduct_lines;
 use crate::harness::results::verdict::EXIT_BAD_ARGS;
 use crate::harness::run::execute::{Outcome, Sinks, execute};
 
