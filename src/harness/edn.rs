@@ -11,7 +11,7 @@ use std::path::Path;
 
 use simd_json::OwnedValue;
 
-use crate::harness::edn_ops::push_ops;
+use crate::harness::edn_ops::{push_block_ops, push_ops};
 use crate::harness::history::History;
 
 /// Deepest nesting accepted; deeper input is rejected instead of overflowing the stack.
@@ -80,6 +80,9 @@ pub(crate) struct Reader<'a> {
     /// collection's items are gathered here and then moved into an array of exactly their
     /// number (a history holds millions of small arrays).
     scratch: Vec<OwnedValue>,
+    /// Set by an error at the end of the input (an open collection or string): given more
+    /// input, the form might have been whole. edn_stream.rs reads such a form again.
+    pub(crate) ran_out: bool,
 }
 
 fn is_delim(b: u8) -> bool {
@@ -92,10 +95,17 @@ fn is_delim(b: u8) -> bool {
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(text: &'a str) -> Reader<'a> {
+        Reader::from_bytes(text.as_bytes())
+    }
+
+    /// A reader of bytes not checked as UTF-8 as a whole: tokens and strings are checked
+    /// as they become text.
+    pub(crate) fn from_bytes(s: &'a [u8]) -> Reader<'a> {
         Reader {
-            s: text.as_bytes(),
+            s,
             pos: 0,
             scratch: Vec::new(),
+            ran_out: false,
         }
     }
 
@@ -118,6 +128,12 @@ impl<'a> Reader<'a> {
             .count()
             + 1;
         format!("EDN error at byte {} (line {line}): {msg}", self.pos)
+    }
+
+    /// [`Reader::err`] for input that ended too soon.
+    pub(crate) fn end_err(&mut self, msg: &str) -> String {
+        self.ran_out = true;
+        self.err(msg)
     }
 
     fn skip_ws(&mut self) {
@@ -159,7 +175,7 @@ impl<'a> Reader<'a> {
         loop {
             self.skip_ws_and_discards(depth)?;
             match self.s.get(self.pos) {
-                None => return Err(self.err("unterminated collection")),
+                None => return Err(self.end_err("unterminated collection")),
                 Some(&b) if b == close => {
                     self.pos += 1;
                     return Ok(items);
@@ -175,7 +191,7 @@ impl<'a> Reader<'a> {
         }
         self.skip_ws_and_discards(depth)?;
         let Some(&b) = self.s.get(self.pos) else {
-            return Err(self.err("unexpected end"));
+            return Err(self.end_err("unexpected end"));
         };
         match b {
             b'(' => {
@@ -270,7 +286,7 @@ impl<'a> Reader<'a> {
             match self.peek() {
                 None => {
                     self.scratch.truncate(mark);
-                    return Err(self.err("unterminated collection"));
+                    return Err(self.end_err("unterminated collection"));
                 }
                 Some(b) if b == close => {
                     self.pos += 1;
@@ -296,7 +312,7 @@ impl<'a> Reader<'a> {
         loop {
             self.skip_ws_and_discards(depth)?;
             match self.s.get(self.pos) {
-                None => return Err(self.err("unterminated collection")),
+                None => return Err(self.end_err("unterminated collection")),
                 Some(b'}') => {
                     self.pos += 1;
                     return Ok(OwnedValue::Object(Box::new(map)));
@@ -306,7 +322,7 @@ impl<'a> Reader<'a> {
             let key = self.value(depth + 1)?;
             self.skip_ws_and_discards(depth)?;
             match self.s.get(self.pos) {
-                None => return Err(self.err("unterminated collection")),
+                None => return Err(self.end_err("unterminated collection")),
                 Some(b'}') => {
                     self.pos += 1;
                     return Err(self.err("map with an odd number of forms"));
@@ -327,7 +343,7 @@ impl<'a> Reader<'a> {
         loop {
             self.skip_ws_and_discards(depth)?;
             match self.s.get(self.pos) {
-                None => return Err(self.err("unterminated collection")),
+                None => return Err(self.end_err("unterminated collection")),
                 Some(b'}') => {
                     self.pos += 1;
                     return Ok(Edn::Map(pairs));
@@ -337,7 +353,7 @@ impl<'a> Reader<'a> {
             let key = self.value(depth + 1)?;
             self.skip_ws_and_discards(depth)?;
             match self.s.get(self.pos) {
-                None => return Err(self.err("unterminated collection")),
+                None => return Err(self.end_err("unterminated collection")),
                 Some(b'}') => {
                     self.pos += 1;
                     return Err(self.err("map with an odd number of forms"));
@@ -388,14 +404,14 @@ impl<'a> Reader<'a> {
         let mut out: Vec<u8> = Vec::new();
         loop {
             let Some(&b) = self.s.get(self.pos) else {
-                return Err(self.err("unterminated string"));
+                return Err(self.end_err("unterminated string"));
             };
             self.pos += 1;
             match b {
                 b'"' => break,
                 b'\\' => {
                     let Some(&e) = self.s.get(self.pos) else {
-                        return Err(self.err("bad escape"));
+                        return Err(self.end_err("bad escape"));
                     };
                     self.pos += 1;
                     let c = match e {
@@ -405,10 +421,10 @@ impl<'a> Reader<'a> {
                         b'b' => '\u{8}',
                         b'f' => '\u{c}',
                         b'u' => {
-                            let hex = self
-                                .s
-                                .get(self.pos..self.pos + 4)
-                                .ok_or_else(|| self.err("bad \\u"))?;
+                            let text = self.s;
+                            let Some(hex) = text.get(self.pos..self.pos + 4) else {
+                                return Err(self.end_err("bad \\u"));
+                            };
                             self.pos += 4;
                             let code = std::str::from_utf8(hex)
                                 .ok()
@@ -552,13 +568,12 @@ pub fn read_results_edn(path: &Path) -> Result<OwnedValue, String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Reads a Maelstrom `history.edn` into a [`History`], streaming it form by form (a
-/// history of millions of ops is never one string).
+/// Reads a Maelstrom `history.edn` into a [`History`], a block at a time (a history of
+/// millions of ops is never one string).
 pub fn read_history_edn(path: &Path) -> Result<History, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let reader = std::io::BufReader::with_capacity(1 << 20, file);
     let mut history = History::default();
-    crate::harness::edn_stream::for_each_form(reader, |text| push_ops(text, &mut history))
+    crate::harness::edn_stream::for_each_block(file, |block| push_block_ops(block, &mut history))
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(history)
 }

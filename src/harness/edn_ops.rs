@@ -11,6 +11,7 @@
 use simd_json::OwnedValue;
 
 use crate::harness::edn::{Edn, Reader, into_json};
+use crate::harness::edn_stream::Stop;
 use crate::harness::history::{History, Op, OpType, Process};
 
 /// The keys an op is made of, in [`Fields`] order.
@@ -96,6 +97,42 @@ pub fn push_ops(text: &str, history: &mut History) -> Result<(), String> {
     }
 }
 
+/// Appends the ops of a block of `history.edn` (see edn_stream.rs) to `history`. A form
+/// that fails because the block ended inside it is read again with the next block (at the
+/// file's end, the stream reports it as such); any other failure is a malformed form.
+pub fn push_block_ops(block: &[u8], history: &mut History) -> Result<(), Stop> {
+    let mut reader = Reader::from_bytes(block);
+    loop {
+        let start = reader.pos;
+        let position = history.ops.len();
+        let result = reader
+            .skip_ws_and_discards(0)
+            .and_then(|()| match reader.at_end() {
+                true => Ok(None),
+                false => reader.op(position).map(Some),
+            });
+        match result {
+            Ok(Some(op)) => history.ops.push(op),
+            Ok(None) => return Ok(()),
+            Err(_) if reader.ran_out => return Err(Stop::Cut(start)),
+            Err(_) => return Err(Stop::Bad(start, form_error(&block[start..], position))),
+        }
+    }
+}
+
+/// The error of the (malformed) form at the start of `text`, with byte and line counted
+/// from there.
+fn form_error(text: &[u8], position: usize) -> String {
+    let mut reader = Reader::from_bytes(text);
+    match reader
+        .skip_ws_and_discards(0)
+        .and_then(|()| reader.op(position))
+    {
+        Err(e) => e,
+        Ok(_) => "malformed form".to_string(),
+    }
+}
+
 /// One op from a parsed form: a map, or a tagged map.
 pub fn op_from_form(form: Edn, position: usize) -> Result<Op, String> {
     let form = match form {
@@ -142,7 +179,7 @@ impl Reader<'_> {
         loop {
             self.skip_ws_and_discards(depth)?;
             match self.peek() {
-                None => return Err(self.err("unterminated collection")),
+                None => return Err(self.end_err("unterminated collection")),
                 Some(b'}') => {
                     self.pos += 1;
                     return op_from_fields(fields, position);
@@ -163,7 +200,7 @@ impl Reader<'_> {
             };
             self.skip_ws_and_discards(depth)?;
             match self.peek() {
-                None => return Err(self.err("unterminated collection")),
+                None => return Err(self.end_err("unterminated collection")),
                 Some(b'}') => {
                     self.pos += 1;
                     return Err(self.err("map with an odd number of forms"));
