@@ -136,6 +136,26 @@ mod tests {
     }
 
     #[test]
+    fn a_history_read_in_blocks_is_the_history_parsed_whole() {
+        use crate::harness::edn::{parse_history, read_history_edn};
+        // Ops over two lines, strings with newlines and escapes, several blocks long.
+        let text: String = (0..40_000)
+            .map(|i| {
+                format!(
+                    "{{:index {i}, :type :ok, :process 0,\n :f :add, :value [{i} \"a\nb\\u00e9\" #{{:x}}]}}\n"
+                )
+            })
+            .collect();
+        let path = std::env::temp_dir().join(format!("glomers-stream-{}.edn", std::process::id()));
+        std::fs::write(&path, &text).expect("write");
+        let read = read_history_edn(&path);
+        let _ = std::fs::remove_file(&path);
+        let whole = parse_history(&text);
+        assert_eq!(read.as_ref().map(|h| h.ops.len()), Ok(40_000));
+        assert_eq!(read, whole);
+    }
+
+    #[test]
     fn an_unclosed_form_and_a_bad_one_are_errors() {
         let cut = forms("{:a 1}\n{:b [1 2\n").expect_err("cut");
         assert!(cut.contains("line 2: the file ends inside a form"), "{cut}");
