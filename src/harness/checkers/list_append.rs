@@ -366,8 +366,9 @@ impl<'a> Analysis<'a> {
     /// identity texts.
     fn lost_updates(&self, found: &mut Anomalies) {
         // (key, state read) → txns, in order of first sight.
-        let mut group_of: AHashMap<(usize, &[usize]), usize> = AHashMap::new();
-        let mut groups: Vec<((usize, &[usize]), Vec<usize>)> = Vec::new();
+        type State<'s> = (usize, &'s [usize]);
+        let mut group_of: AHashMap<State, usize> = AHashMap::new();
+        let mut groups: Vec<(State, Vec<usize>)> = Vec::new();
         let mut raw_keys: AHashMap<usize, &OwnedValue> = AHashMap::new();
         for (i, t) in self
             .txns

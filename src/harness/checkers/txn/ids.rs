@@ -84,4 +84,9 @@ impl<T: Clone + Eq + Hash> Ids<T> {
     pub fn len(&self) -> usize {
         self.items.len()
     }
+
+    /// Whether no id was given yet.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
 }
