@@ -19,6 +19,8 @@
 #[path = "measure.rs"]
 #[allow(dead_code)] // wait_for_cpu_seconds: this benchmark also needs the status and RSS
 mod measure;
+#[path = "set_history.rs"]
+mod set_history;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -28,12 +30,24 @@ use std::time::Instant;
 use measure::{median, thousands};
 
 /// One checker's histories: a label, the workload, `glomers test` flags beyond the common
-/// ones, and the sizes (client ops) made for it.
+/// ones (or `synthetic`: made by set_history.rs instead), and the sizes (client ops).
 struct Case {
     checker: &'static str,
     workload: &'static str,
     flags: &'static [&'static str],
     sizes: &'static [u64],
+    synthetic: bool,
+}
+
+impl Case {
+    /// The workload column: the workload, marked when the history is synthetic.
+    fn name(&self) -> &'static str {
+        if self.synthetic {
+            "g-set (synthetic)"
+        } else {
+            self.workload
+        }
+    }
 }
 
 const SMALL: &[u64] = &[10_000, 100_000];
@@ -48,42 +62,56 @@ const CASES: &[Case] = &[
         workload: "echo",
         flags: &["--node-count", "1"],
         sizes: LARGE,
+        synthetic: false,
     },
     Case {
         checker: "unique-ids",
         workload: "unique-ids",
         flags: &["--node-count", "3", "--nemesis", "partition"],
         sizes: LARGE,
+        synthetic: false,
     },
     Case {
         checker: "set-full",
         workload: "broadcast",
         flags: &["--node-count", "5", "--nemesis", "partition"],
         sizes: SETS,
+        synthetic: false,
     },
     Case {
         checker: "set-full",
         workload: "g-set",
         flags: &["--node-count", "3", "--nemesis", "partition"],
         sizes: SETS,
+        synthetic: false,
+    },
+    Case {
+        checker: "set-full",
+        workload: "g-set",
+        flags: &[],
+        sizes: LARGE,
+        synthetic: true,
     },
     Case {
         checker: "counter",
         workload: "g-counter",
         flags: &["--node-count", "3", "--nemesis", "partition"],
         sizes: LARGE,
+        synthetic: false,
     },
     Case {
         checker: "counter",
         workload: "pn-counter",
         flags: &["--node-count", "3", "--nemesis", "partition"],
         sizes: LARGE,
+        synthetic: false,
     },
     Case {
         checker: "kafka",
         workload: "kafka",
         flags: &["--node-count", "2", "--nemesis", "partition"],
         sizes: LARGE,
+        synthetic: false,
     },
     Case {
         checker: "lin-kv (WGL per key)",
@@ -97,18 +125,21 @@ const CASES: &[Case] = &[
             "partition",
         ],
         sizes: SMALL,
+        synthetic: false,
     },
     Case {
         checker: "rw-register (cycles)",
         workload: "txn-rw-register",
         flags: &["--node-count", "2", "--nemesis", "partition"],
         sizes: SMALL,
+        synthetic: false,
     },
     Case {
         checker: "list-append (cycles)",
         workload: "txn-list-append",
         flags: &["--node-count", "2", "--nemesis", "partition"],
         sizes: SMALL,
+        synthetic: false,
     },
 ];
 
@@ -214,7 +245,10 @@ fn main() {
 
 /// Makes the history, checks it `--runs` times, deletes it.
 fn bench(options: &Options, case: &Case, size: u64) -> Result<Row, String> {
-    let store = options.work.join(format!("{}-{size}", case.workload));
+    let store = options.work.join(format!(
+        "{}-{size}",
+        case.name().replace([' ', '(', ')'], "")
+    ));
     let result = generate(options, case, size, &store).and_then(|run| {
         let history = run.join("history.edn");
         let history_mib = std::fs::metadata(&history)
@@ -228,7 +262,7 @@ fn bench(options: &Options, case: &Case, size: u64) -> Result<Row, String> {
         let statuses: Vec<i32> = samples.iter().map(|s| s.status).collect();
         Ok(Row {
             checker: case.checker,
-            workload: case.workload,
+            workload: case.name(),
             ops,
             history_mib,
             wall: median(samples.iter().map(|s| s.wall)),
@@ -241,8 +275,20 @@ fn bench(options: &Options, case: &Case, size: u64) -> Result<Row, String> {
     result
 }
 
-/// `glomers test --sim …` into `store`; returns the run directory.
+/// `glomers test --sim …` into `store` (or set_history.rs's history); returns the run
+/// directory.
 fn generate(options: &Options, case: &Case, size: u64, store: &Path) -> Result<PathBuf, String> {
+    if case.synthetic {
+        eprintln!(
+            "writing a synthetic {} history of {size} ops",
+            case.workload
+        );
+        let run = store.join(case.workload).join("synthetic");
+        std::fs::create_dir_all(&run).map_err(|e| format!("{}: {e}", run.display()))?;
+        let history = run.join("history.edn");
+        set_history::write(&history, size).map_err(|e| format!("{}: {e}", history.display()))?;
+        return Ok(run);
+    }
     let time_limit = (size / 1000).max(1).to_string();
     eprintln!(
         "generating {} {size} ops ({} --rate 1000 --time-limit {time_limit})",

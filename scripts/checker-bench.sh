@@ -3,9 +3,10 @@
 # (10k, 100k and, for echo, unique-ids, counters and kafka, 1M client ops; set-full 1k–10k,
 # its histories growing with the square of the ops), made by `glomers test --sim --seed 1
 # --no-journal --rate 1000 --time-limit OPS/1000` in a temporary directory that is deleted
-# at the end. History generation is not timed. Each check runs --runs times as a child
-# process; the table shows medians of wall time, CPU time (user + sys) and peak RSS, all
-# from wait4 (perf/checker_bench.rs), and ops per CPU second.
+# at the end; plus set-full at 10k, 100k and 1M ops on a synthetic g-set history with rare
+# whole-set reads (perf/set_history.rs). History generation is not timed. Each check runs
+# --runs times as a child process; the table shows medians of wall time, CPU time (user +
+# sys) and peak RSS, all from wait4 (perf/checker_bench.rs), and ops per CPU second.
 # Writes target/checker-bench/checker-throughput.md — or, with --update, the committed
 # perf/checker-throughput.md — and prints the table.
 #
@@ -75,7 +76,12 @@ target/release/examples/checker-bench "${bench_args[@]}" >/dev/null
     echo "workloads \`--node-count 2 --nemesis partition\` (default key count and txn length); lin-kv"
     echo "\`--node-count 3 --concurrency 10n --nemesis partition\`. Set-full histories (broadcast,"
     echo "g-set) grow with the square of the ops — every read returns the whole set so far — so"
-    echo "they stop at 10k ops (25–50 MiB of EDN; 100k would be ~100× that)."
+    echo "they stop at 10k ops (25–50 MiB of EDN; 100k would be ~100× that). *g-set (synthetic)*"
+    echo "rows check a history perf/set_history.rs writes instead: a valid g-set history of 5"
+    echo "processes, 5 ops in flight, adds of 0, 1, 2, … with 20 whole-set reads spread evenly"
+    echo "(each returning every element whose add was invoked before it) and a final read per"
+    echo "process — Maelstrom's generator with reads made rare, so the reads hold ~15 elements"
+    echo "per op and the history grows linearly."
     echo
     cat "$work/table.md"
 } >"$out/checker-throughput.md"

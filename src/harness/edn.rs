@@ -11,7 +11,7 @@ use std::path::Path;
 
 use simd_json::OwnedValue;
 
-use crate::harness::edn_ops::push_ops;
+use crate::harness::edn_ops::{push_block_ops, push_ops};
 use crate::harness::history::History;
 
 /// Deepest nesting accepted; deeper input is rejected instead of overflowing the stack.
@@ -61,10 +61,7 @@ pub fn parse(text: &str) -> Result<Edn, String> {
 
 /// Parses a sequence of EDN values, e.g. a whole `history.edn`.
 pub fn parse_all(text: &str) -> Result<Vec<Edn>, String> {
-    let mut r = Reader {
-        s: text.as_bytes(),
-        pos: 0,
-    };
+    let mut r = Reader::new(text);
     let mut out = Vec::new();
     loop {
         r.skip_ws_and_discards(0)?;
@@ -79,6 +76,13 @@ pub fn parse_all(text: &str) -> Result<Vec<Edn>, String> {
 pub(crate) struct Reader<'a> {
     pub(crate) s: &'a [u8],
     pub(crate) pos: usize,
+    /// The items of the collections [`Reader::json_value`] is inside, innermost last: each
+    /// collection's items are gathered here and then moved into an array of exactly their
+    /// number (a history holds millions of small arrays).
+    scratch: Vec<OwnedValue>,
+    /// Set by an error at the end of the input (an open collection or string): given more
+    /// input, the form might have been whole. edn_stream.rs reads such a form again.
+    pub(crate) ran_out: bool,
 }
 
 fn is_delim(b: u8) -> bool {
@@ -91,9 +95,17 @@ fn is_delim(b: u8) -> bool {
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(text: &'a str) -> Reader<'a> {
+        Reader::from_bytes(text.as_bytes())
+    }
+
+    /// A reader of bytes not checked as UTF-8 as a whole: tokens and strings are checked
+    /// as they become text.
+    pub(crate) fn from_bytes(s: &'a [u8]) -> Reader<'a> {
         Reader {
-            s: text.as_bytes(),
+            s,
             pos: 0,
+            scratch: Vec::new(),
+            ran_out: false,
         }
     }
 
@@ -116,6 +128,12 @@ impl<'a> Reader<'a> {
             .count()
             + 1;
         format!("EDN error at byte {} (line {line}): {msg}", self.pos)
+    }
+
+    /// [`Reader::err`] for input that ended too soon.
+    pub(crate) fn end_err(&mut self, msg: &str) -> String {
+        self.ran_out = true;
+        self.err(msg)
     }
 
     fn skip_ws(&mut self) {
@@ -157,7 +175,7 @@ impl<'a> Reader<'a> {
         loop {
             self.skip_ws_and_discards(depth)?;
             match self.s.get(self.pos) {
-                None => return Err(self.err("unterminated collection")),
+                None => return Err(self.end_err("unterminated collection")),
                 Some(&b) if b == close => {
                     self.pos += 1;
                     return Ok(items);
@@ -173,7 +191,7 @@ impl<'a> Reader<'a> {
         }
         self.skip_ws_and_discards(depth)?;
         let Some(&b) = self.s.get(self.pos) else {
-            return Err(self.err("unexpected end"));
+            return Err(self.end_err("unexpected end"));
         };
         match b {
             b'(' => {
@@ -216,6 +234,107 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The value at the reader's position as JSON: exactly `into_json(self.value(depth)?)`,
+    /// without building the [`Edn`] tree first for the forms op values are made of (lists,
+    /// vectors, sets, keywords, strings, numbers: a tree per op, then a copy of it, was a
+    /// third of reading a history), and maps (kafka's polls). Tags, characters and errors take
+    /// [`Reader::value`].
+    pub(crate) fn json_value(&mut self, depth: usize) -> Result<OwnedValue, String> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("nesting too deep"));
+        }
+        self.skip_ws_and_discards(depth)?;
+        let close = match (self.peek(), self.peek_at(1)) {
+            (Some(b'{'), _) => {
+                self.pos += 1;
+                return self.json_map(depth);
+            }
+            (Some(b'('), _) => b')',
+            (Some(b'['), _) => b']',
+            (Some(b'#'), Some(b'{')) => {
+                self.pos += 1;
+                b'}'
+            }
+            (Some(b':'), _) => {
+                self.pos += 1;
+                let name = self.token();
+                if name.is_empty() {
+                    return Err(self.err("empty keyword"));
+                }
+                return Ok(OwnedValue::from(name.to_string()));
+            }
+            (Some(b'"'), _) => return self.string().map(into_json),
+            (Some(b), _) if !matches!(b, b')' | b']' | b'}' | b'#' | b'\\') => {
+                let text = self.s;
+                let start = self.pos;
+                self.token();
+                let tok = std::str::from_utf8(&text[start..self.pos]).unwrap_or("");
+                if tok.is_empty() {
+                    return Err(self.err("unexpected character"));
+                }
+                return Ok(into_json(atom(tok)));
+            }
+            _ => return self.value(depth).map(into_json),
+        };
+        self.pos += 1;
+        let mark = self.scratch.len();
+        loop {
+            if let Err(e) = self.skip_ws_and_discards(depth) {
+                self.scratch.truncate(mark);
+                return Err(e);
+            }
+            match self.peek() {
+                None => {
+                    self.scratch.truncate(mark);
+                    return Err(self.end_err("unterminated collection"));
+                }
+                Some(b) if b == close => {
+                    self.pos += 1;
+                    let items: Vec<OwnedValue> = self.scratch.drain(mark..).collect();
+                    return Ok(OwnedValue::Array(Box::new(items)));
+                }
+                Some(_) => match self.json_value(depth + 1) {
+                    Ok(item) => self.scratch.push(item),
+                    Err(e) => {
+                        self.scratch.truncate(mark);
+                        return Err(e);
+                    }
+                },
+            }
+        }
+    }
+
+    /// The rest of a map after its `{` as JSON, as [`Reader::map`] reads it and
+    /// [`into_json`] converts it: keys as EDN (their JSON name depends on their kind),
+    /// values straight into JSON.
+    fn json_map(&mut self, depth: usize) -> Result<OwnedValue, String> {
+        let mut map = simd_json::owned::Object::default();
+        loop {
+            self.skip_ws_and_discards(depth)?;
+            match self.s.get(self.pos) {
+                None => return Err(self.end_err("unterminated collection")),
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(OwnedValue::Object(Box::new(map)));
+                }
+                Some(_) => {}
+            }
+            let key = self.value(depth + 1)?;
+            self.skip_ws_and_discards(depth)?;
+            match self.s.get(self.pos) {
+                None => return Err(self.end_err("unterminated collection")),
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Err(self.err("map with an odd number of forms"));
+                }
+                Some(_) => {
+                    let value = self.json_value(depth + 1)?;
+                    map.insert(key_string(key), value);
+                }
+            }
+        }
+    }
+
     /// The rest of a map after its `{`, read straight into pairs (every op of a history is
     /// a map: gathering its forms into one vector first, then pairing them into another,
     /// cost an allocation and a copy per op).
@@ -224,7 +343,7 @@ impl<'a> Reader<'a> {
         loop {
             self.skip_ws_and_discards(depth)?;
             match self.s.get(self.pos) {
-                None => return Err(self.err("unterminated collection")),
+                None => return Err(self.end_err("unterminated collection")),
                 Some(b'}') => {
                     self.pos += 1;
                     return Ok(Edn::Map(pairs));
@@ -234,7 +353,7 @@ impl<'a> Reader<'a> {
             let key = self.value(depth + 1)?;
             self.skip_ws_and_discards(depth)?;
             match self.s.get(self.pos) {
-                None => return Err(self.err("unterminated collection")),
+                None => return Err(self.end_err("unterminated collection")),
                 Some(b'}') => {
                     self.pos += 1;
                     return Err(self.err("map with an odd number of forms"));
@@ -285,14 +404,14 @@ impl<'a> Reader<'a> {
         let mut out: Vec<u8> = Vec::new();
         loop {
             let Some(&b) = self.s.get(self.pos) else {
-                return Err(self.err("unterminated string"));
+                return Err(self.end_err("unterminated string"));
             };
             self.pos += 1;
             match b {
                 b'"' => break,
                 b'\\' => {
                     let Some(&e) = self.s.get(self.pos) else {
-                        return Err(self.err("bad escape"));
+                        return Err(self.end_err("bad escape"));
                     };
                     self.pos += 1;
                     let c = match e {
@@ -302,10 +421,10 @@ impl<'a> Reader<'a> {
                         b'b' => '\u{8}',
                         b'f' => '\u{c}',
                         b'u' => {
-                            let hex = self
-                                .s
-                                .get(self.pos..self.pos + 4)
-                                .ok_or_else(|| self.err("bad \\u"))?;
+                            let text = self.s;
+                            let Some(hex) = text.get(self.pos..self.pos + 4) else {
+                                return Err(self.end_err("bad \\u"));
+                            };
                             self.pos += 4;
                             let code = std::str::from_utf8(hex)
                                 .ok()
@@ -449,13 +568,12 @@ pub fn read_results_edn(path: &Path) -> Result<OwnedValue, String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Reads a Maelstrom `history.edn` into a [`History`], streaming it form by form (a
-/// history of millions of ops is never one string).
+/// Reads a Maelstrom `history.edn` into a [`History`], a block at a time (a history of
+/// millions of ops is never one string).
 pub fn read_history_edn(path: &Path) -> Result<History, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let reader = std::io::BufReader::with_capacity(1 << 20, file);
     let mut history = History::default();
-    crate::harness::edn_stream::for_each_form(reader, |text| push_ops(text, &mut history))
+    crate::harness::edn_stream::for_each_block(file, |block| push_block_ops(block, &mut history))
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(history)
 }

@@ -11,6 +11,7 @@
 use simd_json::OwnedValue;
 
 use crate::harness::edn::{Edn, Reader, into_json};
+use crate::harness::edn_stream::Stop;
 use crate::harness::history::{History, Op, OpType, Process};
 
 /// The keys an op is made of, in [`Fields`] order.
@@ -35,17 +36,33 @@ const ERROR: usize = 6;
 const EXCEPTION: usize = 7;
 const FINAL: usize = 8;
 
-/// The value of each of [`KEYS`], from the first pair with that key.
+/// The value of each of [`KEYS`], from the first pair with that key: the value, error and
+/// exception as JSON (what an [`Op`] keeps of them), the rest as EDN (their kind matters:
+/// `:type` must be a keyword).
 #[derive(Default)]
-struct Fields([Option<Edn>; KEYS.len()]);
+struct Fields {
+    edn: [Option<Edn>; KEYS.len()],
+    json: [Option<OwnedValue>; KEYS.len()],
+}
+
+/// Whether field number `slot` is kept as JSON.
+fn is_json(slot: usize) -> bool {
+    matches!(slot, VALUE | ERROR | EXCEPTION)
+}
 
 impl Fields {
+    /// Whether keyword key number `slot` still wants its value (no earlier pair had it).
+    fn wants(&self, slot: usize) -> bool {
+        self.edn.get(slot).is_some_and(Option::is_none)
+            && self.json.get(slot).is_some_and(Option::is_none)
+    }
+
     /// Keeps `value` for keyword key number `slot`, unless an earlier pair had that key.
     fn offer(&mut self, slot: Option<usize>, value: Edn) {
-        if let Some(field) = slot.and_then(|i| self.0.get_mut(i))
-            && field.is_none()
-        {
-            *field = Some(value);
+        match slot {
+            Some(i) if self.wants(i) && is_json(i) => self.json[i] = Some(into_json(value)),
+            Some(i) if self.wants(i) => self.edn[i] = Some(value),
+            _ => {}
         }
     }
 
@@ -77,6 +94,42 @@ pub fn push_ops(text: &str, history: &mut History) -> Result<(), String> {
         let position = history.ops.len();
         let op = reader.op(position)?;
         history.ops.push(op);
+    }
+}
+
+/// Appends the ops of a block of `history.edn` (see edn_stream.rs) to `history`. A form
+/// that fails because the block ended inside it is read again with the next block (at the
+/// file's end, the stream reports it as such); any other failure is a malformed form.
+pub fn push_block_ops(block: &[u8], history: &mut History) -> Result<(), Stop> {
+    let mut reader = Reader::from_bytes(block);
+    loop {
+        let start = reader.pos;
+        let position = history.ops.len();
+        let result = reader
+            .skip_ws_and_discards(0)
+            .and_then(|()| match reader.at_end() {
+                true => Ok(None),
+                false => reader.op(position).map(Some),
+            });
+        match result {
+            Ok(Some(op)) => history.ops.push(op),
+            Ok(None) => return Ok(()),
+            Err(_) if reader.ran_out => return Err(Stop::Cut(start)),
+            Err(_) => return Err(Stop::Bad(start, form_error(&block[start..], position))),
+        }
+    }
+}
+
+/// The error of the (malformed) form at the start of `text`, with byte and line counted
+/// from there.
+fn form_error(text: &[u8], position: usize) -> String {
+    let mut reader = Reader::from_bytes(text);
+    match reader
+        .skip_ws_and_discards(0)
+        .and_then(|()| reader.op(position))
+    {
+        Err(e) => e,
+        Ok(_) => "malformed form".to_string(),
     }
 }
 
@@ -126,7 +179,7 @@ impl Reader<'_> {
         loop {
             self.skip_ws_and_discards(depth)?;
             match self.peek() {
-                None => return Err(self.err("unterminated collection")),
+                None => return Err(self.end_err("unterminated collection")),
                 Some(b'}') => {
                     self.pos += 1;
                     return op_from_fields(fields, position);
@@ -147,22 +200,33 @@ impl Reader<'_> {
             };
             self.skip_ws_and_discards(depth)?;
             match self.peek() {
-                None => return Err(self.err("unterminated collection")),
+                None => return Err(self.end_err("unterminated collection")),
                 Some(b'}') => {
                     self.pos += 1;
                     return Err(self.err("map with an odd number of forms"));
                 }
                 Some(_) => {}
             }
-            let value = self.value(depth + 1)?;
-            fields.offer(key_slot, value);
+            match key_slot {
+                // Straight into JSON: no EDN tree for the op's value.
+                Some(i) if is_json(i) && fields.wants(i) => {
+                    fields.json[i] = Some(self.json_value(depth + 1)?);
+                }
+                _ => {
+                    let value = self.value(depth + 1)?;
+                    fields.offer(key_slot, value);
+                }
+            }
         }
     }
 }
 
 /// The op from its fields, or why they do not make one.
 fn op_from_fields(fields: Fields, position: usize) -> Result<Op, String> {
-    let Fields(mut fields) = fields;
+    let Fields {
+        edn: mut fields,
+        mut json,
+    } = fields;
     let bad = |field: &str| format!("op {position}: missing or malformed :{field}");
     let op_type = match &fields[TYPE] {
         Some(Edn::Keyword(t)) => match t.as_str() {
@@ -196,11 +260,11 @@ fn op_from_fields(fields: Fields, position: usize) -> Result<Op, String> {
         op_type,
         process,
         f,
-        value: fields[VALUE]
+        value: json[VALUE]
             .take()
-            .map_or(OwnedValue::Static(simd_json::StaticNode::Null), into_json),
-        error: fields[ERROR].take().map(into_json),
-        exception: fields[EXCEPTION].take().map(into_json),
+            .unwrap_or(OwnedValue::Static(simd_json::StaticNode::Null)),
+        error: json[ERROR].take(),
+        exception: json[EXCEPTION].take(),
         is_final: matches!(fields[FINAL], Some(Edn::Bool(true))),
     })
 }

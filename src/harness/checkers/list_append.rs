@@ -27,47 +27,76 @@ use simd_json::OwnedValue;
 use super::txn::Anomalies;
 use super::txn::cycles::cycle_anomalies;
 use super::txn::graph::{Graph, Kind};
+use super::txn::ids::{Identity, Ids};
 use super::txn::models::{check_known, per_model};
-use super::value::{arr, identity_key, micro_ops, obj, op_value};
+use super::value::{arr, micro_ops, obj, op_value};
 use super::{CheckInput, Checker, Validity};
 use crate::harness::history::{Op, OpType};
 
 /// Maelstrom's txn-list-append checker.
 pub struct ListAppend;
 
-/// A micro-op on `key` (its identity under Clojure equality; `raw_key` as written).
-struct Mop {
-    key: String,
-    raw_key: OwnedValue,
+/// A micro-op on key number `key` (see [`Names`]; `raw_key` as written).
+struct Mop<'a> {
+    key: usize,
+    raw_key: &'a OwnedValue,
     kind: MopKind,
 }
 
-/// A read (element identities; empty for nil) or an append (the element's identity).
+/// A read (the slots of its elements, in order; empty for nil) or an append (its
+/// element's slot).
 enum MopKind {
-    Read(Vec<String>),
-    Append(String),
+    Read(Vec<usize>),
+    Append(usize),
+}
+
+/// Ids for keys and for slots, a slot being a (key, element) pair: within one key, two
+/// elements are equal under Clojure equality exactly when their slots are, so reads compare
+/// as lists of slots and per-element state lives in vectors indexed by slot.
+#[derive(Default)]
+struct Names {
+    keys: Ids<Identity>,
+    slots: Ids<(usize, Identity)>,
+}
+
+impl Names {
+    /// A key's identity text (what reports were ordered by).
+    fn key_text(&self, key: usize) -> String {
+        self.keys
+            .item(key)
+            .map(|k| k.text().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// A slot's element identity text.
+    fn element_text(&self, slot: usize) -> String {
+        self.slots
+            .item(slot)
+            .map(|(_, e)| e.text().into_owned())
+            .unwrap_or_default()
+    }
 }
 
 struct Txn<'a> {
     op: &'a Op,
     invoke: &'a Op,
-    mops: Vec<Mop>,
+    mops: Vec<Mop<'a>>,
 }
 
-fn parse(op: &Op) -> Result<Vec<Mop>, String> {
+fn parse<'a>(op: &'a Op, names: &mut Names) -> Result<Vec<Mop<'a>>, String> {
     let mut out = Vec::new();
     for (f, k, v) in micro_ops(op)? {
+        let key = names.keys.id(Identity::of(k));
+        let mut slot = |element: &OwnedValue| names.slots.id((key, Identity::of(element)));
         let kind = match (f, v) {
-            ("r", OwnedValue::Array(list)) => {
-                MopKind::Read(list.iter().map(identity_key).collect())
-            }
+            ("r", OwnedValue::Array(list)) => MopKind::Read(list.iter().map(&mut slot).collect()),
             ("r", _) => MopKind::Read(Vec::new()),
-            ("append", v) => MopKind::Append(identity_key(v)),
+            ("append", v) => MopKind::Append(slot(v)),
             _ => return Err(format!("unknown micro-op {f:?}")),
         };
         out.push(Mop {
-            key: identity_key(k),
-            raw_key: k.clone(),
+            key,
+            raw_key: k,
             kind,
         });
     }
@@ -82,12 +111,12 @@ fn detail(op: &Op, m: &Mop) -> OwnedValue {
 /// Per-transaction anomalies: internal, future-read, duplicate-elements.
 fn internal(t: &Txn, found: &mut Anomalies) {
     // key -> (whole list known?, the list, or its known suffix)
-    let mut state: AHashMap<&str, (bool, Vec<&String>)> = AHashMap::new();
+    let mut state: AHashMap<usize, (bool, Vec<usize>)> = AHashMap::new();
     for (i, m) in t.mops.iter().enumerate() {
         match &m.kind {
             MopKind::Read(ids) => {
-                let mut unique: Vec<&String> = ids.iter().collect();
-                unique.sort();
+                let mut unique = ids.clone();
+                unique.sort_unstable();
                 unique.dedup();
                 if unique.len() != ids.len() {
                     found.add("duplicate-elements", detail(t.op, m));
@@ -98,20 +127,19 @@ fn internal(t: &Txn, found: &mut Anomalies) {
                 if future {
                     found.add("future-read", detail(t.op, m));
                 }
-                let read: Vec<&String> = ids.iter().collect();
-                if let Some((whole, expected)) = state.get(m.key.as_str()) {
+                if let Some((whole, expected)) = state.get(&m.key) {
                     let consistent = if *whole {
-                        &read == expected
+                        ids == expected
                     } else {
-                        read.ends_with(expected)
+                        ids.ends_with(expected)
                     };
                     if !consistent {
                         found.add("internal", detail(t.op, m));
                     }
                 }
-                state.insert(&m.key, (true, read));
+                state.insert(m.key, (true, ids.clone()));
             }
-            MopKind::Append(e) => state.entry(&m.key).or_insert((false, Vec::new())).1.push(e),
+            MopKind::Append(e) => state.entry(m.key).or_insert((false, Vec::new())).1.push(*e),
         }
     }
 }
@@ -170,38 +198,39 @@ impl ListAppend {
     }
 }
 
-/// A (key, element) pair, both identities.
-type Slot = (String, String);
-
 /// What Elle infers from a history: the transactions that may have committed, who appended
 /// what, and each key's version order.
 struct Analysis<'a> {
     /// `ok` and `info` transactions: the graph's nodes.
     txns: Vec<Txn<'a>>,
-    /// (key, element) → the txn that appended it.
-    writer: AHashMap<Slot, usize>,
-    /// (key, element) → the failed op that appended it.
-    failed: AHashMap<Slot, &'a Op>,
+    /// The ids of keys and slots.
+    names: Names,
+    /// slot → the txn that appended it.
+    writer: Vec<Option<usize>>,
+    /// slot → the failed op that appended it.
+    failed: AHashMap<usize, &'a Op>,
     /// key → its longest read (every read must be a prefix of it).
-    longest: AHashMap<String, Vec<String>>,
+    longest: Vec<Vec<usize>>,
     /// key → the version order: the distinct elements of the longest read.
-    order: AHashMap<String, Vec<String>>,
-    /// (key, element) → its position in the version order.
-    position: AHashMap<Slot, usize>,
+    order: Vec<Vec<usize>>,
+    /// slot → its position in the version order.
+    position: Vec<Option<usize>>,
 }
 
 impl<'a> Analysis<'a> {
     fn new(input: &CheckInput<'a>) -> Result<Analysis<'a>, String> {
+        let mut names = Names::default();
         let mut txns: Vec<Txn> = Vec::new();
-        let mut failed: AHashMap<Slot, &Op> = AHashMap::new();
+        let mut failed: AHashMap<usize, &Op> = AHashMap::new();
         for (invoke, done) in input.history.pairs() {
             let Some(done) = done else { continue };
             // An ok txn's completion shows its reads; the others only the invocation.
-            let mops = parse(if done.op_type == OpType::Ok {
+            let op = if done.op_type == OpType::Ok {
                 done
             } else {
                 invoke
-            })?;
+            };
+            let mops = parse(op, &mut names)?;
             if done.op_type != OpType::Fail {
                 txns.push(Txn {
                     op: done,
@@ -212,49 +241,49 @@ impl<'a> Analysis<'a> {
             }
             for m in mops {
                 if let MopKind::Append(e) = m.kind {
-                    failed.insert((m.key, e), done);
+                    failed.insert(e, done);
+                }
+            }
+        }
+        let mut writer = vec![None; names.slots.len()];
+        for (i, t) in txns.iter().enumerate() {
+            for m in &t.mops {
+                if let MopKind::Append(e) = m.kind {
+                    writer[e] = Some(i);
                 }
             }
         }
         let mut analysis = Analysis {
             txns,
-            writer: AHashMap::new(),
+            writer,
             failed,
-            longest: AHashMap::new(),
-            order: AHashMap::new(),
-            position: AHashMap::new(),
+            longest: vec![Vec::new(); names.keys.len()],
+            order: vec![Vec::new(); names.keys.len()],
+            position: vec![None; names.slots.len()],
+            names,
         };
-        for (i, t) in analysis.txns.iter().enumerate() {
-            for m in &t.mops {
-                if let MopKind::Append(e) = &m.kind {
-                    analysis.writer.insert((m.key.clone(), e.clone()), i);
-                }
-            }
-        }
-        let mut longest: AHashMap<String, Vec<String>> = AHashMap::new();
+        let mut longest = vec![Vec::new(); analysis.names.keys.len()];
         for (_, m, ids) in analysis.reads() {
-            let current = longest.entry(m.key.clone()).or_default();
+            let current: &mut Vec<usize> = &mut longest[m.key];
             if ids.len() >= current.len() {
                 *current = ids.to_vec();
             }
         }
-        for (key, list) in &longest {
-            let mut order: Vec<String> = Vec::new();
-            for element in list {
-                let slot = (key.clone(), element.clone());
-                if !analysis.position.contains_key(&slot) {
-                    analysis.position.insert(slot, order.len());
-                    order.push(element.clone());
+        for (key, list) in longest.iter().enumerate() {
+            let order = &mut analysis.order[key];
+            for &element in list {
+                if analysis.position[element].is_none() {
+                    analysis.position[element] = Some(order.len());
+                    order.push(element);
                 }
             }
-            analysis.order.insert(key.clone(), order);
         }
         analysis.longest = longest;
         Ok(analysis)
     }
 
-    /// Every read of an `ok` txn: (txn, micro-op, element identities).
-    fn reads(&self) -> impl Iterator<Item = (usize, &Mop, &[String])> {
+    /// Every read of an `ok` txn: (txn, micro-op, element slots).
+    fn reads(&self) -> impl Iterator<Item = (usize, &Mop<'a>, &[usize])> {
         let oks = self.txns.iter().enumerate();
         oks.filter(|(_, t)| t.op.op_type == OpType::Ok)
             .flat_map(|(i, t)| {
@@ -267,12 +296,17 @@ impl<'a> Analysis<'a> {
 
     /// The element appended to `key` just before `element` (`None`: the empty list). An
     /// append no read showed comes after every element read.
-    fn previous(&self, key: &str, element: &str) -> Option<&String> {
+    fn previous(&self, key: usize, element: usize) -> Option<usize> {
         let order = self.order.get(key)?;
-        match self.position.get(&(key.to_string(), element.to_string())) {
-            Some(&p) => p.checked_sub(1).and_then(|q| order.get(q)),
-            None => order.last(),
+        match self.position.get(element).copied().flatten() {
+            Some(p) => p.checked_sub(1).and_then(|q| order.get(q)).copied(),
+            None => order.last().copied(),
         }
+    }
+
+    /// The txn that appended `slot`, if an `ok` or `info` one did.
+    fn writer(&self, slot: usize) -> Option<usize> {
+        self.writer.get(slot).copied().flatten()
     }
 
     /// The non-cycle anomalies: per txn (internal, future-read, duplicate-elements), per
@@ -284,7 +318,7 @@ impl<'a> Analysis<'a> {
         for (i, m, ids) in self.reads() {
             let op = self.txns[i].op;
             for id in ids {
-                if let Some(w) = self.failed.get(&(m.key.clone(), id.clone())) {
+                if let Some(w) = self.failed.get(id) {
                     let writer = ("writer", op_value(w, None));
                     found.add(
                         "G1a",
@@ -296,7 +330,7 @@ impl<'a> Analysis<'a> {
                     );
                 }
             }
-            if let Some(w) = self.intermediate_writer(i, &m.key, ids) {
+            if let Some(w) = self.intermediate_writer(i, m.key, ids) {
                 let writer = ("writer", op_value(self.txns[w].op, None));
                 found.add(
                     "G1b",
@@ -307,7 +341,7 @@ impl<'a> Analysis<'a> {
                     ]),
                 );
             }
-            let longest = self.longest.get(&m.key).map_or(&[][..], |l| l.as_slice());
+            let longest = self.longest.get(m.key).map_or(&[][..], |l| l.as_slice());
             if !longest.starts_with(ids) {
                 found.add("incompatible-order", detail(op, m));
             }
@@ -317,57 +351,72 @@ impl<'a> Analysis<'a> {
 
     /// The writer of a read's last element, when it is another txn and that element was
     /// not its last append to the key (G1b, an intermediate read).
-    fn intermediate_writer(&self, reader: usize, key: &str, ids: &[String]) -> Option<usize> {
-        let last = ids.last()?;
-        let w = *self.writer.get(&(key.to_string(), last.clone()))?;
+    fn intermediate_writer(&self, reader: usize, key: usize, ids: &[usize]) -> Option<usize> {
+        let last = *ids.last()?;
+        let w = self.writer(last)?;
         let final_append = self.txns[w].mops.iter().rev().find_map(|m| match &m.kind {
-            MopKind::Append(e) if m.key == key => Some(e),
+            MopKind::Append(e) if m.key == key => Some(*e),
             _ => None,
         });
         (w != reader && final_append != Some(last)).then_some(w)
     }
 
     /// Elle's lost update: two `ok` txns read the same state of a key (their first read of
-    /// it) and then both appended to it.
+    /// it) and then both appended to it. Reported in order of the key's and the state's
+    /// identity texts.
     fn lost_updates(&self, found: &mut Anomalies) {
-        let mut groups: std::collections::BTreeMap<(String, Vec<String>), Vec<usize>> =
-            std::collections::BTreeMap::new();
-        let mut raw_keys: AHashMap<&str, &OwnedValue> = AHashMap::new();
+        // (key, state read) → txns, in order of first sight.
+        type State<'s> = (usize, &'s [usize]);
+        let mut group_of: AHashMap<State, usize> = AHashMap::new();
+        let mut groups: Vec<(State, Vec<usize>)> = Vec::new();
+        let mut raw_keys: AHashMap<usize, &OwnedValue> = AHashMap::new();
         for (i, t) in self
             .txns
             .iter()
             .enumerate()
             .filter(|(_, t)| t.op.op_type == OpType::Ok)
         {
-            let mut first_read: AHashMap<&str, &Vec<String>> = AHashMap::new();
-            let mut appended: Vec<&str> = Vec::new();
+            let mut first_read: AHashMap<usize, &[usize]> = AHashMap::new();
+            let mut appended: Vec<usize> = Vec::new();
             for m in &t.mops {
                 match &m.kind {
                     MopKind::Read(ids) => {
-                        first_read.entry(&m.key).or_insert(ids);
+                        first_read.entry(m.key).or_insert(ids);
                     }
-                    MopKind::Append(_) if !appended.contains(&m.key.as_str()) => {
-                        if let Some(read) = first_read.get(m.key.as_str()) {
-                            appended.push(&m.key);
-                            raw_keys.insert(&m.key, &m.raw_key);
-                            groups
-                                .entry((m.key.clone(), (*read).clone()))
-                                .or_default()
-                                .push(i);
+                    MopKind::Append(_) if !appended.contains(&m.key) => {
+                        if let Some(&read) = first_read.get(&m.key) {
+                            appended.push(m.key);
+                            raw_keys.insert(m.key, m.raw_key);
+                            let next = groups.len();
+                            let g = *group_of.entry((m.key, read)).or_insert(next);
+                            if g == next {
+                                groups.push(((m.key, read), Vec::new()));
+                            }
+                            groups[g].1.push(i);
                         }
                     }
                     MopKind::Append(_) => {}
                 }
             }
         }
-        for ((key, _), group) in groups.iter().filter(|(_, g)| g.len() > 1) {
+        let mut lost: Vec<(String, Vec<String>, usize, &[usize])> = groups
+            .iter()
+            .filter(|(_, g)| g.len() > 1)
+            .map(|((key, read), g)| {
+                let state = read.iter().map(|&e| self.names.element_text(e)).collect();
+                (self.names.key_text(*key), state, *key, g.as_slice())
+            })
+            .collect();
+        lost.sort();
+        for (_, _, key, group) in lost {
             let txns = arr(group
                 .iter()
                 .map(|&i| op_value(self.txns[i].op, None))
                 .collect());
-            let key = raw_keys
-                .get(key.as_str())
-                .map_or_else(|| OwnedValue::from(key.as_str()), |k| (*k).clone());
+            let key = raw_keys.get(&key).map_or_else(
+                || OwnedValue::from(self.names.key_text(key)),
+                |k| (*k).clone(),
+            );
             found.add("lost-update", obj([("key", key), ("txns", txns)]));
         }
     }
@@ -376,29 +425,27 @@ impl<'a> Analysis<'a> {
     fn graph(&self) -> Graph {
         let mut graph = Graph::new(self.txns.len());
         // (key, last element read, or None for the empty list) → txns that read that state.
-        let mut readers: AHashMap<(&str, Option<&String>), Vec<usize>> = AHashMap::new();
+        let mut readers: AHashMap<(usize, Option<usize>), Vec<usize>> = AHashMap::new();
         for (i, m, ids) in self.reads() {
-            readers.entry((&m.key, ids.last())).or_default().push(i);
-            if let Some(&w) = ids
-                .last()
-                .and_then(|e| self.writer.get(&(m.key.clone(), e.clone())))
-            {
+            readers
+                .entry((m.key, ids.last().copied()))
+                .or_default()
+                .push(i);
+            if let Some(w) = ids.last().and_then(|&e| self.writer(e)) {
                 graph.edge(w, i, Kind::Wr);
             }
         }
         for (j, t) in self.txns.iter().enumerate() {
             for m in &t.mops {
-                let MopKind::Append(element) = &m.kind else {
+                let MopKind::Append(element) = m.kind else {
                     continue;
                 };
-                let previous = self.previous(&m.key, element);
-                if let Some(&w) =
-                    previous.and_then(|e| self.writer.get(&(m.key.clone(), e.clone())))
-                {
+                let previous = self.previous(m.key, element);
+                if let Some(w) = previous.and_then(|e| self.writer(e)) {
                     graph.edge(w, j, Kind::Ww);
                 }
                 for &r in readers
-                    .get(&(m.key.as_str(), previous))
+                    .get(&(m.key, previous))
                     .map_or(&[][..], |r| r.as_slice())
                 {
                     graph.edge(r, j, Kind::Rw);

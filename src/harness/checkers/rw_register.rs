@@ -8,26 +8,74 @@
 //! G1a, G1b, lost-update, cyclic-versions, and dependency cycles judged per model by
 //! [`super::txn`].
 
-use std::collections::BTreeMap;
-
+use ahash::AHashMap;
 use simd_json::OwnedValue;
 use simd_json::prelude::TypedScalarValue;
 
 use super::txn::Anomalies;
 use super::txn::cycles::cycle_anomalies;
 use super::txn::graph::{Graph, Kind};
+use super::txn::ids::{Identity, Ids};
 use super::txn::models::{check_known, per_model};
-use super::value::{arr, identity_key, micro_ops, null, obj, op_value};
+use super::value::{arr, clj_eq, micro_ops, null, obj, op_value};
 use super::{CheckInput, Checker, Validity};
 use crate::harness::history::{Op, OpType};
 
 /// Maelstrom's txn-rw-register checker.
 pub struct RwRegister;
 
-/// `(is write, key identity, key, value)`.
-type Mop = (bool, String, OwnedValue, OwnedValue);
+/// Ids for keys and for slots, a slot being a (key, value) pair: within one key, two
+/// values have the same identity exactly when their slots are equal, so per-version state
+/// lives in vectors indexed by slot instead of maps keyed by text.
+#[derive(Default)]
+struct Names {
+    keys: Ids<Identity>,
+    slots: Ids<(usize, Identity)>,
+}
 
-fn parse(op: &Op) -> Result<Vec<Mop>, String> {
+impl Names {
+    /// A key's identity text.
+    fn key_text(&self, key: usize) -> String {
+        self.keys
+            .item(key)
+            .map(|k| k.text().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// A slot's value identity text.
+    fn value_text(&self, slot: usize) -> String {
+        self.slots
+            .item(slot)
+            .map(|(_, v)| v.text().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Each key's place in the order of key identity texts: results are reported in that
+    /// order (the checker kept its per-key state in maps ordered by those texts).
+    fn key_ranks(&self) -> Vec<usize> {
+        let mut keys: Vec<(String, usize)> = (0..self.keys.len())
+            .map(|k| (self.key_text(k), k))
+            .collect();
+        keys.sort();
+        let mut rank = vec![0; keys.len()];
+        for (r, (_, k)) in keys.into_iter().enumerate() {
+            rank[k] = r;
+        }
+        rank
+    }
+}
+
+/// A micro-op: whether it writes, its key's id and slot (see [`Names`]), and the key and
+/// value as written.
+struct Mop<'a> {
+    write: bool,
+    key: usize,
+    slot: usize,
+    raw_key: &'a OwnedValue,
+    value: &'a OwnedValue,
+}
+
+fn parse<'a>(op: &'a Op, names: &mut Names) -> Result<Vec<Mop<'a>>, String> {
     let mut out = Vec::new();
     for (f, k, v) in micro_ops(op)? {
         let write = match f {
@@ -35,7 +83,15 @@ fn parse(op: &Op) -> Result<Vec<Mop>, String> {
             "w" => true,
             other => return Err(format!("unknown micro-op {other:?}")),
         };
-        out.push((write, identity_key(k), k.clone(), v.clone()));
+        let key = names.keys.id(Identity::of(k));
+        let slot = names.slots.id((key, Identity::of(v)));
+        out.push(Mop {
+            write,
+            key,
+            slot,
+            raw_key: k,
+            value: v,
+        });
     }
     Ok(out)
 }
@@ -43,71 +99,95 @@ fn parse(op: &Op) -> Result<Vec<Mop>, String> {
 struct Txn<'a> {
     invoke: &'a Op,
     op: &'a Op,
-    /// External reads (first access of the key is a read): key → value.
-    reads: BTreeMap<String, OwnedValue>,
-    /// Final writes: key → value.
-    writes: BTreeMap<String, OwnedValue>,
-    /// Every write, for G1b: (key, value, is final).
-    all_writes: Vec<(String, OwnedValue, bool)>,
-    /// Key identity → the key as written, for reports.
-    keys: BTreeMap<String, OwnedValue>,
+    /// External reads (first access of the key is a read): (key, slot), in key order (see
+    /// [`Names::key_ranks`]).
+    reads: Vec<(usize, usize)>,
+    /// Final writes: (key, slot, value).
+    writes: Vec<(usize, usize, &'a OwnedValue)>,
+    /// Every write, for G1b: (slot, is final).
+    all_writes: Vec<(usize, bool)>,
+    /// Each key as first written in the txn, for reports.
+    keys: Vec<(usize, &'a OwnedValue)>,
 }
 
-fn txn<'a>(invoke: &'a Op, op: &'a Op, mops: &[Mop], found: &mut Anomalies) -> Txn<'a> {
+impl Txn<'_> {
+    /// The slot of the txn's final write to `key`.
+    fn write_of(&self, key: usize) -> Option<usize> {
+        self.writes
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|&(_, slot, _)| slot)
+    }
+}
+
+fn txn<'a>(invoke: &'a Op, op: &'a Op, mops: &[Mop<'a>], found: &mut Anomalies) -> Txn<'a> {
     let mut t = Txn {
         invoke,
         op,
-        reads: BTreeMap::new(),
-        writes: BTreeMap::new(),
+        reads: Vec::new(),
+        writes: Vec::new(),
         all_writes: Vec::new(),
-        keys: BTreeMap::new(),
+        keys: Vec::new(),
     };
-    let mut current: BTreeMap<&str, &OwnedValue> = BTreeMap::new();
-    for (i, (write, k, key, v)) in mops.iter().enumerate() {
-        t.keys.entry(k.clone()).or_insert_with(|| key.clone());
-        if *write {
-            t.writes.insert(k.clone(), v.clone());
-            current.insert(k, v);
-        } else {
-            match current.get(k.as_str()) {
-                Some(expected)
-                    if op.op_type == OpType::Ok && !super::value::clj_eq(expected, v) =>
-                {
-                    let detail = obj([
-                        ("op", op_value(op, None)),
-                        ("key", key.clone()),
-                        ("expected", (*expected).clone()),
-                    ]);
-                    found.add("internal", detail);
+    // key → the value it holds in the txn so far.
+    let mut current: Vec<(usize, &OwnedValue)> = Vec::new();
+    fn set<'v>(list: &mut Vec<(usize, &'v OwnedValue)>, key: usize, value: &'v OwnedValue) {
+        match list.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = value,
+            None => list.push((key, value)),
+        }
+    }
+    for (i, m) in mops.iter().enumerate() {
+        if !t.keys.iter().any(|(k, _)| *k == m.key) {
+            t.keys.push((m.key, m.raw_key));
+        }
+        if m.write {
+            match t.writes.iter_mut().find(|(k, _, _)| *k == m.key) {
+                Some(w) => *w = (m.key, m.slot, m.value),
+                None => t.writes.push((m.key, m.slot, m.value)),
+            }
+            set(&mut current, m.key, m.value);
+            continue;
+        }
+        match current.iter().find(|(k, _)| *k == m.key).map(|&(_, v)| v) {
+            Some(expected) if op.op_type == OpType::Ok && !clj_eq(expected, m.value) => {
+                let detail = obj([
+                    ("op", op_value(op, None)),
+                    ("key", m.raw_key.clone()),
+                    ("expected", expected.clone()),
+                ]);
+                found.add("internal", detail);
+            }
+            Some(_) => {}
+            None => {
+                if op.op_type == OpType::Ok && writes_later(&mops[i + 1..], m.key, m.value) {
+                    let detail = obj([("op", op_value(op, None)), ("key", m.raw_key.clone())]);
+                    found.add("future-read", detail);
                 }
-                Some(_) => {}
-                None => {
-                    if op.op_type == OpType::Ok && writes_later(&mops[i + 1..], k, v) {
-                        let detail = obj([("op", op_value(op, None)), ("key", key.clone())]);
-                        found.add("future-read", detail);
-                    }
-                    t.reads.insert(k.clone(), v.clone());
-                    current.insert(k, v);
-                }
+                t.reads.push((m.key, m.slot));
+                set(&mut current, m.key, m.value);
             }
         }
     }
-    for (_, k, _, v) in mops.iter().filter(|m| m.0) {
-        let last = t.writes.get(k).is_some_and(|w| super::value::clj_eq(w, v));
-        t.all_writes.push((k.clone(), v.clone(), last));
+    for m in mops.iter().filter(|m| m.write) {
+        let last = t
+            .writes
+            .iter()
+            .any(|&(k, _, w)| k == m.key && clj_eq(w, m.value));
+        t.all_writes.push((m.slot, last));
     }
     t
 }
 
-/// Whether one of `later` writes `value` (not nil) to key `k`: a read of it is a future
+/// Whether one of `later` writes `value` (not nil) to key `key`: a read of it is a future
 /// read. Values are unique, so no other txn can have written it. Elle's rw-register has no
 /// such check (the write-read edge is a self-loop it drops), so it calls such a history
 /// valid; we report it, as Elle's list-append checker does.
-fn writes_later(later: &[Mop], k: &str, value: &OwnedValue) -> bool {
+fn writes_later(later: &[Mop], key: usize, value: &OwnedValue) -> bool {
     !value.is_null()
         && later
             .iter()
-            .any(|(write, k2, _, v)| *write && k2 == k && super::value::clj_eq(v, value))
+            .any(|m| m.write && m.key == key && clj_eq(m.value, value))
 }
 
 impl Checker for RwRegister {
@@ -121,20 +201,27 @@ impl RwRegister {
     fn check_model(&self, input: &CheckInput, model: &str) -> Result<OwnedValue, String> {
         check_known(model)?;
         let mut found = Anomalies::default();
+        let mut names = Names::default();
         let mut txns: Vec<Txn> = Vec::new();
-        let mut failed: ahash::AHashMap<(String, String), &Op> = ahash::AHashMap::new();
+        let mut failed: AHashMap<usize, &Op> = AHashMap::new();
         for (invoke, done) in input.history.pairs() {
             let Some(done) = done else { continue };
             match done.op_type {
                 OpType::Fail => {
-                    for (write, k, _, v) in parse(invoke)? {
-                        if write {
-                            failed.insert((k, identity_key(&v)), done);
+                    for m in parse(invoke, &mut names)? {
+                        if m.write {
+                            failed.insert(m.slot, done);
                         }
                     }
                 }
-                OpType::Ok => txns.push(txn(invoke, done, &parse(done)?, &mut found)),
-                _ => txns.push(txn(invoke, done, &parse(invoke)?, &mut found)),
+                OpType::Ok => {
+                    let mops = parse(done, &mut names)?;
+                    txns.push(txn(invoke, done, &mops, &mut found));
+                }
+                _ => {
+                    let mops = parse(invoke, &mut names)?;
+                    txns.push(txn(invoke, done, &mops, &mut found));
+                }
             }
         }
         if !txns.iter().any(|t| t.op.op_type == OpType::Ok) {
@@ -148,8 +235,11 @@ impl RwRegister {
                 ("anomalies", obj([("empty-transaction-graph", arr(vec![]))])),
             ]));
         }
-        let graph = dependencies(&txns, &failed, &mut found);
-        let mut graph = graph;
+        let rank = names.key_ranks();
+        for t in &mut txns {
+            t.reads.sort_by_key(|&(k, _)| rank[k]);
+        }
+        let mut graph = dependencies(&txns, &mut names, &rank, &failed, &mut found);
         found.retain_prohibited(model);
         let nodes: Vec<(&Op, &Op)> = txns.iter().map(|t| (t.invoke, t.op)).collect();
         let (cycles, unknown) = cycle_anomalies(&mut graph, &nodes, model);
@@ -182,53 +272,48 @@ impl RwRegister {
 }
 
 /// Builds the version orders and the ww/wr/rw graph; records G1a, G1b, lost-update and
-/// cyclic-versions on the way.
+/// cyclic-versions on the way. Keys are visited in the order of `rank`.
 fn dependencies(
     txns: &[Txn],
-    failed: &ahash::AHashMap<(String, String), &Op>,
+    names: &mut Names,
+    rank: &[usize],
+    failed: &AHashMap<usize, &Op>,
     found: &mut Anomalies,
 ) -> Graph {
-    let nil = identity_key(&null());
-    let mut writer: ahash::AHashMap<(String, String), usize> = ahash::AHashMap::new();
-    let mut intermediate: ahash::AHashMap<(String, String), usize> = ahash::AHashMap::new();
-    // key → version graph edges (value identities), and key → value → external readers.
-    let mut versions: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
-    let mut readers: BTreeMap<&str, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
+    let nil = Identity::of(&null());
+    let slots = names.slots.len();
+    let mut writer: Vec<Option<usize>> = vec![None; slots];
+    let mut intermediate: Vec<Option<usize>> = vec![None; slots];
+    // key → version graph edges (slots), and slot → its external readers.
+    let mut versions: Vec<Vec<(usize, usize)>> = vec![Vec::new(); names.keys.len()];
+    let mut readers: AHashMap<usize, Vec<usize>> = AHashMap::new();
     for (i, t) in txns.iter().enumerate() {
-        for (k, v, last) in &t.all_writes {
-            let slot = if *last {
-                &mut writer
-            } else {
-                &mut intermediate
-            };
-            slot.insert((k.clone(), identity_key(v)), i);
-            versions
-                .entry(k)
-                .or_default()
-                .push((nil.clone(), identity_key(v)));
+        for &(slot, last) in &t.all_writes {
+            let table = if last { &mut writer } else { &mut intermediate };
+            table[slot] = Some(i);
+            let key = names.slots.item(slot).map_or(0, |(k, _)| *k);
+            let initial = names.slots.id((key, nil.clone()));
+            versions[key].push((initial, slot));
         }
     }
-    let mut by_read: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    // (key, state read) → the txns that read it and then wrote the key, in order of first
+    // sight.
+    let mut group_of: AHashMap<usize, usize> = AHashMap::new();
+    let mut groups: Vec<(usize, usize, Vec<usize>)> = Vec::new();
     for (i, t) in txns
         .iter()
         .enumerate()
         .filter(|(_, t)| t.op.op_type == OpType::Ok)
     {
-        for (k, v) in &t.reads {
-            let id = identity_key(v);
-            readers
-                .entry(k)
-                .or_default()
-                .entry(id.clone())
-                .or_default()
-                .push(i);
-            if let Some(w) = failed.get(&(k.clone(), id.clone())) {
+        for &(k, id) in &t.reads {
+            readers.entry(id).or_default().push(i);
+            if let Some(w) = failed.get(&id) {
                 found.add(
                     "G1a",
                     obj([("op", op_value(t.op, None)), ("writer", op_value(w, None))]),
                 );
             }
-            if let Some(&w) = intermediate.get(&(k.clone(), id.clone()))
+            if let Some(w) = intermediate.get(id).copied().flatten()
                 && w != i
             {
                 found.add(
@@ -239,18 +324,30 @@ fn dependencies(
                     ]),
                 );
             }
-            if let Some(w) = t.writes.get(k) {
-                versions
-                    .entry(k)
-                    .or_default()
-                    .push((id.clone(), identity_key(w)));
-                by_read.entry((k.clone(), id)).or_default().push(i);
+            if let Some(w) = t.write_of(k) {
+                versions[k].push((id, w));
+                let next = groups.len();
+                let g = *group_of.entry(id).or_insert(next);
+                if g == next {
+                    groups.push((k, id, Vec::new()));
+                }
+                groups[g].2.push(i);
             }
         }
     }
-    for ((k, _), group) in by_read.iter().filter(|(_, g)| g.len() > 1) {
+    let mut lost: Vec<(usize, String, usize, &[usize])> = groups
+        .iter()
+        .filter(|(_, _, g)| g.len() > 1)
+        .map(|(k, id, g)| (rank[*k], names.value_text(*id), *k, g.as_slice()))
+        .collect();
+    lost.sort();
+    for (_, _, k, group) in lost {
         let ops = arr(group.iter().map(|&i| op_value(txns[i].op, None)).collect());
-        let key = txns[group[0]].keys.get(k).cloned().unwrap_or_else(null);
+        let key = txns[group[0]]
+            .keys
+            .iter()
+            .find(|(key, _)| *key == k)
+            .map_or_else(null, |(_, raw)| (*raw).clone());
         found.add("lost-update", obj([("key", key), ("txns", ops)]));
     }
     let mut graph = Graph::new(txns.len());
@@ -259,24 +356,28 @@ fn dependencies(
         .enumerate()
         .filter(|(_, t)| t.op.op_type == OpType::Ok)
     {
-        for (k, v) in &t.reads {
-            if let Some(&w) = writer.get(&(k.clone(), identity_key(v))) {
+        for &(_, id) in &t.reads {
+            if let Some(w) = writer[id] {
                 graph.edge(w, i, Kind::Wr);
             }
         }
     }
-    for (k, edges) in &versions {
-        cyclic_versions(k, edges, found);
-        let no_readers = BTreeMap::new();
-        let key_readers = readers.get(k).unwrap_or(&no_readers);
-        for (v1, v2) in edges {
-            let Some(&w2) = writer.get(&(k.to_string(), v2.clone())) else {
+    let mut keys: Vec<usize> = (0..versions.len()).collect();
+    keys.sort_by_key(|&k| rank[k]);
+    for k in keys {
+        let edges = &versions[k];
+        if edges.is_empty() {
+            continue;
+        }
+        cyclic_versions(&names.key_text(k), edges, found);
+        for &(v1, v2) in edges {
+            let Some(w2) = writer.get(v2).copied().flatten() else {
                 continue;
             };
-            if let Some(&w1) = writer.get(&(k.to_string(), v1.clone())) {
+            if let Some(w1) = writer.get(v1).copied().flatten() {
                 graph.edge(w1, w2, Kind::Ww);
             }
-            for &r in key_readers.get(v1).map_or(&[][..], |v| v.as_slice()) {
+            for &r in readers.get(&v1).map_or(&[][..], |v| v.as_slice()) {
                 graph.edge(r, w2, Kind::Rw);
             }
         }
@@ -285,9 +386,9 @@ fn dependencies(
 }
 
 /// The inferred version order of a key must be acyclic.
-fn cyclic_versions(k: &str, edges: &[(String, String)], found: &mut Anomalies) {
-    let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
-    for (a, b) in edges {
+fn cyclic_versions(k: &str, edges: &[(usize, usize)], found: &mut Anomalies) {
+    let mut ids: AHashMap<usize, usize> = AHashMap::new();
+    for &(a, b) in edges {
         let n = ids.len();
         ids.entry(a).or_insert(n);
         let n = ids.len();
@@ -295,7 +396,7 @@ fn cyclic_versions(k: &str, edges: &[(String, String)], found: &mut Anomalies) {
     }
     let mut g = Graph::new(ids.len());
     for (a, b) in edges {
-        g.edge(ids[a.as_str()], ids[b.as_str()], Kind::Ww);
+        g.edge(ids[a], ids[b], Kind::Ww);
     }
     if !g.cyclic_components(&[Kind::Ww]).is_empty() {
         found.add("cyclic-versions", obj([("key", OwnedValue::from(k))]));

@@ -250,8 +250,11 @@ fn push_identity(v: &OwnedValue, out: &mut String) {
             let _ = write!(out, "f{x:?}");
         }
         OwnedValue::Static(s) => match as_int(v) {
+            // itoa, not `write!`: formatting an i128 through `fmt` is slow, and the kafka
+            // checker writes an identity per message several times over.
             Some(i) => {
-                let _ = write!(out, "i{i}");
+                out.push('i');
+                out.push_str(itoa::Buffer::new().format(i));
             }
             None => {
                 let _ = write!(out, "{s:?}");

@@ -99,17 +99,32 @@ fn specific_cycles(
 ) -> Vec<Vec<(usize, Kind)>> {
     use Kind::{Rt, Rw, Wr, Ww};
     let components = graph.cyclic_components(kinds);
+    if components.is_empty() {
+        // No cycle at all, so none in any tier below either: skip their searches (each a
+        // pass over every node, real-time chain nodes included).
+        return Vec::new();
+    }
     let mut component_of: ahash::AHashMap<usize, usize> = ahash::AHashMap::new();
     for (c, component) in components.iter().enumerate() {
         component_of.extend(component.iter().map(|&v| (v, c)));
     }
     let mut found: Vec<Option<Vec<(usize, Kind)>>> = vec![None; components.len()];
+    // A cycle of a tier lies within one of the components: each tier is first looked for
+    // among their nodes (few, as a rule), and the whole graph is searched, in the order
+    // that decides which cycle is shown, only when there is one.
+    let mut inside = vec![false; graph.edges_len()];
+    for &v in components.iter().flatten() {
+        inside[v] = true;
+    }
     // Each tier first without real-time edges, then with them (G0, G0-realtime, G1c, …).
     let tiers: [&[Kind]; 4] = [&[Ww], &[Ww, Rt], &[Ww, Wr], &[Ww, Wr, Rt]];
     for tier in tiers
         .into_iter()
         .filter(|t| t.iter().all(|k| kinds.contains(k)))
     {
+        if graph.cyclic_components_within(tier, &inside).is_empty() {
+            continue;
+        }
         for sub in graph.cyclic_components(tier) {
             let Some(&start) = sub.iter().find(|&&v| v < n) else {
                 continue;

@@ -51,13 +51,25 @@ impl Graph {
 
     /// Strongly connected components with more than one node, using only `kinds`.
     pub fn cyclic_components(&self, kinds: &[Kind]) -> Vec<Vec<usize>> {
+        self.tarjan(kinds, None)
+    }
+
+    /// [`Graph::cyclic_components`] of the subgraph of the nodes `inside` marks: as cheap
+    /// as that subgraph is small.
+    pub fn cyclic_components_within(&self, kinds: &[Kind], inside: &[bool]) -> Vec<Vec<usize>> {
+        self.tarjan(kinds, Some(inside))
+    }
+
+    /// Iterative Tarjan over the nodes `inside` marks (all if `None`), in node order.
+    fn tarjan(&self, kinds: &[Kind], inside: Option<&[bool]>) -> Vec<Vec<usize>> {
         let n = self.out.len();
+        let member = |v: usize| inside.is_none_or(|m| m.get(v).copied().unwrap_or(false));
         let (mut index, mut low) = (vec![usize::MAX; n], vec![0usize; n]);
         let (mut on_stack, mut stack) = (vec![false; n], Vec::new());
         let mut next_index = 0;
         let mut components = Vec::new();
         for root in 0..n {
-            if index[root] != usize::MAX {
+            if index[root] != usize::MAX || !member(root) {
                 continue;
             }
             // Explicit DFS stack of (node, position in its edge list).
@@ -71,7 +83,7 @@ impl Graph {
                 let v = top.0;
                 if let Some(&(w, kind)) = self.out[v].get(top.1) {
                     top.1 += 1;
-                    if !kinds.contains(&kind) {
+                    if !kinds.contains(&kind) || !member(w) {
                         continue;
                     }
                     if index[w] == usize::MAX {

@@ -3,6 +3,8 @@
 //!
 //! * [`graph`]: a dependency graph over transactions with labelled edges (ww, wr, rw,
 //!   realtime), its cyclic components and shortest cycles;
+//! * [`ids`]: dense integer ids for keys and values, so per-element state is indexed, not
+//!   hashed as text;
 //! * [`realtime`]: real-time order as graph edges (for strict-serializable);
 //! * [`cycles`]: the prohibited dependency cycles of a model, named as Elle names them;
 //! * [`models`]: consistency models — which anomalies each prohibits, and running a check
@@ -14,6 +16,7 @@
 
 pub mod cycles;
 pub mod graph;
+pub mod ids;
 pub mod models;
 pub mod realtime;
 

@@ -1,0 +1,92 @@
+//! Dense integer ids for the keys and values of transactions, so the txn checkers index
+//! vectors and hash small integers instead of hashing a text identity per (key, element):
+//! at 100k txns that hashing, and the strings behind it, were most of both checkers' time.
+
+use std::borrow::Cow;
+use std::hash::Hash;
+
+use ahash::AHashMap;
+use simd_json::{OwnedValue, StaticNode};
+
+use crate::harness::checkers::value::identity_key;
+
+/// A value's identity under Clojure equality: equal exactly when [`identity_key`]'s texts
+/// are. Integers that fit an `i64` — nearly every key and element Maelstrom's txn
+/// workloads write — are kept as numbers, with no text built; anything else is its text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Identity {
+    /// An integer (whatever its JSON storage).
+    Int(i64),
+    /// Any other value, as [`identity_key`] writes it.
+    Text(String),
+}
+
+impl Identity {
+    /// The identity of `v`.
+    pub fn of(v: &OwnedValue) -> Identity {
+        match v {
+            OwnedValue::Static(StaticNode::I64(i)) => Identity::Int(*i),
+            OwnedValue::Static(StaticNode::U64(u)) if i64::try_from(*u).is_ok() => {
+                Identity::Int(*u as i64)
+            }
+            // A larger u64 writes as "i…" too, but can never equal an i64's text.
+            _ => Identity::Text(identity_key(v)),
+        }
+    }
+
+    /// The text [`identity_key`] gives the value: reports are ordered by it, as they were
+    /// when the checkers kept these texts in ordered maps.
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            Identity::Int(i) => Cow::Owned(format!("i{i}")),
+            Identity::Text(text) => Cow::Borrowed(text),
+        }
+    }
+}
+
+/// Dense ids `0, 1, 2, …` for distinct items, in order of first sight.
+pub struct Ids<T> {
+    ids: AHashMap<T, usize>,
+    items: Vec<T>,
+}
+
+impl<T: Clone + Eq + Hash> Default for Ids<T> {
+    fn default() -> Self {
+        Ids {
+            ids: AHashMap::new(),
+            items: Vec::new(),
+        }
+    }
+}
+
+impl<T: Clone + Eq + Hash> Ids<T> {
+    /// The id of `item`, given a new one if it has none yet.
+    pub fn id(&mut self, item: T) -> usize {
+        let next = self.items.len();
+        let items = &mut self.items;
+        *self.ids.entry(item).or_insert_with_key(|item| {
+            items.push(item.clone());
+            next
+        })
+    }
+
+    /// The id of `item`, if it has one.
+    pub fn get(&self, item: &T) -> Option<usize> {
+        self.ids.get(item).copied()
+    }
+
+    /// The item with id `id`.
+    pub fn item(&self, id: usize) -> Option<&T> {
+        self.items.get(id)
+    }
+
+    /// How many ids were given.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether no id was given yet.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
