@@ -12,13 +12,14 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Flags of other tools the README shows (cargo, scripts/*.sh, perf/*.sh, examples).
 const OTHER_TOOLS_FLAGS: &[&str] = &[
-    "release", // cargo build
-    "path",    // cargo install
-    "root",    // cargo install
-    "example", // cargo build
-    "update",  // scripts/*.sh, perf/*.sh: write the table under perf/
-    "harness", // scripts/maelstrom.sh
-    "runs",    // perf/txn-rw-register.sh, examples
+    "release",  // cargo build
+    "features", // cargo build --features planted-bugs
+    "path",     // cargo install
+    "root",     // cargo install
+    "example",  // cargo build
+    "update",   // scripts/*.sh, perf/*.sh: write the table under perf/
+    "harness",  // scripts/maelstrom.sh
+    "runs",     // perf/txn-rw-register.sh, examples
 ];
 
 fn readme() -> String {

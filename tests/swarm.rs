@@ -5,7 +5,6 @@
 #[path = "common/e2e.rs"]
 mod e2e;
 
-
 fn glomers(args: &[&str]) -> (i32, String, String) {
     let run = e2e::glomers(args);
     (run.code, run.stdout, run.stderr)
