@@ -1,7 +1,8 @@
 //! `glomers shrink` (issue 25): a failing run shrinks to a smaller one that fails the same
 //! way, the smallest run replays as a failure, and the command's edges exit as documented
-//! (0 shrunk, 1 not failing, 254 bad arguments). Budgets are counted in runs, never in
-//! seconds, so nothing here depends on the machine's speed.
+//! (0 shrunk, 1 not failing, 254 bad arguments), and a crash shrinks to the op that trips
+//! it. Budgets are counted in runs, never in seconds, so nothing here depends on the
+//! machine's speed.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,7 +11,8 @@ use glomers::harness::checkers::Validity;
 use glomers::harness::schedule::Replay;
 use glomers::harness::session::{Sinks, execute, test_config};
 use glomers::harness::shrink::class;
-use glomers::harness::shrink::search::{Budget, shrink};
+use glomers::harness::shrink::search::{Budget, shrink, shrink_with_nodes};
+use glomers::node::{Ctx, DynNode, Message, NodeCore, RequestError, Workload};
 
 #[path = "common/e2e.rs"]
 mod e2e;
@@ -164,4 +166,62 @@ fn a_valid_run_is_not_shrunk_and_bad_arguments_exit_254() {
     let (code, _, stderr) = glomers(&["shrink", &empty_dir]);
     assert_eq!(code, 254);
     assert!(stderr.contains("has no schedule.jsonl"), "{stderr}");
+}
+
+/// An echo node that panics on an echo whose text holds "7" (after echoing the others):
+/// a protocol assertion tripping, as the crash a shrink must keep.
+#[derive(Default)]
+struct UnluckyEcho;
+
+impl Workload for UnluckyEcho {
+    type Tag = ();
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_>, msg: &Message<'_>) -> Result<(), RequestError> {
+        let echo = msg.str("echo")?;
+        assert!(!echo.contains('7'), "unlucky echo {echo:?}");
+        ctx.reply(msg, "echo_ok").str("echo", echo);
+        Ok(())
+    }
+}
+
+fn unlucky(_: usize, seed: u64) -> Box<dyn DynNode> {
+    Box::new(NodeCore::new(UnluckyEcho, seed))
+}
+
+#[test]
+fn a_crash_shrinks_to_the_op_that_trips_it() {
+    let flags = [
+        "-w",
+        "echo",
+        "--sim",
+        "--node-count",
+        "3",
+        "--concurrency",
+        "2n",
+        "--time-limit",
+        "10",
+        "--rate",
+        "50",
+        "--seed",
+        "4",
+    ];
+    let config = test_config(&flags, 0).expect("config");
+    let budget = Budget {
+        max_seconds: 3600.0,
+        max_tries: Some(300),
+    };
+    let report = shrink_with_nodes(&config, budget, Some(&unlucky), &mut |_| {}).expect("shrinks");
+    assert_eq!(report.primary.checker, "crash", "{}", report.primary);
+    assert!(
+        report.primary.kind.contains("unlucky echo"),
+        "{}",
+        report.primary
+    );
+    let (before, after) = (report.original, report.smallest.size);
+    assert!(before.ops > 5, "the crash comes after some ops: {before}");
+    assert!(
+        after.ops < before.ops && after.ops <= 2,
+        "{before} → {after}"
+    );
+    assert_eq!(after.nodes, 1, "{before} → {after}");
 }

@@ -95,3 +95,18 @@ fn a_swarm_of_a_correct_node_passes() {
     assert!(stdout.contains("8 seeds, 0 failed"), "{stdout}");
     assert!(stderr.contains("swarm: each seed draws"), "{stderr}");
 }
+
+#[test]
+fn a_sweep_refuses_a_schedule() {
+    let (code, _, stderr) = glomers(&[
+        "sweep",
+        "--seeds",
+        "2",
+        "-w",
+        "echo",
+        "--schedule",
+        "schedule.jsonl",
+    ]);
+    assert_eq!(code, 254, "{stderr}");
+    assert!(stderr.contains("replays one run"), "{stderr}");
+}

@@ -65,8 +65,9 @@ pub enum Command {
 command a failing run or sweep printed, pasted after the options, e.g.\n  glomers shrink \
 GLOMERS_TXN=eager glomers test -w txn-rw-register --sim --node-count 2 --seed 7\n\nExit \
 status: 0 a smaller failing run was found and written; 1 the run does not fail; 2 it fails \
-but nothing smaller was found within the budget; 254 bad arguments; 255 the run crashed \
-(shrink takes checker failures)."
+but nothing smaller was found within the budget; 254 bad arguments; 255 the harness \
+itself failed. A run that crashed (a node panicked or broke the protocol) shrinks too: to \
+the smallest run that crashes with the same first line, digits aside."
 )]
 pub struct ShrinkArgs {
     /// Stop searching after this many seconds (wall clock) and keep the smallest run so far.

@@ -92,6 +92,7 @@ pub fn command() -> clap::Command {
                 .mut_args(negative_values)
                 .mut_arg("bin", |arg| arg.hide(true))
                 .mut_arg("sim", |arg| arg.hide(true))
+                .mut_arg("schedule", |arg| arg.hide(true))
                 .mut_arg("args", |arg| arg.hide(true))
                 .after_help(crate::harness::sweep::after_help())
         })

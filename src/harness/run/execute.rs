@@ -63,21 +63,53 @@ pub fn execute_with_nodes(
     if !config.sim {
         return Err("execute_with_nodes needs a --sim config".to_string());
     }
-    execute_inner(config, sinks, Some(nodes))
+    execute_inner(config, sinks, Some(nodes)).map_err(|crash| crash.message)
 }
 
 /// Runs one test (nodes as processes, or in-process with `config.sim`) and checks it,
 /// writing nothing but the journal. An `Err` is a crash: a node died or broke the
 /// protocol, or the harness failed.
 pub fn execute(config: &TestConfig, sinks: Sinks<'_>) -> Result<Outcome, String> {
-    execute_inner(config, sinks, None)
+    execute_inner(config, sinks, None).map_err(|crash| crash.message)
+}
+
+/// A run that crashed: why, and the schedule it had recorded (`--sim` runs).
+pub struct Crash {
+    /// The crash, as [`execute`] reports it.
+    pub message: String,
+    /// The schedule up to the crash, its main phase ending there.
+    pub schedule: Option<Schedule>,
+}
+
+impl Crash {
+    fn without_schedule(message: impl Into<String>) -> Crash {
+        Crash {
+            message: message.into(),
+            schedule: None,
+        }
+    }
+}
+
+/// [`execute`] (or [`execute_with_nodes`] when `nodes` is given), keeping the schedule of
+/// a crashed `--sim` run (for `glomers shrink`).
+pub fn execute_recorded(
+    config: &TestConfig,
+    sinks: Sinks<'_>,
+    nodes: Option<NodeFactory<'_>>,
+) -> Result<Outcome, Crash> {
+    if nodes.is_some() && !config.sim {
+        return Err(Crash::without_schedule(
+            "in-process nodes need a --sim config",
+        ));
+    }
+    execute_inner(config, sinks, nodes)
 }
 
 fn execute_inner(
     config: &TestConfig,
     sinks: Sinks<'_>,
     factory: Option<NodeFactory<'_>>,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, Crash> {
     let mut rng = Rng::new(config.seed);
     let services = SERVICE_NAMES
         .iter()
@@ -104,8 +136,8 @@ fn execute_inner(
     let clients = config
         .spec()
         .and_then(|spec| spec.clients)
-        .ok_or("unsupported workload")?;
-    let clients = clients(&config.workload_options())?;
+        .ok_or_else(|| Crash::without_schedule("unsupported workload"))?;
+    let clients = clients(&config.workload_options()).map_err(Crash::without_schedule)?;
     let output = if config.sim {
         let mut sim_rng = Rng::new(config.seed ^ SIM_STREAM);
         let input_rng = Rng::new(config.seed ^ INPUT_STREAM);
@@ -122,10 +154,12 @@ fn execute_inner(
                 &mut sim_rng,
                 input_rng,
             )
-            .ok_or_else(|| format!("no in-process node for {:?}", config.workload))?,
+            .ok_or_else(|| {
+                Crash::without_schedule(format!("no in-process node for {:?}", config.workload))
+            })?,
         };
         host.skew_clocks(config.faults.clock_skew, &mut sim_rng);
-        Runner::new(config, host, net, services, clients, rng).run()
+        Runner::new(config, host, net, services, clients, rng).run_recorded()
     } else {
         let launch = Launch {
             bin: &config.bin,
@@ -134,10 +168,14 @@ fn execute_inner(
             log_dir: sinks.node_logs,
             log_stderr: config.log_stderr,
         };
-        let host = ProcessHost::spawn(&launch).map_err(|e| e.to_string())?;
-        Runner::new(config, host, net, services, clients, rng).run()
+        let host =
+            ProcessHost::spawn(&launch).map_err(|e| Crash::without_schedule(e.to_string()))?;
+        Runner::new(config, host, net, services, clients, rng).run_recorded()
     };
-    let output = output.map_err(|e| e.to_string())?;
+    let output = output.map_err(|failure| Crash {
+        message: failure.error.to_string(),
+        schedule: failure.schedule,
+    })?;
     let input = CheckInput {
         workload: &config.workload,
         history: &output.history,

@@ -57,6 +57,15 @@ impl std::fmt::Display for RunError {
     }
 }
 
+/// A run that stopped without a history, and what it had recorded of its schedule.
+#[derive(Debug)]
+pub struct RunFailure {
+    /// Why it stopped.
+    pub error: RunError,
+    /// Its schedule up to the crash (`--sim` runs).
+    pub schedule: Option<Schedule>,
+}
+
 /// What a finished run hands to the checkers.
 pub struct RunOutput {
     /// The history.
@@ -184,19 +193,35 @@ impl<'a, H: NodeHost> Runner<'a, H> {
     }
 
     /// Runs the whole test: init, setup, main phase, final phase, teardown.
-    pub fn run(mut self) -> Result<RunOutput, RunError> {
+    pub fn run(self) -> Result<RunOutput, RunError> {
+        self.run_recorded().map_err(|failure| failure.error)
+    }
+
+    /// [`Runner::run`], keeping the schedule of a run that crashed too (`glomers shrink`
+    /// shrinks crashes): its main phase ends where the crash came.
+    pub fn run_recorded(mut self) -> Result<RunOutput, RunFailure> {
         let outcome = self.drive();
         self.progress.finish();
         self.net.heal();
         let crashed = self.host.shutdown();
         let _ = self.net.flush_journal();
-        outcome?;
-        if let Some(report) = crashed.into_iter().next() {
-            let name = node_name(self.config, report.node);
-            return Err(RunError::Crash(format!("Node {name} {report}")));
+        let error = match outcome {
+            Err(error) => Some(error),
+            Ok(()) => crashed.into_iter().next().map(|report| {
+                let name = node_name(self.config, report.node);
+                RunError::Crash(format!("Node {name} {report}"))
+            }),
+        };
+        if error.is_some()
+            && matches!(
+                self.phases.phase(),
+                Phase::Init | Phase::Setup | Phase::Main
+            )
+        {
+            self.schedule.main_end = self.phases.relative(self.host.now());
         }
         let schedule = self.config.sim.then(|| {
-            let mut schedule = self.schedule;
+            let mut schedule = std::mem::take(&mut self.schedule);
             schedule.workload = self.config.workload.clone();
             schedule.flags = pinned_flags(&self.config.flags, self.config.seed);
             schedule.strategy = self.config.strategy.clone();
@@ -205,6 +230,9 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             schedule.messages = self.net.take_fates();
             schedule
         });
+        if let Some(error) = error {
+            return Err(RunFailure { error, schedule });
+        }
         Ok(RunOutput {
             history: self.history,
             net: self.net.stats(),

@@ -1,5 +1,5 @@
 //! How a run failed, as `glomers shrink` compares runs: which checker said `:valid? false`
-//! and with which anomaly or error types. A smaller run "fails the same way" when it is
+//! and with which anomaly or error types, or how it crashed. A smaller run "fails the same way" when it is
 //! invalid and shows the original's *primary* failure: its first (checker, kind) pair, the
 //! workload checker's before the others.
 
@@ -84,6 +84,29 @@ fn kinds_of(result: &OwnedValue) -> Vec<String> {
         })
         .map(|kind| kind.to_string())
         .collect()
+}
+
+/// A crash as a failure: checker `crash`, kind its first line with every digit run
+/// replaced by `#` (times, ids and counts differ between runs that crash the same way).
+pub fn crash(message: &str) -> Failure {
+    let first = message.lines().next().unwrap_or("").trim();
+    let mut kind = String::with_capacity(first.len());
+    let mut in_digits = false;
+    for c in first.chars().take(300) {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                kind.push('#');
+            }
+            in_digits = true;
+        } else {
+            kind.push(c);
+            in_digits = false;
+        }
+    }
+    Failure {
+        checker: "crash".to_string(),
+        kind,
+    }
 }
 
 /// Whether `results` show `primary`.

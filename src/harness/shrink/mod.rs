@@ -55,15 +55,20 @@ pub fn main(args: &ShrinkArgs) -> i32 {
             .unwrap_or_default()
     );
     let mut bar = progress::Bar::new(args.max_seconds);
+    // A node that panics (a crash being shrunk) would print its panic at every try: the
+    // crash is reported once, at the end, instead.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
     let outcome = search::shrink(&start, budget, &mut |status| bar.show(status));
+    std::panic::set_hook(default_hook);
     bar.finish();
     match outcome {
         Err(Stop::NotFailing(why)) => {
             eprintln!("{why}");
             1
         }
-        Err(Stop::Crashed(why)) => {
-            eprintln!("{why}\nThe run crashed: glomers shrink shrinks checker failures.");
+        Err(Stop::Unshrinkable(why)) => {
+            eprintln!("{why}\nglomers shrink cannot shrink this run.");
             EXIT_CRASH
         }
         Ok(report) => finish(&report),
@@ -116,9 +121,14 @@ fn finish(report: &Report) -> i32 {
             eprintln!("warning: cannot write {SHRINK_FILE}: {e}");
         }
     }
-    if code != 1 {
+    let expected = if report.primary.checker == "crash" {
+        EXIT_CRASH
+    } else {
+        1
+    };
+    if code != expected {
         eprintln!(
-            "warning: the smallest run replayed with exit status {code}, not 1 (invalid); \
+            "warning: the smallest run replayed with exit status {code}, not {expected}; \
              report this as a glomers bug"
         );
     }

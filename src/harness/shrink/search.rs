@@ -30,7 +30,7 @@ use crate::harness::cli::TestConfig;
 use crate::harness::command_line::pinned_flags;
 use crate::harness::flag_words as flags;
 use crate::harness::history::{OpType, Process};
-use crate::harness::run::execute::{Sinks, execute};
+use crate::harness::run::execute::{NodeFactory, Sinks, execute_recorded};
 use crate::harness::schedule::{Replay, Schedule};
 
 /// Fresh seeds a coarse step tries (the current one, then the next ones): more when runs
@@ -134,8 +134,8 @@ pub struct Report {
 pub enum Stop {
     /// The run does not fail (valid, or `:unknown`): the verdict in words.
     NotFailing(String),
-    /// The run crashed (no history to check): the crash.
-    Crashed(String),
+    /// The run cannot be shrunk (the harness itself failed, or no schedule): why.
+    Unshrinkable(String),
 }
 
 /// Shrinks the failing run `start` makes (a `--sim` config, possibly replaying a
@@ -145,10 +145,22 @@ pub fn shrink(
     budget: Budget,
     progress: &mut dyn FnMut(&Status),
 ) -> Result<Report, Stop> {
+    shrink_with_nodes(start, budget, None, progress)
+}
+
+/// [`shrink`] with the in-process nodes `nodes` makes instead of the workload's own (as
+/// [`crate::harness::run::execute::execute_with_nodes`]): tests shrink deliberately
+/// broken nodes this way.
+pub fn shrink_with_nodes(
+    start: &TestConfig,
+    budget: Budget,
+    nodes: Option<NodeFactory<'_>>,
+    progress: &mut dyn FnMut(&Status),
+) -> Result<Report, Stop> {
     let started = Instant::now();
     let mut config = start.clone();
     config.quiet = true;
-    let first = run(&config).map_err(Stop::Crashed)?;
+    let first = run(&config, nodes).map_err(Stop::Unshrinkable)?;
     if first.validity != Validity::Invalid {
         let word = match first.validity {
             Validity::Valid => "valid",
@@ -158,15 +170,17 @@ pub fn shrink(
             "the run does not fail: it is {word}; nothing to shrink"
         )));
     }
-    let primary = class::failures(&first.results)
+    let primary = first
+        .failures()
         .into_iter()
         .next()
         .ok_or_else(|| Stop::NotFailing("the run is invalid but no checker says why".into()))?;
     let best = first
         .into_failing(config)
-        .ok_or_else(|| Stop::Crashed("the run recorded no schedule (not --sim?)".into()))?;
+        .ok_or_else(|| Stop::Unshrinkable("the run recorded no schedule (not --sim?)".into()))?;
     let mut search = Search {
         budget,
+        nodes,
         started,
         tries: 1,
         primary,
@@ -194,19 +208,33 @@ struct Trial {
     validity: Validity,
     results: OwnedValue,
     ops: u64,
+    /// The crash, when the run crashed (no history, no results).
+    crash: Option<String>,
     schedule: Option<Schedule>,
+}
+
+impl Trial {
+    /// How it failed: its crash, or its checkers' failures.
+    fn failures(&self) -> Vec<Failure> {
+        match &self.crash {
+            Some(message) => vec![class::crash(message)],
+            None => class::failures(&self.results),
+        }
+    }
 }
 
 impl Trial {
     fn into_failing(self, config: TestConfig) -> Option<Failing> {
         let schedule = self.schedule?;
+        // A crash has no results: its messages are those between nodes and services that
+        // its schedule recorded (client messages are not counted).
         let messages = self
             .results
             .get("net")
             .and_then(|n| n.get("all"))
             .and_then(|a| a.get("msg-count"))
             .and_then(|m| m.as_u64())
-            .unwrap_or(0);
+            .unwrap_or(schedule.messages.len() as u64);
         let size = Size {
             ops: self.ops,
             messages,
@@ -222,15 +250,25 @@ impl Trial {
     }
 }
 
-/// Runs `config` quietly, without a journal; a crash or a panic is an `Err`.
-fn run(config: &TestConfig) -> Result<Trial, String> {
+/// Runs `config` quietly, without a journal. A crash is a trial too (with its schedule,
+/// no results); a panic of the harness itself is an `Err`.
+fn run(config: &TestConfig, nodes: Option<NodeFactory<'_>>) -> Result<Trial, String> {
     let sinks = Sinks {
         journal: None,
         node_logs: Path::new("."),
     };
-    let outcome = match catch_unwind(AssertUnwindSafe(|| execute(config, sinks))) {
+    let outcome = match catch_unwind(AssertUnwindSafe(|| execute_recorded(config, sinks, nodes))) {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(crash)) => return Err(crash),
+        Ok(Err(crash)) => {
+            let ops = crash.schedule.as_ref().map_or(0, |s| s.ops.len() as u64);
+            return Ok(Trial {
+                validity: Validity::Invalid,
+                results: OwnedValue::null(),
+                ops,
+                crash: Some(crash.message),
+                schedule: crash.schedule,
+            });
+        }
         Err(_) => return Err("the harness panicked".to_string()),
     };
     let ops = outcome
@@ -243,12 +281,15 @@ fn run(config: &TestConfig) -> Result<Trial, String> {
         validity: outcome.validity,
         results: outcome.results,
         ops,
+        crash: None,
         schedule: outcome.schedule,
     })
 }
 
 struct Search<'p> {
     budget: Budget,
+    /// The in-process nodes, when not the workload's own.
+    nodes: Option<NodeFactory<'p>>,
     started: Instant,
     tries: u64,
     primary: Failure,
@@ -285,9 +326,9 @@ impl Search<'_> {
         }
         self.tries += 1;
         let began = Instant::now();
-        let found = run(config).ok().and_then(|trial| {
+        let found = run(config, self.nodes).ok().and_then(|trial| {
             let same =
-                trial.validity == Validity::Invalid && class::shows(&trial.results, &self.primary);
+                trial.validity == Validity::Invalid && trial.failures().contains(&self.primary);
             if same {
                 trial.into_failing(config.clone())
             } else {

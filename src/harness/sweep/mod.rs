@@ -196,6 +196,14 @@ pub fn main(argv: &[OsString], args: SweepArgs, default_seed: u64) -> i32 {
         );
         return EXIT_BAD_ARGS;
     }
+    if let Some(schedule) = &test.schedule {
+        eprintln!(
+            "error: --schedule {} replays one run; use `glomers test --sim … --schedule` (a \
+             sweep runs many seeds)",
+            schedule.display()
+        );
+        return EXIT_BAD_ARGS;
+    }
     if !test.args.is_empty() {
         eprintln!(
             "error: glomers sweep takes no node arguments (got {:?}); it runs our in-process nodes",
