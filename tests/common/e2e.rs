@@ -15,6 +15,7 @@ pub struct Run {
 pub struct Store(pub PathBuf);
 
 impl Store {
+    #[allow(dead_code)] // not every test file that includes this module makes a store
     pub fn new(name: &str) -> Store {
         let dir = std::env::temp_dir().join(format!("glomers-e2e-{}-{name}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);

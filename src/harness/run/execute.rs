@@ -77,8 +77,8 @@ pub fn execute(config: &TestConfig, sinks: Sinks<'_>) -> Result<Outcome, String>
 pub struct Crash {
     /// The crash, as [`execute`] reports it.
     pub message: String,
-    /// The schedule up to the crash, its main phase ending there.
-    pub schedule: Option<Schedule>,
+    /// The schedule up to the crash, its main phase ending there (boxed: errors stay small).
+    pub schedule: Option<Box<Schedule>>,
 }
 
 impl Crash {

@@ -62,8 +62,8 @@ impl std::fmt::Display for RunError {
 pub struct RunFailure {
     /// Why it stopped.
     pub error: RunError,
-    /// Its schedule up to the crash (`--sim` runs).
-    pub schedule: Option<Schedule>,
+    /// Its schedule up to the crash (`--sim` runs; boxed: errors stay small).
+    pub schedule: Option<Box<Schedule>>,
 }
 
 /// What a finished run hands to the checkers.
@@ -231,7 +231,10 @@ impl<'a, H: NodeHost> Runner<'a, H> {
             schedule
         });
         if let Some(error) = error {
-            return Err(RunFailure { error, schedule });
+            return Err(RunFailure {
+                error,
+                schedule: schedule.map(Box::new),
+            });
         }
         Ok(RunOutput {
             history: self.history,

@@ -266,7 +266,7 @@ fn run(config: &TestConfig, nodes: Option<NodeFactory<'_>>) -> Result<Trial, Str
                 results: OwnedValue::null(),
                 ops,
                 crash: Some(crash.message),
-                schedule: crash.schedule,
+                schedule: crash.schedule.map(|s| *s),
             });
         }
         Err(_) => return Err("the harness panicked".to_string()),
