@@ -203,12 +203,15 @@ pub(super) fn unseen(seen: &Observed, errors: &mut Errors) {
     );
 }
 
+/// A message: its value id and the value as the history wrote it.
+type Message<'a> = (usize, &'a OwnedValue);
+
 /// What one process last polled and sent per key, while walking its ops.
 #[derive(Default)]
 struct ProcessState<'a> {
     /// key id → the last value (id, value) its previous `ok` poll of the key returned (if
     /// any), that poll.
-    last_reads: AHashMap<usize, (Option<(usize, &'a OwnedValue)>, &'a Op)>,
+    last_reads: AHashMap<usize, (Option<Message<'a>>, &'a Op)>,
     /// key id → the value (id, if any value id has it; value) of its previous send to the
     /// key, that send.
     last_sends: AHashMap<usize, (Option<usize>, &'a OwnedValue, &'a Op)>,
