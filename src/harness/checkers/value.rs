@@ -142,6 +142,16 @@ fn incomparable(a: &OwnedValue, b: &OwnedValue) -> String {
 /// groups from the low end; integers hash with Murmur3 `hashLong` (Clojure's `hasheq`).
 /// Other values (not hashed here) fall back to the first given. `None` if empty.
 pub fn clj_set_first(values: &[OwnedValue]) -> Option<&OwnedValue> {
+    clj_set_first_by(values, |v| v)
+}
+
+/// [`clj_set_first`] of the values `value` gives for `items`, so callers can keep ids
+/// beside the values.
+pub fn clj_set_first_by<T>(items: &[T], value: impl Fn(&T) -> &OwnedValue) -> Option<&T> {
+    // One item is its own first, whatever its type (the common case: no hashing).
+    if items.len() == 1 {
+        return items.first();
+    }
     let trie_position = |v: &OwnedValue| {
         let hash = murmur3_hash_long(as_int(v)? as i64);
         Some(
@@ -150,10 +160,10 @@ pub fn clj_set_first(values: &[OwnedValue]) -> Option<&OwnedValue> {
                 .collect::<Vec<u32>>(),
         )
     };
-    if values.iter().all(|v| as_int(v).is_some()) {
-        values.iter().min_by_key(|v| trie_position(v))
+    if items.iter().all(|item| as_int(value(item)).is_some()) {
+        items.iter().min_by_key(|item| trie_position(value(item)))
     } else {
-        values.first()
+        items.first()
     }
 }
 

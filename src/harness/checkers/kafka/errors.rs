@@ -1,16 +1,15 @@
 //! The kafka error types found in an observed history, each as Jepsen's kafka checker
 //! finds and shows it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use ahash::AHashSet;
+use ahash::{AHashMap, AHashSet};
 use simd_json::OwnedValue;
 
 use super::log::Order;
-use super::{ERRS_SHOWN, Errors, Observed, PollData, key_of, s, send_of};
-use crate::harness::checkers::value::{
-    arr, clj_cmp, clj_set_first, identity_key, null, obj, op_value,
-};
+use super::{ERRS_SHOWN, Errors, Observed, PollData, find_key, s, send_of};
+use crate::harness::checkers::txn::ids::Identity;
+use crate::harness::checkers::value::{arr, clj_cmp, clj_set_first_by, null, obj, op_value};
 use crate::harness::history::{Op, OpType, Process};
 
 /// A polled value that no send (of any outcome) wrote cannot be explained: Jepsen's
@@ -20,11 +19,12 @@ use crate::harness::history::{Op, OpType, Process};
 pub(super) fn unwritten_polls(seen: &Observed) -> Result<(), String> {
     for (_, done, data) in &seen.polls {
         for (k, vs) in data {
-            for (_, v) in vs {
-                if !seen.writer.contains_key(&(k.clone(), identity_key(v))) {
+            for &(_, id, v) in vs {
+                if !seen.writer.contains_key(&(*k, id)) {
                     return Err(format!(
-                        "throw+: {{:type :no-writer-of-value, :key {k:?}, :value {}}} \
+                        "throw+: {{:type :no-writer-of-value, :key {:?}, :value {}}} \
                          (polled by op {}, but no send wrote it)",
+                        seen.key(*k),
                         simd_json::to_string(v).unwrap_or_default(),
                         done.index
                     ));
@@ -35,10 +35,10 @@ pub(super) fn unwritten_polls(seen: &Observed) -> Result<(), String> {
     Ok(())
 }
 
-/// The difference of two values' `:by-value` indexes in `k`'s log; 1 (no error) when
-/// either has none, as in Jepsen.
-fn delta(orders: &BTreeMap<&str, Order>, k: &str, a: &OwnedValue, b: &OwnedValue) -> i64 {
-    let index = |v: &OwnedValue| orders.get(k)?.by_value.get(&identity_key(v)).copied();
+/// The difference of two values' `:by-value` indexes in key `k`'s log; 1 (no error) when
+/// either has none (or was never seen, `None`), as in Jepsen.
+fn delta(orders: &[Option<Order>], k: usize, a: Option<usize>, b: Option<usize>) -> i64 {
+    let index = |v: Option<usize>| orders.get(k)?.as_ref()?.by_value.get(&v?).copied();
     match (index(a), index(b)) {
         (Some(i), Some(j)) => j as i64 - i as i64,
         _ => 1,
@@ -48,12 +48,12 @@ fn delta(orders: &BTreeMap<&str, Order>, k: &str, a: &OwnedValue, b: &OwnedValue
 /// Per `ok` poll: G1a (a value whose send failed), G1c-realtime (a value whose send was
 /// invoked only after the poll completed), and int-poll-skip / int-nonmonotonic-poll
 /// (consecutive values of a key one poll returned that are not +1 apart).
-pub(super) fn poll_errors(seen: &Observed, orders: &BTreeMap<&str, Order>, errors: &mut Errors) {
+pub(super) fn poll_errors(seen: &Observed, orders: &[Option<Order>], errors: &mut Errors) {
     for (_, done, data) in &seen.polls {
         for (k, vs) in data {
-            for (_, v) in vs {
-                let Some((w_invoke, w_done)) = seen.writer.get(&(k.clone(), identity_key(v)))
-                else {
+            let k = *k;
+            for &(_, id, v) in vs {
+                let Some((w_invoke, w_done)) = seen.writer.get(&(k, id)) else {
                     continue;
                 };
                 if w_done.op_type == OpType::Fail {
@@ -61,27 +61,36 @@ pub(super) fn poll_errors(seen: &Observed, orders: &BTreeMap<&str, Order>, error
                     let reader = ("reader", op_value(done, None));
                     errors.add(
                         "G1a",
-                        obj([("key", s(k)), ("value", v.clone()), writer, reader]),
+                        obj([
+                            ("key", s(seen.key(k))),
+                            ("value", v.clone()),
+                            writer,
+                            reader,
+                        ]),
                     );
                 }
                 if done.index < w_invoke.index {
                     let cycle = arr(vec![op_value(w_done, None), op_value(done, None)]);
-                    let error = obj([("key", s(k)), ("value", v.clone()), ("cycle", cycle)]);
+                    let error = obj([
+                        ("key", s(seen.key(k))),
+                        ("value", v.clone()),
+                        ("cycle", cycle),
+                    ]);
                     errors.add("G1c-realtime", error);
                 }
             }
             for pair in vs.windows(2) {
-                let delta = delta(orders, k, &pair[0].1, &pair[1].1);
+                let delta = delta(orders, k, Some(pair[0].1), Some(pair[1].1));
                 let kind = match delta {
                     2.. => "int-poll-skip",
                     ..=0 => "int-nonmonotonic-poll",
                     _ => continue,
                 };
-                let values = arr(vec![pair[0].1.clone(), pair[1].1.clone()]);
+                let values = arr(vec![pair[0].2.clone(), pair[1].2.clone()]);
                 errors.add(
                     kind,
                     obj([
-                        ("key", s(k)),
+                        ("key", s(seen.key(k))),
                         ("values", values),
                         ("delta", OwnedValue::from(delta)),
                         ("op", op_value(done, None)),
@@ -92,13 +101,12 @@ pub(super) fn poll_errors(seen: &Observed, orders: &BTreeMap<&str, Order>, error
     }
 }
 
-/// Values read by `ok` polls, per key.
-fn polled<'a>(seen: &'a Observed) -> BTreeMap<&'a str, AHashSet<String>> {
-    let mut read: BTreeMap<&str, AHashSet<String>> = BTreeMap::new();
+/// Value ids read by `ok` polls, per key id.
+fn polled(seen: &Observed) -> Vec<AHashSet<usize>> {
+    let mut read: Vec<AHashSet<usize>> = vec![AHashSet::new(); seen.keys.len()];
     for (_, _, data) in &seen.polls {
         for (k, vs) in data {
-            let set = read.entry(k.as_str()).or_default();
-            set.extend(vs.iter().map(|(_, v)| identity_key(v)));
+            read[*k].extend(vs.iter().map(|e| e.1));
         }
     }
     read
@@ -106,10 +114,13 @@ fn polled<'a>(seen: &'a Observed) -> BTreeMap<&'a str, AHashSet<String>> {
 
 /// lost-write: per key, every acknowledged value whose last index is at or below the
 /// highest first index of any polled value (`max-read-index`) must have been polled.
-pub(super) fn lost_writes(seen: &Observed, orders: &BTreeMap<&str, Order>, errors: &mut Errors) {
+pub(super) fn lost_writes(seen: &Observed, orders: &[Option<Order>], errors: &mut Errors) {
     let read = polled(seen);
-    for (k, polled) in &read {
-        let Some(order) = orders.get(k) else { continue };
+    for &k in &seen.keys_by_text {
+        let Some(polled) = read.get(k) else { continue };
+        let Some(Some(order)) = orders.get(k) else {
+            continue;
+        };
         let bound = polled.iter().filter_map(|v| order.first_index.get(v)).max();
         let Some(&bound) = bound else { continue };
         // Jepsen shows the first op that polled (the set-first of) the values last at bound.
@@ -120,26 +131,23 @@ pub(super) fn lost_writes(seen: &Observed, orders: &BTreeMap<&str, Order>, error
             order
                 .last_index
                 .get(bound)
-                .and_then(|vs| clj_set_first(vs))
-                .and_then(|v| {
-                    let id = identity_key(v);
+                .and_then(|vs| clj_set_first_by(vs, |e| e.1))
+                .and_then(|&(id, _)| {
                     seen.polls.iter().find(|(_, _, data)| {
-                        data.iter().any(|(k2, vs)| {
-                            k2 == k && vs.iter().any(|(_, w)| identity_key(w) == id)
-                        })
+                        data.iter()
+                            .any(|(k2, vs)| *k2 == k && vs.iter().any(|w| w.1 == id))
                     })
                 })
         };
-        for v in order.last_index.iter().take(bound + 1).flatten() {
-            let id = identity_key(v);
-            let writer = seen.writer.get(&(k.to_string(), id.clone()));
+        for &(id, v) in order.last_index.iter().take(bound + 1).flatten() {
+            let writer = seen.writer.get(&(k, id));
             if polled.contains(&id) || !writer.is_some_and(|w| w.1.op_type == OpType::Ok) {
                 continue;
             }
             errors.add(
                 "lost-write",
                 obj([
-                    ("key", s(k)),
+                    ("key", s(seen.key(k))),
                     ("value", v.clone()),
                     (
                         "index",
@@ -164,12 +172,12 @@ pub(super) fn lost_writes(seen: &Observed, orders: &BTreeMap<&str, Order>, error
 pub(super) fn unseen(seen: &Observed, errors: &mut Errors) {
     let read = polled(seen);
     let mut unseen: BTreeMap<&str, Vec<OwnedValue>> = BTreeMap::new();
-    for ((k, id), (_, done)) in &seen.writer {
+    for (&(k, id), (_, done)) in &seen.writer {
         if done.op_type == OpType::Ok
-            && !read.get(k.as_str()).is_some_and(|set| set.contains(id))
+            && !read.get(k).is_some_and(|set| set.contains(&id))
             && let Some((_, v, _)) = send_of(done)
         {
-            unseen.entry(k.as_str()).or_default().push(v);
+            unseen.entry(seen.key(k)).or_default().push(v.clone());
         }
     }
     if unseen.is_empty() {
@@ -195,21 +203,26 @@ pub(super) fn unseen(seen: &Observed, errors: &mut Errors) {
     );
 }
 
+/// A message: its value id and the value as the history wrote it.
+type Message<'a> = (usize, &'a OwnedValue);
+
 /// What one process last polled and sent per key, while walking its ops.
 #[derive(Default)]
 struct ProcessState<'a> {
-    /// key → the last value its previous `ok` poll of the key returned (if any), that poll.
-    last_reads: BTreeMap<String, (Option<OwnedValue>, &'a Op)>,
-    /// key → the value of its previous send to the key, that send.
-    last_sends: BTreeMap<String, (OwnedValue, &'a Op)>,
+    /// key id → the last value (id, value) its previous `ok` poll of the key returned (if
+    /// any), that poll.
+    last_reads: AHashMap<usize, (Option<Message<'a>>, &'a Op)>,
+    /// key id → the value (id, if any value id has it; value) of its previous send to the
+    /// key, that send.
+    last_sends: AHashMap<usize, (Option<usize>, &'a OwnedValue, &'a Op)>,
 }
 
 /// Per process, in history order (its `ok` and `info` completions): poll-skip /
 /// nonmonotonic-poll (each poll of a key must start right after where this process's
 /// previous poll of it ended) and nonmonotonic-send. An ok or info `assign` forgets the
 /// keys it does not list; a new process (after a crash) starts fresh.
-pub(super) fn per_process(seen: &Observed, orders: &BTreeMap<&str, Order>, errors: &mut Errors) {
-    let poll_data: ahash::AHashMap<u64, &PollData> = seen
+pub(super) fn per_process(seen: &Observed, orders: &[Option<Order>], errors: &mut Errors) {
+    let poll_data: AHashMap<u64, &PollData> = seen
         .polls
         .iter()
         .map(|(_, done, d)| (done.index, d))
@@ -225,19 +238,22 @@ pub(super) fn per_process(seen: &Observed, orders: &BTreeMap<&str, Order>, error
         for &op in process_ops {
             match op.f.as_str() {
                 "assign" => {
-                    let keep: BTreeSet<String> = match &op.value {
-                        OwnedValue::Array(ks) => ks.iter().map(key_of).collect(),
-                        _ => BTreeSet::new(),
+                    // A key no op showed has no id, and so no state to keep.
+                    let keep: AHashSet<usize> = match &op.value {
+                        OwnedValue::Array(ks) => {
+                            ks.iter().filter_map(|k| find_key(&seen.keys, k)).collect()
+                        }
+                        _ => AHashSet::new(),
                     };
                     state.last_reads.retain(|k, _| keep.contains(k));
                     state.last_sends.retain(|k, _| keep.contains(k));
                 }
                 "poll" if op.op_type == OpType::Ok => {
                     if let Some(data) = poll_data.get(&op.index) {
-                        state.poll(op, data, orders, errors);
+                        state.poll(op, data, seen, orders, errors);
                     }
                 }
-                "send" => state.send(op, orders, errors),
+                "send" => state.send(op, seen, orders, errors),
                 _ => {}
             }
         }
@@ -248,27 +264,29 @@ impl<'a> ProcessState<'a> {
     fn poll(
         &mut self,
         op: &'a Op,
-        data: &PollData,
-        orders: &BTreeMap<&str, Order>,
+        data: &PollData<'a>,
+        seen: &Observed,
+        orders: &[Option<Order>],
         errors: &mut Errors,
     ) {
         for (k, vs) in data {
-            if let (Some((Some(v), last_op)), Some((_, first))) =
-                (self.last_reads.get(k), vs.first())
+            let k = *k;
+            if let (Some((Some((id, v)), last_op)), Some(&(_, first_id, first))) =
+                (self.last_reads.get(&k), vs.first())
             {
-                let d = delta(orders, k, v, first);
+                let d = delta(orders, k, Some(*id), Some(first_id));
                 let kind = match d {
                     2.. => Some("poll-skip"),
                     ..=0 => Some("nonmonotonic-poll"),
                     _ => None,
                 };
                 if let Some(kind) = kind {
-                    let values = arr(vec![v.clone(), first.clone()]);
+                    let values = arr(vec![(*v).clone(), first.clone()]);
                     let pair = arr(vec![op_value(last_op, None), op_value(op, None)]);
                     errors.add(
                         kind,
                         obj([
-                            ("key", s(k)),
+                            ("key", s(seen.key(k))),
                             ("values", values),
                             ("delta", OwnedValue::from(d)),
                             ("ops", pair),
@@ -276,24 +294,30 @@ impl<'a> ProcessState<'a> {
                     );
                 }
             }
-            self.last_reads
-                .insert(k.clone(), (vs.last().map(|p| p.1.clone()), op));
+            let last = vs.last().map(|&(_, id, v)| (id, v));
+            self.last_reads.insert(k, (last, op));
         }
     }
 
-    fn send(&mut self, op: &'a Op, orders: &BTreeMap<&str, Order>, errors: &mut Errors) {
+    /// A send to a key no op showed is not tracked: without a log its delta is always 1,
+    /// so it can never be nonmonotonic.
+    fn send(&mut self, op: &'a Op, seen: &Observed, orders: &[Option<Order>], errors: &mut Errors) {
         let Some((k, v, _)) = send_of(op) else {
             return;
         };
-        if let Some((prev, prev_op)) = self.last_sends.get(&k) {
-            let d = delta(orders, &k, prev, &v);
+        let Some(k) = find_key(&seen.keys, k) else {
+            return;
+        };
+        let id = seen.values.get(&Identity::of(v));
+        if let Some((prev_id, prev, prev_op)) = self.last_sends.get(&k) {
+            let d = delta(orders, k, *prev_id, id);
             if d < 1 {
-                let values = arr(vec![prev.clone(), v.clone()]);
+                let values = arr(vec![(*prev).clone(), v.clone()]);
                 let pair = arr(vec![op_value(prev_op, None), op_value(op, None)]);
                 errors.add(
                     "nonmonotonic-send",
                     obj([
-                        ("key", s(&k)),
+                        ("key", s(seen.key(k))),
                         ("values", values),
                         ("delta", OwnedValue::from(d)),
                         ("ops", pair),
@@ -301,6 +325,6 @@ impl<'a> ProcessState<'a> {
                 );
             }
         }
-        self.last_sends.insert(k, (v, op));
+        self.last_sends.insert(k, (id, v, op));
     }
 }

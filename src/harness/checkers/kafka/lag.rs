@@ -15,7 +15,8 @@
 use ahash::AHashMap;
 use simd_json::OwnedValue;
 
-use super::{key_of, micro};
+use super::{key_id, micro};
+use crate::harness::checkers::txn::ids::Ids;
 use crate::harness::checkers::value::{as_int, clj_string_trie_position, obj};
 use crate::harness::history::{Op, OpType, Process};
 
@@ -43,47 +44,58 @@ impl Expired {
 /// Entries a Clojure array map holds; one more makes it a hash map.
 const ARRAY_MAP_MAX: usize = 8;
 
-/// A Clojure map of keys to offsets, iterated in Clojure's order: insertion order while it
-/// is an array map (up to 8 entries), hash-trie order once it grew into a hash map (it
-/// stays one). Which key comes first decides the worst lag among equal ones.
+/// A Clojure map of keys (ids) to offsets, iterated in Clojure's order: insertion order
+/// while it is an array map (up to 8 entries), hash-trie order once it grew into a hash map
+/// (it stays one). Which key comes first decides the worst lag among equal ones. A hash
+/// map's entries are kept sorted, re-sorted only when a key was added since: sorting a
+/// copy at every poll was most of this module's time.
 #[derive(Clone, Default)]
 struct Offsets {
-    entries: Vec<(String, i128)>,
+    entries: Vec<(usize, i128)>,
     /// key → its position in `entries` (histories may hold many keys).
-    index: AHashMap<String, usize>,
+    index: AHashMap<usize, usize>,
     hashed: bool,
+    /// Whether `entries` is in Clojure's order (always, while not `hashed`).
+    sorted: bool,
 }
 
 impl Offsets {
-    fn merge_max(&mut self, key: &str, offset: i128) {
-        match self.index.get(key) {
+    fn merge_max(&mut self, key: usize, offset: i128) {
+        match self.index.get(&key) {
             Some(&i) => self.entries[i].1 = self.entries[i].1.max(offset),
             None => {
                 self.hashed |= self.entries.len() >= ARRAY_MAP_MAX;
-                self.index.insert(key.to_string(), self.entries.len());
-                self.entries.push((key.to_string(), offset));
+                self.sorted = !self.hashed;
+                self.index.insert(key, self.entries.len());
+                self.entries.push((key, offset));
             }
         }
     }
 
-    fn get(&self, key: &str) -> Option<i128> {
-        self.index.get(key).map(|&i| self.entries[i].1)
+    fn get(&self, key: usize) -> Option<i128> {
+        self.index.get(&key).map(|&i| self.entries[i].1)
     }
 
-    /// The entries in Clojure's iteration order.
-    fn in_order(&self) -> Vec<(String, i128)> {
-        let mut entries = self.entries.clone();
-        if self.hashed {
-            entries.sort_by_cached_key(|(k, _)| clj_string_trie_position(k));
+    /// The entries in Clojure's iteration order; `positions` are the keys' trie positions
+    /// (by key id). The sort is stable and the entries were sorted before the new keys were
+    /// appended, so equal positions keep insertion order, as in Clojure.
+    fn in_order(&mut self, positions: &[[u32; 7]]) -> &[(usize, i128)] {
+        if !self.sorted {
+            self.entries
+                .sort_by_key(|&(k, _)| positions.get(k).copied());
+            for (i, &(k, _)) in self.entries.iter().enumerate() {
+                self.index.insert(k, i);
+            }
+            self.sorted = true;
         }
-        entries
+        &self.entries
     }
 }
 
 /// Jepsen's `op->max-offsets`: per key, the highest offset an `ok`/`info` send or poll
-/// shows (a poll that returned nothing for a key counts as -1).
-fn max_offsets(op: &Op) -> Offsets {
-    let mut out = Offsets::default();
+/// shows (a poll that returned nothing for a key counts as -1). A poll lists each key once.
+fn max_offsets(op: &Op, keys: &mut Ids<String>) -> Vec<(usize, i128)> {
+    let mut out = Vec::new();
     if !matches!(op.op_type, OpType::Ok | OpType::Info) {
         return out;
     }
@@ -101,12 +113,12 @@ fn max_offsets(op: &Op) -> Offsets {
                         .fold(-1, i128::max),
                     _ => -1,
                 };
-                out.merge_max(k, highest);
+                out.push((keys.id_of(k.as_str()), highest));
             }
         }
         ("send", Some(k), Some(OwnedValue::Array(ov))) => {
             if let Some(offset) = ov.first().and_then(as_int) {
-                out.merge_max(&key_of(k), offset);
+                out.push((key_id(keys, k), offset));
             }
         }
         _ => {}
@@ -114,41 +126,64 @@ fn max_offsets(op: &Op) -> Offsets {
     out
 }
 
-/// One lag sample: (invocation time, process, key, lag), nanoseconds.
-type Lag = (u64, u64, String, u64);
+/// One lag sample: (invocation time, process, key id, lag), nanoseconds.
+type Lag = (u64, u64, usize, u64);
 
-/// The `:worst-realtime-lag` map for client ops `ops` (history order).
-pub(super) fn worst_realtime_lag(ops: &[&Op]) -> OwnedValue {
-    let mut expired: AHashMap<String, Expired> = AHashMap::new();
-    for op in ops {
-        for (k, offset) in max_offsets(op).entries {
-            expired.entry(k).or_default().know(offset, op.time_ns);
+/// The `:worst-realtime-lag` map for client ops `ops` (history order); `keys` are the
+/// checker's key ids (keys only an `assign` names are added).
+pub(super) fn worst_realtime_lag(ops: &[&Op], keys: &mut Ids<String>) -> OwnedValue {
+    // Each op's max offsets, read once for both passes.
+    let maxes: Vec<Vec<(usize, i128)>> = ops.iter().map(|op| max_offsets(op, keys)).collect();
+    let mut expired: Vec<Expired> = Vec::new();
+    for (op, max) in ops.iter().zip(&maxes) {
+        for &(k, offset) in max {
+            if expired.len() <= k {
+                expired.resize_with(k + 1, Expired::default);
+            }
+            expired[k].know(offset, op.time_ns);
         }
     }
-    let worst = lags(ops, &expired)
-        .into_iter()
-        .fold(None, |best: Option<Lag>, l| match &best {
-            Some(b) if b.3 >= l.3 => best,
-            _ => Some(l),
-        });
+    let worst = worst_lag(ops, &maxes, &expired, keys);
     let secs = |ns: u64| OwnedValue::from(ns as f64 / 1e9);
     match worst {
         Some((time, process, key, lag)) => obj([
             ("time", secs(time)),
             ("process", OwnedValue::from(process)),
-            ("key", OwnedValue::from(key)),
+            (
+                "key",
+                OwnedValue::from(keys.item(key).cloned().unwrap_or_default()),
+            ),
             ("lag", secs(lag)),
         ]),
         None => obj([("time", secs(0)), ("lag", secs(0))]),
     }
 }
 
-/// Every `ok` poll's lag per tracked key, in Jepsen's order.
-fn lags(ops: &[&Op], expired: &AHashMap<String, Expired>) -> Vec<Lag> {
+/// The first of the greatest of every `ok` poll's lags per tracked key, in Jepsen's order.
+/// `maxes` are the ops' max offsets.
+fn worst_lag(
+    ops: &[&Op],
+    maxes: &[Vec<(usize, i128)>],
+    expired: &[Expired],
+    keys: &mut Ids<String>,
+) -> Option<Lag> {
+    // Every key an assign names gets its id first, so the keys' trie positions are known.
+    for op in ops {
+        if let ("assign", OpType::Ok, OwnedValue::Array(ks)) =
+            (op.f.as_str(), op.op_type, &op.value)
+        {
+            for k in ks.iter() {
+                key_id(keys, k);
+            }
+        }
+    }
+    let positions: Vec<[u32; 7]> = (0..keys.len())
+        .map(|k| clj_string_trie_position(keys.item(k).map_or("", String::as_str)))
+        .collect();
     let mut invoked: AHashMap<Process, u64> = AHashMap::new();
     let mut tracked: AHashMap<Process, Offsets> = AHashMap::new();
-    let mut out = Vec::new();
-    for op in ops {
+    let mut worst: Option<Lag> = None;
+    for (op, max) in ops.iter().zip(maxes) {
         if op.op_type == OpType::Invoke {
             invoked.insert(op.process, op.time_ns);
             continue;
@@ -161,11 +196,12 @@ fn lags(ops: &[&Op], expired: &AHashMap<String, Expired>) -> Vec<Lag> {
             "assign" => {
                 let old = tracked.remove(&op.process).unwrap_or_default();
                 let mut new = Offsets::default();
-                if let OwnedValue::Array(keys) = &op.value {
-                    for k in keys.iter().map(key_of) {
-                        if new.get(&k).is_none() {
-                            let offset = old.get(&k).unwrap_or(-1);
-                            new.merge_max(&k, offset);
+                if let OwnedValue::Array(ks) = &op.value {
+                    for k in ks.iter() {
+                        let k = key_id(keys, k);
+                        if new.get(k).is_none() {
+                            let offset = old.get(k).unwrap_or(-1);
+                            new.merge_max(k, offset);
                         }
                     }
                 }
@@ -179,19 +215,21 @@ fn lags(ops: &[&Op], expired: &AHashMap<String, Expired>) -> Vec<Lag> {
                     continue;
                 };
                 let offsets = tracked.entry(op.process).or_default();
-                for (k, o) in max_offsets(op).entries {
-                    offsets.merge_max(&k, o);
+                for &(k, o) in max {
+                    offsets.merge_max(k, o);
                 }
-                for (k, offset) in offsets.in_order() {
+                for &(k, offset) in offsets.in_order(&positions) {
                     let lag = expired
-                        .get(&k)
+                        .get(k)
                         .and_then(|e| e.at(offset + 1))
                         .map_or(0, |at| invoke_time.saturating_sub(at));
-                    out.push((invoke_time, p, k, lag));
+                    if worst.is_none_or(|w| lag > w.3) {
+                        worst = Some((invoke_time, p, k, lag));
+                    }
                 }
             }
             _ => {}
         }
     }
-    out
+    worst
 }

@@ -19,8 +19,10 @@ mod log;
 
 use std::collections::BTreeMap;
 
+use ahash::AHashMap;
 use simd_json::OwnedValue;
 
+use super::txn::ids::{Identity, Ids};
 use super::value::{arr, as_int, identity_key, obj};
 use super::{CheckInput, Checker};
 use crate::harness::history::{Op, OpType, Process};
@@ -32,8 +34,8 @@ const ERRS_SHOWN: usize = 32;
 /// Maelstrom's kafka workload checker.
 pub struct Kafka;
 
-/// A poll's data: key → [(offset, value)].
-type PollData = Vec<(String, Vec<(i128, OwnedValue)>)>;
+/// A poll's data: (key id, [(offset, value id, value)]), in the order of the keys' texts.
+type PollData<'a> = Vec<(usize, Vec<(i128, usize, &'a OwnedValue)>)>;
 
 fn micro(op: &Op) -> Option<&[OwnedValue]> {
     match &op.value {
@@ -45,26 +47,41 @@ fn micro(op: &Op) -> Option<&[OwnedValue]> {
     }
 }
 
-fn key_of(v: &OwnedValue) -> String {
+/// The id of key `v`, given a new one if it has none. A key's text is the string itself
+/// for a string key, else its identity text (so `"1"` and `1` stay different keys, as in
+/// Clojure); a string key is copied only the first time it is seen.
+fn key_id(keys: &mut Ids<String>, v: &OwnedValue) -> usize {
     match v {
-        OwnedValue::String(s) => s.clone(),
-        other => identity_key(other),
+        OwnedValue::String(s) => keys.id_of(s.as_str()),
+        other => keys.id(identity_key(other)),
+    }
+}
+
+/// The id of key `v`, if it has one.
+fn find_key(keys: &Ids<String>, v: &OwnedValue) -> Option<usize> {
+    match v {
+        OwnedValue::String(s) => keys.get(s.as_str()),
+        other => keys.get(&identity_key(other)),
     }
 }
 
 /// A send's key, value and (for ok sends) offset.
-fn send_of(op: &Op) -> Option<(String, OwnedValue, Option<i128>)> {
+fn send_of(op: &Op) -> Option<(&OwnedValue, &OwnedValue, Option<i128>)> {
     let m = micro(op)?;
-    let key = key_of(m.get(1)?);
+    let key = m.get(1)?;
     match (op.op_type, m.get(2)?) {
-        (OpType::Ok, OwnedValue::Array(ov)) if ov.len() == 2 => {
-            Some((key, ov[1].clone(), as_int(&ov[0])))
-        }
-        (_, v) => Some((key, v.clone(), None)),
+        (OpType::Ok, OwnedValue::Array(ov)) if ov.len() == 2 => Some((key, &ov[1], as_int(&ov[0]))),
+        (_, v) => Some((key, v, None)),
     }
 }
 
-fn poll_of(op: &Op) -> Result<PollData, String> {
+/// A poll's data, its keys and values interned (keys in the order they are listed; the
+/// caller sorts them by text once every key has its id).
+fn poll_of<'a>(
+    op: &'a Op,
+    keys: &mut Ids<String>,
+    values: &mut Ids<Identity>,
+) -> Result<PollData<'a>, String> {
     let Some(OwnedValue::Object(msgs)) = micro(op).and_then(|m| m.get(1)) else {
         return Ok(Vec::new());
     };
@@ -79,14 +96,13 @@ fn poll_of(op: &Op) -> Result<PollData, String> {
                 OwnedValue::Array(ov) if ov.len() == 2 => {
                     let o = as_int(&ov[0])
                         .ok_or_else(|| format!("poll offset is not an integer: {p:?}"))?;
-                    vs.push((o, ov[1].clone()));
+                    vs.push((o, values.id(Identity::of(&ov[1])), &ov[1]));
                 }
                 other => return Err(format!("poll pair is not [offset msg]: {other:?}")),
             }
         }
-        out.push((k.clone(), vs));
+        out.push((keys.id_of(k.as_str()), vs));
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
 
@@ -108,31 +124,57 @@ fn s(x: &str) -> OwnedValue {
     OwnedValue::from(x)
 }
 
-/// (key, value identity) → the (invocation, completion) of the send that wrote it.
-type Writers<'a> = ahash::AHashMap<(String, String), (&'a Op, &'a Op)>;
+/// (key id, value id) → the (invocation, completion) of the send that wrote it.
+type Writers<'a> = AHashMap<(usize, usize), (&'a Op, &'a Op)>;
 
-/// What the history shows, before any judgement.
+/// What the history shows, before any judgement. Keys and values are dense ids (comparing
+/// and hashing their texts was most of this checker's time); where the report's order
+/// followed the texts, the ids are sorted by text (`keys_by_text`).
 struct Observed<'a> {
     /// Client ops, in history order.
     ops: Vec<&'a Op>,
+    /// Key texts ([`key_of`]) by id.
+    keys: Ids<String>,
+    /// Value identities by id.
+    values: Ids<Identity>,
+    /// Key ids in the order of their texts (every key known when the history was read).
+    keys_by_text: Vec<usize>,
     /// Every `ok` poll: (invocation, completion, data).
-    polls: Vec<(&'a Op, &'a Op, PollData)>,
+    polls: Vec<(&'a Op, &'a Op, PollData<'a>)>,
     writer: Writers<'a>,
-    /// key → its log, from polls and ok sends.
-    logs: BTreeMap<String, Log>,
+    /// Key id → its log, from polls and ok sends (`None`: neither showed the key).
+    logs: Vec<Option<Log<'a>>>,
     /// Distinct `:error`s of info sends and polls (Jepsen's `:info-txn-causes`).
     info_causes: Vec<OwnedValue>,
+}
+
+impl Observed<'_> {
+    /// Key `k`'s text.
+    fn key(&self, k: usize) -> &str {
+        self.keys.item(k).map_or("", String::as_str)
+    }
+}
+
+/// Key `k`'s log, made empty if it has none yet.
+fn log_of<'l, 'a>(logs: &'l mut Vec<Option<Log<'a>>>, k: usize) -> &'l mut Log<'a> {
+    if logs.len() <= k {
+        logs.resize_with(k + 1, || None);
+    }
+    logs[k].get_or_insert_with(Log::default)
 }
 
 fn observe<'a>(input: &CheckInput<'a>) -> Result<Observed<'a>, String> {
     let mut seen = Observed {
         ops: input.history.client_ops().collect(),
+        keys: Ids::default(),
+        values: Ids::default(),
+        keys_by_text: Vec::new(),
         polls: Vec::new(),
         writer: Writers::default(),
-        logs: BTreeMap::new(),
+        logs: Vec::new(),
         info_causes: Vec::new(),
     };
-    let mut invokes: ahash::AHashMap<Process, &Op> = ahash::AHashMap::new();
+    let mut invokes: AHashMap<Process, &Op> = AHashMap::new();
     for &op in &seen.ops {
         if op.op_type == OpType::Invoke {
             invokes.insert(op.process, op);
@@ -154,16 +196,21 @@ fn observe<'a>(input: &CheckInput<'a>) -> Result<Observed<'a>, String> {
         if op.f == "send"
             && let Some((k, v, offset)) = send_of(op)
         {
+            let k = key_id(&mut seen.keys, k);
+            let identity = Identity::of(v);
+            let int = matches!(identity, Identity::Int(_));
+            let id = seen.values.id(identity);
             if let Some(o) = offset {
-                seen.logs.entry(k.clone()).or_default().push(o, &v);
+                log_of(&mut seen.logs, k).push(o, id, int, v);
             }
-            seen.writer.insert((k, identity_key(&v)), (invoke, op));
+            seen.writer.insert((k, id), (invoke, op));
         } else if op.f == "poll" && op.op_type == OpType::Ok {
-            let data = poll_of(op)?;
+            let data = poll_of(op, &mut seen.keys, &mut seen.values)?;
             for (k, vs) in &data {
-                let log = seen.logs.entry(k.clone()).or_default();
-                for (o, v) in vs {
-                    log.push(*o, v);
+                let log = log_of(&mut seen.logs, *k);
+                for &(o, id, v) in vs {
+                    let int = matches!(seen.values.item(id), Some(Identity::Int(_)));
+                    log.push(o, id, int, v);
                 }
             }
             seen.polls.push((invoke, op, data));
@@ -173,36 +220,45 @@ fn observe<'a>(input: &CheckInput<'a>) -> Result<Observed<'a>, String> {
     // completed it as info): it counts as a writer, neither acknowledged nor failed.
     for &open in invokes.values().filter(|op| op.f == "send") {
         if let Some((k, v, _)) = send_of(open) {
-            seen.writer
-                .entry((k, identity_key(&v)))
-                .or_insert((open, open));
+            let k = key_id(&mut seen.keys, k);
+            let id = seen.values.id(Identity::of(v));
+            seen.writer.entry((k, id)).or_insert((open, open));
         }
     }
+    // Each poll lists its keys in text order, as Jepsen's sorted maps did.
+    let mut by_text: Vec<usize> = (0..seen.keys.len()).collect();
+    by_text.sort_by(|&a, &b| seen.keys.item(a).cmp(&seen.keys.item(b)));
+    let mut rank = vec![0; by_text.len()];
+    for (r, &k) in by_text.iter().enumerate() {
+        rank[k] = r;
+    }
+    for (_, _, data) in &mut seen.polls {
+        data.sort_by_key(|(k, _)| rank[*k]);
+    }
+    seen.keys_by_text = by_text;
     Ok(seen)
 }
 
 impl Checker for Kafka {
     fn check(&self, input: &CheckInput) -> Result<OwnedValue, String> {
-        let seen = observe(input)?;
+        let mut seen = observe(input)?;
         errors::unwritten_polls(&seen)?;
-        let orders: BTreeMap<&str, log::Order> = seen
+        let orders: Vec<Option<log::Order>> = seen
             .logs
             .iter()
-            .map(|(k, l)| (k.as_str(), l.order()))
+            .map(|l| l.as_ref().map(|l| l.order(&seen.values)))
             .collect();
         let mut errors = Errors::default();
-        log::version_errors(&seen.logs, &mut errors);
+        log::version_errors(&seen, &mut errors);
         errors::poll_errors(&seen, &orders, &mut errors);
         errors::lost_writes(&seen, &orders, &mut errors);
         errors::unseen(&seen, &mut errors);
         errors::per_process(&seen, &orders, &mut errors);
+        let worst_lag = lag::worst_realtime_lag(&seen.ops, &mut seen.keys);
         let types: Vec<OwnedValue> = errors.0.keys().map(|k| s(k)).collect();
         let mut pairs: Vec<(String, OwnedValue)> = vec![
             ("valid?".into(), OwnedValue::from(errors.0.is_empty())),
-            (
-                "worst-realtime-lag".into(),
-                lag::worst_realtime_lag(&seen.ops),
-            ),
+            ("worst-realtime-lag".into(), worst_lag),
             ("bad-error-types".into(), arr(types.clone())),
             ("error-types".into(), arr(types)),
             ("info-txn-causes".into(), arr(seen.info_causes)),

@@ -2,7 +2,7 @@
 //! vectors and hash small integers instead of hashing a text identity per (key, element):
 //! at 100k txns that hashing, and the strings behind it, were most of both checkers' time.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::hash::Hash;
 
 use ahash::AHashMap;
@@ -70,8 +70,25 @@ impl<T: Clone + Eq + Hash> Ids<T> {
         })
     }
 
+    /// The id of a borrowed `item` (a `&str` for `String` items), given a new one if it
+    /// has none yet: the item is copied only the first time it is seen.
+    pub fn id_of<Q>(&mut self, item: &Q) -> usize
+    where
+        T: Borrow<Q>,
+        Q: ToOwned<Owned = T> + Eq + Hash + ?Sized,
+    {
+        match self.ids.get(item) {
+            Some(&id) => id,
+            None => self.id(item.to_owned()),
+        }
+    }
+
     /// The id of `item`, if it has one.
-    pub fn get(&self, item: &T) -> Option<usize> {
+    pub fn get<Q>(&self, item: &Q) -> Option<usize>
+    where
+        T: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         self.ids.get(item).copied()
     }
 
