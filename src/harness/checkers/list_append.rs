@@ -27,7 +27,7 @@ use simd_json::OwnedValue;
 use super::txn::Anomalies;
 use super::txn::cycles::cycle_anomalies;
 use super::txn::graph::{Graph, Kind};
-use super::txn::ids::{Identity, Ids};
+use super::txn::ids::{Identity, SlotNames};
 use super::txn::models::{check_known, per_model};
 use super::value::{arr, micro_ops, obj, op_value};
 use super::{CheckInput, Checker, Validity};
@@ -50,32 +50,10 @@ enum MopKind {
     Append(usize),
 }
 
-/// Ids for keys and for slots, a slot being a (key, element) pair: within one key, two
-/// elements are equal under Clojure equality exactly when their slots are, so reads compare
-/// as lists of slots and per-element state lives in vectors indexed by slot.
-#[derive(Default)]
-struct Names {
-    keys: Ids<Identity>,
-    slots: Ids<(usize, Identity)>,
-}
-
-impl Names {
-    /// A key's identity text (what reports were ordered by).
-    fn key_text(&self, key: usize) -> String {
-        self.keys
-            .item(key)
-            .map(|k| k.text().into_owned())
-            .unwrap_or_default()
-    }
-
-    /// A slot's element identity text.
-    fn element_text(&self, slot: usize) -> String {
-        self.slots
-            .item(slot)
-            .map(|(_, e)| e.text().into_owned())
-            .unwrap_or_default()
-    }
-}
+/// Keys and (key, element) slots as ids ([`SlotNames`]): within one key, two elements
+/// are equal under Clojure equality exactly when their slots are, so reads compare as lists
+/// of slots.
+type Names = SlotNames;
 
 struct Txn<'a> {
     op: &'a Op,
@@ -403,7 +381,7 @@ impl<'a> Analysis<'a> {
             .iter()
             .filter(|(_, g)| g.len() > 1)
             .map(|((key, read), g)| {
-                let state = read.iter().map(|&e| self.names.element_text(e)).collect();
+                let state = read.iter().map(|&e| self.names.slot_text(e)).collect();
                 (self.names.key_text(*key), state, *key, g.as_slice())
             })
             .collect();

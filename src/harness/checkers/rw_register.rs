@@ -15,7 +15,7 @@ use simd_json::prelude::TypedScalarValue;
 use super::txn::Anomalies;
 use super::txn::cycles::cycle_anomalies;
 use super::txn::graph::{Graph, Kind};
-use super::txn::ids::{Identity, Ids};
+use super::txn::ids::{Identity, SlotNames};
 use super::txn::models::{check_known, per_model};
 use super::value::{arr, clj_eq, micro_ops, null, obj, op_value};
 use super::{CheckInput, Checker, Validity};
@@ -24,46 +24,8 @@ use crate::harness::history::{Op, OpType};
 /// Maelstrom's txn-rw-register checker.
 pub struct RwRegister;
 
-/// Ids for keys and for slots, a slot being a (key, value) pair: within one key, two
-/// values have the same identity exactly when their slots are equal, so per-version state
-/// lives in vectors indexed by slot instead of maps keyed by text.
-#[derive(Default)]
-struct Names {
-    keys: Ids<Identity>,
-    slots: Ids<(usize, Identity)>,
-}
-
-impl Names {
-    /// A key's identity text.
-    fn key_text(&self, key: usize) -> String {
-        self.keys
-            .item(key)
-            .map(|k| k.text().into_owned())
-            .unwrap_or_default()
-    }
-
-    /// A slot's value identity text.
-    fn value_text(&self, slot: usize) -> String {
-        self.slots
-            .item(slot)
-            .map(|(_, v)| v.text().into_owned())
-            .unwrap_or_default()
-    }
-
-    /// Each key's place in the order of key identity texts: results are reported in that
-    /// order (the checker kept its per-key state in maps ordered by those texts).
-    fn key_ranks(&self) -> Vec<usize> {
-        let mut keys: Vec<(String, usize)> = (0..self.keys.len())
-            .map(|k| (self.key_text(k), k))
-            .collect();
-        keys.sort();
-        let mut rank = vec![0; keys.len()];
-        for (r, (_, k)) in keys.into_iter().enumerate() {
-            rank[k] = r;
-        }
-        rank
-    }
-}
+/// Keys and (key, value) slots as ids ([`SlotNames`]).
+type Names = SlotNames;
 
 /// A micro-op: whether it writes, its key's id and slot (see [`Names`]), and the key and
 /// value as written.
@@ -338,7 +300,7 @@ fn dependencies(
     let mut lost: Vec<(usize, String, usize, &[usize])> = groups
         .iter()
         .filter(|(_, _, g)| g.len() > 1)
-        .map(|(k, id, g)| (rank[*k], names.value_text(*id), *k, g.as_slice()))
+        .map(|(k, id, g)| (rank[*k], names.slot_text(*id), *k, g.as_slice()))
         .collect();
     lost.sort();
     for (_, _, k, group) in lost {

@@ -107,3 +107,47 @@ impl<T: Clone + Eq + Hash> Ids<T> {
         self.items.is_empty()
     }
 }
+
+/// Ids for a txn history's keys and slots, a slot being a (key, value) pair: within one
+/// key, two values (list-append elements, rw-register versions) have the same identity
+/// exactly when their slots are equal, so per-value state lives in vectors indexed by slot
+/// instead of maps keyed by text.
+#[derive(Default)]
+pub struct SlotNames {
+    /// Keys, by identity.
+    pub keys: Ids<Identity>,
+    /// (key id, value identity) pairs.
+    pub slots: Ids<(usize, Identity)>,
+}
+
+impl SlotNames {
+    /// A key's identity text (what reports were ordered by).
+    pub fn key_text(&self, key: usize) -> String {
+        self.keys
+            .item(key)
+            .map(|k| k.text().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// A slot's value identity text.
+    pub fn slot_text(&self, slot: usize) -> String {
+        self.slots
+            .item(slot)
+            .map(|(_, v)| v.text().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Each key's place in the order of key identity texts: results are reported in that
+    /// order (the checkers kept their per-key state in maps ordered by those texts).
+    pub fn key_ranks(&self) -> Vec<usize> {
+        let mut keys: Vec<(String, usize)> = (0..self.keys.len())
+            .map(|k| (self.key_text(k), k))
+            .collect();
+        keys.sort();
+        let mut rank = vec![0; keys.len()];
+        for (r, (_, k)) in keys.into_iter().enumerate() {
+            rank[k] = r;
+        }
+        rank
+    }
+}
