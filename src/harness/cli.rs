@@ -48,7 +48,7 @@ pub enum Command {
     Challenges,
     /// Browse a store's runs in a web browser: a local, read-only page on 127.0.0.1.
     Serve(ServeArgs),
-    /// Re-check a finished run (ours, or the real Maelstrom's store/<workload>/<time>/) from
+    /// Re-check a finished run (ours, or the real Maelstrom's `store/<workload>/<time>/`) from
     /// its history.edn: print the results map and the verdict, exit 0/1/2 like `test`.
     Check(CheckArgs),
     /// Shrink a failing `--sim` run to the smallest run found that fails the same way, and

@@ -5,7 +5,7 @@
 //! keyword key and a vector of pairs — only to look nine keys up in it; at a million ops
 //! that was most of `glomers check`'s time. Here an op map's keyword keys are matched where
 //! they lie in the text, and only the fields an [`Op`] keeps are parsed into values. Forms
-//! of other shapes take the generic path, and both end in [`op_from_fields`], so the ops
+//! of other shapes take the generic path, and both end in `op_from_fields`, so the ops
 //! (and the errors) are the same either way.
 
 use simd_json::OwnedValue;

@@ -18,9 +18,14 @@
 //! summary, plots and the run's store directory.
 //!
 //! The commands: [`session`] (`glomers test`, `report`, `challenges`; argv to exit status),
-//! [`sweep`] (many `--sim` seeds in parallel), [`serve`] (a local browser of the store's
-//! runs), [`check`] (re-check a finished run, ours or the real Maelstrom's), [`cli`]
-//! (Maelstrom's flags).
+//! [`sweep`] (many `--sim` seeds in parallel, or a swarm of drawn configurations),
+//! [`shrink`] (a failing `--sim` run to the smallest that fails the same way), [`serve`] (a
+//! local browser of the store's runs), [`check`] (re-check a finished run, ours or the real
+//! Maelstrom's), [`cli`] (Maelstrom's flags).
+//!
+//! A `--sim` run records its [`schedule`] (ops, partitions, message fates); replaying it,
+//! edited or not, is how `shrink` searches, and an invalid run's results explain in words
+//! what went wrong ([`checkers`]' `explain`) with a diagram of just its causal path.
 
 pub mod check;
 pub mod checkers;

@@ -10,7 +10,7 @@
 //! out: they precede the reply but belong to other ops.
 //!
 //! The journal is read twice in bounded memory: once for the messages sent within some op's
-//! interval (compact records, at most [`WINDOW_MAX`]), once for the chosen messages' text.
+//! interval (compact records, at most `WINDOW_MAX`), once for the chosen messages' text.
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader};

@@ -17,7 +17,7 @@
 //! and no fault. Nodes, clocks and services are not in the schedule: they follow the seed.
 //!
 //! The file (`schedule.jsonl` in the run directory) is JSON lines: a header, then one line
-//! per entry ([`file`]).
+//! per entry ([`mod@file`]).
 
 pub mod file;
 

@@ -3,7 +3,7 @@
 //! ordinary run directory with its schedule and the command that replays it.
 //!
 //! The search is in [`search`] (coarse flag steps, then delta debugging over the schedule
-//! with [`reduce`]); "the same way" is [`class`]; the bar on stderr is [`progress`].
+//! with [`reduce`]); "the same way" is [`class`]; the bar on stderr is `progress`.
 
 pub mod class;
 mod progress;

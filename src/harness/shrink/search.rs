@@ -1,5 +1,5 @@
 //! The shrink search: from a failing `--sim` run to the smallest run found that fails the
-//! same way ([`class`](super::class)), re-running the simulator for every try.
+//! same way ([`super::class`]), re-running the simulator for every try.
 //!
 //! 1. **Coarse**, on the flags: a shorter `--time-limit`, fewer nodes, fewer workers, a
 //!    lower `--rate`, each fault knob off, then halved. Each is a fresh run (the current

@@ -30,7 +30,7 @@ const FAULT_FLAGS: [(&str, bool); 7] = [
 
 /// One seed's drawn test.
 pub struct Draw {
-    /// `glomers test … --sim --seed S` with the drawn flags (argv[0] first).
+    /// `glomers test … --sim --seed S` with the drawn flags (`argv[0]` first).
     pub words: Vec<String>,
     /// What was drawn, in short (`2 nodes, rate 31.6, loss 0.12, partitions every 2.5 s`).
     pub summary: String,

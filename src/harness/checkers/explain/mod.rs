@@ -4,9 +4,9 @@
 //! so that people read the failure instead of decoding the results map, and the causal
 //! diagram ([`crate::harness::results::causal`]) can draw just those ops' messages.
 //!
-//! One file per kind of workload: [`sets`] (broadcast, g-set), [`counter`], [`ids`] (echo,
-//! unique-ids), [`lin_kv`], [`kafka`], [`txn`] (txn-list-append, txn-rw-register) and
-//! [`stats`] (no op of a kind succeeded, availability, checks beyond Maelstrom's); the
+//! One file per kind of workload: `sets` (broadcast, g-set), `counter`, `ids` (echo,
+//! unique-ids), `lin_kv`, `kafka`, `txn` (txn-list-append, txn-rw-register) and
+//! `stats` (no op of a kind succeeded, availability, checks beyond Maelstrom's); the
 //! shared vocabulary is in [`words`]. The explainers read the failure the checker already
 //! found (a cycle, a lost value, a key that is not linearizable) and look its ops up in the
 //! history; they never re-judge the run.
