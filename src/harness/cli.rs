@@ -62,8 +62,9 @@ pub enum Command {
 #[derive(Args, Debug)]
 #[command(
     after_help = "RUN is a --sim run directory (with its schedule.jsonl), or the replay \
-command a failing run or sweep printed, pasted after the options, e.g.\n  glomers shrink \
-GLOMERS_TXN=eager glomers test -w txn-rw-register --sim --node-count 2 --seed 7\n\nExit \
+command a failing run or sweep printed (with its VAR=value in front, if any), pasted \
+after the options, e.g.\n  glomers shrink glomers test -w txn-rw-register --sim --node-count 2 \
+--rate 100 --time-limit 6 --nemesis partition --nemesis-interval 2 --seed 1\n\nExit \
 status: 0 a smaller failing run was found and written; 1 the run does not fail; 2 it fails \
 but nothing smaller was found within the budget; 254 bad arguments; 255 the harness \
 itself failed. A run that crashed (a node panicked or broke the protocol) shrinks too: to \
