@@ -20,7 +20,7 @@ use ahash::{AHashMap, AHashSet};
 use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
-use super::journal::{Event, Journal, journal_event, kept_message};
+use super::journal::{Journal, journal_event, kept_message};
 use crate::harness::history::History;
 use crate::harness::services::SERVICE_NAMES;
 
@@ -287,25 +287,11 @@ fn read_chosen(path: &Path, chosen: &AHashSet<u64>) -> io::Result<Journal> {
                 if chosen.contains(&id)
                     && let Some(built) = kept_message(message, time)
                 {
-                    kept.insert(id, journal.messages.len());
-                    journal.events.push(Event {
-                        message: journal.messages.len(),
-                        receive: None,
-                    });
-                    journal.messages.push(built);
+                    journal.keep_send(&mut kept, id, built);
                 }
             }
-            "recv" => {
-                if let Some(&at) = kept.get(&id)
-                    && journal.messages[at].received_ns.is_empty()
-                {
-                    journal.events.push(Event {
-                        message: at,
-                        receive: Some(0),
-                    });
-                    journal.messages[at].received_ns.push(time);
-                }
-            }
+            // The causal diagram draws each message's first receive only.
+            "recv" => journal.keep_receive(&kept, id, time, 1),
             _ => {}
         }
     })?;

@@ -72,6 +72,36 @@ impl Journal {
     pub fn left_out(&self) -> u64 {
         self.before + self.after
     }
+
+    /// Keeps message `id`'s send (`built`), and remembers where, for its receives.
+    pub(super) fn keep_send(&mut self, kept: &mut AHashMap<u64, usize>, id: u64, built: Message) {
+        kept.insert(id, self.messages.len());
+        self.events.push(Event {
+            message: self.messages.len(),
+            receive: None,
+        });
+        self.messages.push(built);
+    }
+
+    /// Keeps a receive at `time` of the kept message `id`, if it has fewer than `most`.
+    pub(super) fn keep_receive(
+        &mut self,
+        kept: &AHashMap<u64, usize>,
+        id: u64,
+        time: u64,
+        most: usize,
+    ) {
+        if let Some(&index) = kept.get(&id)
+            && let Some(message) = self.messages.get_mut(index)
+            && message.received_ns.len() < most
+        {
+            self.events.push(Event {
+                message: index,
+                receive: Some(message.received_ns.len()),
+            });
+            message.received_ns.push(time);
+        }
+    }
 }
 
 /// Reads `path` keeping the messages of `window`.
@@ -124,26 +154,10 @@ fn add_line(
                 journal.after += 1;
             } else {
                 let built = kept_message(message, time)?;
-                kept.insert(id, journal.messages.len());
-                journal.events.push(Event {
-                    message: journal.messages.len(),
-                    receive: None,
-                });
-                journal.messages.push(built);
+                journal.keep_send(kept, id, built);
             }
         }
-        "recv" => {
-            if let Some(&index) = kept.get(&id)
-                && let Some(kept_message) = journal.messages.get_mut(index)
-                && kept_message.received_ns.len() < RECEIVES_MAX
-            {
-                journal.events.push(Event {
-                    message: index,
-                    receive: Some(kept_message.received_ns.len()),
-                });
-                kept_message.received_ns.push(time);
-            }
-        }
+        "recv" => journal.keep_receive(kept, id, time, RECEIVES_MAX),
         _ => return None,
     }
     Some(())
