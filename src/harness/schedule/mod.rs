@@ -97,24 +97,53 @@ pub struct MessageFate {
     pub copy_ms: Option<u64>,
 }
 
+/// One fault acting on a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// `--loss`.
+    Lost,
+    /// `--duplicate`.
+    Copy,
+    /// `--reorder-ms`.
+    Delay,
+}
+
 impl MessageFate {
-    /// Whether any fault acts on this message.
-    pub fn is_faulty(&self) -> bool {
-        self.lost || self.copy_ms.is_some() || self.extra_ms > 0
+    /// The faults acting on this message.
+    pub fn faults(&self) -> impl Iterator<Item = FaultKind> {
+        [
+            (self.lost, FaultKind::Lost),
+            (self.copy_ms.is_some(), FaultKind::Copy),
+            (self.extra_ms > 0, FaultKind::Delay),
+        ]
+        .into_iter()
+        .filter_map(|(on, kind)| on.then_some(kind))
+    }
+
+    /// Removes one fault.
+    pub fn clear(&mut self, kind: FaultKind) {
+        match kind {
+            FaultKind::Lost => self.lost = false,
+            FaultKind::Copy => self.copy_ms = None,
+            FaultKind::Delay => self.extra_ms = 0,
+        }
     }
 }
 
 impl Schedule {
-    /// Count of fault entries: partitions plus faulty messages (lost, duplicated, delayed
+    /// Every message fault: the message's index and the fault.
+    pub fn message_faults(&self) -> Vec<(usize, FaultKind)> {
+        self.messages
+            .iter()
+            .enumerate()
+            .flat_map(|(i, m)| m.faults().map(move |kind| (i, kind)))
+            .collect()
+    }
+
+    /// Count of fault entries: partitions plus message faults (lost, duplicated, delayed
     /// each count once).
     pub fn fault_count(&self) -> usize {
-        let message_faults: usize = self
-            .messages
-            .iter()
-            .map(|m| {
-                usize::from(m.lost) + usize::from(m.copy_ms.is_some()) + usize::from(m.extra_ms > 0)
-            })
-            .sum();
+        let message_faults: usize = self.messages.iter().map(|m| m.faults().count()).sum();
         self.partitions.len() + message_faults
     }
 }

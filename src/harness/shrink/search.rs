@@ -30,8 +30,9 @@ use crate::harness::cli::TestConfig;
 use crate::harness::command_line::pinned_flags;
 use crate::harness::flag_words as flags;
 use crate::harness::history::{OpType, Process};
+use crate::harness::hosts::MS;
 use crate::harness::run::execute::{NodeFactory, Sinks, execute_recorded};
-use crate::harness::schedule::{Replay, Schedule};
+use crate::harness::schedule::{FaultKind, Replay, Schedule};
 
 /// Fresh seeds a coarse step tries (the current one, then the next ones): more when runs
 /// are quick (the simulator runs a small test in milliseconds), fewer for slow ones.
@@ -556,7 +557,7 @@ impl Search<'_> {
                 s.partitions = keep.iter().map(|&i| s.partitions[i].clone()).collect();
                 s
             });
-            let faults = message_faults(&self.best.schedule);
+            let faults = self.best.schedule.message_faults();
             changed |= self.reduce_units("message faults", faults.len(), &|s, keep| {
                 without_faults(s, &faults, keep)
             });
@@ -587,20 +588,16 @@ impl Search<'_> {
                 };
                 let end = p.end.unwrap_or(schedule.main_end.max(p.start));
                 let length = end - p.start;
-                if length < crate::harness::hosts::MS {
+                if length < MS {
                     break;
                 }
                 let mut shorter = schedule.clone();
                 shorter.partitions[i].end = Some(p.start + length / 2);
-                let config = self.replaying(shorter);
-                match self.attempt(&config) {
-                    Some(found) => {
-                        let ms = length / 2 / crate::harness::hosts::MS;
-                        self.accept(found, format!("partition {i} shortened to {ms} ms"));
-                        changed = true;
-                    }
-                    None => break,
+                let ms = length / 2 / MS;
+                if !self.try_schedule(shorter, format!("partition {i} shortened to {ms} ms")) {
+                    break;
                 }
+                changed = true;
             }
         }
         changed
@@ -612,7 +609,7 @@ impl Search<'_> {
         self.stage = "fine: compress time".to_string();
         let mut changed = false;
         for (numerator, denominator) in [(1, 2), (3, 4)] {
-            while self.best.schedule.main_end >= crate::harness::hosts::MS {
+            while self.best.schedule.main_end >= MS {
                 let scale = |t: u64| t / denominator * numerator;
                 let mut faster = self.best.schedule.clone();
                 faster.ops.iter_mut().for_each(|op| op.at = scale(op.at));
@@ -621,15 +618,11 @@ impl Search<'_> {
                     p.end = p.end.map(scale);
                 }
                 faster.main_end = scale(faster.main_end);
-                let config = self.replaying(faster);
-                match self.attempt(&config) {
-                    Some(found) => {
-                        let ms = found.schedule.main_end / crate::harness::hosts::MS;
-                        self.accept(found, format!("time compressed: main phase {ms} ms"));
-                        changed = true;
-                    }
-                    None => break,
+                let ms = faster.main_end / MS;
+                if !self.try_schedule(faster, format!("time compressed: main phase {ms} ms")) {
+                    break;
                 }
+                changed = true;
             }
         }
         changed
@@ -652,11 +645,15 @@ impl Search<'_> {
         self.stage = "fine: earlier end".to_string();
         let mut earlier = schedule.clone();
         earlier.main_end = end;
-        let config = self.replaying(earlier);
+        self.try_schedule(earlier, format!("main phase ends at {} ms", end / MS))
+    }
+
+    /// Replays `schedule`; keeps it (as step `label`) when it fails the same way.
+    fn try_schedule(&mut self, schedule: Schedule, label: String) -> bool {
+        let config = self.replaying(schedule);
         match self.attempt(&config) {
             Some(found) => {
-                let ms = end / crate::harness::hosts::MS;
-                self.accept(found, format!("main phase ends at {ms} ms"));
+                self.accept(found, label);
                 true
             }
             None => false,
@@ -664,43 +661,14 @@ impl Search<'_> {
     }
 }
 
-/// A message fault: the message's index in the schedule and which fault.
-#[derive(Clone, Copy)]
-enum FaultKind {
-    Lost,
-    Copy,
-    Delay,
-}
-
-fn message_faults(schedule: &Schedule) -> Vec<(usize, FaultKind)> {
-    let mut out = Vec::new();
-    for (i, m) in schedule.messages.iter().enumerate() {
-        if m.lost {
-            out.push((i, FaultKind::Lost));
-        }
-        if m.copy_ms.is_some() {
-            out.push((i, FaultKind::Copy));
-        }
-        if m.extra_ms > 0 {
-            out.push((i, FaultKind::Delay));
-        }
-    }
-    out
-}
-
-/// `schedule` with only the listed message faults kept.
+/// `schedule` with only the listed ones of its message `faults` kept.
 fn without_faults(schedule: &Schedule, faults: &[(usize, FaultKind)], keep: &[usize]) -> Schedule {
     let mut kept = vec![false; faults.len()];
     keep.iter().for_each(|&i| kept[i] = true);
     let mut out = schedule.clone();
     for (&(message, kind), _) in faults.iter().zip(&kept).filter(|(_, k)| !**k) {
-        let Some(fate) = out.messages.get_mut(message) else {
-            continue;
-        };
-        match kind {
-            FaultKind::Lost => fate.lost = false,
-            FaultKind::Copy => fate.copy_ms = None,
-            FaultKind::Delay => fate.extra_ms = 0,
+        if let Some(fate) = out.messages.get_mut(message) {
+            fate.clear(kind);
         }
     }
     out
