@@ -251,6 +251,13 @@ fn the_file_round_trips_and_bad_files_name_their_line() {
         error.contains("line 3: unknown participant \"nobody\""),
         "{error}"
     );
+    // Times and delays that would wrap the clock are refused, not replayed.
+    lines[2] = "{\"msg\":[\"n0\",\"n1\",0],\"latency-ms\":18446744073709551615}";
+    let error = schedule::file::read(lines.join("\n").as_bytes()).expect_err("huge delay");
+    assert!(error.contains("line 3: a message delay of"), "{error}");
+    lines[2] = "{\"op\":{\"at\":18446744073709551615,\"thread\":0,\"f\":\"send\",\"value\":null}}";
+    let error = schedule::file::read(lines.join("\n").as_bytes()).expect_err("huge time");
+    assert!(error.contains("line 3: \"at\" is past"), "{error}");
 }
 
 #[test]

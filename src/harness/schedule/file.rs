@@ -30,6 +30,13 @@ const LINE_MAX: usize = 1 << 20;
 const OPS_MAX: usize = 2_000_000;
 const PARTITIONS_MAX: usize = 1_000_000;
 const MESSAGES_MAX: usize = 50_000_000;
+/// Latest time a schedule may name: the longest `--time-limit` plus a day of slack.
+const TIME_MAX_NS: u64 =
+    2 * crate::harness::limits::TIME_LIMIT_S_MAX * crate::harness::hosts::SECOND;
+/// Longest message delay a schedule may name (latency or reorder delay): what the flags
+/// allow, `--latency` up to 60 s drawn up to twice that, or exponential tails, plus
+/// `--reorder-ms`, with room to spare.
+const DELAY_MAX_MS: u64 = 3_600_000;
 /// Most distinct `:f` names (each is kept for the whole process, see [`intern_f`]).
 const F_NAMES_MAX: usize = 64;
 
@@ -253,7 +260,7 @@ fn read_header(value: &OwnedValue, schedule: &mut Schedule) -> Result<(), String
         .filter(|&n| n as usize <= schedule.participants.len())
         .ok_or("\"node-count\" missing or more than the participants")?
         as usize;
-    schedule.main_end = integer(value, "main-end")?;
+    schedule.main_end = time(value, "main-end")?;
     schedule.strategy = match value.get("strategy") {
         Some(OwnedValue::Object(map)) => map
             .iter()
@@ -271,7 +278,7 @@ fn read_entry(value: &OwnedValue, schedule: &mut Schedule) -> Result<(), String>
         }
         let f = intern_f(string(op, "f")?)?;
         schedule.ops.push(ScheduledOp {
-            at: integer(op, "at")?,
+            at: time(op, "at")?,
             thread: integer(op, "thread")? as usize,
             f,
             value: op.get("value").cloned().unwrap_or_else(OwnedValue::null),
@@ -295,11 +302,11 @@ fn read_entry(value: &OwnedValue, schedule: &mut Schedule) -> Result<(), String>
 }
 
 fn read_partition(value: &OwnedValue, schedule: &Schedule) -> Result<Partition, String> {
-    let start = integer(value, "start")?;
+    let start = time(value, "start")?;
     let end = match value.get("end") {
         None => None,
         Some(v) if v.is_null() => None,
-        Some(v) => Some(v.as_u64().ok_or("\"end\" is not a time in ns")?),
+        Some(_) => Some(time(value, "end")?),
     };
     if end.is_some_and(|end| end < start) {
         return Err("a partition ends before it starts".to_string());
@@ -361,10 +368,10 @@ fn read_fate(
         nth: parts[2]
             .as_u64()
             .ok_or("the message number is not an integer")?,
-        latency_ms: integer(value, "latency-ms")?,
-        extra_ms: optional("extra-ms")?.unwrap_or(0),
+        latency_ms: delay(integer(value, "latency-ms")?)?,
+        extra_ms: delay(optional("extra-ms")?.unwrap_or(0))?,
         lost: value.get("lost").and_then(|v| v.as_bool()).unwrap_or(false),
-        copy_ms: optional("copy-ms")?,
+        copy_ms: optional("copy-ms")?.map(delay).transpose()?,
     })
 }
 
@@ -380,6 +387,27 @@ fn string<'v>(value: &'v OwnedValue, key: &str) -> Result<&'v str, String> {
         .get(key)
         .and_then(|v| v.as_str())
         .ok_or_else(|| format!("\"{key}\" missing or not a string"))
+}
+
+/// A relative time in ns, at most [`TIME_MAX_NS`] (so adding it to a clock cannot wrap).
+fn time(value: &OwnedValue, key: &str) -> Result<u64, String> {
+    let ns = integer(value, key)?;
+    if ns > TIME_MAX_NS {
+        return Err(format!(
+            "\"{key}\" is past {TIME_MAX_NS} ns (the longest run)"
+        ));
+    }
+    Ok(ns)
+}
+
+/// A message delay in ms, at most [`DELAY_MAX_MS`].
+fn delay(ms: u64) -> Result<u64, String> {
+    if ms > DELAY_MAX_MS {
+        return Err(format!(
+            "a message delay of {ms} ms is past {DELAY_MAX_MS} ms"
+        ));
+    }
+    Ok(ms)
 }
 
 fn integer(value: &OwnedValue, key: &str) -> Result<u64, String> {
