@@ -20,7 +20,7 @@ use simd_json::OwnedValue;
 use simd_json::prelude::*;
 
 use super::{FORMAT, MessageFate, Partition, Schedule, ScheduledOp};
-use crate::harness::net::envelope::push_json_str;
+use crate::wire::writer::write_str;
 
 /// The file's name in a run directory.
 pub const FILE_NAME: &str = "schedule.jsonl";
@@ -52,7 +52,7 @@ pub fn write(schedule: &Schedule, out: &mut impl Write) -> std::io::Result<()> {
         line.extend_from_slice(b",\"thread\":");
         line.extend_from_slice(itoa::Buffer::new().format(op.thread).as_bytes());
         line.extend_from_slice(b",\"f\":");
-        push_json_str(&mut line, op.f);
+        write_str(&mut line, op.f);
         line.extend_from_slice(b",\"value\":");
         op.value.write(&mut line)?;
         line.extend_from_slice(b"}}\n");
@@ -115,7 +115,7 @@ fn write_header(schedule: &Schedule, line: &mut Vec<u8>) {
         if i > 0 {
             line.push(b',');
         }
-        push_json_str(line, key);
+        write_str(line, key);
         line.push(b':');
         if let Some(value) = header.get(*key) {
             let _ = value.write(line);
@@ -133,19 +133,19 @@ fn write_partition(schedule: &Schedule, partition: &Partition, line: &mut Vec<u8
         None => line.extend_from_slice(b"null"),
     }
     line.extend_from_slice(b",\"shape\":");
-    push_json_str(line, &partition.shape);
+    write_str(line, &partition.shape);
     line.extend_from_slice(b",\"grudge\":{");
     for (dest, srcs) in partition.grudge.iter().enumerate() {
         if dest > 0 {
             line.push(b',');
         }
-        push_json_str(line, participant(schedule, dest));
+        write_str(line, participant(schedule, dest));
         line.extend_from_slice(b":[");
         for (i, &src) in srcs.iter().enumerate() {
             if i > 0 {
                 line.push(b',');
             }
-            push_json_str(line, participant(schedule, src));
+            write_str(line, participant(schedule, src));
         }
         line.push(b']');
     }
@@ -154,9 +154,9 @@ fn write_partition(schedule: &Schedule, partition: &Partition, line: &mut Vec<u8
 
 fn write_fate(schedule: &Schedule, fate: &MessageFate, line: &mut Vec<u8>) {
     line.extend_from_slice(b"{\"msg\":[");
-    push_json_str(line, participant(schedule, usize::from(fate.src)));
+    write_str(line, participant(schedule, usize::from(fate.src)));
     line.push(b',');
-    push_json_str(line, participant(schedule, usize::from(fate.dest)));
+    write_str(line, participant(schedule, usize::from(fate.dest)));
     line.push(b',');
     line.extend_from_slice(itoa::Buffer::new().format(fate.nth).as_bytes());
     line.extend_from_slice(b"],\"latency-ms\":");
